@@ -1,0 +1,92 @@
+"""Institutions (tenants), their locations, physicians and services."""
+
+from zoneinfo import available_timezones
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from medbook.accounts.models import Organization
+
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(available_timezones())]
+
+
+class Institution(Organization):
+    """A healthcare provider: the tenant whose calendars run here."""
+
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Budapest")
+    currency = models.CharField(_("currency"), max_length=3, default="HUF")
+    no_show_earns_commission = models.BooleanField(_("no-shows earn commission"), default=False)
+
+    class Meta:
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Location(models.Model):
+    """A site of an institution."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="locations")
+    name = models.CharField(_("name"), max_length=200)
+    address = models.CharField(_("address"), max_length=300)
+    opening_hours = models.CharField(_("opening hours"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "name"], name="location_name_unique_per_institution")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Physician(models.Model):
+    """A physician working at one or more locations of one institution."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="physicians")
+    full_name = models.CharField(_("name"), max_length=200)
+    specialty = models.CharField(_("specialty"), max_length=100)
+    locations = models.ManyToManyField(Location, related_name="physicians", verbose_name=_("locations"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("physician")
+        verbose_name_plural = _("physicians")
+        ordering = ["full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class Service(models.Model):
+    """An examination with its duration and price, given at some locations by some physicians."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="services")
+    name = models.CharField(_("name"), max_length=200)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"), validators=[MinValueValidator(5)], default=30
+    )
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+    currency = models.CharField(_("currency"), max_length=3, default="HUF")
+    locations = models.ManyToManyField(Location, related_name="services", verbose_name=_("locations"))
+    physicians = models.ManyToManyField(Physician, related_name="services", verbose_name=_("physicians"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="service_price_not_negative"),
+            models.CheckConstraint(condition=models.Q(duration_minutes__gte=5), name="service_duration_min_5"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

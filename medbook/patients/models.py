@@ -1,0 +1,34 @@
+"""The institution's patient register: personal data lives here and nowhere else."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from medbook.institutions.models import Institution
+
+
+class Patient(models.Model):
+    """A patient of one institution."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="patients")
+    full_name = models.CharField(_("name"), max_length=200)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    insurance_id = models.CharField(_("health-insurance id (TAJ)"), max_length=16, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "insurance_id"],
+                condition=~models.Q(insurance_id=""),
+                name="patient_insurance_id_unique_per_institution",
+            )
+        ]
+        indexes = [models.Index(fields=["institution", "full_name"])]
+
+    def __str__(self) -> str:
+        return self.full_name

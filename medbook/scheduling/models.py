@@ -1,0 +1,157 @@
+"""Working hours, exceptions, traffic channels and bookings."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from medbook.accounts.models import Organization
+from medbook.institutions.models import Institution, Location, Physician, Service
+from medbook.patients.models import Patient
+
+
+class TrafficChannel(models.Model):
+    """A way bookings arrive (online, phone, reception, one per partner)."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="channels")
+    code = models.SlugField(_("code"), max_length=50)
+    name = models.CharField(_("name"), max_length=100)
+    partner = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="partner_channels"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("traffic channel")
+        verbose_name_plural = _("traffic channels")
+        ordering = ["position", "name"]
+        constraints = [models.UniqueConstraint(fields=["institution", "code"], name="channel_code_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingHours(models.Model):
+    """A weekly rule: the physician works at the location on this weekday between two wall-clock times."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    physician = models.ForeignKey(Physician, on_delete=models.CASCADE, related_name="working_hours")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start_time = models.TimeField(_("from"))
+    end_time = models.TimeField(_("until"))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        ordering = ["physician", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end_time__gt=models.F("start_time")), name="wh_end_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.physician} {self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class ScheduleException(models.Model):
+    """Whole days a physician does not work (leave, holiday), at one location or everywhere."""
+
+    class Kind(models.TextChoices):
+        LEAVE = "leave", _("Leave")
+        HOLIDAY = "holiday", _("Holiday")
+        OTHER = "other", _("Other")
+
+    physician = models.ForeignKey(Physician, on_delete=models.CASCADE, related_name="exceptions")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.LEAVE)
+    date_from = models.DateField(_("from"))
+    date_until = models.DateField(_("until"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("exception")
+        verbose_name_plural = _("exceptions")
+        ordering = ["date_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(date_until__gte=models.F("date_from")), name="exception_until_after_from"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.physician} {self.get_kind_display()} {self.date_from}–{self.date_until}"
+
+
+class Booking(models.Model):
+    """An appointment. Price and commission rule are captured when it is made."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Completed")
+        NO_SHOW = "no_show", _("No-show")
+
+    class PaymentStatus(models.TextChoices):
+        UNPAID = "unpaid", _("Unpaid")
+        PAID = "paid", _("Paid")
+        REFUNDED = "refunded", _("Refunded")
+        PAID_AT_PARTNER = "paid_at_partner", _("Paid at partner")
+
+    ACTIVE_STATUSES = (Status.BOOKED, Status.COMPLETED, Status.NO_SHOW)
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="bookings")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="bookings")
+    physician = models.ForeignKey(Physician, on_delete=models.PROTECT, related_name="bookings")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="bookings")
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.BOOKED)
+    payment_status = models.CharField(
+        _("payment status"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
+    )
+    channel = models.ForeignKey(TrafficChannel, on_delete=models.PROTECT, related_name="bookings")
+    partner = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="partner_bookings"
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="bookings_made"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    commission_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    commission_fixed = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="booking_end_after_start"),
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="booking_price_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["physician", "starts_at"]),
+            models.Index(fields=["institution", "starts_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.starts_at:%Y-%m-%d %H:%M} {self.patient}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
