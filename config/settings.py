@@ -50,7 +50,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
-    
+    "medbook.core.tenancy.ActorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -66,7 +66,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                
+                "medbook.core.tenancy.actor_context",
             ],
         },
     }
@@ -106,7 +106,9 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600
 # Email: EMAIL_URL=smtp://host:port; the quick start prints mail and keeps a copy in var/mail/.
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
-    globals().update({k: v for k, v in environ.Env.email_url_config(EMAIL_URL).items() if v not in ("", None)})
+    globals().update(
+        {k: v for k, v in environ.Env.email_url_config(EMAIL_URL).items() if v not in ("", None)}
+    )
 else:
     EMAIL_BACKEND = "medbook.core.mail.ConsoleAndFileBackend"
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))

@@ -3,4 +3,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("medbook.accounts.urls")),
+    path("calendar/", include("medbook.scheduling.urls")),
+    path("patients/", include("medbook.patients.urls")),
+    path("administration/", include("medbook.institutions.urls")),
+    path("", include("medbook.core.urls")),
 ]

@@ -40,7 +40,9 @@ class Location(models.Model):
         verbose_name_plural = _("locations")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["institution", "name"], name="location_name_unique_per_institution")
+            models.UniqueConstraint(
+                fields=["institution", "name"], name="location_name_unique_per_institution"
+            )
         ]
 
     def __str__(self) -> str:
@@ -73,7 +75,9 @@ class Service(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(
         _("duration (minutes)"), validators=[MinValueValidator(5)], default=30
     )
-    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+    price = models.DecimalField(
+        _("price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+    )
     currency = models.CharField(_("currency"), max_length=3, default="HUF")
     locations = models.ManyToManyField(Location, related_name="services", verbose_name=_("locations"))
     physicians = models.ManyToManyField(Physician, related_name="services", verbose_name=_("physicians"))
@@ -85,7 +89,9 @@ class Service(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=models.Q(price__gte=0), name="service_price_not_negative"),
-            models.CheckConstraint(condition=models.Q(duration_minutes__gte=5), name="service_duration_min_5"),
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=5), name="service_duration_min_5"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -43,6 +43,8 @@ class WorkingHours(models.Model):
         SATURDAY = 5, _("Saturday")
         SUNDAY = 6, _("Sunday")
 
+    tenant_path = "physician__institution"
+
     physician = models.ForeignKey(Physician, on_delete=models.CASCADE, related_name="working_hours")
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="working_hours")
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
@@ -56,7 +58,9 @@ class WorkingHours(models.Model):
         verbose_name_plural = _("working hours")
         ordering = ["physician", "weekday", "start_time"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(end_time__gt=models.F("start_time")), name="wh_end_after_start")
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")), name="wh_end_after_start"
+            )
         ]
 
     def __str__(self) -> str:
@@ -70,6 +74,8 @@ class ScheduleException(models.Model):
         LEAVE = "leave", _("Leave")
         HOLIDAY = "holiday", _("Holiday")
         OTHER = "other", _("Other")
+
+    tenant_path = "physician__institution"
 
     physician = models.ForeignKey(Physician, on_delete=models.CASCADE, related_name="exceptions")
     location = models.ForeignKey(Location, on_delete=models.CASCADE, null=True, blank=True)
@@ -141,7 +147,9 @@ class Booking(models.Model):
         verbose_name_plural = _("bookings")
         ordering = ["starts_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="booking_end_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="booking_end_after_start"
+            ),
             models.CheckConstraint(condition=models.Q(price__gte=0), name="booking_price_not_negative"),
         ]
         indexes = [

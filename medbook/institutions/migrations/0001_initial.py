@@ -6,89 +6,176 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Institution',
+            name="Institution",
             fields=[
-                ('organization_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='accounts.organization')),
-                ('time_zone', models.CharField(default='Europe/Budapest', max_length=64, verbose_name='time zone')),
-                ('currency', models.CharField(default='HUF', max_length=3, verbose_name='currency')),
-                ('no_show_earns_commission', models.BooleanField(default=False, verbose_name='no-shows earn commission')),
+                (
+                    "organization_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(default="Europe/Budapest", max_length=64, verbose_name="time zone"),
+                ),
+                ("currency", models.CharField(default="HUF", max_length=3, verbose_name="currency")),
+                (
+                    "no_show_earns_commission",
+                    models.BooleanField(default=False, verbose_name="no-shows earn commission"),
+                ),
             ],
             options={
-                'verbose_name': 'institution',
-                'verbose_name_plural': 'institutions',
+                "verbose_name": "institution",
+                "verbose_name_plural": "institutions",
             },
-            bases=('accounts.organization',),
+            bases=("accounts.organization",),
         ),
         migrations.CreateModel(
-            name='Location',
+            name="Location",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('address', models.CharField(max_length=300, verbose_name='address')),
-                ('opening_hours', models.CharField(blank=True, max_length=200, verbose_name='opening hours')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='locations', to='institutions.institution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("address", models.CharField(max_length=300, verbose_name="address")),
+                ("opening_hours", models.CharField(blank=True, max_length=200, verbose_name="opening hours")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="locations",
+                        to="institutions.institution",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'location',
-                'verbose_name_plural': 'locations',
-                'ordering': ['name'],
+                "verbose_name": "location",
+                "verbose_name_plural": "locations",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Physician',
+            name="Physician",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('full_name', models.CharField(max_length=200, verbose_name='name')),
-                ('specialty', models.CharField(max_length=100, verbose_name='specialty')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='physicians', to='institutions.institution')),
-                ('locations', models.ManyToManyField(related_name='physicians', to='institutions.location', verbose_name='locations')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=200, verbose_name="name")),
+                ("specialty", models.CharField(max_length=100, verbose_name="specialty")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="physicians",
+                        to="institutions.institution",
+                    ),
+                ),
+                (
+                    "locations",
+                    models.ManyToManyField(
+                        related_name="physicians", to="institutions.location", verbose_name="locations"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'physician',
-                'verbose_name_plural': 'physicians',
-                'ordering': ['full_name'],
+                "verbose_name": "physician",
+                "verbose_name_plural": "physicians",
+                "ordering": ["full_name"],
             },
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('duration_minutes', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(5)], verbose_name='duration (minutes)')),
-                ('price', models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(0)], verbose_name='price')),
-                ('currency', models.CharField(default='HUF', max_length=3, verbose_name='currency')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='services', to='institutions.institution')),
-                ('locations', models.ManyToManyField(related_name='services', to='institutions.location', verbose_name='locations')),
-                ('physicians', models.ManyToManyField(related_name='services', to='institutions.physician', verbose_name='physicians')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "duration_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[django.core.validators.MinValueValidator(5)],
+                        verbose_name="duration (minutes)",
+                    ),
+                ),
+                (
+                    "price",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=12,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="price",
+                    ),
+                ),
+                ("currency", models.CharField(default="HUF", max_length=3, verbose_name="currency")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="services",
+                        to="institutions.institution",
+                    ),
+                ),
+                (
+                    "locations",
+                    models.ManyToManyField(
+                        related_name="services", to="institutions.location", verbose_name="locations"
+                    ),
+                ),
+                (
+                    "physicians",
+                    models.ManyToManyField(
+                        related_name="services", to="institutions.physician", verbose_name="physicians"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service',
-                'verbose_name_plural': 'services',
-                'ordering': ['name'],
+                "verbose_name": "service",
+                "verbose_name_plural": "services",
+                "ordering": ["name"],
             },
         ),
         migrations.AddConstraint(
-            model_name='location',
-            constraint=models.UniqueConstraint(fields=('institution', 'name'), name='location_name_unique_per_institution'),
+            model_name="location",
+            constraint=models.UniqueConstraint(
+                fields=("institution", "name"), name="location_name_unique_per_institution"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='service',
-            constraint=models.CheckConstraint(condition=models.Q(('price__gte', 0)), name='service_price_not_negative'),
+            model_name="service",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price__gte", 0)), name="service_price_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='service',
-            constraint=models.CheckConstraint(condition=models.Q(('duration_minutes__gte', 5)), name='service_duration_min_5'),
+            model_name="service",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("duration_minutes__gte", 5)), name="service_duration_min_5"
+            ),
         ),
     ]

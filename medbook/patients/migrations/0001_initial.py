@@ -5,32 +5,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('institutions', '0001_initial'),
+        ("institutions", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('full_name', models.CharField(max_length=200, verbose_name='name')),
-                ('birth_date', models.DateField(blank=True, null=True, verbose_name='birth date')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('phone', models.CharField(blank=True, max_length=32, verbose_name='phone')),
-                ('insurance_id', models.CharField(blank=True, max_length=16, verbose_name='health-insurance id (TAJ)')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='patients', to='institutions.institution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=200, verbose_name="name")),
+                ("birth_date", models.DateField(blank=True, null=True, verbose_name="birth date")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("phone", models.CharField(blank=True, max_length=32, verbose_name="phone")),
+                (
+                    "insurance_id",
+                    models.CharField(blank=True, max_length=16, verbose_name="health-insurance id (TAJ)"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="patients",
+                        to="institutions.institution",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'patient',
-                'verbose_name_plural': 'patients',
-                'ordering': ['full_name'],
-                'indexes': [models.Index(fields=['institution', 'full_name'], name='patients_pa_institu_e64822_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('insurance_id', ''), _negated=True), fields=('institution', 'insurance_id'), name='patient_insurance_id_unique_per_institution')],
+                "verbose_name": "patient",
+                "verbose_name_plural": "patients",
+                "ordering": ["full_name"],
+                "indexes": [
+                    models.Index(fields=["institution", "full_name"], name="patients_pa_institu_e64822_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("insurance_id", ""), _negated=True),
+                        fields=("institution", "insurance_id"),
+                        name="patient_insurance_id_unique_per_institution",
+                    )
+                ],
             },
         ),
     ]

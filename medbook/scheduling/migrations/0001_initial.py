@@ -6,123 +6,311 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('institutions', '0001_initial'),
-        ('patients', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("institutions", "0001_initial"),
+        ("patients", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TrafficChannel',
+            name="TrafficChannel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='channels', to='institutions.institution')),
-                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='partner_channels', to='accounts.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="channels",
+                        to="institutions.institution",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="partner_channels",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'traffic channel',
-                'verbose_name_plural': 'traffic channels',
-                'ordering': ['position', 'name'],
+                "verbose_name": "traffic channel",
+                "verbose_name_plural": "traffic channels",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Booking',
+            name="Booking",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField(verbose_name='starts at')),
-                ('ends_at', models.DateTimeField(verbose_name='ends at')),
-                ('status', models.CharField(choices=[('booked', 'Booked'), ('cancelled', 'Cancelled'), ('completed', 'Completed'), ('no_show', 'No-show')], default='booked', max_length=16, verbose_name='status')),
-                ('payment_status', models.CharField(choices=[('unpaid', 'Unpaid'), ('paid', 'Paid'), ('refunded', 'Refunded'), ('paid_at_partner', 'Paid at partner')], default='unpaid', max_length=16, verbose_name='payment status')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('price', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='price')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('commission_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True)),
-                ('commission_fixed', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='note')),
-                ('booked_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='bookings_made', to=settings.AUTH_USER_MODEL)),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='institutions.institution')),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='institutions.location')),
-                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='partner_bookings', to='accounts.organization')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='patients.patient')),
-                ('physician', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='institutions.physician')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='institutions.service')),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='scheduling.trafficchannel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(verbose_name="starts at")),
+                ("ends_at", models.DateTimeField(verbose_name="ends at")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("booked", "Booked"),
+                            ("cancelled", "Cancelled"),
+                            ("completed", "Completed"),
+                            ("no_show", "No-show"),
+                        ],
+                        default="booked",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "payment_status",
+                    models.CharField(
+                        choices=[
+                            ("unpaid", "Unpaid"),
+                            ("paid", "Paid"),
+                            ("refunded", "Refunded"),
+                            ("paid_at_partner", "Paid at partner"),
+                        ],
+                        default="unpaid",
+                        max_length=16,
+                        verbose_name="payment status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                ("price", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="price")),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                (
+                    "commission_percent",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True),
+                ),
+                (
+                    "commission_fixed",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="note")),
+                (
+                    "booked_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="bookings_made",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="institutions.institution",
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="institutions.location",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="partner_bookings",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "physician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="institutions.physician",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="institutions.service",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="scheduling.trafficchannel",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'booking',
-                'verbose_name_plural': 'bookings',
-                'ordering': ['starts_at'],
+                "verbose_name": "booking",
+                "verbose_name_plural": "bookings",
+                "ordering": ["starts_at"],
             },
         ),
         migrations.CreateModel(
-            name='WorkingHours',
+            name="WorkingHours",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')], verbose_name='weekday')),
-                ('start_time', models.TimeField(verbose_name='from')),
-                ('end_time', models.TimeField(verbose_name='until')),
-                ('valid_from', models.DateField(blank=True, null=True, verbose_name='valid from')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='valid until')),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='working_hours', to='institutions.location')),
-                ('physician', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='working_hours', to='institutions.physician')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ],
+                        verbose_name="weekday",
+                    ),
+                ),
+                ("start_time", models.TimeField(verbose_name="from")),
+                ("end_time", models.TimeField(verbose_name="until")),
+                ("valid_from", models.DateField(blank=True, null=True, verbose_name="valid from")),
+                ("valid_until", models.DateField(blank=True, null=True, verbose_name="valid until")),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="working_hours",
+                        to="institutions.location",
+                    ),
+                ),
+                (
+                    "physician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="working_hours",
+                        to="institutions.physician",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'working hours',
-                'verbose_name_plural': 'working hours',
-                'ordering': ['physician', 'weekday', 'start_time'],
+                "verbose_name": "working hours",
+                "verbose_name_plural": "working hours",
+                "ordering": ["physician", "weekday", "start_time"],
             },
         ),
         migrations.CreateModel(
-            name='ScheduleException',
+            name="ScheduleException",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('leave', 'Leave'), ('holiday', 'Holiday'), ('other', 'Other')], default='leave', max_length=16, verbose_name='kind')),
-                ('date_from', models.DateField(verbose_name='from')),
-                ('date_until', models.DateField(verbose_name='until')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='institutions.location')),
-                ('physician', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exceptions', to='institutions.physician')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("leave", "Leave"), ("holiday", "Holiday"), ("other", "Other")],
+                        default="leave",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("date_from", models.DateField(verbose_name="from")),
+                ("date_until", models.DateField(verbose_name="until")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="institutions.location",
+                    ),
+                ),
+                (
+                    "physician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="exceptions",
+                        to="institutions.physician",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'exception',
-                'verbose_name_plural': 'exceptions',
-                'ordering': ['date_from'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('date_until__gte', models.F('date_from'))), name='exception_until_after_from')],
+                "verbose_name": "exception",
+                "verbose_name_plural": "exceptions",
+                "ordering": ["date_from"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("date_until__gte", models.F("date_from"))),
+                        name="exception_until_after_from",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='trafficchannel',
-            constraint=models.UniqueConstraint(fields=('institution', 'code'), name='channel_code_unique'),
+            model_name="trafficchannel",
+            constraint=models.UniqueConstraint(fields=("institution", "code"), name="channel_code_unique"),
         ),
         migrations.AddIndex(
-            model_name='booking',
-            index=models.Index(fields=['physician', 'starts_at'], name='scheduling__physici_b56372_idx'),
+            model_name="booking",
+            index=models.Index(fields=["physician", "starts_at"], name="scheduling__physici_b56372_idx"),
         ),
         migrations.AddIndex(
-            model_name='booking',
-            index=models.Index(fields=['institution', 'starts_at'], name='scheduling__institu_5ed313_idx'),
+            model_name="booking",
+            index=models.Index(fields=["institution", "starts_at"], name="scheduling__institu_5ed313_idx"),
         ),
         migrations.AddConstraint(
-            model_name='booking',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='booking_end_after_start'),
+            model_name="booking",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="booking_end_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='booking',
-            constraint=models.CheckConstraint(condition=models.Q(('price__gte', 0)), name='booking_price_not_negative'),
+            model_name="booking",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price__gte", 0)), name="booking_price_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='workinghours',
-            constraint=models.CheckConstraint(condition=models.Q(('end_time__gt', models.F('start_time'))), name='wh_end_after_start'),
+            model_name="workinghours",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_time__gt", models.F("start_time"))), name="wh_end_after_start"
+            ),
         ),
     ]

@@ -1,0 +1,183 @@
+"""The fixed cast of every test, and the switches that tell PostgreSQL and SQLite runs apart."""
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+
+from medbook.accounts.models import Membership
+from medbook.core.tenancy import Actor
+from medbook.institutions.tests.factories import (
+    PASSWORD,
+    InstitutionFactory,
+    LocationFactory,
+    MembershipFactory,
+    PhysicianFactory,
+    ServiceFactory,
+    UserFactory,
+    weekly_hours,
+)
+from medbook.patients.tests.factories import PatientFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+BUDAPEST = ZoneInfo("Europe/Budapest")
+_skipped_for_sqlite: list[str] = []
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip, loudly, the tests that need PostgreSQL when the suite runs on SQLite."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    marker = pytest.mark.skip(
+        reason="needs PostgreSQL: run with DATABASE_URL=postgres://... (make test does)"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(marker)
+            _skipped_for_sqlite.append(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _skipped_for_sqlite:
+        terminalreporter.write_sep("!", f"SKIPPED {len(_skipped_for_sqlite)} PostgreSQL-only tests on SQLite")
+        for nodeid in _skipped_for_sqlite:
+            terminalreporter.write_line(f"  skipped (needs PostgreSQL): {nodeid}")
+
+
+def actor_of(user, organization=None) -> Actor:
+    """The actor a request of this user would resolve to."""
+    memberships = tuple(
+        Membership.objects.filter(user=user, is_active=True).select_related("organization__institution")
+    )
+    current = next(
+        (m for m in memberships if organization is None or m.organization_id == organization.pk), None
+    )
+    return Actor(user=user, membership=current, memberships=memberships)
+
+
+def next_weekday(weekday: int, weeks_ahead: int = 1) -> date:
+    """A date of the given weekday at least a week from today (always in the future)."""
+    today = date.today()
+    return today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks_ahead)
+
+
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    """An aware Budapest datetime."""
+    return datetime.combine(day, time(hour, minute), tzinfo=BUDAPEST)
+
+
+@dataclass
+class Cast:
+    """Institution A (alice admin, bob staff, two locations), institution B (charlie, the stranger)."""
+
+    institution_a: object
+    location_a1: object
+    location_a2: object
+    physician_a: object
+    service_a: object
+    patient_a: object
+    alice: object
+    bob: object
+    institution_b: object
+    location_b: object
+    physician_b: object
+    service_b: object
+    patient_b: object
+    charlie: object
+
+    def actor(self, user) -> Actor:
+        return actor_of(user)
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    a = InstitutionFactory(name="Institution A")
+    a1 = LocationFactory(institution=a, name="A Central")
+    a2 = LocationFactory(institution=a, name="A North")
+    doc_a = PhysicianFactory(institution=a, full_name="Dr. Alpha", locations=[a1, a2])
+    svc_a = ServiceFactory(institution=a, name="Cardiology check", locations=[a1, a2], physicians=[doc_a])
+    weekly_hours(doc_a, a1)
+    alice = UserFactory(email="alice@a.test", full_name="Alice Admin")
+    bob = UserFactory(email="bob@a.test", full_name="Bob Reception")
+    MembershipFactory(user=alice, organization=a, role=Membership.Role.ADMIN)
+    MembershipFactory(user=bob, organization=a, role=Membership.Role.STAFF)
+    b = InstitutionFactory(name="Institution B")
+    b1 = LocationFactory(institution=b, name="B Only")
+    doc_b = PhysicianFactory(institution=b, full_name="Dr. Beta", locations=[b1])
+    svc_b = ServiceFactory(institution=b, name="Dermatology check", locations=[b1], physicians=[doc_b])
+    weekly_hours(doc_b, b1)
+    charlie = UserFactory(email="charlie@b.test", full_name="Charlie Stranger")
+    MembershipFactory(user=charlie, organization=b, role=Membership.Role.ADMIN)
+    return Cast(
+        institution_a=a,
+        location_a1=a1,
+        location_a2=a2,
+        physician_a=doc_a,
+        service_a=svc_a,
+        patient_a=PatientFactory(institution=a, full_name="Anna Patient", insurance_id="111111110"),
+        alice=alice,
+        bob=bob,
+        institution_b=b,
+        location_b=b1,
+        physician_b=doc_b,
+        service_b=svc_b,
+        patient_b=PatientFactory(institution=b, full_name="Berta Patient"),
+        charlie=charlie,
+    )
+
+
+@pytest.fixture
+def login(client):
+    """Log the test client in as a user of the cast."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=BROWSER_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+__all__ = ["PASSWORD", "actor_of", "local", "next_weekday"]

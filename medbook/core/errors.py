@@ -1,0 +1,29 @@
+"""Domain errors raised by services; views and the API turn them into messages and 4xx answers."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request."""
+
+    default_message = _("The request could not be carried out.")
+    status_code = 400
+
+    def __init__(self, message=None, *, field: str | None = None):
+        self.message = message or self.default_message
+        self.field = field
+        super().__init__(str(self.message))
+
+
+class SlotUnavailable(DomainError):
+    """The chosen time is taken or not offered."""
+
+    default_message = _("This slot is no longer available.")
+    status_code = 409
+
+
+class NotPermitted(DomainError):
+    """The actor may not do this."""
+
+    default_message = _("You do not have permission to do this.")
+    status_code = 403

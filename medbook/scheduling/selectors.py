@@ -1,0 +1,146 @@
+"""Reads for calendars and bookings, narrowed to what the actor may see."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from medbook.core.tenancy import scoped
+from medbook.institutions.models import Location, Physician, Service
+from medbook.scheduling import slots as engine
+from medbook.scheduling.models import Booking, ScheduleException, TrafficChannel, WorkingHours
+
+
+def rules_for(*, physician: Physician, location: Location) -> list[engine.Rule]:
+    """The weekly rules of a physician at a location."""
+    return [
+        engine.Rule(wh.weekday, wh.start_time, wh.end_time, wh.valid_from, wh.valid_until)
+        for wh in WorkingHours.objects.filter(physician=physician, location=location)
+    ]
+
+
+def closed_days_for(*, physician: Physician, location: Location, date_from: date, date_until: date):
+    """The (from, until) day ranges the physician does not work at the location."""
+    return list(
+        ScheduleException.objects.filter(
+            physician=physician, date_from__lte=date_until, date_until__gte=date_from
+        )
+        .filter(Q(location=location) | Q(location__isnull=True))
+        .values_list("date_from", "date_until")
+    )
+
+
+def working_intervals_for(
+    *, physician: Physician, location: Location, date_from: date, date_until: date
+) -> list[engine.Interval]:
+    """Absolute working intervals of a physician at a location over local days."""
+    tz = ZoneInfo(physician.institution.time_zone)
+    return engine.working_intervals(
+        rules_for(physician=physician, location=location),
+        closed_days_for(physician=physician, location=location, date_from=date_from, date_until=date_until),
+        tz,
+        date_from,
+        date_until,
+    )
+
+
+def active_bookings(*, physician: Physician, starts: datetime, ends: datetime) -> QuerySet[Booking]:
+    """The physician's active bookings overlapping [starts, ends), at any location."""
+    return Booking.objects.filter(
+        physician=physician, status__in=Booking.ACTIVE_STATUSES, starts_at__lt=ends, ends_at__gt=starts
+    )
+
+
+def day_bounds(*, tz: ZoneInfo, date_from: date, date_until: date) -> tuple[datetime, datetime]:
+    """UTC bounds of local days date_from..date_until."""
+    start = datetime.combine(date_from, datetime.min.time(), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(date_until + timedelta(days=1), datetime.min.time(), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+def available_slots(
+    *,
+    physician: Physician,
+    location: Location,
+    service: Service,
+    date_from: date,
+    date_until: date,
+    now: datetime | None = None,
+    ignore_booking: Booking | None = None,
+) -> list[engine.Interval]:
+    """Free slots for the service with the physician at the location over local days date_from..date_until."""
+    tz = ZoneInfo(physician.institution.time_zone)
+    intervals = working_intervals_for(
+        physician=physician, location=location, date_from=date_from, date_until=date_until
+    )
+    candidates = engine.grid_slots(intervals, timedelta(minutes=service.duration_minutes))
+    start, end = day_bounds(tz=tz, date_from=date_from, date_until=date_until)
+    busy_qs = active_bookings(physician=physician, starts=start, ends=end)
+    if ignore_booking is not None:
+        busy_qs = busy_qs.exclude(pk=ignore_booking.pk)
+    busy = [engine.Interval(s, e) for s, e in busy_qs.values_list("starts_at", "ends_at")]
+    return engine.free_slots(candidates, busy, not_before=now or timezone.now())
+
+
+@dataclass
+class CalendarDay:
+    """One local day of a calendar: its free slots and its bookings, in order."""
+
+    day: date
+    entries: list
+
+
+@dataclass
+class CalendarEntry:
+    """A free slot (booking is None) or a booking shown on the calendar."""
+
+    starts_at: datetime
+    ends_at: datetime
+    booking: Booking | None = None
+
+    @property
+    def is_free(self) -> bool:
+        return self.booking is None
+
+
+def calendar_week(
+    *, actor, physician: Physician, location: Location, service: Service, week_start: date
+) -> list[CalendarDay]:
+    """Seven local days of free slots (green) and active bookings (red) for the chosen calendar."""
+    tz = ZoneInfo(physician.institution.time_zone)
+    week_end = week_start + timedelta(days=6)
+    free = available_slots(
+        physician=physician, location=location, service=service, date_from=week_start, date_until=week_end
+    )
+    start, end = day_bounds(tz=tz, date_from=week_start, date_until=week_end)
+    bookings = (
+        scoped(Booking, actor)
+        .filter(physician=physician, status__in=Booking.ACTIVE_STATUSES, starts_at__lt=end, ends_at__gt=start)
+        .select_related("patient", "service", "location", "channel")
+    )
+    by_day: dict[date, list[CalendarEntry]] = {d: [] for d in engine.days(week_start, week_end)}
+    for slot in free:
+        by_day.setdefault(slot.starts_at.astimezone(tz).date(), []).append(
+            CalendarEntry(slot.starts_at, slot.ends_at)
+        )
+    for booking in bookings:
+        by_day.setdefault(booking.starts_at.astimezone(tz).date(), []).append(
+            CalendarEntry(booking.starts_at, booking.ends_at, booking)
+        )
+    return [
+        CalendarDay(day, sorted(entries, key=lambda e: e.starts_at))
+        for day, entries in sorted(by_day.items())
+        if week_start <= day <= week_end
+    ]
+
+
+def default_channel(*, institution, code: str = "reception") -> TrafficChannel:
+    """The institution's built-in channel with the given code."""
+    return TrafficChannel.objects.get(institution=institution, code=code)
+
+
+def bookings_for_actor(actor) -> QuerySet[Booking]:
+    """Bookings of the actor's institution with what lists show."""
+    return scoped(Booking, actor).select_related("patient", "service", "location", "physician", "channel")
