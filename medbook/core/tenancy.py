@@ -1,9 +1,11 @@
 """Who is acting, for which organisation: resolved once per request, used by every query for tenant data."""
 
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from django.db.models import Model, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from medbook.accounts.models import Membership, Organization
@@ -65,7 +67,14 @@ class ActorMiddleware:
 
     def __call__(self, request):
         request.actor = SimpleLazyObject(lambda: resolve_actor(request))
-        return self.get_response(request)
+        institution = request.actor.institution if request.user.is_authenticated else None
+        if institution is not None:
+            # Times are stored in UTC and shown in the institution's zone.
+            timezone.activate(ZoneInfo(institution.time_zone))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 def actor_context(request) -> dict:

@@ -5,4 +5,7 @@ from medbook.patients import views
 app_name = "patients"
 urlpatterns = [
     path("", views.patient_list, name="patient-list"),
+    path("search/", views.patient_search, name="patient-search"),
+    path("new/", views.patient_create, name="patient-create"),
+    path("<int:pk>/", views.patient_edit, name="patient-edit"),
 ]

@@ -1,5 +1,64 @@
-from django.http import HttpResponse
+"""The patient register: list, search, add, edit."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from medbook.core.decorators import requires
+from medbook.core.permissions import Perm
+from medbook.core.tenancy import get_for_actor
+from medbook.patients import selectors, services
+from medbook.patients.forms import PatientForm
+from medbook.patients.models import Patient
 
 
+@requires(Perm.VIEW_PATIENTS)
 def patient_list(request):
-    return HttpResponse("")
+    """The register, searchable, a page at a time."""
+    query = request.GET.get("q", "").strip()
+    patients = (
+        selectors.patient_search(actor=request.actor, query=query, limit=200)
+        if query
+        else selectors.patient_list(actor=request.actor)
+    )
+    page = Paginator(patients, 25).get_page(request.GET.get("page"))
+    template = "patients/patient_list.html#results" if request.htmx else "patients/patient_list.html"
+    return render(request, template, {"page": page, "query": query})
+
+
+@requires(Perm.VIEW_PATIENTS)
+def patient_search(request):
+    """A few matches for the booking form (at least two characters; never a listing)."""
+    query = request.GET.get("q", "")
+    results = selectors.patient_search(actor=request.actor, query=query)
+    return render(
+        request,
+        "patients/patient_search.html",
+        {"results": results, "query": query, "min_length": selectors.MIN_QUERY_LENGTH},
+    )
+
+
+@requires(Perm.MANAGE_PATIENTS)
+def patient_create(request):
+    """Add a patient to the register."""
+    form = PatientForm(request.POST or None, institution=request.actor.institution)
+    if request.method == "POST" and form.is_valid():
+        patient = services.patient_create(actor=request.actor, **form.cleaned_data)
+        messages.success(request, _("Patient %(name)s was added.") % {"name": patient.full_name})
+        return redirect("patients:patient-list")
+    status = 422 if form.is_bound else 200
+    return render(request, "patients/patient_form.html", {"form": form}, status=status)
+
+
+@requires(Perm.MANAGE_PATIENTS)
+def patient_edit(request, pk: int):
+    """Change a patient's details."""
+    patient = get_for_actor(Patient, request.actor, pk)
+    form = PatientForm(request.POST or None, instance=patient, institution=request.actor.institution)
+    if request.method == "POST" and form.is_valid():
+        services.patient_update(actor=request.actor, patient=patient, **form.cleaned_data)
+        messages.success(request, _("Saved."))
+        return redirect("patients:patient-list")
+    status = 422 if form.is_bound else 200
+    return render(request, "patients/patient_form.html", {"form": form, "patient": patient}, status=status)

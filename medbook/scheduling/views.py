@@ -1,5 +1,199 @@
-from django.http import HttpResponse
+"""The staff calendar: show calendars, book a free slot, move or cancel a booking (htmx)."""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from medbook.core.decorators import requires
+from medbook.core.errors import DomainError
+from medbook.core.permissions import Perm
+from medbook.core.tenancy import get_for_actor, scoped
+from medbook.institutions.models import Physician
+from medbook.patients.forms import PatientForm
+from medbook.patients.models import Patient
+from medbook.patients.services import patient_create
+from medbook.scheduling import selectors, services
+from medbook.scheduling.forms import BookingForm, CalendarFilterForm, MoveForm
+from medbook.scheduling.models import Booking
+
+WORKSPACE = "scheduling/calendar.html#workspace"
 
 
+def _filters(request) -> CalendarFilterForm:
+    """The calendar choice, from the query string or (for htmx posts) the included filter fields."""
+    data = request.GET if request.method == "GET" else request.POST
+    bound = {k: data.get(k) for k in ("location", "physician", "service", "week") if data.get(k)}
+    return CalendarFilterForm(bound or None, actor=request.actor)
+
+
+def _calendars(actor, form: CalendarFilterForm) -> list:
+    """One calendar per chosen physician (or per physician giving the service at the location)."""
+    if not form.is_bound or not form.is_valid():
+        return []
+    location, service = form.cleaned_data["location"], form.cleaned_data["service"]
+    physicians = (
+        [form.cleaned_data["physician"]]
+        if form.cleaned_data["physician"]
+        else list(
+            scoped(Physician, actor).filter(is_active=True, locations=location, services=service).distinct()
+        )
+    )
+    calendars = []
+    for physician in physicians:
+        if not (
+            physician.locations.filter(pk=location.pk).exists()
+            and service.physicians.filter(pk=physician.pk).exists()
+        ):
+            form.add_error(
+                None, _("%(name)s does not give this service at this location.") % {"name": physician}
+            )
+            continue
+        days = selectors.calendar_week(
+            actor=actor,
+            physician=physician,
+            location=location,
+            service=service,
+            week_start=form.cleaned_data["week"],
+        )
+        calendars.append({"physician": physician, "days": days})
+    if not physicians:
+        form.add_error(None, _("No physician gives this service at this location."))
+    return calendars
+
+
+def _workspace(request, form: CalendarFilterForm | None = None, status: int = 200):
+    """Render the calendar workspace: the page, or just its fragment for htmx."""
+    form = form or _filters(request)
+    calendars = _calendars(request.actor, form)
+    context = {"form": form, "calendars": calendars}
+    if form.is_bound and form.is_valid():
+        week = form.cleaned_data["week"]
+        base = {k: v for k, v in form.data.items() if k != "week"}
+        context["prev_query"] = urlencode({**base, "week": (week - timedelta(days=7)).isoformat()})
+        context["next_query"] = urlencode({**base, "week": (week + timedelta(days=7)).isoformat()})
+        context["week"] = week
+    template = WORKSPACE if request.htmx else "scheduling/calendar.html"
+    response = render(request, template, context, status=status)
+    if request.htmx and request.method == "POST":
+        response["HX-Retarget"] = "#workspace"
+        response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+@requires(Perm.VIEW_CALENDAR)
 def calendar(request):
-    return HttpResponse("")
+    """Pick location, physician, service and week; "Show calendars" shows free (green) and booked (red) slots."""
+    return _workspace(request)
+
+
+def _booking_target(request):
+    """The calendar and the physician of the slot being booked, checked against the actor's institution."""
+    filters = _filters(request)
+    if not filters.is_valid():
+        raise DomainError(_("Choose a location and a service first."))
+    data = request.GET if request.method == "GET" else request.POST
+    physician = get_for_actor(Physician, request.actor, data.get("slot_physician"))
+    return filters, physician
+
+
+@requires(Perm.BOOK)
+def booking_create(request):
+    """Show the booking form for a free slot (GET) and book it (POST)."""
+    filters, physician = _booking_target(request)
+    data = request.POST if request.method == "POST" else None
+    form = BookingForm(data, actor=request.actor, initial={"starts_at": request.GET.get("starts_at")})
+    patient_form = PatientForm(data, prefix="new", institution=request.actor.institution)
+    context = {"form": form, "patient_form": patient_form, "physician": physician, "filters": filters}
+    if request.method == "GET":
+        return render(request, "scheduling/booking_form.html", context)
+    if form.is_valid():
+        try:
+            booking = _book(request, form, patient_form, filters, physician)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            if booking is not None:
+                messages.success(request, _("Booked: %(booking)s") % {"booking": booking})
+                return _workspace(request, filters)
+    return render(request, "scheduling/booking_form.html", context, status=422)
+
+
+@transaction.atomic
+def _book(request, form: BookingForm, patient_form: PatientForm, filters, physician) -> Booking | None:
+    """Find or register the patient, then book; None when the new patient's details are invalid."""
+    patient_id = form.cleaned_data["patient"]
+    if patient_id:
+        patient = get_for_actor(Patient, request.actor, patient_id)
+    elif patient_form.is_valid():
+        patient = patient_create(actor=request.actor, **patient_form.cleaned_data)
+    else:
+        if not patient_form.has_changed():
+            form.add_error(None, _("Choose a patient from the register or enter a new patient."))
+        return None
+    return services.booking_create(
+        actor=request.actor,
+        location=filters.cleaned_data["location"],
+        physician=physician,
+        service=filters.cleaned_data["service"],
+        patient=patient,
+        starts_at=form.cleaned_data["starts_at"],
+        channel=form.cleaned_data["channel"],
+        note=form.cleaned_data["note"],
+    )
+
+
+def _booking_panel(request, booking: Booking, move_form: MoveForm | None = None, status: int = 200):
+    """The panel of one booking: its details, the free slots it can move to, cancel."""
+    tz_week = timezone.localtime(booking.starts_at).date()
+    free = selectors.available_slots(
+        physician=booking.physician,
+        location=booking.location,
+        service=booking.service,
+        date_from=tz_week - timedelta(days=tz_week.weekday()),
+        date_until=tz_week + timedelta(days=13 - tz_week.weekday()),
+        ignore_booking=booking,
+    )
+    context = {"booking": booking, "move_form": move_form or MoveForm(), "free_slots": free}
+    return render(request, "scheduling/booking_detail.html", context, status=status)
+
+
+@requires(Perm.VIEW_CALENDAR)
+def booking_detail(request, pk: int):
+    """Show a booking with move and cancel."""
+    booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
+    return _booking_panel(request, booking)
+
+
+@require_POST
+@requires(Perm.BOOK)
+def booking_move(request, pk: int):
+    """Move a booking to another free slot."""
+    booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
+    form = MoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.booking_move(
+                actor=request.actor, booking=booking, starts_at=form.cleaned_data["starts_at"]
+            )
+        except DomainError as error:
+            form.add_error("starts_at", error.message)
+        else:
+            messages.success(request, _("The booking was moved."))
+            return _workspace(request)
+    return _booking_panel(request, booking, form, status=422)
+
+
+@require_POST
+@requires(Perm.BOOK)
+def booking_cancel(request, pk: int):
+    """Cancel a booking; its slot turns green again."""
+    booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
+    services.booking_cancel(actor=request.actor, booking=booking)
+    messages.success(request, _("The booking was cancelled."))
+    return _workspace(request)

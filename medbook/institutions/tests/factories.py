@@ -67,6 +67,7 @@ class LocationFactory(factory.django.DjangoModelFactory):
 class PhysicianFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Physician
+        skip_postgeneration_save = True
 
     institution = factory.SubFactory(InstitutionFactory)
     full_name = factory.Sequence(lambda n: f"Dr. Physician {n}")
@@ -81,6 +82,7 @@ class PhysicianFactory(factory.django.DjangoModelFactory):
 class ServiceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Service
+        skip_postgeneration_save = True
 
     institution = factory.SubFactory(InstitutionFactory)
     name = factory.Sequence(lambda n: f"Examination {n}")

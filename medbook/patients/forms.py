@@ -1,0 +1,60 @@
+"""Forms of the patient register."""
+
+import phonenumbers
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from medbook.patients.models import Patient
+from medbook.patients.validators import normalise_taj
+
+
+class PatientForm(forms.ModelForm):
+    """A patient's details, validated: TAJ check digit, phone number, birth date not in the future."""
+
+    class Meta:
+        model = Patient
+        fields = ["full_name", "birth_date", "email", "phone", "insurance_id"]
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, institution=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.institution = institution
+
+    def clean_full_name(self) -> str:
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if len(name) < 2:
+            raise forms.ValidationError(_("Enter the patient's full name."))
+        return name
+
+    def clean_birth_date(self):
+        born = self.cleaned_data.get("birth_date")
+        if born and born > timezone.localdate():
+            raise forms.ValidationError(_("The birth date cannot be in the future."))
+        return born
+
+    def clean_phone(self) -> str:
+        raw = self.cleaned_data.get("phone", "").strip()
+        if not raw:
+            return ""
+        try:
+            number = phonenumbers.parse(raw, "HU")
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise forms.ValidationError(_("Enter a valid phone number, e.g. +36 30 123 4567."))
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def clean_insurance_id(self) -> str:
+        raw = self.cleaned_data.get("insurance_id", "").strip()
+        if not raw:
+            return ""
+        value = normalise_taj(raw)
+        clash = Patient.objects.filter(institution=self.institution, insurance_id=value)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if self.institution is not None and clash.exists():
+            raise forms.ValidationError(
+                _("A patient with this health-insurance number is already registered.")
+            )
+        return value

@@ -1,0 +1,78 @@
+"""Forms of the calendar: choosing a calendar, booking a slot, moving a booking."""
+
+from datetime import date, datetime, timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from medbook.core.tenancy import scoped
+from medbook.institutions.models import Location, Physician, Service
+from medbook.scheduling.models import TrafficChannel
+
+
+def monday_of(day: date) -> date:
+    """The Monday of the week holding the day."""
+    return day - timedelta(days=day.weekday())
+
+
+class AwareDateTimeField(forms.CharField):
+    """An ISO 8601 date-time with its UTC offset, as the calendar's slot buttons send it."""
+
+    default_error_messages = {"invalid": _("Enter a valid date and time.")}
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if timezone.is_naive(parsed):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
+
+
+class CalendarFilterForm(forms.Form):
+    """Which calendars to show: location, physician (or all), service and week."""
+
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), label=_("Location"))
+    physician = forms.ModelChoiceField(
+        queryset=Physician.objects.none(),
+        label=_("Physician"),
+        required=False,
+        empty_label=_("All physicians"),
+    )
+    service = forms.ModelChoiceField(queryset=Service.objects.none(), label=_("Service"))
+    week = forms.DateField(label=_("Week of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = scoped(Location, actor).filter(is_active=True)
+        self.fields["physician"].queryset = scoped(Physician, actor).filter(is_active=True)
+        self.fields["service"].queryset = scoped(Service, actor).filter(is_active=True)
+
+    def clean_week(self) -> date:
+        return monday_of(self.cleaned_data.get("week") or timezone.localdate())
+
+
+class BookingForm(forms.Form):
+    """Book a free slot: an existing patient or a new one, and the channel it came through."""
+
+    starts_at = AwareDateTimeField(widget=forms.HiddenInput)
+    patient = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    channel = forms.ModelChoiceField(queryset=TrafficChannel.objects.none(), label=_("Booking source"))
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        channels = scoped(TrafficChannel, actor).filter(is_active=True, partner__isnull=True)
+        self.fields["channel"].queryset = channels
+        self.fields["channel"].initial = channels.filter(code="reception").first()
+
+
+class MoveForm(forms.Form):
+    """Move a booking to another start time."""
+
+    starts_at = AwareDateTimeField(label=_("New time"))
