@@ -108,7 +108,9 @@ def booking_create(request):
     filters, physician = _booking_target(request)
     data = request.POST if request.method == "POST" else None
     form = BookingForm(data, actor=request.actor, initial={"starts_at": request.GET.get("starts_at")})
-    patient_form = PatientForm(data, prefix="new", institution=request.actor.institution)
+    patient_form = PatientForm(
+        data, prefix="new", institution=request.actor.institution, use_required_attribute=False
+    )
     context = {"form": form, "patient_form": patient_form, "physician": physician, "filters": filters}
     if request.method == "GET":
         return render(request, "scheduling/booking_form.html", context)
