@@ -71,6 +71,12 @@ def local(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=BUDAPEST)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hash test passwords cheaply; the production hasher is tested by Django itself."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class Cast:
     """Institution A (alice admin, bob staff, two locations), institution B (charlie, the stranger)."""
