@@ -11,6 +11,10 @@ class UserManager(BaseUserManager):
 
     use_in_migrations = True
 
+    def get_by_natural_key(self, username: str):
+        """Find the user by email whatever its case (emails are stored lower-case)."""
+        return self.get(email__iexact=username)
+
     def create_user(self, email: str, password: str | None = None, **extra):
         """Create a user with a normalised email."""
         if not email:

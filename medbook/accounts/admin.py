@@ -1,0 +1,97 @@
+"""The platform operator's admin for users, organisations and memberships."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from medbook.accounts.models import Membership, Organization, User
+
+admin.site.site_header = _("MedBook platform administration")
+admin.site.site_title = _("MedBook operator")
+admin.site.index_title = _("Platform data")
+
+
+class EmailCleaningMixin:
+    """Store emails in lower case and refuse one that differs from another only in case."""
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        others = User.objects.filter(email__iexact=email)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(_("A user with this email already exists."), code="unique")
+        return email
+
+
+class UserCreationAdminForm(EmailCleaningMixin, AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("email", "full_name")
+        field_classes: dict = {}
+
+
+class UserChangeAdminForm(EmailCleaningMixin, UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+        field_classes: dict = {}
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("organization",)
+    fields = ("organization", "role", "can_book", "is_active")
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = UserChangeAdminForm
+    add_form = UserCreationAdminForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Personal info"), {"fields": ("full_name", "language")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "full_name", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    list_display = ("email", "full_name", "is_active", "is_staff", "is_superuser", "last_login")
+    list_filter = ("is_active", "is_staff", "is_superuser")
+    search_fields = ("email", "full_name")
+    ordering = ("email",)
+    readonly_fields = ("last_login", "date_joined")
+
+    def get_inlines(self, request, obj):
+        """Show memberships once the user exists."""
+        return [MembershipInline] if obj is not None else []
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "registration_number", "tax_number", "country", "created_at")
+    list_filter = ("kind", "country")
+    search_fields = ("name", "registration_number", "tax_number")
+    ordering = ("name",)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "organization", "role", "can_book", "is_active", "created_at")
+    list_filter = ("role", "is_active", "can_book")
+    search_fields = ("user__email", "user__full_name", "organization__name")
+    autocomplete_fields = ("user", "organization")
+    list_select_related = ("user", "organization")
