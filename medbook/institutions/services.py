@@ -29,3 +29,10 @@ def tenant_object_save(*, actor, form):
     obj.save()
     form.save_m2m()
     return obj
+
+
+@transaction.atomic
+def tenant_object_delete(*, actor, obj) -> None:
+    """Delete an administration object of the actor's institution."""
+    require(actor, Perm.ADMINISTER, obj)
+    obj.delete()

@@ -1,6 +1,6 @@
 """Factories for institutions, locations, physicians and services."""
 
-from datetime import time
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import factory
@@ -8,7 +8,7 @@ import factory
 from medbook.accounts.models import Membership, Organization, User
 from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.institutions.services import institution_create
-from medbook.scheduling.models import WorkingHours
+from medbook.scheduling.models import ScheduleException, WorkingHours
 
 PASSWORD = "Test-pass-2026"
 
@@ -107,3 +107,27 @@ def weekly_hours(physician, location, start=time(8), end=time(16), weekdays=rang
         WorkingHours(physician=physician, location=location, weekday=d, start_time=start, end_time=end)
         for d in weekdays
     )
+
+
+class WorkingHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkingHours
+
+    physician = factory.SubFactory(PhysicianFactory)
+    location = factory.SubFactory(
+        LocationFactory, institution=factory.SelfAttribute("..physician.institution")
+    )
+    weekday = WorkingHours.Weekday.MONDAY
+    start_time = time(8)
+    end_time = time(12)
+
+
+class ScheduleExceptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ScheduleException
+
+    physician = factory.SubFactory(PhysicianFactory)
+    location = None
+    kind = ScheduleException.Kind.LEAVE
+    date_from = factory.LazyFunction(lambda: date.today() + timedelta(days=30))
+    date_until = factory.LazyAttribute(lambda exception: exception.date_from + timedelta(days=4))
