@@ -2,10 +2,8 @@
 
 from dataclasses import dataclass
 from datetime import time
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Model, QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
@@ -19,28 +17,16 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from medbook.accounts.models import Membership
 from medbook.accounts.services import membership_set_active, user_invite
+from medbook.core.decorators import requires
 from medbook.core.errors import DomainError, NotPermitted
-from medbook.core.permissions import Perm, require
+from medbook.core.permissions import Perm
 from medbook.core.tenancy import get_for_actor, scoped
 from medbook.institutions import forms
 from medbook.institutions.models import Location, Physician, Service
 from medbook.institutions.services import tenant_object_delete, tenant_object_save
 from medbook.scheduling.models import ScheduleException, TrafficChannel, WorkingHours
 
-
-def administration(view):
-    """Let in only an actor who may administer the institution; a refusal is a 403 page, never a 500."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            require(request.actor, Perm.ADMINISTER)
-            return view(request, *args, **kwargs)
-        except NotPermitted as error:
-            return render(request, "institutions/forbidden.html", {"message": error.message}, status=403)
-
-    return wrapper
+administration = requires(Perm.ADMINISTER)
 
 
 def add_domain_error(form: Form, error: DomainError) -> None:
