@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -93,12 +94,14 @@ def calendar(request):
 
 
 def _booking_target(request):
-    """The calendar and the physician of the slot being booked, checked against the actor's institution."""
-    filters = _filters(request)
-    if not filters.is_valid():
-        raise DomainError(_("Choose a location and a service first."))
+    """The calendar and the physician of the slot being booked; another institution's ids answer 404."""
     data = request.GET if request.method == "GET" else request.POST
     physician = get_for_actor(Physician, request.actor, data.get("slot_physician"))
+    filters = _filters(request)
+    if not filters.is_valid():
+        if any(e.code == "invalid_choice" for errors in filters.errors.as_data().values() for e in errors):
+            raise Http404()
+        raise DomainError(_("Choose a location and a service first."))
     return filters, physician
 
 

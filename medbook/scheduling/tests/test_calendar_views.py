@@ -108,8 +108,9 @@ def test_b7_other_tenants_ids_answer_404(cast, login):
     start = local(next_weekday(3), 11)
     assert _book(client, cast, start, patient=cast.patient_b.pk).status_code == 404
     assert _book(client, cast, start, slot_physician=cast.physician_b.pk).status_code == 404
-    response = _book(client, cast, start, location=cast.location_b.pk)
-    assert response.status_code == 400
+    assert _book(client, cast, start, location=cast.location_b.pk).status_code == 404
+    assert _book(client, cast, start, service=cast.service_b.pk).status_code == 404
+    assert _book(client, cast, start, location="").status_code == 400
     assert not Booking.objects.exists()
 
 
