@@ -52,6 +52,9 @@ class CalendarFilterForm(forms.Form):
         self.fields["location"].queryset = scoped(Location, actor).filter(is_active=True)
         self.fields["physician"].queryset = scoped(Physician, actor).filter(is_active=True)
         self.fields["service"].queryset = scoped(Service, actor).filter(is_active=True)
+        if not self.is_bound:
+            self.initial.setdefault("location", self.fields["location"].queryset.first())
+            self.initial.setdefault("service", self.fields["service"].queryset.first())
 
     def clean_week(self) -> date:
         return monday_of(self.cleaned_data.get("week") or timezone.localdate())
