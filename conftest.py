@@ -23,6 +23,8 @@ from medbook.institutions.tests.factories import (
 from medbook.patients.tests.factories import PatientFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# smtp_server (a real aiosmtpd server) and deliver_outbox (runs the outbox worker) for every app's tests.
+pytest_plugins = ["medbook.notifications.tests.fixtures"]
 BUDAPEST = ZoneInfo("Europe/Budapest")
 _skipped_for_sqlite: list[str] = []
 

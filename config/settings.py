@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "medbook.institutions",
     "medbook.patients",
     "medbook.scheduling",
+    "medbook.notifications",
+    "medbook.partners",
+    "medbook.audit",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +118,16 @@ else:
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MedBook <no-reply@medbook.example>")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# The notification outbox (medbook.notifications): the worker's retries, backoff and crash-recovery lease.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOX_BACKOFF_CAP_SECONDS = env.int("OUTBOX_BACKOFF_CAP_SECONDS", default=3600)
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=50)
+OUTBOX_POLL_SECONDS = env.float("OUTBOX_POLL_SECONDS", default=2.0)
+OUTBOX_MESSAGE_ID_DOMAIN = env.str(
+    "OUTBOX_MESSAGE_ID_DOMAIN", default=DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "medbook.local"
+)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "static"))

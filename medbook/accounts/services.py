@@ -2,11 +2,8 @@
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -14,6 +11,7 @@ from django.utils.translation import gettext as _
 from medbook.accounts.models import Membership, User
 from medbook.core.errors import DomainError
 from medbook.core.permissions import Perm, require
+from medbook.notifications.services import notification_enqueue
 
 
 def set_password_url(user: User) -> str:
@@ -23,19 +21,17 @@ def set_password_url(user: User) -> str:
     return settings.SITE_URL + reverse("accounts:password-reset-confirm", args=[uid, token])
 
 
+@transaction.atomic
 def send_set_password_email(*, user: User, organization_name: str) -> None:
-    """Email a new user the link to set a password, in the user's language."""
-    with translation.override(user.language):
-        context = {"user": user, "url": set_password_url(user), "organization": organization_name}
-        subject = _("You have been invited to %(organization)s") % {"organization": organization_name}
-        message = EmailMultiAlternatives(
-            subject,
-            render_to_string("accounts/email/invitation.txt", context),
-            settings.DEFAULT_FROM_EMAIL,
-            [user.email],
-        )
-        message.attach_alternative(render_to_string("accounts/email/invitation.html", context), "text/html")
-        message.send()
+    """Write to the outbox, in the caller's transaction, the email with the user's set-password link (N-3)."""
+    notification_enqueue(
+        to=user.email,
+        template="set_password",
+        context={"user": user, "url": set_password_url(user), "organization": organization_name},
+        language=user.language,
+        kind="set_password",
+        reference=f"user:{user.pk}",
+    )
 
 
 @transaction.atomic
@@ -54,7 +50,7 @@ def user_invite(*, actor, email: str, full_name: str, role: str, language: str =
         raise DomainError(_("This person is already a user here."), field="email")
     membership = Membership.objects.create(user=user, organization=organization, role=role)
     if created or not user.has_usable_password():
-        transaction.on_commit(lambda: send_set_password_email(user=user, organization_name=organization.name))
+        send_set_password_email(user=user, organization_name=organization.name)
     return membership
 
 

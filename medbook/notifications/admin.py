@@ -1,0 +1,46 @@
+"""The operator's view of the outbox: what is waiting, what failed and why, and "retry now"."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from medbook.notifications.models import OutboxMessage
+from medbook.notifications.services import outbox_retry_now
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "to_email",
+        "subject",
+        "kind",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    )
+    list_filter = ("status", "kind", "language")
+    search_fields = ("to_email", "subject", "reference", "idempotency_key")
+    date_hierarchy = "created_at"
+    actions = ["retry_now"]
+    readonly_fields = [field.name for field in OutboxMessage._meta.fields] + ["message_id"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # rows come from the changes that cause them, never by hand
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Retry now"), permissions=["view"])
+    def retry_now(self, request, queryset) -> None:
+        count = outbox_retry_now(messages=queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d message will be retried now.", "%(count)d messages will be retried now.", count
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )

@@ -1,0 +1,49 @@
+"""`python manage.py run_worker`: send the notification outbox (see medbook.notifications.worker)."""
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import DatabaseError, close_old_connections
+
+from medbook.notifications.worker import outbox_drain, outbox_process_batch
+
+log = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Send due outbox emails in a loop; with --once, send what is due and exit."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--once", action="store_true", help="send everything due, then exit")
+        parser.add_argument(
+            "--batch", type=int, default=settings.OUTBOX_BATCH_SIZE, help="messages per claim"
+        )
+        parser.add_argument(
+            "--sleep",
+            type=float,
+            default=settings.OUTBOX_POLL_SECONDS,
+            help="seconds between polls when idle",
+        )
+
+    def handle(self, *args, once: bool, batch: int, sleep: float, **options) -> None:
+        if once:
+            self.stdout.write(f"outbox: {outbox_drain(batch_size=batch)} sent")
+            return
+        self.stdout.write(f"outbox worker running (batch {batch}, idle poll {sleep}s)")
+        try:
+            while True:
+                if not self.round(batch):
+                    time.sleep(sleep)
+        except KeyboardInterrupt:
+            pass
+
+    def round(self, batch: int) -> int:
+        """Process one batch; return how many messages were claimed (0 when idle or the database failed)."""
+        close_old_connections()  # survive a database restart between rounds
+        try:
+            return outbox_process_batch(batch_size=batch).claimed
+        except DatabaseError:
+            log.exception("outbox worker: database error, retrying after the poll interval")
+            return 0
