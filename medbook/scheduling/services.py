@@ -1,6 +1,6 @@
 """Everything that writes bookings and channels: one transaction each, the acting user first."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
@@ -41,12 +41,21 @@ def _check_offer(*, location: Location, physician: Physician, service: Service) 
         raise DomainError(_("This physician does not provide this service."), field="service")
 
 
+def _in_utc(starts_at: datetime) -> datetime:
+    """Refuse a naive start time and turn an aware one into UTC.
+
+    Python adds a timedelta to an aware datetime on its wall clock: 02:30 CEST + 30 minutes on the night
+    the clocks go back is 03:00 CET, ninety real minutes later. In UTC the arithmetic is real time.
+    """
+    if timezone.is_naive(starts_at):
+        raise DomainError(_("The start time must carry a time zone."), field="starts_at")
+    return starts_at.astimezone(UTC)
+
+
 def _check_time(
     *, location: Location, physician: Physician, starts_at: datetime, ends_at: datetime, exclude_pk=None
 ) -> None:
     """Refuse a time in the past, outside working hours, or overlapping an active booking."""
-    if timezone.is_naive(starts_at):
-        raise DomainError(_("The start time must carry a time zone."), field="starts_at")
     if starts_at <= timezone.now():
         raise DomainError(_("A booking cannot start in the past."), field="starts_at")
     tz = ZoneInfo(physician.institution.time_zone)
@@ -95,6 +104,7 @@ def booking_create(
     channel = channel or selectors.default_channel(institution=institution)
     if channel.institution_id != institution.pk:
         raise DomainError(_("Unknown traffic channel."), field="channel")
+    starts_at = _in_utc(starts_at)
     ends_at = starts_at + timedelta(minutes=service.duration_minutes)
     _check_time(location=location, physician=physician, starts_at=starts_at, ends_at=ends_at)
     booking = Booking(
@@ -124,6 +134,7 @@ def booking_move(*, actor, booking: Booking, starts_at: datetime) -> Booking:
         raise DomainError(_("Only a booked appointment can be moved."))
     if booking.starts_at <= timezone.now():
         raise DomainError(_("An appointment that has started cannot be moved."))
+    starts_at = _in_utc(starts_at)
     ends_at = starts_at + (booking.ends_at - booking.starts_at)
     _check_time(
         location=booking.location,

@@ -4,6 +4,8 @@ Pure functions over plain values so that the invariants can be tested with hypot
 Rules are wall-clock times in the institution's zone; every slot is an absolute (UTC) interval.
 """
 
+import math
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -43,8 +45,31 @@ class Rule:
 
 
 def local_to_utc(day: date, wall: time, tz: ZoneInfo) -> datetime:
-    """Turn a wall-clock time on a day into UTC (a time skipped by DST maps past the gap)."""
-    return datetime.combine(day, wall, tzinfo=tz).astimezone(UTC)
+    """Turn a wall-clock time on a day into UTC (a time skipped by DST maps to the end of the gap).
+
+    An ambiguous time (DST ending) means its first occurrence. Every wall time inside a gap maps to the
+    same instant so that the mapping keeps the order of wall times: two rules that do not overlap on the
+    clock never give overlapping intervals.
+    """
+    local = datetime.combine(day, wall, tzinfo=tz)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return instant
+    # fold=1 reads a skipped time with the offset after the change, which lands before the gap.
+    return _transition(tz, before=local.replace(fold=1).astimezone(UTC), after=instant)
+
+
+def _transition(tz: ZoneInfo, *, before: datetime, after: datetime) -> datetime:
+    """The first instant of the UTC offset that holds at `after`, searched back to `before` (whole seconds)."""
+    low, high = math.floor(before.timestamp()), math.ceil(after.timestamp())
+    offset = datetime.fromtimestamp(low, tz).utcoffset()
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, tz).utcoffset() == offset:
+            low = middle
+        else:
+            high = middle
+    return datetime.fromtimestamp(high, UTC)
 
 
 def days(date_from: date, date_until: date) -> Iterator[date]:
@@ -75,7 +100,22 @@ def working_intervals(
                 end = local_to_utc(day, rule.end_time, tz)
                 if end > start:
                     intervals.append(Interval(start, end))
-    return sorted(set(intervals))
+    return merge_overlapping(intervals)
+
+
+def merge_overlapping(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sort the intervals and join those that overlap, so that overlapping rules never offer overlapping slots.
+
+    Intervals that only touch stay apart: each keeps the slot grid anchored at its own start.
+    """
+    merged: list[Interval] = []
+    for interval in sorted(intervals):
+        if merged and interval.starts_at < merged[-1].ends_at:
+            last = merged[-1]
+            merged[-1] = Interval(last.starts_at, max(last.ends_at, interval.ends_at))
+        else:
+            merged.append(interval)
+    return merged
 
 
 def grid_slots(intervals: Iterable[Interval], duration: timedelta) -> list[Interval]:
@@ -99,11 +139,19 @@ def free_slots(
 ) -> list[Interval]:
     """The candidate slots that overlap no busy interval and do not start before not_before."""
     busy = sorted(busy)
+    starts = [b.starts_at for b in busy]
+    # latest_end[i] is the latest end among busy[:i]: a slot overlaps a busy interval exactly when one of
+    # those starting before the slot ends also ends after the slot starts.
+    latest_end: list[datetime | None] = [None]
+    for b in busy:
+        previous = latest_end[-1]
+        latest_end.append(b.ends_at if previous is None else max(previous, b.ends_at))
     result = []
     for slot in candidates:
         if not_before is not None and slot.starts_at < not_before:
             continue
-        if any(slot.overlaps(b) for b in busy if b.starts_at < slot.ends_at):
+        end = latest_end[bisect_left(starts, slot.ends_at)]
+        if end is not None and end > slot.starts_at:
             continue
         result.append(slot)
     return result

@@ -1,0 +1,162 @@
+"""B-8: whatever the concurrency, one physician never holds two overlapping active bookings."""
+
+import threading
+from collections import Counter
+from datetime import UTC, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from conftest import actor_of, local, next_weekday
+from medbook.core.errors import SlotUnavailable
+from medbook.institutions.tests.factories import ServiceFactory
+from medbook.scheduling import selectors, services
+from medbook.scheduling.models import Booking
+
+THREADS = 20
+THURSDAY = 3
+
+
+def race(attempts: list[dict]) -> Counter:
+    """Run booking_create once per keyword set, all threads released together; count the outcomes."""
+    barrier = threading.Barrier(len(attempts))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def attempt(arguments: dict) -> None:
+        try:
+            barrier.wait(timeout=30)
+            services.booking_create(**arguments)
+            outcome = "booked"
+        except SlotUnavailable:
+            outcome = "slot unavailable"
+        except Exception as error:  # noqa: BLE001 - any other failure is what the test reports
+            outcome = f"{type(error).__name__}: {error}"
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=attempt, args=(arguments,)) for arguments in attempts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return Counter(outcomes)
+
+
+def same_slot_attempts(cast) -> list[dict]:
+    starts_at = local(next_weekday(THURSDAY), 10)
+    return [
+        {
+            "actor": actor_of(cast.bob if n % 2 else cast.alice),
+            "location": cast.location_a1,
+            "physician": cast.physician_a,
+            "service": cast.service_a,
+            "patient": cast.patient_a,
+            "starts_at": starts_at,
+        }
+        for n in range(THREADS)
+    ]
+
+
+def overlapping_attempts(cast) -> list[dict]:
+    """Half want 30 minutes from 10:00, half an hour from 09:45: every pair overlaps."""
+    day = next_weekday(THURSDAY)
+    hour = ServiceFactory(
+        institution=cast.institution_a,
+        name="Long consultation",
+        duration_minutes=60,
+        locations=[cast.location_a1],
+        physicians=[cast.physician_a],
+    )
+    return [
+        {
+            "actor": actor_of(cast.bob),
+            "location": cast.location_a1,
+            "physician": cast.physician_a,
+            "service": cast.service_a if n % 2 else hour,
+            "patient": cast.patient_a,
+            "starts_at": local(day, 10) if n % 2 else local(day, 9, 45),
+        }
+        for n in range(THREADS)
+    ]
+
+
+def assert_one_winner(outcomes: Counter) -> None:
+    assert outcomes == Counter({"booked": 1, "slot unavailable": THREADS - 1})
+    assert Booking.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_b8_twenty_simultaneous_bookings_of_one_slot_give_one_booking(cast):
+    assert_one_winner(race(same_slot_attempts(cast)))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_b8_twenty_simultaneous_overlapping_bookings_give_one_booking(cast):
+    assert_one_winner(race(overlapping_attempts(cast)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_b8_twenty_simultaneous_bookings_of_one_slot_give_one_booking_on_sqlite(cast):
+    if connection.vendor != "sqlite":
+        pytest.skip("the PostgreSQL variant above covers this database")
+    if connection.creation.is_in_memory_db(connection.settings_dict["NAME"]):
+        pytest.skip(
+            "SQLite's test database is a shared-cache in-memory database: its table locks fail at once "
+            "(SQLITE_LOCKED) instead of waiting like BEGIN IMMEDIATE on a file; give the test database a file "
+            'name (DATABASES["default"]["TEST"]["NAME"]) to run this race'
+        )
+    assert_one_winner(race(same_slot_attempts(cast)))
+
+
+def booking_row(cast, hour: int, minute: int = 0, *, minutes: int = 30, **fields) -> Booking:
+    """Insert a booking directly, past every check of the service."""
+    starts_at = local(next_weekday(THURSDAY), hour, minute).astimezone(UTC)
+    return Booking.objects.create(
+        institution=cast.institution_a,
+        location=cast.location_a1,
+        physician=cast.physician_a,
+        service=cast.service_a,
+        patient=cast.patient_a,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=minutes),
+        channel=selectors.default_channel(institution=cast.institution_a),
+        price=Decimal("12000.00"),
+        currency="HUF",
+        **fields,
+    )
+
+
+@pytest.mark.postgres
+def test_b8_the_database_itself_refuses_an_overlapping_booking(cast):
+    booking_row(cast, 10, minutes=60)
+    with pytest.raises(IntegrityError, match="booking_physician_no_overlap"), transaction.atomic():
+        booking_row(cast, 10, minutes=30)
+    assert Booking.objects.count() == 1
+
+
+@pytest.mark.postgres
+def test_b8_the_database_allows_back_to_back_and_cancelled_bookings(cast):
+    booking_row(cast, 10)
+    booking_row(cast, 9, 30)
+    booking_row(cast, 10, 30)
+    booking_row(cast, 10, status=Booking.Status.CANCELLED)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        booking_row(cast, 10, status=Booking.Status.NO_SHOW)
+    assert Booking.objects.count() == 4
+
+
+@pytest.mark.postgres
+def test_b8_a_conflict_only_the_database_sees_still_answers_slot_no_longer_available(cast, monkeypatch):
+    booking_row(cast, 10)
+    # Hide the booking from the service's own check, as a transaction that has not yet committed would be.
+    monkeypatch.setattr(selectors, "active_bookings", lambda **kwargs: Booking.objects.none())
+    with pytest.raises(SlotUnavailable, match="This slot is no longer available."):
+        services.booking_create(**same_slot_attempts(cast)[0])
+    assert Booking.objects.count() == 1
