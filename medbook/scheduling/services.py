@@ -104,6 +104,8 @@ def booking_create(
     channel = channel or selectors.default_channel(institution=institution)
     if channel.institution_id != institution.pk:
         raise DomainError(_("Unknown traffic channel."), field="channel")
+    if not channel.is_active:
+        raise DomainError(_("This traffic channel is not in use."), field="channel")
     starts_at = _in_utc(starts_at)
     ends_at = starts_at + timedelta(minutes=service.duration_minutes)
     _check_time(location=location, physician=physician, starts_at=starts_at, ends_at=ends_at)

@@ -427,3 +427,20 @@ def test_b7_an_appointment_that_has_started_cannot_be_moved(cast):
         booking=started,
         starts_at=now + timedelta(days=7),
     )
+
+
+def test_b9_inactive_channel_is_refused(cast):
+    channel = cast.institution_a.channels.get(code="phone")
+    channel.is_active = False
+    channel.save()
+    with pytest.raises(DomainError, match="not in use"):
+        services.booking_create(
+            actor=cast.actor(cast.bob),
+            location=cast.location_a1,
+            physician=cast.physician_a,
+            service=cast.service_a,
+            patient=cast.patient_a,
+            starts_at=local(next_weekday(2), 9),
+            channel=channel,
+        )
+    assert not Booking.objects.exists()
