@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -59,9 +60,7 @@ def membership_set_active(*, actor, membership: Membership, active: bool) -> Mem
     """Deactivate (access ends at once) or reactivate a user's membership of the actor's organisation."""
     require(actor, Perm.MANAGE_USERS)
     if membership.organization_id != actor.organization.pk:
-        from django.http import Http404
-
-        raise Http404()
+        raise Http404()  # another organisation's user: as if it did not exist
     if membership.user_id == actor.user.pk and not active:
         raise DomainError(_("You cannot deactivate yourself."))
     membership.is_active = active
