@@ -20,6 +20,14 @@ from medbook.institutions.tests.factories import (
     UserFactory,
     weekly_hours,
 )
+from medbook.partners.tests.factories import (
+    TEN_PERCENT,
+    gtc_accepted_by,
+    gtc_publish,
+    partner_make,
+    partner_member,
+    partnership_make,
+)
 from medbook.patients.tests.factories import PatientFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -137,6 +145,45 @@ def cast(db) -> Cast:
         patient_b=PatientFactory(institution=b, full_name="Berta Patient"),
         charlie=charlie,
     )
+
+
+@dataclass
+class PartnerCast:
+    """Partner P active at institution A (admin, a user who may book, one who may not); Q with none."""
+
+    gtc: object
+    partner_p: object
+    partnership_p: object
+    paula: object  # P's admin
+    peter: object  # P's user who may book
+    petra: object  # P's user who may not book
+    partner_q: object
+    quentin: object  # Q's admin
+
+
+@pytest.fixture
+def gtc(db):
+    return gtc_publish()
+
+
+@pytest.fixture
+def partners(cast, gtc) -> PartnerCast:
+    p = partner_make("CallCenter Ltd", "01-09-111111", "12345676-2-41", "paula@p.test")
+    partnership = partnership_make(
+        cast.institution_a, p, locations=[cast.location_a1], services=[cast.service_a], **TEN_PERCENT
+    )
+    paula = UserFactory(email="paula@p.test", full_name="Paula Partner")
+    peter = UserFactory(email="peter@p.test", full_name="Peter Booker")
+    petra = UserFactory(email="petra@p.test", full_name="Petra Viewer")
+    partner_member(paula, p, Membership.Role.PARTNER_ADMIN, can_book=True)
+    partner_member(peter, p, can_book=True)
+    partner_member(petra, p)
+    gtc_accepted_by(p, paula, gtc)
+    q = partner_make("Quiet Partners Kft.", "01-09-222222", "24703350-2-19", "quentin@q.test")
+    quentin = UserFactory(email="quentin@q.test", full_name="Quentin Q")
+    partner_member(quentin, q, Membership.Role.PARTNER_ADMIN, can_book=True)
+    gtc_accepted_by(q, quentin, gtc)
+    return PartnerCast(gtc, p, partnership, paula, peter, petra, q, quentin)
 
 
 @pytest.fixture

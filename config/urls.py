@@ -6,6 +6,8 @@ urlpatterns = [
     path("accounts/", include("medbook.accounts.urls")),
     path("calendar/", include("medbook.scheduling.urls")),
     path("patients/", include("medbook.patients.urls")),
+    path("administration/audit/", include("medbook.audit.urls")),
     path("administration/", include("medbook.institutions.urls")),
+    path("", include("medbook.partners.urls")),
     path("", include("medbook.core.urls")),
 ]

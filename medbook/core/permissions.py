@@ -19,6 +19,9 @@ class Perm(StrEnum):
     MANAGE_PATIENTS = "manage_patients"
     ADMINISTER = "administer"
     MANAGE_USERS = "manage_users"
+    VIEW_PARTNERSHIPS = "view_partnerships"
+    APPROVE_PARTNERSHIPS = "approve_partnerships"
+    ACCEPT_GTC = "accept_gtc"
 
 
 _STAFF = {Perm.VIEW_CALENDAR, Perm.BOOK, Perm.VIEW_PATIENTS, Perm.MANAGE_PATIENTS}
@@ -26,8 +29,10 @@ _STAFF = {Perm.VIEW_CALENDAR, Perm.BOOK, Perm.VIEW_PATIENTS, Perm.MANAGE_PATIENT
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(_STAFF | {Perm.ADMINISTER, Perm.MANAGE_USERS}),
     Role.STAFF: frozenset(_STAFF),
-    Role.PARTNER_ADMIN: frozenset({Perm.MANAGE_USERS}),
-    Role.PARTNER_USER: frozenset(),
+    Role.PARTNER_ADMIN: frozenset(
+        {Perm.MANAGE_USERS, Perm.VIEW_PARTNERSHIPS, Perm.APPROVE_PARTNERSHIPS, Perm.ACCEPT_GTC}
+    ),
+    Role.PARTNER_USER: frozenset({Perm.VIEW_PARTNERSHIPS}),
 }
 
 
@@ -60,3 +65,15 @@ def tenant_id_of(obj) -> int | None:
     for part in parts[:-1]:
         target = getattr(target, part)
     return getattr(target, f"{parts[-1]}_id")
+
+
+def partnership_is_active(partnership) -> bool:
+    """Tell whether a partnership lets its partner book now: active, neither pending nor ended (P-3, P-8)."""
+    return partnership is not None and partnership.status == "active" and partnership.ended_at is None
+
+
+def partner_may_book(actor) -> bool:
+    """Tell whether the actor acts for a partner and holds "Can book to partner institution" (P-10)."""
+    if actor is None or actor.membership is None or actor.partner is None:
+        return False
+    return actor.role in (Role.PARTNER_ADMIN, Role.PARTNER_USER) and bool(actor.membership.can_book)

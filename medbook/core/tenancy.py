@@ -34,6 +34,14 @@ class Actor:
         return org.institution
 
     @property
+    def partner(self):
+        """The partner acted for, or None when acting for an institution or nothing."""
+        org = self.organization
+        if org is None or org.kind != Organization.Kind.PARTNER:
+            return None
+        return org.partner
+
+    @property
     def role(self) -> str | None:
         return self.membership.role if self.membership else None
 

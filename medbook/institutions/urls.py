@@ -1,6 +1,7 @@
 from django.urls import URLPattern, path
 
 from medbook.institutions import views
+from medbook.partners.views import channel_matrix
 
 app_name = "institutions"
 
@@ -21,6 +22,7 @@ def section_urls(section: views.Section) -> list[URLPattern]:
 
 urlpatterns = [
     *(url for section in views.SECTIONS for url in section_urls(section)),
+    path("channels/", channel_matrix, name="channel-list"),  # "Traffic Channels" (P-9)
     path("users/", views.user_list, name="user-list"),
     path("users/add/", views.user_create, name="user-create"),
     path("users/<int:pk>/active/", views.user_toggle, name="user-toggle"),

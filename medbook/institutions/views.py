@@ -24,7 +24,7 @@ from medbook.core.tenancy import get_for_actor, scoped
 from medbook.institutions import forms
 from medbook.institutions.models import Location, Physician, Service
 from medbook.institutions.services import tenant_object_delete, tenant_object_save
-from medbook.scheduling.models import ScheduleException, TrafficChannel, WorkingHours
+from medbook.scheduling.models import ScheduleException, WorkingHours
 
 administration = requires(Perm.ADMINISTER)
 
@@ -163,14 +163,8 @@ EXCEPTIONS = Section(
     edit_title=gettext_lazy("Edit leave or holiday"),
     deletable=True,
 )
-CHANNELS = Section(
-    noun="channel",
-    slug="channels",
-    model=TrafficChannel,
-    title=gettext_lazy("Traffic Channels"),
-    columns=(Column("name"), Column("code"), Column("is_active")),
-)
-SECTIONS = (LOCATIONS, PHYSICIANS, SERVICES, WORKING_HOURS, EXCEPTIONS, CHANNELS)
+# Traffic Channels is the partner module's matrix (medbook.partners.views.channel_matrix).
+SECTIONS = (LOCATIONS, PHYSICIANS, SERVICES, WORKING_HOURS, EXCEPTIONS)
 
 
 @administration

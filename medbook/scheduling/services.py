@@ -7,9 +7,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from medbook.core.errors import DomainError, SlotUnavailable
-from medbook.core.permissions import Perm, require
+from medbook.core.errors import DomainError, NotPermitted, SlotUnavailable
+from medbook.core.permissions import Perm, partner_may_book, require
 from medbook.institutions.models import Institution, Location, Physician, Service
+from medbook.partners.selectors import partner_booking_check
 from medbook.patients.models import Patient
 from medbook.scheduling import selectors
 from medbook.scheduling import slots as engine
@@ -95,12 +96,19 @@ def booking_create(
     channel: TrafficChannel | None = None,
     note: str = "",
 ) -> Booking:
-    """Book the service with the physician at the location for the patient, from starts_at."""
-    require(actor, Perm.BOOK, location)
+    """Book the service with the physician at the location for the patient, from starts_at.
+
+    A partner's user books only authorised services at authorised locations of an active partnership
+    (P-3, P-4, P-9), only on a free slot of the grid, through the partner's channel; the partnership's
+    commission rule and payment location are captured on the booking (P-5, P-6, B-7).
+    """
+    partnership = _partnership_for(actor=actor, location=location, service=service)
     _check_offer(location=location, physician=physician, service=service)
     if patient.institution_id != location.institution_id:
         raise DomainError(_("Unknown patient."), field="patient")
     institution = location.institution
+    if partnership is not None:
+        channel = partnership.channel
     channel = channel or selectors.default_channel(institution=institution)
     if channel.institution_id != institution.pk:
         raise DomainError(_("Unknown traffic channel."), field="channel")
@@ -109,6 +117,8 @@ def booking_create(
     starts_at = _in_utc(starts_at)
     ends_at = starts_at + timedelta(minutes=service.duration_minutes)
     _check_time(location=location, physician=physician, starts_at=starts_at, ends_at=ends_at)
+    if partnership is not None:
+        _check_on_grid(location=location, physician=physician, service=service, starts_at=starts_at)
     booking = Booking(
         institution=institution,
         location=location,
@@ -123,8 +133,44 @@ def booking_create(
         currency=service.currency,
         note=note,
     )
+    if partnership is not None:
+        _capture_partner_terms(booking, partnership)
     _save_guarded(booking)
     return booking
+
+
+def _partnership_for(*, actor, location: Location, service: Service):
+    """The partnership a partner's user books under (checked), or None for the institution's own staff."""
+    if actor is None or actor.partner is None:
+        require(actor, Perm.BOOK, location)
+        return None
+    if not partner_may_book(actor):
+        raise NotPermitted()
+    return partner_booking_check(
+        partner=actor.partner, institution=location.institution, location=location, service=service
+    )
+
+
+def _check_on_grid(
+    *, location: Location, physician: Physician, service: Service, starts_at: datetime
+) -> None:
+    """Partners get the availability rules strictly: only a free slot of the grid (P-12)."""
+    day = starts_at.astimezone(ZoneInfo(physician.institution.time_zone)).date()
+    free = selectors.available_slots(
+        physician=physician, location=location, service=service, date_from=day, date_until=day
+    )
+    if not any(slot.starts_at == starts_at for slot in free):
+        raise SlotUnavailable()
+
+
+def _capture_partner_terms(booking: Booking, partnership) -> None:
+    """Capture who referred the booking, the commission rule in force and where the patient pays."""
+    booking.partner_id = partnership.partner_id
+    if partnership.commission_enabled:
+        booking.commission_percent = partnership.commission_percent
+        booking.commission_fixed = partnership.commission_fixed
+    if partnership.payment_location == "partner":
+        booking.payment_status = Booking.PaymentStatus.PAID_AT_PARTNER
 
 
 @transaction.atomic

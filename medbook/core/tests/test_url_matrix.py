@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from conftest import local, next_weekday
 from medbook.institutions.tests import test_access as administration_matrix
+from medbook.partners.tests import test_access as partner_matrix
 from medbook.scheduling import services
 from medbook.scheduling.models import Booking
 
@@ -32,7 +33,7 @@ MATRIX = {
     "accounts:organization-switch": ("post", None, LOGIN, 302, 302),
 }
 # Covered by their own matrices.
-ELSEWHERE = {f"institutions:{name}" for name in administration_matrix.MATRIX}
+ELSEWHERE = {f"institutions:{name}" for name in administration_matrix.MATRIX} | set(partner_matrix.MATRIX)
 
 
 def _names(resolver=None, namespace="") -> set[str]:

@@ -16,6 +16,7 @@ from medbook.core.errors import DomainError
 from medbook.core.tenancy import Actor
 from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.institutions.services import institution_create
+from medbook.partners.demo import PARTNER_LOGINS, demo_partners
 from medbook.patients.models import Patient
 from medbook.scheduling.models import Booking, ScheduleException, TrafficChannel, WorkingHours
 from medbook.scheduling.selectors import available_slots
@@ -190,6 +191,9 @@ class Command(BaseCommand):
             reception = memberships["reception@northside.example"]
             actor = Actor(user=reception.user, membership=reception, memberships=(reception,))
             created = demo_bookings(northside, actor, rng, today)
+            demo_partners(
+                northside=northside, admin=memberships["admin@northside.example"], make_user=demo_user
+            )
         self.report(operator, northside, created)
 
     def report(self, operator: User, northside: Institution, created: int) -> None:
@@ -203,10 +207,14 @@ class Command(BaseCommand):
         )
         self.stdout.write("")
         self.stdout.write(f"Open {settings.SITE_URL} and log in (password {PASSWORD} for everyone):")
-        rows = [(operator.email, OPERATOR[2])] + [
-            (email, f"{role.label.lower()} at {institution_name}")
-            for email, _name, institution_name, role in INSTITUTION_USERS
-        ]
+        rows = (
+            [(operator.email, OPERATOR[2])]
+            + [
+                (email, f"{role.label.lower()} at {institution_name}")
+                for email, _name, institution_name, role in INSTITUTION_USERS
+            ]
+            + list(PARTNER_LOGINS)
+        )
         for email, what in rows:
             self.stdout.write(f"  {email:<30} {PASSWORD}   {what}")
 

@@ -1,0 +1,59 @@
+"""The append-only audit log (X-3): who did what to which object, when and from where."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntryImmutable(RuntimeError):
+    """An audit entry was about to be changed or deleted: the log is append-only."""
+
+
+class AuditEntry(models.Model):
+    """One recorded act: the actor, the organisation acted for, the action, the object, the address."""
+
+    tenant_path = "institution"
+
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    institution = models.ForeignKey(
+        "institutions.Institution",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name=_("institution"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name=_("who"),
+    )
+    # Kept as text too, so the entry still says who it was after the user or organisation is gone.
+    user_email = models.CharField(_("user email"), max_length=254, blank=True)
+    organization_name = models.CharField(_("acting for"), max_length=200, blank=True)
+    action = models.CharField(_("what"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(_("from (IP address)"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["institution", "-created_at"], name="audit_institution_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.user_email} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise AuditEntryImmutable("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditEntryImmutable("Audit entries cannot be deleted.")

@@ -1,0 +1,128 @@
+"""The partner module's demo data (called by `seed_demo`): safe to run again and again."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.db import transaction
+
+from medbook.accounts.models import Membership, Organization, User
+from medbook.core.tenancy import Actor
+from medbook.institutions.models import Institution, Location, Service
+from medbook.partners.models import GTCAcceptance, GTCVersion, Partner, Partnership
+from medbook.partners.services import _partner_channel, partner_invite
+from medbook.partners.validators import registry_key
+
+GTC_VERSION = "2026-1"
+GTC_TEXT = (
+    "General Terms and Conditions of the MedBook partner programme (demo).\n\n"
+    "1. The partner is a legal entity and books only on behalf of its own patients.\n"
+    "2. The partner books only the services and locations the institution has authorised.\n"
+    "3. Patient data seen while booking is confidential and may not be exported.\n"
+)
+CALLCENTER = {
+    "name": "CallCenter Ltd",
+    "registration_number": "01-09-900001",
+    "tax_number": "26184034-2-42",
+    "address": "Andrássy út 100, 1062 Budapest",
+    "country": "HU",
+    "contact_name": "Csilla Kertész",
+    "contact_email": "contact@callcenter.example",
+    "contact_phone": "+36 1 555 0100",
+    "contact_language": "en",
+}
+CALLCENTER_LOCATIONS = ("Northside Central", "Northside Buda")
+CALLCENTER_SERVICES = (
+    "Cardiology consultation",
+    "Resting ECG",
+    "Dermatology consultation",
+    "Orthopaedic consultation",
+)
+WESTSIDE = {
+    "name": "Westside Physicians Kft.",
+    "registration_number": "01-09-900002",
+    "tax_number": "21234505-2-42",
+    "address": "Budakeszi út 30, 1121 Budapest",
+    "country": "HU",
+    "contact_name": "Vilma Nyugati",
+    "contact_email": "office@westside.example",
+    "contact_phone": "+36 1 555 0200",
+    "contact_language": "hu",
+}
+PARTNER_LOGINS = (("contact@callcenter.example", "partner administrator at CallCenter Ltd"),)
+
+
+@transaction.atomic
+def demo_partners(*, northside: Institution, admin: Membership, make_user) -> None:
+    """Publish the GTC; CallCenter Ltd active at Northside, Westside Physicians Kft. invited (pending)."""
+    gtc, _created = GTCVersion.objects.get_or_create(
+        version=GTC_VERSION, defaults={"text": GTC_TEXT, "published_at": datetime(2026, 1, 1, tzinfo=UTC)}
+    )
+    callcenter = _demo_partner(CALLCENTER)
+    contact = make_user(CALLCENTER["contact_email"], CALLCENTER["contact_name"])
+    Membership.objects.update_or_create(
+        user=contact,
+        organization=callcenter,
+        defaults={"role": Membership.Role.PARTNER_ADMIN, "can_book": True, "is_active": True},
+    )
+    GTCAcceptance.objects.get_or_create(
+        partner=callcenter, version=gtc, defaults={"user": contact, "ip_address": "127.0.0.1"}
+    )
+    _demo_callcenter_partnership(northside, callcenter, admin.user)
+    actor = Actor(user=admin.user, membership=admin, memberships=(admin,))
+    westside = Partner.objects.filter(
+        registry_key=registry_key("HU", WESTSIDE["registration_number"])
+    ).first()
+    if (
+        westside is None
+        or not Partnership.objects.filter(
+            institution=northside, partner=westside, status__in=Partnership.LIVE_STATUSES
+        ).exists()
+    ):
+        partner_invite(
+            actor=actor,
+            details=WESTSIDE,
+            terms={
+                "commission_enabled": True,
+                "commission_percent": None,
+                "commission_fixed": Decimal("2500.00"),
+                "payment_location": Partnership.PaymentLocation.PARTNER,
+                "patient_data_access": False,
+            },
+            locations=list(Location.objects.filter(institution=northside, name="Northside Pest")),
+        )
+
+
+def _demo_partner(details: dict) -> Partner:
+    key = registry_key(details["country"], details["registration_number"])
+    partner, _created = Partner.objects.update_or_create(
+        registry_key=key, defaults={"kind": Organization.Kind.PARTNER, **details}
+    )
+    return partner
+
+
+def _demo_callcenter_partnership(northside: Institution, callcenter: Partner, admin: User) -> None:
+    """Active, 10 % commission, patient-data access, payment at the institution, four services, two sites."""
+    partnership = Partnership.objects.filter(
+        institution=northside, partner=callcenter, status__in=Partnership.LIVE_STATUSES
+    ).first()
+    terms = {
+        "status": Partnership.Status.ACTIVE,
+        "commission_enabled": True,
+        "commission_percent": Decimal("10.00"),
+        "commission_fixed": None,
+        "payment_location": Partnership.PaymentLocation.INSTITUTION,
+        "patient_data_access": True,
+    }
+    if partnership is None:
+        partnership = Partnership.objects.create(
+            institution=northside,
+            partner=callcenter,
+            channel=_partner_channel(institution=northside, partner=callcenter),
+            invited_by=admin,
+            activated_at=datetime(2026, 1, 15, tzinfo=UTC),
+            **terms,
+        )
+    else:
+        Partnership.objects.filter(pk=partnership.pk).update(**terms)
+    partnership.locations.set(Location.objects.filter(institution=northside, name__in=CALLCENTER_LOCATIONS))
+    partnership.services.set(Service.objects.filter(institution=northside, name__in=CALLCENTER_SERVICES))

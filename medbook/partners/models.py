@@ -1,0 +1,202 @@
+"""Partners (legal entities that book for their patients), partnerships with institutions, and the GTC."""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from medbook.accounts.models import Organization
+from medbook.institutions.models import Institution, Location, Service
+from medbook.scheduling.models import TrafficChannel
+
+
+class Partner(Organization):
+    """A legal entity that books on behalf of its patients at the institutions it partners with."""
+
+    # One partner per legal entity in the whole platform: country + normalised registration number.
+    registry_key = models.CharField(_("registry key"), max_length=80, unique=True, editable=False)
+    contact_name = models.CharField(_("contact person"), max_length=200)
+    contact_email = models.EmailField(_("contact email"))
+    contact_phone = models.CharField(_("contact phone"), max_length=32)
+    contact_language = models.CharField(_("language of the emails"), max_length=8, default="en")
+
+    class Meta:
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Partnership(models.Model):
+    """One institution's contract with one partner, and the settings of P-4 … P-9."""
+
+    class Status(models.TextChoices):
+        PENDING_REGISTRATION = "pending_registration", _("Pending registration")
+        PENDING_APPROVAL = "pending_approval", _("Pending approval")
+        ACTIVE = "active", _("Active")
+        DECLINED = "declined", _("Declined")
+        ENDED = "ended", _("Ended")
+
+    class PaymentLocation(models.TextChoices):
+        INSTITUTION = "institution", _("At the institution")
+        PARTNER = "partner", _("At the partner")
+
+    LIVE_STATUSES = (Status.PENDING_REGISTRATION, Status.PENDING_APPROVAL, Status.ACTIVE)
+    PENDING_STATUSES = (Status.PENDING_REGISTRATION, Status.PENDING_APPROVAL)
+
+    tenant_path = "institution"
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="partnerships")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="partnerships")
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices)
+    locations = models.ManyToManyField(Location, related_name="partnerships", verbose_name=_("locations"))
+    services = models.ManyToManyField(
+        Service, related_name="partnerships", blank=True, verbose_name=_("authorised services")
+    )
+    commission_enabled = models.BooleanField(_("commission agreement"), default=False)
+    commission_percent = models.DecimalField(
+        _("commission (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    commission_fixed = models.DecimalField(
+        _("commission (fixed amount per booking)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    payment_location = models.CharField(
+        _("payment location"),
+        max_length=16,
+        choices=PaymentLocation.choices,
+        default=PaymentLocation.INSTITUTION,
+    )
+    patient_data_access = models.BooleanField(_("access to patient data"), default=False)
+    channel = models.ForeignKey(TrafficChannel, on_delete=models.PROTECT, related_name="partnerships")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("partnership")
+        verbose_name_plural = _("partnerships")
+        ordering = ["partner__name", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "partner"],
+                condition=Q(status__in=["pending_registration", "pending_approval", "active"]),
+                name="partnership_one_live_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        commission_enabled=False,
+                        commission_percent__isnull=True,
+                        commission_fixed__isnull=True,
+                    )
+                    | Q(
+                        commission_enabled=True,
+                        commission_percent__isnull=False,
+                        commission_percent__gte=0,
+                        commission_percent__lte=100,
+                        commission_fixed__isnull=True,
+                    )
+                    | Q(
+                        commission_enabled=True,
+                        commission_percent__isnull=True,
+                        commission_fixed__isnull=False,
+                        commission_fixed__gte=0,
+                    )
+                ),
+                name="partnership_commission_one_rule",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} @ {self.institution}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE_STATUSES
+
+
+class GTCVersion(models.Model):
+    """A version of the platform's General Terms and Conditions; the latest published one is current."""
+
+    version = models.CharField(_("version"), max_length=32, unique=True)
+    text = models.TextField(_("text"))
+    published_at = models.DateTimeField(
+        _("published at"), null=True, blank=True, help_text=_("Leave empty for a draft.")
+    )
+
+    class Meta:
+        verbose_name = _("GTC version")
+        verbose_name_plural = _("GTC versions")
+        ordering = ["-published_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.version
+
+    @classmethod
+    def current(cls) -> "GTCVersion | None":
+        """The latest version published up to now."""
+        return (
+            cls.objects.filter(published_at__isnull=False, published_at__lte=timezone.now())
+            .order_by("-published_at", "-pk")
+            .first()
+        )
+
+
+class GTCAcceptance(models.Model):
+    """A partner's acceptance of a GTC version, by one of its users, from an address."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="gtc_acceptances")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(GTCVersion, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_at = models.DateTimeField(_("accepted at"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("GTC acceptance")
+        verbose_name_plural = _("GTC acceptances")
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "version"], name="gtc_accepted_once_per_partner")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} {self.version} {self.accepted_at:%Y-%m-%d}"
+
+
+def nonce_digest(nonce: str) -> str:
+    """The stored form of an invitation nonce: a leaked database row cannot be turned into a link."""
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+class PartnerInvitation(models.Model):
+    """A registration link sent to a new partner's contact person (N-1): signed, expiring, single-use."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email"))
+    nonce_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("replaced"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("partner invitation")
+        verbose_name_plural = _("partner invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.partnership})"
+
+    def nonce_matches(self, nonce: str) -> bool:
+        return hmac.compare_digest(self.nonce_hash, nonce_digest(nonce))
