@@ -31,7 +31,7 @@ def test_n3_invitation_is_sent_by_the_worker_with_a_working_set_password_link(
 
     [received] = smtp_server.messages
     assert received["To"] == "nora@a.test"
-    assert received["Subject"] == "You have been invited to Institution A"
+    assert received["Subject"] == "Meghívást kapott: Institution A"  # in the recipient's language (hu)
     assert received["Content-Language"] == "hu"
     text = received.get_body(("plain",)).get_content()
     url = re.search(r"https?://\S+/accounts/password/\S+/", text).group()
