@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "medbook.notifications",
     "medbook.partners",
     "medbook.audit",
+    "medbook.reports",
 ]
 
 MIDDLEWARE = [

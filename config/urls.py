@@ -7,6 +7,7 @@ urlpatterns = [
     path("calendar/", include("medbook.scheduling.urls")),
     path("patients/", include("medbook.patients.urls")),
     path("administration/audit/", include("medbook.audit.urls")),
+    path("reports/", include("medbook.reports.urls")),
     path("administration/", include("medbook.institutions.urls")),
     path("", include("medbook.partners.urls")),
     path("", include("medbook.core.urls")),

@@ -77,3 +77,20 @@ def partner_may_book(actor) -> bool:
     if actor is None or actor.membership is None or actor.partner is None:
         return False
     return actor.role in (Role.PARTNER_ADMIN, Role.PARTNER_USER) and bool(actor.membership.can_book)
+
+
+def require_partner_booking(actor) -> None:
+    """Refuse (403) anyone but a partner's user holding "Can book to partner institution" (P-10)."""
+    if not partner_may_book(actor):
+        raise NotPermitted()
+
+
+def partner_may_see_patients(partnership) -> bool:
+    """Tell whether a partnership lets its partner search the institution's patients (P-7)."""
+    return partnership_is_active(partnership) and bool(partnership.patient_data_access)
+
+
+def partner_owns_booking(actor, booking) -> bool:
+    """Tell whether the booking was made through the partner the actor acts for (P-13)."""
+    partner = actor.partner if actor is not None else None
+    return partner is not None and booking.partner_id == partner.pk

@@ -1,9 +1,10 @@
 """The partner module's demo data (called by `seed_demo`): safe to run again and again."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from medbook.accounts.models import Membership, Organization, User
 from medbook.core.tenancy import Actor
@@ -11,6 +12,10 @@ from medbook.institutions.models import Institution, Location, Service
 from medbook.partners.models import GTCAcceptance, GTCVersion, Partner, Partnership
 from medbook.partners.services import _partner_channel, partner_invite
 from medbook.partners.validators import registry_key
+from medbook.patients.models import Patient
+from medbook.scheduling.models import Booking
+from medbook.scheduling.selectors import available_slots
+from medbook.scheduling.services import booking_create
 
 GTC_VERSION = "2026-1"
 GTC_TEXT = (
@@ -48,7 +53,16 @@ WESTSIDE = {
     "contact_phone": "+36 1 555 0200",
     "contact_language": "hu",
 }
-PARTNER_LOGINS = (("contact@callcenter.example", "partner administrator at CallCenter Ltd"),)
+PARTNER_LOGINS = (
+    ("contact@callcenter.example", "partner administrator at CallCenter Ltd"),
+    ("agent@callcenter.example", "CallCenter Ltd user who may book to partner institutions"),
+    ("viewer@callcenter.example", "CallCenter Ltd user who may not book"),
+)
+CALLCENTER_USERS = (
+    ("agent@callcenter.example", "Ágnes Ügynök", True),
+    ("viewer@callcenter.example", "Viktor Néző", False),
+)
+PARTNER_BOOKINGS = 4
 
 
 @transaction.atomic
@@ -68,6 +82,8 @@ def demo_partners(*, northside: Institution, admin: Membership, make_user) -> No
         partner=callcenter, version=gtc, defaults={"user": contact, "ip_address": "127.0.0.1"}
     )
     _demo_callcenter_partnership(northside, callcenter, admin.user)
+    agent = _demo_callcenter_users(callcenter, make_user)
+    _demo_callcenter_bookings(northside, callcenter, agent)
     actor = Actor(user=admin.user, membership=admin, memberships=(admin,))
     westside = Partner.objects.filter(
         registry_key=registry_key("HU", WESTSIDE["registration_number"])
@@ -126,3 +142,52 @@ def _demo_callcenter_partnership(northside: Institution, callcenter: Partner, ad
         Partnership.objects.filter(pk=partnership.pk).update(**terms)
     partnership.locations.set(Location.objects.filter(institution=northside, name__in=CALLCENTER_LOCATIONS))
     partnership.services.set(Service.objects.filter(institution=northside, name__in=CALLCENTER_SERVICES))
+
+
+def _demo_callcenter_users(callcenter: Partner, make_user) -> Membership:
+    """The agent (may book) and the viewer (may not); return the agent's membership."""
+    memberships = {}
+    for email, name, can_book in CALLCENTER_USERS:
+        memberships[email], _created = Membership.objects.update_or_create(
+            user=make_user(email, name),
+            organization=callcenter,
+            defaults={"role": Membership.Role.PARTNER_USER, "can_book": can_book, "is_active": True},
+        )
+    return memberships["agent@callcenter.example"]
+
+
+def _demo_callcenter_bookings(northside: Institution, callcenter: Partner, agent: Membership) -> None:
+    """A few upcoming bookings made by the agent through "Book to partner" (only when none are left)."""
+    upcoming = Booking.objects.filter(
+        partner=callcenter, status=Booking.Status.BOOKED, starts_at__gt=timezone.now()
+    )
+    if upcoming.exists():
+        return
+    actor = Actor(user=agent.user, membership=agent, memberships=(agent,))
+    partnership = Partnership.objects.get(institution=northside, partner=callcenter, status="active")
+    patients = list(Patient.objects.filter(institution=northside).order_by("insurance_id")[:PARTNER_BOOKINGS])
+    today = timezone.localdate()
+    made = 0
+    for service in partnership.services.order_by("name"):
+        location = service.locations.filter(pk__in=partnership.locations.all()).order_by("name").first()
+        physician = service.physicians.filter(locations=location).order_by("full_name").first()
+        if location is None or physician is None or made >= min(PARTNER_BOOKINGS, len(patients)):
+            continue
+        slots = available_slots(
+            physician=physician,
+            location=location,
+            service=service,
+            date_from=today + timedelta(days=2),
+            date_until=today + timedelta(days=14),
+        )
+        if slots:
+            booking_create(
+                actor=actor,
+                location=location,
+                physician=physician,
+                service=service,
+                patient=patients[made],
+                starts_at=slots[len(slots) // 2].starts_at,
+                note="Booked by the CallCenter demo agent",
+            )
+            made += 1

@@ -200,3 +200,20 @@ class PartnerInvitation(models.Model):
 
     def nonce_matches(self, nonce: str) -> bool:
         return hmac.compare_digest(self.nonce_hash, nonce_digest(nonce))
+
+
+class CalendarFeed(models.Model):
+    """A partner user's secret iCalendar feed address (X-6): a random token, replaced to revoke the old one."""
+
+    membership = models.OneToOneField(
+        "accounts.Membership", on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"{self.membership} feed"

@@ -119,8 +119,20 @@ def channel_matrix(*, actor) -> tuple[list[Service], list[MatrixColumn]]:
 def partner_booking_check(*, partner, institution, location, service) -> Partnership:
     """Refuse a partner booking unless the partnership is active (P-3, P-8), the location (P-4) and the
     service (P-9) authorised and the current GTC accepted; return the partnership (its rules to capture)."""
+    partnership = partner_partnership_check(partner=partner, institution=institution)
+    if location.institution_id != institution.pk or not partnership.locations.filter(pk=location.pk).exists():
+        raise DomainError(_("The partner may not book at this location."), field="location")
+    if service.institution_id != institution.pk or not partnership.services.filter(pk=service.pk).exists():
+        raise DomainError(_("The partner may not book this service."), field="service")
+    return partnership
+
+
+def partner_partnership_check(*, partner, institution) -> Partnership:
+    """Refuse unless the partner's latest partnership with the institution is active and the current GTC
+    accepted (P-3, P-8); return it."""
     partnership = (
         Partnership.objects.filter(partner_id=partner.pk, institution_id=institution.pk)
+        .select_related("institution", "partner")
         .order_by("-created_at")
         .first()
     )
@@ -132,8 +144,11 @@ def partner_booking_check(*, partner, institution, location, service) -> Partner
         raise DomainError(_("The partnership has ended or was declined: the partner cannot book."))
     if not gtc_accepted(partnership.partner):
         raise DomainError(_("The partner must accept the current General Terms and Conditions first."))
-    if location.institution_id != institution.pk or not partnership.locations.filter(pk=location.pk).exists():
-        raise DomainError(_("The partner may not book at this location."), field="location")
-    if service.institution_id != institution.pk or not partnership.services.filter(pk=service.pk).exists():
-        raise DomainError(_("The partner may not book this service."), field="service")
     return partnership
+
+
+def institution_admins(institution_id: int) -> QuerySet[Membership]:
+    """The institution's active administrators (who receive its partner notifications, N-4)."""
+    return Membership.objects.filter(
+        organization_id=institution_id, role=Membership.Role.ADMIN, is_active=True, user__is_active=True
+    ).select_related("user")

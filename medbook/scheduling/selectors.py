@@ -99,10 +99,11 @@ class CalendarEntry:
     starts_at: datetime
     ends_at: datetime
     booking: Booking | None = None
+    busy: bool = False  # someone else's booking: shown red, without any detail (P-13)
 
     @property
     def is_free(self) -> bool:
-        return self.booking is None
+        return self.booking is None and not self.busy
 
 
 def calendar_week(
@@ -144,3 +145,56 @@ def default_channel(*, institution, code: str = "reception") -> TrafficChannel:
 def bookings_for_actor(actor) -> QuerySet[Booking]:
     """Bookings of the actor's institution with what lists show."""
     return scoped(Booking, actor).select_related("patient", "service", "location", "physician", "channel")
+
+
+def partner_calendar_week(
+    *, actor, physician: Physician, location: Location, service: Service, week_start: date
+) -> list[CalendarDay]:
+    """A partner's view of a calendar week: free slots, its own bookings, and others' only as busy times.
+
+    The caller has checked that the partner may book the service at the location (P-4, P-9); bookings of
+    anyone else carry no booking object, so no patient, id or detail can reach the page (P-13).
+    """
+    tz = ZoneInfo(physician.institution.time_zone)
+    week_end = week_start + timedelta(days=6)
+    free = available_slots(
+        physician=physician, location=location, service=service, date_from=week_start, date_until=week_end
+    )
+    start, end = day_bounds(tz=tz, date_from=week_start, date_until=week_end)
+    partner_id = actor.partner.pk if actor is not None and actor.partner is not None else None
+    by_day: dict[date, list[CalendarEntry]] = {d: [] for d in engine.days(week_start, week_end)}
+    for slot in free:
+        by_day.setdefault(slot.starts_at.astimezone(tz).date(), []).append(
+            CalendarEntry(slot.starts_at, slot.ends_at)
+        )
+    active = active_bookings(physician=physician, starts=start, ends=end).select_related(
+        "patient", "service", "location"
+    )
+    for booking in active:
+        own = (
+            partner_id is not None and booking.partner_id == partner_id and booking.location_id == location.pk
+        )
+        entry = (
+            CalendarEntry(booking.starts_at, booking.ends_at, booking)
+            if own
+            else CalendarEntry(booking.starts_at, booking.ends_at, busy=True)
+        )
+        by_day.setdefault(booking.starts_at.astimezone(tz).date(), []).append(entry)
+    return [
+        CalendarDay(day, sorted(entries, key=lambda e: e.starts_at))
+        for day, entries in sorted(by_day.items())
+        if week_start <= day <= week_end
+    ]
+
+
+def partner_bookings(actor) -> QuerySet[Booking]:
+    """The bookings made through the partner the actor acts for, at institutions it is active at."""
+    partner = actor.partner if actor is not None else None
+    if partner is None:
+        return Booking.objects.none()
+    return Booking.objects.filter(
+        partner_id=partner.pk,
+        institution__partnerships__partner_id=partner.pk,
+        institution__partnerships__status="active",
+        institution__partnerships__ended_at__isnull=True,
+    ).select_related("institution", "patient", "service", "location", "physician", "booked_by")

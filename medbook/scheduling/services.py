@@ -4,13 +4,20 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from medbook.core.errors import DomainError, NotPermitted, SlotUnavailable
-from medbook.core.permissions import Perm, partner_may_book, require
+from medbook.core.permissions import Perm, partner_may_book, partner_owns_booking, require
 from medbook.institutions.models import Institution, Location, Physician, Service
-from medbook.partners.selectors import partner_booking_check
+from medbook.notifications.services import notification_enqueue
+from medbook.partners.selectors import (
+    institution_admins,
+    partner_admins,
+    partner_booking_check,
+    partner_partnership_check,
+)
 from medbook.patients.models import Patient
 from medbook.scheduling import selectors
 from medbook.scheduling import slots as engine
@@ -136,6 +143,7 @@ def booking_create(
     if partnership is not None:
         _capture_partner_terms(booking, partnership)
     _save_guarded(booking)
+    _notify_other_side(actor=actor, booking=booking, event="made")
     return booking
 
 
@@ -152,12 +160,22 @@ def _partnership_for(*, actor, location: Location, service: Service):
 
 
 def _check_on_grid(
-    *, location: Location, physician: Physician, service: Service, starts_at: datetime
+    *,
+    location: Location,
+    physician: Physician,
+    service: Service,
+    starts_at: datetime,
+    ignore_booking: Booking | None = None,
 ) -> None:
     """Partners get the availability rules strictly: only a free slot of the grid (P-12)."""
     day = starts_at.astimezone(ZoneInfo(physician.institution.time_zone)).date()
     free = selectors.available_slots(
-        physician=physician, location=location, service=service, date_from=day, date_until=day
+        physician=physician,
+        location=location,
+        service=service,
+        date_from=day,
+        date_until=day,
+        ignore_booking=ignore_booking,
     )
     if not any(slot.starts_at == starts_at for slot in free):
         raise SlotUnavailable()
@@ -173,10 +191,36 @@ def _capture_partner_terms(booking: Booking, partnership) -> None:
         booking.payment_status = Booking.PaymentStatus.PAID_AT_PARTNER
 
 
+def _partner_guard(*, actor, booking: Booking, terms: bool):
+    """The partnership a partner's user changes its own booking under (checked), or None for staff.
+
+    A partner's user changes only its partner's bookings (another's is as if it did not exist), only while
+    the partnership is active; with `terms` the location and service must still be authorised (P-13).
+    """
+    if actor is None or actor.partner is None:
+        require(actor, Perm.BOOK, booking)
+        return None
+    if not partner_may_book(actor):
+        raise NotPermitted()
+    if not partner_owns_booking(actor, booking):
+        raise Http404()
+    if terms:
+        return partner_booking_check(
+            partner=actor.partner,
+            institution=booking.institution,
+            location=booking.location,
+            service=booking.service,
+        )
+    return partner_partnership_check(partner=actor.partner, institution=booking.institution)
+
+
 @transaction.atomic
 def booking_move(*, actor, booking: Booking, starts_at: datetime) -> Booking:
-    """Move an active future booking to another free start time with the same physician and location."""
-    require(actor, Perm.BOOK, booking)
+    """Move an active future booking to another free start time with the same physician and location.
+
+    A partner's user moves only its partner's bookings, and only to a free slot of the grid (P-13).
+    """
+    partnership = _partner_guard(actor=actor, booking=booking, terms=True)
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be moved."))
@@ -191,19 +235,97 @@ def booking_move(*, actor, booking: Booking, starts_at: datetime) -> Booking:
         ends_at=ends_at,
         exclude_pk=booking.pk,
     )
+    if partnership is not None:
+        _check_on_grid(
+            location=booking.location,
+            physician=booking.physician,
+            service=booking.service,
+            starts_at=starts_at,
+            ignore_booking=booking,
+        )
+    previous_start = booking.starts_at
     booking.starts_at, booking.ends_at = starts_at, ends_at
     _save_guarded(booking)
+    _notify_other_side(actor=actor, booking=booking, event="moved", previous_start=previous_start)
     return booking
 
 
 @transaction.atomic
 def booking_cancel(*, actor, booking: Booking) -> Booking:
-    """Cancel a booked appointment; its slot becomes free again."""
-    require(actor, Perm.BOOK, booking)
+    """Cancel a booked appointment; its slot becomes free again.
+
+    A partner's user cancels only its partner's bookings while the partnership is active (P-13); the other
+    side is told (N-4).
+    """
+    _partner_guard(actor=actor, booking=booking, terms=False)
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be cancelled."))
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = timezone.now()
     booking.save(update_fields=["status", "cancelled_at", "updated_at"])
+    _notify_other_side(actor=actor, booking=booking, event="cancelled")
     return booking
+
+
+@transaction.atomic
+def booking_note_set(*, actor, booking: Booking, note: str) -> Booking:
+    """Change a booked appointment's note (its details); a partner's user only on its own bookings."""
+    _partner_guard(actor=actor, booking=booking, terms=False)
+    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    if booking.status != Booking.Status.BOOKED:
+        raise DomainError(_("Only a booked appointment can be changed."))
+    note = (note or "").strip()
+    if len(note) > 500:
+        raise DomainError(_("The note can be at most 500 characters."), field="note")
+    booking.note = note
+    booking.save(update_fields=["note", "updated_at"])
+    return booking
+
+
+def _notify_other_side(
+    *, actor, booking: Booking, event: str, previous_start: datetime | None = None
+) -> None:
+    """Tell the other side of a partner's booking what happened to it (N-4), through the outbox.
+
+    A partner's change goes to the institution's admins; the institution's change goes to the partner's
+    admins and the user who booked it. Times in the institution's zone, in each recipient's language.
+    """
+    if booking.partner_id is None:
+        return
+    acting_partner = actor is not None and actor.partner is not None
+    if acting_partner:
+        recipients = [m.user for m in institution_admins(booking.institution_id)]
+    else:
+        recipients = [m.user for m in partner_admins(booking.partner)]
+        booker = booking.booked_by
+        if (
+            booker is not None
+            and booker.is_active
+            and booker.memberships.filter(organization_id=booking.partner_id, is_active=True).exists()
+        ):
+            recipients.append(booker)
+    institution = booking.institution
+    seen: set[int] = set()
+    for user in recipients:
+        if user.pk in seen or (actor is not None and user.pk == getattr(actor.user, "pk", None)):
+            continue
+        seen.add(user.pk)
+        notification_enqueue(
+            to=user.email,
+            template=f"booking_{event}",
+            template_dir="scheduling/email",
+            context={
+                "user": user,
+                "booking": booking,
+                "previous_start": previous_start,
+                "institution": institution,
+                "partner_name": booking.partner.name,
+                "by_partner": acting_partner,
+                "actor_name": str(actor.user) if actor is not None and actor.user else "",
+                "time_zone": institution.time_zone,
+            },
+            language=user.language,
+            kind=f"booking_{event}",
+            reference=f"booking:{booking.pk}:{event}",
+        )

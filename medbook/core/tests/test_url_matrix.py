@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from conftest import local, next_weekday
 from medbook.institutions.tests import test_access as administration_matrix
 from medbook.partners.tests import test_access as partner_matrix
+from medbook.reports.tests import test_access as reports_matrix
 from medbook.scheduling import services
 from medbook.scheduling.models import Booking
 
@@ -34,6 +35,7 @@ MATRIX = {
 }
 # Covered by their own matrices.
 ELSEWHERE = {f"institutions:{name}" for name in administration_matrix.MATRIX} | set(partner_matrix.MATRIX)
+ELSEWHERE |= set(reports_matrix.MATRIX)
 
 
 def _names(resolver=None, namespace="") -> set[str]:

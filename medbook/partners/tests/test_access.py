@@ -1,7 +1,13 @@
 """Who may open which page of the partner module and the audit log: one matrix over every URL."""
 
+from urllib.parse import urlencode
+
 import pytest
 from django.urls import get_resolver, reverse
+
+from conftest import actor_of, local, next_weekday
+from medbook.accounts.models import Membership
+from medbook.scheduling import services
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +27,21 @@ MATRIX = {
     "partners:register": ("get", "token", 404, 404, 404, 404, 404, 404, 404),
     "partners:register-renew": ("post", "token", 404, 404, 404, 404, 404, 404, 404),
     "audit:entry-list": ("get", None, LOGIN, 200, 403, 200, 403, 403, 403),
+    # The partner's side: "Administration / Admin Users", "Book to partner", its bookings and feed.
+    "partners:user-list": ("get", None, LOGIN, 403, 403, 403, 200, 403, 200),
+    "partners:user-create": ("get", None, LOGIN, 403, 403, 403, 200, 403, 200),
+    "partners:user-edit": ("get", "membership", LOGIN, 403, 403, 403, 200, 403, 404),
+    "partners:user-toggle": ("post", "membership", LOGIN, 403, 403, 403, 302, 403, 404),
+    "partners:book": ("get", None, LOGIN, 403, 403, 403, 200, 200, 200),
+    "partners:book-slot": ("get", "slot", LOGIN, 403, 403, 403, 200, 200, 403),
+    "partners:patient-search": ("get", "search", LOGIN, 403, 403, 403, 403, 403, 404),
+    "partners:booking-list": ("get", None, LOGIN, 403, 403, 403, 200, 200, 200),
+    "partners:booking-detail": ("get", "booking", LOGIN, 403, 403, 403, 200, 200, 404),
+    "partners:booking-move": ("post", "booking", LOGIN, 403, 403, 403, 422, 422, 404),
+    "partners:booking-note": ("post", "booking", LOGIN, 403, 403, 403, 302, 302, 404),
+    "partners:booking-cancel": ("post", "booking", LOGIN, 403, 403, 403, 302, 302, 404),
+    "partners:feed-settings": ("post", None, LOGIN, 403, 403, 403, 302, 302, 302),
+    "partners:feed": ("get", "token", 404, 404, 404, 404, 404, 404, 404),
 }
 
 
@@ -34,13 +55,39 @@ def test_x_matrix_covers_every_partner_and_audit_url():
 
 def url_of(name: str, cast, partners) -> str:
     argument = MATRIX[name][1]
-    args = {
-        None: [],
-        "partnership": [partners.partnership_p.pk],
-        "cell": [partners.partnership_p.pk, cast.service_a.pk],
-        "token": ["1:forged:1xWf1e:forged-signature"],
-    }[argument]
-    return reverse(name, args=args)
+    day = next_weekday(2)
+    query = {}
+    if argument == "booking":
+        booking = services.booking_create(
+            actor=actor_of(partners.peter),
+            location=cast.location_a1,
+            physician=cast.physician_a,
+            service=cast.service_a,
+            patient=cast.patient_a,
+            starts_at=local(day, 9),
+        )
+        args = [booking.pk]
+    elif argument == "membership":
+        args = [Membership.objects.get(user=partners.petra).pk]
+    elif argument == "slot":
+        args = []
+        query = {
+            "slot_location": cast.location_a1.pk,
+            "slot_physician": cast.physician_a.pk,
+            "slot_service": cast.service_a.pk,
+            "starts_at": local(day, 10).isoformat(),
+        }
+    elif argument == "search":
+        args, query = [], {"partnership": partners.partnership_p.pk, "q": "Anna"}
+    else:
+        args = {
+            None: [],
+            "partnership": [partners.partnership_p.pk],
+            "cell": [partners.partnership_p.pk, cast.service_a.pk],
+            "token": ["1:forged:1xWf1e:forged-signature"],
+        }[argument]
+    url = reverse(name, args=args)
+    return f"{url}?{urlencode(query)}" if query else url
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))

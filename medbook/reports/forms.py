@@ -1,0 +1,110 @@
+"""The filters of the reports (read from the query string)."""
+
+from calendar import monthrange
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from medbook.institutions.models import Location, Physician, Service
+from medbook.reports.selectors import Period, report_partners
+from medbook.scheduling.models import Booking
+
+MAX_DAYS = 366
+STATUS_CHOICES = [("", _("All"))] + list(Booking.Status.choices)
+
+
+def this_month(time_zone: str) -> tuple[date, date]:
+    """The first and last local day of the current month in the zone."""
+    today = datetime.now(ZoneInfo(time_zone)).date()
+    return today.replace(day=1), today.replace(day=monthrange(today.year, today.month)[1])
+
+
+class PeriodForm(forms.Form):
+    """A period of local days; the current month when none is given."""
+
+    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_until = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, data, *, time_zone: str, **kwargs):
+        self.time_zone = time_zone
+        data = data.copy()
+        first, last = this_month(time_zone)
+        if not data.get("date_from"):
+            data["date_from"] = first.isoformat()
+        if not data.get("date_until"):
+            data["date_until"] = last.isoformat()
+        super().__init__(data, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_until")
+        if start and end:
+            if end < start:
+                raise forms.ValidationError(_("The period must end on or after its first day."))
+            if (end - start).days >= MAX_DAYS:
+                raise forms.ValidationError(_("Choose a period of at most a year."))
+        return cleaned
+
+    def period(self) -> Period:
+        """The chosen period, or the current month when the input is invalid."""
+        self.is_valid()
+        data = self.cleaned_data
+        if "date_from" in data and "date_until" in data and not self.non_field_errors():
+            return Period(data["date_from"], data["date_until"], self.time_zone)
+        return Period(*this_month(self.time_zone), self.time_zone)
+
+
+class BookingReportForm(PeriodForm):
+    """R-1: period, location, physician, service, status, sent by partners only."""
+
+    location = forms.ModelChoiceField(label=_("Location"), queryset=Location.objects.none(), required=False)
+    physician = forms.ModelChoiceField(
+        label=_("Physician"), queryset=Physician.objects.none(), required=False
+    )
+    service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.none(), required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
+    partners_only = forms.BooleanField(label=_("Sent by partners only"), required=False)
+
+    def __init__(self, data, *, actor, **kwargs):
+        institution = actor.institution
+        super().__init__(data, time_zone=institution.time_zone, **kwargs)
+        self.fields["location"].queryset = Location.objects.filter(institution=institution).order_by("name")
+        self.fields["physician"].queryset = Physician.objects.filter(institution=institution).order_by(
+            "full_name"
+        )
+        self.fields["service"].queryset = Service.objects.filter(institution=institution).order_by("name")
+
+    def filters(self) -> dict:
+        self.is_valid()  # an invalid filter is left out, the valid ones still apply
+        data = self.cleaned_data
+        return {
+            "location": data.get("location"),
+            "physician": data.get("physician"),
+            "service": data.get("service"),
+            "status": data.get("status", ""),
+            "partners_only": bool(data.get("partners_only")),
+        }
+
+
+class TrafficForm(PeriodForm):
+    """R-2: period, and partner bookings only."""
+
+    partners_only = forms.BooleanField(label=_("Sent by partners only"), required=False)
+
+
+class PartnerBookingsForm(PeriodForm):
+    """R-3: period, partner, status."""
+
+    partner = forms.ModelChoiceField(label=_("Partner"), queryset=None, required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
+
+    def __init__(self, data, *, actor, **kwargs):
+        super().__init__(data, time_zone=actor.institution.time_zone, **kwargs)
+        self.fields["partner"].queryset = report_partners(actor=actor)
+
+    def filters(self) -> dict:
+        self.is_valid()  # an invalid filter is left out, the valid ones still apply
+        data = self.cleaned_data
+        return {"partner": data.get("partner"), "status": data.get("status", "")}

@@ -1,0 +1,293 @@
+"""Reads of the reports (R-1 … R-3, X-4): SQL aggregation over the bookings of one institution and period.
+
+Every figure is computed by the database (Count, Sum over Case/When in whole cents), so a page costs the
+same few queries however many bookings or partners there are.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate, TruncWeek
+from django.http import Http404
+
+from medbook.accounts.models import Organization
+from medbook.core.tenancy import scoped
+from medbook.institutions.models import Institution
+from medbook.partners.models import Partnership
+from medbook.reports.money import commission_cents, money, value_cents
+from medbook.scheduling.models import Booking
+from medbook.scheduling.selectors import day_bounds
+
+Status = Booking.Status
+DAILY_UP_TO_DAYS = 31
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days date_from..date_until (both included) in the institution's time zone."""
+
+    date_from: date
+    date_until: date
+    time_zone: str
+
+    @property
+    def days(self) -> int:
+        return (self.date_until - self.date_from).days + 1
+
+    def bounds(self):
+        """The UTC instants [start, end) of the period."""
+        return day_bounds(tz=ZoneInfo(self.time_zone), date_from=self.date_from, date_until=self.date_until)
+
+
+@dataclass
+class TrafficRow:
+    """One line of the traffic statistics: a channel, a partner, or the totals."""
+
+    key: int | None
+    name: str
+    bookings: int = 0
+    booked: int = 0
+    completed: int = 0
+    cancelled: int = 0
+    no_show: int = 0
+    value: Decimal = Decimal("0.00")
+    commission: Decimal = Decimal("0.00")
+
+
+@dataclass
+class TrafficReport:
+    """R-2: per channel, per partner, their totals, and the bookings per channel over time."""
+
+    channels: list[TrafficRow]
+    channel_total: TrafficRow
+    partners: list[TrafficRow]
+    partner_total: TrafficRow
+    buckets: list[date]
+    per_week: bool
+    series: dict[int, dict[date, int]] = field(default_factory=dict)
+
+
+def bookings_in(*, actor, period: Period) -> QuerySet[Booking]:
+    """The bookings of the actor's institution that start within the period."""
+    start, end = period.bounds()
+    return scoped(Booking, actor).filter(starts_at__gte=start, starts_at__lt=end)
+
+
+def booking_report(
+    *, actor, period: Period, location=None, physician=None, service=None, status="", partners_only=False
+) -> QuerySet[Booking]:
+    """R-1: every booking of the period with its source (channel and referring partner), filtered."""
+    bookings = bookings_in(actor=actor, period=period)
+    if location is not None:
+        bookings = bookings.filter(location=location)
+    if physician is not None:
+        bookings = bookings.filter(physician=physician)
+    if service is not None:
+        bookings = bookings.filter(service=service)
+    if status:
+        bookings = bookings.filter(status=status)
+    if partners_only:
+        bookings = bookings.filter(partner__isnull=False)
+    return bookings.select_related(
+        "patient", "service", "location", "physician", "channel", "partner"
+    ).order_by("starts_at", "pk")
+
+
+def _figures(institution: Institution) -> dict:
+    """The aggregates of one traffic line."""
+    return {
+        "bookings": Count("pk"),
+        "booked": Count("pk", filter=Q(status=Status.BOOKED)),
+        "completed": Count("pk", filter=Q(status=Status.COMPLETED)),
+        "cancelled": Count("pk", filter=Q(status=Status.CANCELLED)),
+        "no_show": Count("pk", filter=Q(status=Status.NO_SHOW)),
+        "value_cents": Sum(value_cents()),
+        "commission_cents": Sum(commission_cents(no_show_earns=institution.no_show_earns_commission)),
+    }
+
+
+def _row(key, name: str, figures: dict) -> TrafficRow:
+    return TrafficRow(
+        key=key,
+        name=name,
+        bookings=figures["bookings"],
+        booked=figures["booked"],
+        completed=figures["completed"],
+        cancelled=figures["cancelled"],
+        no_show=figures["no_show"],
+        value=money(figures["value_cents"]),
+        commission=money(figures["commission_cents"]),
+    )
+
+
+def _total(rows: list[TrafficRow], name: str) -> TrafficRow:
+    total = TrafficRow(key=None, name=name)
+    for row in rows:
+        for attribute in ("bookings", "booked", "completed", "cancelled", "no_show", "value", "commission"):
+            setattr(total, attribute, getattr(total, attribute) + getattr(row, attribute))
+    return total
+
+
+def traffic_report(*, actor, period: Period, partners_only: bool = False) -> TrafficReport:
+    """R-2: counts, value and commission due per channel and per partner, and bookings per channel over time."""
+    institution = actor.institution
+    bookings = bookings_in(actor=actor, period=period)
+    if partners_only:
+        bookings = bookings.filter(partner__isnull=False)
+    figures = _figures(institution)
+    channels = [
+        _row(line["channel_id"], line["channel__name"], line)
+        for line in bookings.values("channel_id", "channel__name", "channel__position")
+        .annotate(**figures)
+        .order_by("channel__position", "channel__name", "channel_id")
+    ]
+    partners = [
+        _row(line["partner_id"], line["partner__name"], line)
+        for line in bookings.filter(partner__isnull=False)
+        .values("partner_id", "partner__name")
+        .annotate(**figures)
+        .order_by("partner__name", "partner_id")
+    ]
+    per_week = period.days > DAILY_UP_TO_DAYS
+    tz = ZoneInfo(period.time_zone)
+    trunc = TruncWeek("starts_at", tzinfo=tz) if per_week else TruncDate("starts_at", tzinfo=tz)
+    series: dict[int, dict[date, int]] = {}
+    for line in bookings.values("channel_id").annotate(bucket=trunc, n=Count("pk")).order_by("bucket"):
+        bucket = line["bucket"]
+        bucket = bucket.astimezone(tz).date() if hasattr(bucket, "astimezone") else bucket
+        series.setdefault(line["channel_id"], {})[bucket] = line["n"]
+    return TrafficReport(
+        channels=channels,
+        channel_total=_total(channels, "total"),
+        partners=partners,
+        partner_total=_total(partners, "total"),
+        buckets=_buckets(period, per_week),
+        per_week=per_week,
+        series=series,
+    )
+
+
+def _buckets(period: Period, per_week: bool) -> list[date]:
+    """Every day (or every week's Monday) of the period, so that quiet days show as empty."""
+    first = period.date_from - timedelta(days=period.date_from.weekday()) if per_week else period.date_from
+    step = timedelta(days=7 if per_week else 1)
+    buckets, day = [], first
+    while day <= period.date_until:
+        buckets.append(day)
+        day += step
+    return buckets
+
+
+def report_partners(*, actor) -> QuerySet[Organization]:
+    """The partners that have (or had) a partnership with the actor's institution."""
+    institution = actor.institution
+    if institution is None:
+        return Organization.objects.none()
+    ids = Partnership.objects.filter(institution=institution).values("partner_id")
+    return Organization.objects.filter(pk__in=ids, kind=Organization.Kind.PARTNER).order_by("name")
+
+
+def partner_bookings(*, actor, period: Period, partner=None, status: str = "") -> QuerySet[Booking]:
+    """R-3: the bookings partners made in the period, with their details and commission due."""
+    institution = actor.institution
+    bookings = bookings_in(actor=actor, period=period).filter(partner__isnull=False)
+    if partner is not None:
+        bookings = bookings.filter(partner=partner)
+    if status:
+        bookings = bookings.filter(status=status)
+    return (
+        bookings.annotate(
+            commission_due_cents=commission_cents(no_show_earns=institution.no_show_earns_commission)
+        )
+        .select_related("patient", "service", "location", "physician", "channel", "partner", "booked_by")
+        .order_by("starts_at", "pk")
+    )
+
+
+def partner_booking_for_cancel(*, actor, pk) -> Booking:
+    """One partner booking of the actor's institution; anything else (or a bad id) is 404."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404() from None
+    booking = (
+        scoped(Booking, actor)
+        .filter(pk=pk, partner__isnull=False)
+        .select_related("patient", "service", "location", "physician", "partner")
+        .first()
+    )
+    if booking is None:
+        raise Http404()
+    return booking
+
+
+@dataclass
+class Statement:
+    """X-4: a partner's commission statement at one institution over a period."""
+
+    institution: Institution
+    partner: Organization
+    period: Period
+    lines: list[Booking]
+    bookings: int
+    value: Decimal
+    commission: Decimal
+
+
+def statement(*, institution: Institution, partner: Organization, period: Period) -> Statement:
+    """Every booking the partner made at the institution in the period, with the commission due on each."""
+    start, end = period.bounds()
+    bookings = Booking.objects.filter(
+        institution=institution, partner=partner, starts_at__gte=start, starts_at__lt=end
+    )
+    commission = commission_cents(no_show_earns=institution.no_show_earns_commission)
+    lines = list(
+        bookings.annotate(commission_due_cents=commission, value_due_cents=value_cents())
+        .select_related("service", "location", "physician")
+        .order_by("starts_at", "pk")
+    )
+    totals = bookings.aggregate(n=Count("pk"), value=Sum(value_cents()), commission=Sum(commission))
+    return Statement(
+        institution=institution,
+        partner=partner,
+        period=period,
+        lines=lines,
+        bookings=totals["n"],
+        value=money(totals["value"]),
+        commission=money(totals["commission"]),
+    )
+
+
+def institution_statement_partner(*, actor, pk) -> Organization:
+    """A partner of the actor's institution (for its statement); any other is 404."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404() from None
+    partner = report_partners(actor=actor).filter(pk=pk).first()
+    if partner is None:
+        raise Http404()
+    return partner
+
+
+def partner_statement_institutions(*, actor) -> QuerySet[Institution]:
+    """The institutions the actor's partner works (or worked) with."""
+    if actor is None or actor.partner is None:
+        return Institution.objects.none()
+    ids = Partnership.objects.filter(partner=actor.partner).values("institution_id")
+    return Institution.objects.filter(pk__in=ids).order_by("name")
+
+
+def partner_statement_institution(*, actor, pk) -> Institution:
+    """One institution the actor's partner works with; any other is 404."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404() from None
+    institution = partner_statement_institutions(actor=actor).filter(pk=pk).first()
+    if institution is None:
+        raise Http404()
+    return institution

@@ -1,0 +1,150 @@
+"""The report pages: parse the filters, call one selector (or the one service), render."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from medbook.core.errors import DomainError
+from medbook.core.permissions import Perm
+from medbook.reports import charts, exports, selectors, services
+from medbook.reports.access import institution_report, partner_statements
+from medbook.reports.forms import BookingReportForm, PartnerBookingsForm, PeriodForm, TrafficForm
+from medbook.reports.money import money
+
+PAGE_SIZE = 50
+
+
+def _page(request: HttpRequest, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@institution_report(Perm.VIEW_CALENDAR)
+def booking_report(request: HttpRequest) -> HttpResponse:
+    """R-1: every booking of the period with its booking source, filtered."""
+    form = BookingReportForm(request.GET, actor=request.actor)
+    bookings = selectors.booking_report(actor=request.actor, period=form.period(), **form.filters())
+    context = {"form": form, "page": _page(request, bookings), "query": _query_without_page(request)}
+    return render(request, "reports/booking_report.html", context)
+
+
+@institution_report(Perm.ADMINISTER)
+def traffic(request: HttpRequest) -> HttpResponse:
+    """R-2: traffic statistics per channel and per partner, with the commission due and two charts."""
+    form = TrafficForm(request.GET, time_zone=request.actor.institution.time_zone)
+    period = form.period()
+    report = selectors.traffic_report(
+        actor=request.actor,
+        period=period,
+        partners_only=form.is_valid() and form.cleaned_data["partners_only"],
+    )
+    names = {row.key: row.name for row in report.channels}
+    context = {
+        "form": form,
+        "period": period,
+        "report": report,
+        "currency": request.actor.institution.currency,
+        "over_time": charts.bookings_over_time(
+            buckets=report.buckets, series=report.series, names=names, per_week=report.per_week
+        ),
+        "per_partner": charts.commission_per_partner(rows=report.partners),
+    }
+    return render(request, "reports/traffic.html", context)
+
+
+@institution_report(Perm.ADMINISTER)
+def partner_bookings(request: HttpRequest) -> HttpResponse:
+    """R-3: "Partner-submitted statistics": the bookings partners made, filtered, with "Cancel"."""
+    form = PartnerBookingsForm(request.GET, actor=request.actor)
+    bookings = selectors.partner_bookings(actor=request.actor, period=form.period(), **form.filters())
+    page = _page(request, bookings)
+    page.object_list = list(page.object_list)
+    for booking in page.object_list:
+        booking.commission_due = money(booking.commission_due_cents)
+    context = {"form": form, "page": page, "query": _query_without_page(request)}
+    return render(request, "reports/partner_bookings.html", context)
+
+
+@institution_report(Perm.ADMINISTER)
+@require_http_methods(["GET", "POST"])
+def partner_booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask for confirmation, then cancel the partner's booking and go back to the filtered list."""
+    booking = selectors.partner_booking_for_cancel(actor=request.actor, pk=pk)
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    if not back.startswith(reverse("reports:partner-bookings")):
+        back = reverse("reports:partner-bookings")
+    if request.method == "POST":
+        try:
+            services.partner_booking_cancel(actor=request.actor, booking=booking, request=request)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The booking was cancelled and the partner notified."))
+        return redirect(back)
+    return render(request, "reports/booking_cancel.html", {"booking": booking, "next": back})
+
+
+@institution_report(Perm.ADMINISTER)
+def settlement(request: HttpRequest) -> HttpResponse:
+    """X-4: choose a partner and a period, download its commission statement."""
+    form = PeriodForm(request.GET, time_zone=request.actor.institution.time_zone)
+    partners = selectors.report_partners(actor=request.actor)
+    context = {"form": form, "partners": partners, "query": _period_query(form)}
+    return render(request, "reports/settlement.html", context)
+
+
+@institution_report(Perm.ADMINISTER)
+def settlement_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """X-4: the institution's copy of a partner's statement as CSV or XLSX."""
+    partner = selectors.institution_statement_partner(actor=request.actor, pk=pk)
+    institution = request.actor.institution
+    form = PeriodForm(request.GET, time_zone=institution.time_zone)
+    statement = selectors.statement(institution=institution, partner=partner, period=form.period())
+    return _download(statement, fmt)
+
+
+@partner_statements
+def partner_statement_list(request: HttpRequest) -> HttpResponse:
+    """X-4, partner side: the institutions the partner works with, a period, the downloads."""
+    institutions = selectors.partner_statement_institutions(actor=request.actor)
+    form = PeriodForm(request.GET, time_zone=settings.TIME_ZONE)
+    context = {"form": form, "institutions": institutions, "query": _period_query(form)}
+    return render(request, "reports/partner_statements.html", context)
+
+
+@partner_statements
+def partner_statement_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """X-4, partner side: the same statement, for the partner's own bookings at one institution."""
+    institution = selectors.partner_statement_institution(actor=request.actor, pk=pk)
+    form = PeriodForm(request.GET, time_zone=institution.time_zone)
+    statement = selectors.statement(
+        institution=institution, partner=request.actor.partner, period=form.period()
+    )
+    return _download(statement, fmt)
+
+
+def _period_query(form: PeriodForm) -> str:
+    period = form.period()
+    return f"date_from={period.date_from.isoformat()}&date_until={period.date_until.isoformat()}"
+
+
+def _download(statement: selectors.Statement, fmt: str) -> HttpResponse:
+    if fmt == "csv":
+        response = HttpResponse(exports.statement_csv(statement), content_type="text/csv; charset=utf-8")
+    elif fmt == "xlsx":
+        response = HttpResponse(exports.statement_xlsx(statement), content_type=exports.XLSX_TYPE)
+    else:
+        raise Http404()
+    filename = exports.statement_filename(statement, fmt)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
