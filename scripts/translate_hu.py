@@ -483,6 +483,8 @@ TRANSLATIONS = {
     "Operator": "Üzemeltető",
     "Switch": "Váltás",
     "Log out": "Kijelentkezés",
+    "Language": "Nyelv",
+    "Change language": "Nyelv váltása",
     "Not possible": "Nem lehetséges",
     "Back to the start page": "Vissza a kezdőlapra",
     "Welcome": "Üdvözöljük",

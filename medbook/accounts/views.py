@@ -1,5 +1,6 @@
 """Login, logout, password reset and switching the organisation acted for."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
@@ -17,6 +18,12 @@ from medbook.core.tenancy import SESSION_ORG_KEY
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        """Log in and switch the interface to the user's own language."""
+        response = super().form_valid(form)
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.get_user().language, samesite="Lax")
+        return response
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

@@ -1,7 +1,10 @@
 """The landing page: send each actor where their work is."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 
 @login_required
@@ -12,3 +15,13 @@ def home(request):
     if request.actor.partner is not None:
         return redirect("partners:home")
     return render(request, "core/home.html")
+
+
+@require_POST
+def language_set(request):
+    """Switch the interface language; a logged-in user's emails follow the choice (X-5)."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    return set_language(request)

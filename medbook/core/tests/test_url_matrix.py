@@ -16,6 +16,7 @@ LOGIN = "login"  # redirected to the login page
 # URL name -> (method, object of institution A it takes, anonymous, bob (staff of A), charlie (admin of B))
 MATRIX = {
     "core:home": ("get", None, LOGIN, 302, 302),
+    "core:language-set": ("post", None, 302, 302, 302),
     "scheduling:calendar": ("get", None, LOGIN, 200, 200),
     "scheduling:booking-create": ("get", "slot", LOGIN, 200, 404),
     "scheduling:booking-detail": ("get", "booking", LOGIN, 200, 404),
