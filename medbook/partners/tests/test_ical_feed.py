@@ -4,10 +4,10 @@ import re
 
 import pytest
 from django.urls import reverse
+from icalendar import Calendar
 
 from conftest import actor_of, local, next_weekday
 from medbook.accounts.models import Membership
-from medbook.partners.ical import escape_text, fold
 from medbook.partners.models import CalendarFeed
 from medbook.scheduling import services
 
@@ -93,12 +93,18 @@ def test_x6_ended_partnership_bookings_leave_the_feed(cast, partners, login):
     assert "BEGIN:VEVENT" not in client.get(url).content.decode()
 
 
-def test_x6_folding_never_splits_a_character_and_text_is_escaped():
-    line = "SUMMARY:" + "Ő" * 60
-    folded = fold(line)
-    assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
-    assert folded.replace("\r\n ", "") == line
-    assert escape_text("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
+def test_x6_feed_reads_back_as_icalendar_with_the_booking_text_intact(cast, partners, login, client):
+    note = "Kérjük, éhgyomorra érkezzen; hozza a leleteit. " * 4
+    booking = _book(cast, partners.peter, note=note)
+    url = _feed_url(login(partners.paula))
+    client.logout()
+    calendar = Calendar.from_ical(client.get(url).content)
+    [event] = calendar.walk("VEVENT")
+    assert event.decoded("dtstart") == booking.starts_at
+    assert event.decoded("dtend") == booking.ends_at
+    assert str(event["summary"]) == f"{cast.service_a.name} – {cast.physician_a.full_name}"
+    assert str(event["description"]).endswith(note)
+    assert str(event["status"]) == "CONFIRMED"
 
 
 def test_x6_bookings_list_filters_by_institution_period_and_status(cast, partners, login):
