@@ -659,6 +659,7 @@ TRANSLATIONS = {
     "Bookings per channel over time": "Foglalások csatornánként az idő függvényében",
     "Per partner": "Partnerenként",
     "Commission due per partner": "Fizetendő jutalék partnerenként",
+    "All partners": "Minden partner",
     "Cancel this booking?": "Lemondja ezt a foglalást?",
     "Patient from the register": "Páciens a nyilvántartásból",
     "Choose a location, a physician and a service, then press “Show calendars”.": "Válasszon telephelyet, orvost és szolgáltatást, majd nyomja meg a „Naptárak megjelenítése” gombot.",

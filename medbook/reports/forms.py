@@ -97,7 +97,9 @@ class TrafficForm(PeriodForm):
 class PartnerBookingsForm(PeriodForm):
     """R-3: period, partner, status."""
 
-    partner = forms.ModelChoiceField(label=_("Partner"), queryset=None, required=False)
+    partner = forms.ModelChoiceField(
+        label=_("Partner"), queryset=None, required=False, empty_label=_("All partners")
+    )
     status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
 
     def __init__(self, data, *, actor, **kwargs):

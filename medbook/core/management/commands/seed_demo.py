@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from medbook.accounts.models import Membership, User
+from medbook.core.demo_history import demo_history, past_bookings
 from medbook.core.errors import DomainError
 from medbook.core.tenancy import Actor
 from medbook.institutions.models import Institution, Location, Physician, Service
@@ -194,9 +195,10 @@ class Command(BaseCommand):
             demo_partners(
                 northside=northside, admin=memberships["admin@northside.example"], make_user=demo_user
             )
-        self.report(operator, northside, created)
+            history = demo_history(institution=northside, reception=reception.user, today=today)
+        self.report(operator, northside, created, history, today)
 
-    def report(self, operator: User, northside: Institution, created: int) -> None:
+    def report(self, operator: User, northside: Institution, created: int, history: int, today: date) -> None:
         """Print what the demo holds and how to log in (make run shows this before serving)."""
         upcoming = future_bookings(northside).count()
         self.stdout.write(
@@ -204,6 +206,9 @@ class Command(BaseCommand):
             f"{northside.physicians.count()} physicians, {northside.services.count()} services, "
             f"{northside.patients.count()} patients and {upcoming} upcoming bookings "
             f"({created} new); {LAKESIDE.name}."
+        )
+        self.stdout.write(
+            f"… and {past_bookings(northside, today).count()} past bookings for the reports ({history} new)."
         )
         self.stdout.write("")
         self.stdout.write(f"Open {settings.SITE_URL} and log in (password {PASSWORD} for everyone):")
