@@ -672,7 +672,7 @@ TRANSLATIONS = {
     "%(partner)s cancelled an appointment": "%(partner)s lemondott egy időpontot",
     "%(institution)s cancelled an appointment of yours": "%(institution)s lemondta az Ön egyik időpontját",
     "%(who)s of %(partner)s booked an appointment at your institution:": "%(who)s (%(partner)s) időpontot foglalt az Ön intézményében:",
-    "%(institution)s booked an appointment booked by your organisation:": "%(institution)s időpontot rögzített az Ön szervezete számára:",
+    "%(institution)s booked an appointment for your organisation:": "%(institution)s időpontot rögzített az Ön szervezete számára:",
     "%(partner)s booked an appointment": "%(partner)s időpontot foglalt",
     "%(institution)s booked an appointment of yours": "%(institution)s időpontot rögzített az Ön számára",
     "%(who)s of %(partner)s moved an appointment at your institution:": "%(who)s (%(partner)s) áthelyezett egy időpontot az Ön intézményében:",
