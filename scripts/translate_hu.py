@@ -371,6 +371,7 @@ TRANSLATIONS = {
     "Location, physician, service, patient and channel must belong to the institution.": "A telephelynek, az orvosnak, a szolgáltatásnak, a páciensnek és a csatornának az intézményhez kell tartoznia.",
     "The physician already has an active booking at this time.": "Az orvosnak ebben az időpontban már van aktív foglalása.",
     "Enter a valid date and time.": "Adjon meg érvényes dátumot és időpontot.",
+    "Enter a date between 1900 and 2999.": "Adjon meg 1900 és 2999 közötti dátumot.",
     "Booking source": "Foglalás forrása",
     "New time": "Új időpont",
     "code": "kód",

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from medbook.accounts.models import Membership
+from medbook.core.forms import IdsField
 from medbook.institutions.models import Location, Physician, Service
 from medbook.scheduling.models import ScheduleException, WorkingHours
 
@@ -58,6 +59,7 @@ class PhysicianForm(TenantForm):
         model = Physician
         fields = ["full_name", "specialty", "locations", "is_active"]
         widgets = {"locations": forms.CheckboxSelectMultiple}
+        field_classes = {"locations": IdsField}
 
 
 class ServiceForm(TenantForm):
@@ -69,6 +71,7 @@ class ServiceForm(TenantForm):
             "locations": forms.CheckboxSelectMultiple,
             "physicians": forms.CheckboxSelectMultiple,
         }
+        field_classes = {"locations": IdsField, "physicians": IdsField}
 
     def __init__(self, *args, institution, **kwargs):
         super().__init__(*args, institution=institution, **kwargs)

@@ -6,6 +6,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from medbook.core.forms import IdsField
 from medbook.institutions.models import Location
 from medbook.partners.models import Partnership
 from medbook.partners.validators import (
@@ -64,7 +65,7 @@ class PartnerForm(forms.Form):
     contact_language = forms.ChoiceField(
         label=_("Language of the emails"), choices=settings.LANGUAGES, initial=settings.LANGUAGE_CODE
     )
-    locations = forms.ModelMultipleChoiceField(
+    locations = IdsField(
         label=_("Locations the partner may book at"),
         queryset=Location.objects.none(),
         widget=forms.CheckboxSelectMultiple,

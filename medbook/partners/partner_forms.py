@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from medbook.core.forms import DayField
 from medbook.partners.offers import Offer
 from medbook.scheduling.forms import AwareDateTimeField, monday_of
 from medbook.scheduling.models import Booking
@@ -44,7 +45,7 @@ class BookFilterForm(forms.Form):
     specialty = forms.ChoiceField(label=_("Specialty"), required=False)
     physician = forms.TypedChoiceField(label=_("Physician"), coerce=int, required=False, empty_value=None)
     service = forms.TypedChoiceField(label=_("Service"), coerce=int, required=False, empty_value=None)
-    week = forms.DateField(label=_("Week of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    week = DayField(label=_("Week of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, offers: list[Offer], **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,12 +97,8 @@ class BookingListFilterForm(forms.Form):
     """Filter the partner's bookings by institution, period and status."""
 
     institution = forms.TypedChoiceField(label=_("Institution"), coerce=int, required=False, empty_value=None)
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_until = forms.DateField(
-        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = DayField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_until = DayField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All statuses")), *Booking.Status.choices]
     )

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -272,9 +272,9 @@ def gtc_accept(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Thank you: the terms are accepted."))
             target = request.GET.get("next", "")
-            return redirect(
-                target if target.startswith("/") and not target.startswith("//") else "partners:home"
-            )
+            # "/\\evil.example" starts with one slash, yet browsers read it as another host.
+            safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+            return redirect(target if safe and target.startswith("/") else "partners:home")
     context = {"form": form, "version": version, "accepted": accepted}
     return render(request, "partners/gtc_accept.html", context)
 

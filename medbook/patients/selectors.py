@@ -16,7 +16,7 @@ MIN_QUERY_LENGTH = 2
 def patient_search(*, actor, query: str, limit: int = 10) -> QuerySet[Patient] | list:
     """Patients whose name, insurance id, email or phone contains the query (at least two characters)."""
     require(actor, Perm.VIEW_PATIENTS)
-    query = (query or "").strip()
+    query = (query or "").replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     if len(query) < MIN_QUERY_LENGTH:
         return []
     compact = query.replace(" ", "").replace("-", "")
@@ -44,7 +44,7 @@ def partner_patient_search(*, actor, partnership, query: str, request=None) -> l
     whole TAJ number; at most five results; every search is written to the audit log (X-3).
     """
     _require_patient_access(actor, partnership)
-    query = " ".join((query or "").split())
+    query = " ".join((query or "").replace("\x00", "").split())  # PostgreSQL text cannot hold NUL
     if len(query) < PARTNER_MIN_QUERY_LENGTH:
         return []
     compact = query.replace(" ", "").replace("-", "")

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from medbook.core.forms import DayField
 from medbook.institutions.models import Location, Physician, Service
 from medbook.reports.selectors import Period, report_partners
 from medbook.scheduling.models import Booking
@@ -24,8 +25,8 @@ def this_month(time_zone: str) -> tuple[date, date]:
 class PeriodForm(forms.Form):
     """A period of local days; the current month when none is given."""
 
-    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_until = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DayField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_until = DayField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, data, *, time_zone: str, **kwargs):
         self.time_zone = time_zone

@@ -14,6 +14,7 @@ from django.db.models.functions import TruncDate, TruncWeek
 from django.http import Http404
 
 from medbook.accounts.models import Organization
+from medbook.core.forms import MAX_ID
 from medbook.core.tenancy import scoped
 from medbook.institutions.models import Institution
 from medbook.partners.models import Partnership
@@ -287,6 +288,8 @@ def partner_statement_institution(*, actor, pk) -> Institution:
         pk = int(pk)
     except (TypeError, ValueError):
         raise Http404() from None
+    if not 0 < pk <= MAX_ID:
+        raise Http404()
     institution = partner_statement_institutions(actor=actor).filter(pk=pk).first()
     if institution is None:
         raise Http404()

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from medbook.core.forms import DayField, check_day
 from medbook.core.tenancy import scoped
 from medbook.institutions.models import Location, Physician, Service
 from medbook.scheduling.models import TrafficChannel
@@ -31,6 +32,7 @@ class AwareDateTimeField(forms.CharField):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
         if timezone.is_naive(parsed):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        check_day(parsed)
         return parsed
 
 
@@ -45,7 +47,7 @@ class CalendarFilterForm(forms.Form):
         empty_label=_("All physicians"),
     )
     service = forms.ModelChoiceField(queryset=Service.objects.none(), label=_("Service"))
-    week = forms.DateField(label=_("Week of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    week = DayField(label=_("Week of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)

@@ -67,3 +67,9 @@ def test_x3_staff_cannot_read_the_log(cast, login):
 def test_x3_admin_menu_links_to_the_log_and_partner_module(cast, login):
     content = login(cast.alice).get(reverse("institutions:location-list")).content.decode()
     assert LIST in content and reverse("partners:partner-list") in content and "Partner Module" in content
+
+
+def test_x3_log_filter_with_a_nul_byte_shows_nothing_instead_of_failing(cast, login):
+    audit_record(actor=cast.actor(cast.alice), action="partner.invite", obj=cast.location_a1)
+    response = login(cast.alice).get(LIST, {"action": "partner.invite\x00--"})
+    assert response.status_code == 200 and "<td>partner.invite</td>" not in response.content.decode()

@@ -344,3 +344,11 @@ def test_p3_accepting_an_outdated_gtc_version_is_refused(cast, partners, login):
         reverse("partners:gtc-accept"), {"accept": "on", "version": partners.gtc.pk}
     )
     assert "The terms have changed" in response.content.decode()
+
+
+@pytest.mark.parametrize("target", ["/\\evil.example/", "//evil.example/", "https://evil.example/"])
+def test_p3_accepting_the_gtc_never_redirects_to_another_site(cast, partners, login, target):
+    new = gtc_publish("2026-2", ago=timedelta(minutes=1))
+    url = f"{reverse('partners:gtc-accept')}?next={target}"
+    response = login(partners.paula).post(url, {"accept": "on", "version": new.pk})
+    assert response.status_code == 302 and response["Location"] == reverse("partners:home")

@@ -129,3 +129,9 @@ def test_p7_search_for_a_pending_or_other_partnership_is_refused(cast, partners,
     assert _search(login(partners.peter), access, "Anna").status_code == 403
     assert _search(login(partners.quentin), access, "Anna").status_code == 404
     assert _search(login(partners.petra), access, "Anna").status_code == 403
+
+
+def test_p7_search_with_a_nul_byte_answers_not_a_server_error(cast, partners, login, access):
+    response = _search(login(partners.peter), access, "Ann\x00a")
+    assert response.status_code == 200 and "Anna Patient" in response.content.decode()
+    assert AuditEntry.objects.get(action="patient.partner_search").details["query"] == "Anna"

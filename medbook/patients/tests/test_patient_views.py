@@ -80,3 +80,10 @@ def test_b6_taj_check_digit():
     assert taj_is_valid("037687210")
     assert not taj_is_valid("037687211")
     assert not taj_is_valid("12345678")
+
+
+def test_b6_search_with_a_nul_byte_answers_not_a_server_error(cast, login):
+    client = login(cast.bob)
+    assert "Anna Patient" in client.get(reverse("patients:patient-list"), {"q": "An\x00na"}).content.decode()
+    found = client.get(reverse("patients:patient-search"), {"q": "An\x00na"})
+    assert found.status_code == 200 and "Anna Patient" in found.content.decode()

@@ -155,3 +155,16 @@ def test_r1_menu_include_links_the_reports(cast, partners, rf):
     partner_menu = render_to_string("reports/_menu.html", {"actor": actor_of(partners.paula)})
     assert reverse("reports:partner-statements") in partner_menu
     assert reverse("reports:booking-report") not in partner_menu
+
+
+@pytest.mark.parametrize("name", ["reports:booking-report", "reports:traffic", "reports:partner-bookings"])
+def test_r1_r2_r3_a_period_at_the_end_of_time_gets_a_message(cast, client, name):
+    client.force_login(cast.alice)
+    response = client.get(reverse(name), {"date_from": "9999-12-30", "date_until": "9999-12-31"})
+    assert response.status_code == 200 and b"Enter a date between 1900 and 2999." in response.content
+
+
+def test_x4_statement_of_an_id_no_database_can_hold_is_not_found(cast, partners, client):
+    client.force_login(partners.paula)
+    response = client.get(reverse("reports:partner-statement-download", args=[2**63, "csv"]))
+    assert response.status_code == 404

@@ -152,3 +152,22 @@ def test_b7_stranger_cannot_open_or_cancel_booking(cast, login):
 def test_b5_anonymous_is_sent_to_login(client, db):
     response = client.get(reverse("scheduling:calendar"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_b7_move_to_the_end_of_time_is_refused_not_a_server_error(cast, login):
+    client = login(cast.bob)
+    start = local(next_weekday(4), 10)
+    _book(client, cast, start)
+    booking = Booking.objects.get()
+    response = client.post(
+        reverse("scheduling:booking-move", args=[booking.pk]), {"starts_at": "9999-12-31T23:59:59+14:00"}
+    )
+    assert response.status_code == 422 and b"Enter a date between 1900 and 2999." in response.content
+    booking.refresh_from_db()
+    assert booking.starts_at == start
+
+
+def test_b5_calendar_week_far_away_gets_a_message(cast, login):
+    filters = {**_filters(cast, next_weekday(1)), "week": "9999-12-31"}
+    response = login(cast.bob).get(reverse("scheduling:calendar"), filters)
+    assert response.status_code < 500 and b"Enter a date between 1900 and 2999." in response.content
