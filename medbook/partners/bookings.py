@@ -15,6 +15,7 @@ from medbook.partners.models import CalendarFeed
 from medbook.partners.offers import Offer
 from medbook.patients.models import Patient
 from medbook.patients.selectors import partner_patient_open
+from medbook.patients.services import insurance_id_checked
 from medbook.scheduling.models import Booking
 from medbook.scheduling.services import booking_create
 
@@ -57,7 +58,8 @@ def _patient_register(*, offer: Offer, details: dict) -> Patient:
     A TAJ number already registered is the same person only if the name matches too; a partner without
     access learns nothing else about the register.
     """
-    taj = details.get("insurance_id") or ""
+    taj = insurance_id_checked(details.get("insurance_id") or "")
+    details = {**details, "insurance_id": taj}
     if taj:
         existing = Patient.objects.filter(
             institution_id=offer.partnership.institution_id, insurance_id=taj

@@ -3,7 +3,10 @@
 import pytest
 from django.urls import reverse
 
+from conftest import actor_of
+from medbook.core.errors import DomainError
 from medbook.patients.models import Patient
+from medbook.patients.services import patient_create, patient_update
 from medbook.patients.validators import taj_is_valid
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +90,17 @@ def test_b6_search_with_a_nul_byte_answers_not_a_server_error(cast, login):
     assert "Anna Patient" in client.get(reverse("patients:patient-list"), {"q": "An\x00na"}).content.decode()
     found = client.get(reverse("patients:patient-search"), {"q": "An\x00na"})
     assert found.status_code == 200 and "Anna Patient" in found.content.decode()
+
+
+def test_b6_the_service_itself_refuses_an_invalid_taj(cast):
+    actor = actor_of(cast.bob)
+    with pytest.raises(DomainError, match="not a valid health-insurance"):
+        patient_create(actor=actor, full_name="Direct Caller", insurance_id="123456789")
+    with pytest.raises(DomainError, match="not a valid health-insurance"):
+        patient_update(actor=actor, patient=cast.patient_a, insurance_id="123456789")
+    assert not Patient.objects.filter(full_name="Direct Caller").exists()
+    cast.patient_a.refresh_from_db()
+    assert cast.patient_a.insurance_id == "111111110"
+    assert patient_create(actor=actor, full_name="Spaced Taj", insurance_id="037 687 210").insurance_id == (
+        "037687210"
+    )
