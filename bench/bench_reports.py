@@ -30,11 +30,11 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from medbook.accounts.models import Membership, Organization, User  # noqa: E402
 from medbook.core.tenancy import Actor  # noqa: E402
 from medbook.institutions.models import Location, Physician, Service  # noqa: E402
-from medbook.institutions.services import institution_create  # noqa: E402
 from medbook.partners.models import Partner  # noqa: E402
 from medbook.patients.models import Patient  # noqa: E402
 from medbook.reports import exports, selectors  # noqa: E402
 from medbook.scheduling.models import Booking, TrafficChannel  # noqa: E402
+from medbook.scheduling.services import institution_create  # noqa: E402
 
 PHYSICIANS = 20
 PARTNERS = 12

@@ -30,11 +30,11 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from medbook.accounts.models import Membership, User  # noqa: E402
 from medbook.core.tenancy import Actor  # noqa: E402
 from medbook.institutions.models import Location, Physician, Service  # noqa: E402
-from medbook.institutions.services import institution_create  # noqa: E402
 from medbook.patients.models import Patient  # noqa: E402
 from medbook.scheduling import selectors  # noqa: E402
 from medbook.scheduling import slots as engine  # noqa: E402
 from medbook.scheduling.models import Booking, ScheduleException, WorkingHours  # noqa: E402
+from medbook.scheduling.services import institution_create  # noqa: E402
 
 MONTH_DAYS = 31
 FILL = 0.75

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "medbook.partners",
     "medbook.audit",
     "medbook.reports",
+    "medbook.demo",
 ]
 
 MIDDLEWARE = [
@@ -54,7 +55,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
-    "medbook.core.tenancy.ActorMiddleware",
+    "medbook.accounts.actor.ActorMiddleware",
     "medbook.core.middleware.DomainErrorMiddleware",
 ]
 

@@ -4,7 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("medbook.accounts.urls")),
-    path("calendar/", include("medbook.scheduling.urls")),
+    path("", include("medbook.scheduling.urls")),
     path("patients/", include("medbook.patients.urls")),
     path("administration/audit/", include("medbook.audit.urls")),
     path("reports/", include("medbook.reports.urls")),

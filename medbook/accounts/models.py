@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from medbook.core.roles import OrgKind, Role
+
 
 class UserManager(BaseUserManager):
     """Create users identified by email."""
@@ -64,9 +66,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Organization(models.Model):
     """A legal entity on the platform: an institution or (later) a partner."""
 
-    class Kind(models.TextChoices):
-        INSTITUTION = "institution", _("Institution")
-        PARTNER = "partner", _("Partner")
+    Kind = OrgKind
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=200)
@@ -88,11 +88,7 @@ class Organization(models.Model):
 class Membership(models.Model):
     """A user's role in one organisation."""
 
-    class Role(models.TextChoices):
-        ADMIN = "admin", _("Administrator")
-        STAFF = "staff", _("Reception")
-        PARTNER_ADMIN = "partner_admin", _("Partner administrator")
-        PARTNER_USER = "partner_user", _("Partner user")
+    Role = Role
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")

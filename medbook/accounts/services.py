@@ -10,9 +10,18 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from medbook.accounts.models import Membership, User
+from medbook.audit.actions import AuditAction
+from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError
 from medbook.core.permissions import Perm, require
+from medbook.core.roles import OrgKind, Role
+from medbook.core.tenancy import Actor
 from medbook.notifications.services import notification_enqueue
+
+ROLES_OF = {  # the roles an organisation of each kind gives its members
+    OrgKind.INSTITUTION: (Role.ADMIN, Role.STAFF),
+    OrgKind.PARTNER: (Role.PARTNER_ADMIN, Role.PARTNER_USER),
+}
 
 
 def set_password_url(user: User) -> str:
@@ -35,11 +44,29 @@ def send_set_password_email(*, user: User, organization_name: str) -> None:
     )
 
 
+def _checked_role(actor: Actor, role: str, can_book: bool) -> tuple[str, bool]:
+    """Refuse a role the actor's kind of organisation does not give; "Can book to partner institution"
+    (P-10) exists only for a partner's users."""
+    kind = actor.organization.kind
+    if role not in ROLES_OF.get(kind, ()):
+        raise DomainError(_("Choose one of the roles offered."), field="role")
+    return role, bool(can_book) and kind == OrgKind.PARTNER
+
+
 @transaction.atomic
-def user_invite(*, actor, email: str, full_name: str, role: str, language: str = "en") -> Membership:
-    """Add a user to the actor's organisation with a role and email a link to set a password (B-10)."""
+def user_invite(
+    *,
+    actor: Actor,
+    email: str,
+    full_name: str,
+    role: str,
+    language: str = "en",
+    can_book: bool = False,
+) -> Membership:
+    """Add a user to the actor's organisation with a role and email a link to set a password (B-10, P-10)."""
     require(actor, Perm.MANAGE_USERS)
     organization = actor.organization
+    role, can_book = _checked_role(actor, role, can_book)
     email = email.strip().lower()
     user = User.objects.filter(email=email).first()
     created = user is None
@@ -49,20 +76,51 @@ def user_invite(*, actor, email: str, full_name: str, role: str, language: str =
         user.save(update_fields=["password"])
     if Membership.objects.filter(user=user, organization=organization).exists():
         raise DomainError(_("This person is already a user here."), field="email")
-    membership = Membership.objects.create(user=user, organization=organization, role=role)
+    membership = Membership.objects.create(user=user, organization=organization, role=role, can_book=can_book)
     if created or not user.has_usable_password():
         send_set_password_email(user=user, organization_name=organization.name)
+    audit_record(
+        actor=actor, action=AuditAction.MEMBER_INVITE, obj=membership, role=role, can_book=can_book, email=email
+    )
+    return membership
+
+
+def _own_member(actor: Actor, membership: Membership) -> Membership:
+    require(actor, Perm.MANAGE_USERS)
+    if actor.organization is None or membership.organization_id != actor.organization.pk:
+        raise Http404()  # another organisation's user: as if it did not exist
+    return membership
+
+
+@transaction.atomic
+def member_permissions_set(*, actor: Actor, membership: Membership, role: str, can_book: bool) -> Membership:
+    """Change a member's role (and a partner user's "Can book to partner institution"); an administrator
+    cannot take their own administration away."""
+    _own_member(actor, membership)
+    role, can_book = _checked_role(actor, role, can_book)
+    if membership.user_id == actor.user.pk and role != membership.role:
+        raise DomainError(_("You cannot take away your own administrator role."))
+    before = {"role": membership.role, "can_book": membership.can_book}
+    membership.role, membership.can_book = role, can_book
+    membership.save(update_fields=["role", "can_book"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.MEMBER_PERMISSIONS_SET,
+        obj=membership,
+        before=before,
+        after={"role": role, "can_book": can_book},
+    )
     return membership
 
 
 @transaction.atomic
 def membership_set_active(*, actor, membership: Membership, active: bool) -> Membership:
     """Deactivate (access ends at once) or reactivate a user's membership of the actor's organisation."""
-    require(actor, Perm.MANAGE_USERS)
-    if membership.organization_id != actor.organization.pk:
-        raise Http404()  # another organisation's user: as if it did not exist
+    _own_member(actor, membership)
     if membership.user_id == actor.user.pk and not active:
         raise DomainError(_("You cannot deactivate yourself."))
     membership.is_active = active
     membership.save(update_fields=["is_active"])
+    action = AuditAction.MEMBER_ACTIVATE if active else AuditAction.MEMBER_DEACTIVATE
+    audit_record(actor=actor, action=action, obj=membership)
     return membership

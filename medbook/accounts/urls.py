@@ -16,4 +16,8 @@ urlpatterns = [
     ),
     path("password/done/", views.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
     path("switch/", views.switch_organization, name="organization-switch"),
+    path("members/", views.member_list, name="member-list"),
+    path("members/add/", views.member_create, name="member-create"),
+    path("members/<int:pk>/", views.member_edit, name="member-edit"),
+    path("members/<int:pk>/active/", views.member_toggle, name="member-toggle"),
 ]

@@ -39,6 +39,7 @@ class AuditEntry(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=300, blank=True)
     ip_address = models.GenericIPAddressField(_("from (IP address)"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:

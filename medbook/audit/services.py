@@ -1,42 +1,48 @@
-"""Write the audit log (X-3): one append-only row per recorded act."""
+"""Write the audit log (X-3): one append-only row per recorded act, written by the service that acts."""
 
 from django.db.models import Model
 
+from medbook.audit.actions import AuditAction
 from medbook.audit.models import AuditEntry
+from medbook.core.roles import OrgKind
+from medbook.core.tenancy import Actor
 
 
-def client_ip(request) -> str | None:
-    """The address the request came from (the proxy in front sets REMOTE_ADDR to the client's)."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def _institution_id_of(actor, obj) -> int | None:
-    """The institution whose admins may read the entry: the object's, else the one acted for."""
-    from medbook.institutions.models import Institution
-
-    if isinstance(obj, Institution):
+def _institution_id_of(actor: Actor | None, obj: Model | None, institution_id: int | None) -> int | None:
+    """The institution whose admins may read the entry: the given one, the object's, else the one acted for."""
+    if institution_id is not None:
+        return institution_id
+    if obj is not None and getattr(obj, "kind", None) == OrgKind.INSTITUTION:
         return obj.pk
-    institution_id = getattr(obj, "institution_id", None)
-    if institution_id is None and actor is not None and actor.institution is not None:
-        institution_id = actor.institution.pk
-    return institution_id
+    found = getattr(obj, "institution_id", None)
+    if found is None and actor is not None and actor.institution is not None:
+        found = actor.institution.pk
+    return found
 
 
-def audit_record(*, actor, action: str, obj: Model | None, request=None, **details) -> AuditEntry:
-    """Append who did `action` to `obj`, when, from which address, with JSON-serialisable details."""
+def audit_record(
+    *,
+    actor: Actor | None,
+    action: AuditAction,
+    obj: Model | None,
+    institution_id: int | None = None,
+    **details,
+) -> AuditEntry:
+    """Append who did `action` to `obj`, acting for whom, when, from where, with JSON-serialisable details."""
     user = getattr(actor, "user", None)
     organization = getattr(actor, "organization", None)
+    if actor is not None and actor.token_id is not None:
+        details.setdefault("api_token", actor.token_id)
     return AuditEntry.objects.create(
-        institution_id=_institution_id_of(actor, obj),
+        institution_id=_institution_id_of(actor, obj, institution_id),
         user=user,
         user_email=getattr(user, "email", "") or "",
         organization_name=organization.name if organization is not None else "",
-        action=action,
+        action=AuditAction(action).value,
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:300] if obj is not None else "",
-        ip_address=client_ip(request),
+        ip_address=getattr(actor, "client_ip", None),
+        request_id=getattr(actor, "request_id", "") or "",
         details=details,
     )

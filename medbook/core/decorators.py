@@ -1,22 +1,56 @@
-"""View decorators: log in, then check one permission of the permission table."""
+"""The one decorator factory of pages: log in, check the audience and one permission of the table."""
 
+from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
 
+from medbook.core.errors import NotPermitted
 from medbook.core.permissions import Perm, require
 
+View = Callable[..., HttpResponse]
+Gate = Callable[[HttpRequest], HttpResponse | None]
 
-def requires(perm: Perm):
-    """Let through logged-in actors holding the permission; others get 403 (via DomainErrorMiddleware)."""
 
-    def decorator(view):
+def page(
+    perm: Perm | None = None,
+    *,
+    audience: str | None = None,
+    hidden: bool = False,
+    gate: Gate | None = None,
+) -> Callable[[View], View]:
+    """Let through logged-in actors of the audience ("institution", "partner" or any) holding `perm`.
+
+    An actor of the wrong audience gets 403, or 404 with `hidden` (a page it should not learn exists); a
+    `gate` may answer instead of the view (a partner's pending GTC acceptance).
+    """
+
+    def decorator(view: View) -> View:
         @wraps(view)
         @login_required
-        def wrapper(request, *args, **kwargs):
-            require(request.actor, perm)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            actor = request.actor
+            wrong = (audience == "institution" and actor.institution is None) or (
+                audience == "partner" and actor.partner is None
+            )
+            if wrong:
+                if hidden and actor.partner is not None:
+                    raise Http404()
+                raise NotPermitted()
+            if perm is not None:
+                require(actor, perm)
+            if gate is not None:
+                answer = gate(request)
+                if answer is not None:
+                    return answer
             return view(request, *args, **kwargs)
 
         return wrapper
 
     return decorator
+
+
+def requires(perm: Perm) -> Callable[[View], View]:
+    """A page for any logged-in actor holding the permission (403 otherwise)."""
+    return page(perm)

@@ -6,7 +6,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-MAX_ID = 2**63 - 1  # the largest value of a bigint primary key
+from medbook.core.errors import DomainError, NotPermitted
+from medbook.core.ids import MAX_ID
+
+REFUSED_STATUS = 422  # a form the domain refused is shown again with its errors, always with this status
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
@@ -33,3 +36,21 @@ class IdsField(forms.ModelMultipleChoiceField):
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
                 )
         return super()._check_values(value)
+
+
+def add_refusal(form: forms.BaseForm, error: DomainError, *, field: str | None = None) -> int:
+    """Show a domain refusal on the form and return the page's status (always REFUSED_STATUS).
+
+    The error goes next to the field the service named, else next to `field`, else above the form. A
+    missing permission is not a form error: it is raised again, so the actor gets the 403 page.
+    """
+    if isinstance(error, NotPermitted):
+        raise error
+    target = error.field if error.field in form.fields else field
+    form.add_error(target, str(error.message))
+    return REFUSED_STATUS
+
+
+def form_status(form: forms.BaseForm) -> int:
+    """The status of a page showing the form: REFUSED_STATUS once it was submitted and shown again."""
+    return REFUSED_STATUS if form.is_bound else 200

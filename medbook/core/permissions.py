@@ -1,13 +1,16 @@
-"""Every permission rule of the platform: the permissions, the role table and one check."""
+"""Every permission of the platform: the permissions, the role table and one check.
+
+The rules about partners (which partnership may book where, patient-data access, ownership of a booking)
+live in `medbook.partners.access`; this module says only what a role lets its holder do.
+"""
 
 from enum import StrEnum
 
 from django.http import Http404
 
-from medbook.accounts.models import Membership
 from medbook.core.errors import NotPermitted
-
-Role = Membership.Role
+from medbook.core.roles import PARTNER_ROLES, Role
+from medbook.core.tenancy import Actor
 
 
 class Perm(StrEnum):
@@ -22,6 +25,9 @@ class Perm(StrEnum):
     VIEW_PARTNERSHIPS = "view_partnerships"
     APPROVE_PARTNERSHIPS = "approve_partnerships"
     ACCEPT_GTC = "accept_gtc"
+    VIEW_STATEMENTS = "view_statements"
+    # "Can book to partner institution" (P-10): a partner role together with the membership's option.
+    BOOK_FOR_PARTNER = "book_for_partner"
 
 
 _STAFF = {Perm.VIEW_CALENDAR, Perm.BOOK, Perm.VIEW_PATIENTS, Perm.MANAGE_PATIENTS}
@@ -30,20 +36,29 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(_STAFF | {Perm.ADMINISTER, Perm.MANAGE_USERS}),
     Role.STAFF: frozenset(_STAFF),
     Role.PARTNER_ADMIN: frozenset(
-        {Perm.MANAGE_USERS, Perm.VIEW_PARTNERSHIPS, Perm.APPROVE_PARTNERSHIPS, Perm.ACCEPT_GTC}
+        {
+            Perm.MANAGE_USERS,
+            Perm.VIEW_PARTNERSHIPS,
+            Perm.APPROVE_PARTNERSHIPS,
+            Perm.ACCEPT_GTC,
+            Perm.VIEW_STATEMENTS,
+        }
     ),
     Role.PARTNER_USER: frozenset({Perm.VIEW_PARTNERSHIPS}),
 }
 
 
-def has_perm(actor, perm: Perm) -> bool:
+def has_perm(actor: Actor | None, perm: Perm) -> bool:
     """Tell whether the actor's role in the organisation it acts for grants the permission."""
     if actor is None or actor.membership is None:
         return False
-    return perm in ROLE_PERMISSIONS.get(actor.membership.role, frozenset())
+    role = actor.membership.role
+    if perm is Perm.BOOK_FOR_PARTNER:
+        return role in PARTNER_ROLES and actor.partner is not None and bool(actor.membership.can_book)
+    return perm in ROLE_PERMISSIONS.get(role, frozenset())
 
 
-def require(actor, perm: Perm, obj=None) -> None:
+def require(actor: Actor | None, perm: Perm, obj=None) -> None:
     """Refuse (403) an actor without the permission, and answer 404 for an object of another tenant."""
     if not has_perm(actor, perm):
         raise NotPermitted()
@@ -51,10 +66,10 @@ def require(actor, perm: Perm, obj=None) -> None:
         raise Http404()
 
 
-def belongs_to(actor, obj) -> bool:
+def belongs_to(actor: Actor | None, obj) -> bool:
     """Tell whether a tenant object belongs to the institution the actor acts for."""
-    institution_id = tenant_id_of(obj)
-    return actor.institution is not None and institution_id == actor.institution.pk
+    institution = actor.institution if actor is not None else None
+    return institution is not None and tenant_id_of(obj) == institution.pk
 
 
 def tenant_id_of(obj) -> int | None:
@@ -65,32 +80,3 @@ def tenant_id_of(obj) -> int | None:
     for part in parts[:-1]:
         target = getattr(target, part)
     return getattr(target, f"{parts[-1]}_id")
-
-
-def partnership_is_active(partnership) -> bool:
-    """Tell whether a partnership lets its partner book now: active, neither pending nor ended (P-3, P-8)."""
-    return partnership is not None and partnership.status == "active" and partnership.ended_at is None
-
-
-def partner_may_book(actor) -> bool:
-    """Tell whether the actor acts for a partner and holds "Can book to partner institution" (P-10)."""
-    if actor is None or actor.membership is None or actor.partner is None:
-        return False
-    return actor.role in (Role.PARTNER_ADMIN, Role.PARTNER_USER) and bool(actor.membership.can_book)
-
-
-def require_partner_booking(actor) -> None:
-    """Refuse (403) anyone but a partner's user holding "Can book to partner institution" (P-10)."""
-    if not partner_may_book(actor):
-        raise NotPermitted()
-
-
-def partner_may_see_patients(partnership) -> bool:
-    """Tell whether a partnership lets its partner search the institution's patients (P-7)."""
-    return partnership_is_active(partnership) and bool(partnership.patient_data_access)
-
-
-def partner_owns_booking(actor, booking) -> bool:
-    """Tell whether the booking was made through the partner the actor acts for (P-13)."""
-    partner = actor.partner if actor is not None else None
-    return partner is not None and booking.partner_id == partner.pk

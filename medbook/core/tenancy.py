@@ -1,43 +1,65 @@
-"""Who is acting, for which organisation: resolved once per request, used by every query for tenant data."""
+"""Who is acting, for which organisation: the actor resolved once per request, and tenant-scoped reads."""
+
+from __future__ import annotations
 
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
+from typing import Any, Protocol
 
 from django.db.models import Model, QuerySet
 from django.http import Http404
-from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
 
-from medbook.accounts.models import Membership, Organization
+from medbook.core.ids import parse_id
+from medbook.core.roles import OrgKind
 
 SESSION_ORG_KEY = "acting_organization_id"
 
 
+class OrganizationLike(Protocol):
+    """An organisation row (accounts.Organization): an institution or a partner."""
+
+    pk: Any
+    name: str
+    kind: str
+
+
+class MembershipLike(Protocol):
+    """A membership row (accounts.Membership): a user's role in one organisation."""
+
+    pk: Any
+    role: str
+    can_book: bool
+    organization_id: int
+    organization: Any
+
+
 @dataclass(frozen=True)
 class Actor:
-    """The user, the organisation they act for and their membership in it."""
+    """The user, the organisation they act for, their membership in it, and where the request came from."""
 
-    user: object | None
-    membership: Membership | None = None
-    memberships: tuple[Membership, ...] = field(default_factory=tuple)
+    user: Any | None
+    membership: MembershipLike | None = None
+    memberships: tuple[MembershipLike, ...] = field(default_factory=tuple)
+    client_ip: str | None = None
+    request_id: str = ""
+    token_id: int | None = None
 
     @property
-    def organization(self) -> Organization | None:
+    def organization(self) -> Any | None:
         return self.membership.organization if self.membership else None
 
     @property
-    def institution(self):
+    def institution(self) -> Any | None:
         """The institution acted for, or None when acting for a partner or nothing."""
         org = self.organization
-        if org is None or org.kind != Organization.Kind.INSTITUTION:
+        if org is None or org.kind != OrgKind.INSTITUTION:
             return None
         return org.institution
 
     @property
-    def partner(self):
+    def partner(self) -> Any | None:
         """The partner acted for, or None when acting for an institution or nothing."""
         org = self.organization
-        if org is None or org.kind != Organization.Kind.PARTNER:
+        if org is None or org.kind != OrgKind.PARTNER:
             return None
         return org.partner
 
@@ -50,39 +72,7 @@ class Actor:
         return bool(self.user and self.user.is_authenticated and self.user.is_superuser)
 
 
-def resolve_actor(request) -> Actor:
-    """Build the actor from the session's user and chosen organisation."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return Actor(user=None)
-    memberships = tuple(
-        Membership.objects.filter(user=user, is_active=True)
-        .select_related("organization", "organization__institution")
-        .order_by("organization__name")
-    )
-    chosen = request.session.get(SESSION_ORG_KEY)
-    current = next((m for m in memberships if m.organization_id == chosen), None)
-    if current is None and memberships:
-        current = memberships[0]
-    return Actor(user=user, membership=current, memberships=memberships)
-
-
-class ActorMiddleware:
-    """Attach request.actor, resolved lazily once per request."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        request.actor = SimpleLazyObject(lambda: resolve_actor(request))
-        institution = request.actor.institution if request.user.is_authenticated else None
-        if institution is not None:
-            # Times are stored in UTC and shown in the institution's zone.
-            timezone.activate(ZoneInfo(institution.time_zone))
-        try:
-            return self.get_response(request)
-        finally:
-            timezone.deactivate()
+SYSTEM = Actor(user=None)  # the platform itself (the worker, demo data): no user, no organisation
 
 
 def actor_context(request) -> dict:
@@ -90,7 +80,7 @@ def actor_context(request) -> dict:
     return {"actor": getattr(request, "actor", None)}
 
 
-def scoped(model_or_qs, actor) -> QuerySet:
+def scoped(model_or_qs, actor: Actor | None) -> QuerySet:
     """Narrow a queryset of tenant data to the institution the actor acts for."""
     qs = model_or_qs.all() if isinstance(model_or_qs, QuerySet) else model_or_qs._default_manager.all()
     institution = actor.institution if actor is not None else None
@@ -100,13 +90,9 @@ def scoped(model_or_qs, actor) -> QuerySet:
     return qs.filter(**{path: institution})
 
 
-def get_for_actor(model_or_qs, actor, pk) -> Model:
+def get_for_actor(model_or_qs, actor: Actor | None, pk: object) -> Model:
     """Fetch one tenant object of the actor's institution; anything else (or a bad id) is 404."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404() from None
-    obj = scoped(model_or_qs, actor).filter(pk=pk).first()
+    obj = scoped(model_or_qs, actor).filter(pk=parse_id(pk)).first()
     if obj is None:
         raise Http404()
     return obj

@@ -1,21 +1,11 @@
-"""Writes for institutions and their settings."""
+"""Writes for institutions' objects (locations, physicians, services) from the Administration pages.
+
+An institution itself is created by `medbook.scheduling.services.institution_create`, with its channels.
+"""
 
 from django.db import transaction
 
-from medbook.accounts.models import Organization
 from medbook.core.permissions import Perm, require
-from medbook.institutions.models import Institution
-from medbook.scheduling.services import channels_create_defaults
-
-
-@transaction.atomic
-def institution_create(*, name: str, time_zone: str = "Europe/Budapest", **details) -> Institution:
-    """Create an institution with its built-in traffic channels (an operator's act)."""
-    institution = Institution.objects.create(
-        kind=Organization.Kind.INSTITUTION, name=name, time_zone=time_zone, **details
-    )
-    channels_create_defaults(institution=institution)
-    return institution
 
 
 @transaction.atomic

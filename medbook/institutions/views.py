@@ -1,39 +1,30 @@
 """The institution admin's Administration pages: one generic list/add/edit/delete, and the users page."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 
 from django.contrib import messages
 from django.db.models import Model, QuerySet
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from medbook.accounts.models import Membership
-from medbook.accounts.services import membership_set_active, user_invite
 from medbook.core.decorators import requires
-from medbook.core.errors import DomainError, NotPermitted
+from medbook.core.errors import DomainError
+from medbook.core.forms import add_refusal, form_status
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import get_for_actor, scoped
 from medbook.institutions import forms
 from medbook.institutions.models import Location, Physician, Service
 from medbook.institutions.services import tenant_object_delete, tenant_object_save
-from medbook.scheduling.models import ScheduleException, WorkingHours
 
 administration = requires(Perm.ADMINISTER)
-
-
-def add_domain_error(form: Form, error: DomainError) -> None:
-    """Show a service's refusal on the form, next to its field where the service names one."""
-    if isinstance(error, NotPermitted):
-        raise error
-    form.add_error(error.field if error.field in form.fields else None, str(error.message))
 
 
 @dataclass(frozen=True)
@@ -59,9 +50,11 @@ class Section:
     group_by: str = ""
     order_by: tuple[str, ...] = ()
     deletable: bool = False
+    namespace: str = "institutions"
+    save: Callable[..., Model] = tenant_object_save  # the service that saves the form's object
 
     def url(self, verb: str, *args) -> str:
-        return reverse(f"institutions:{self.noun}-{verb}", args=args)
+        return reverse(f"{self.namespace}:{self.noun}-{verb}", args=args)
 
     def objects(self, actor) -> QuerySet:
         """The actor's institution's objects, with what the columns show fetched up front."""
@@ -125,46 +118,9 @@ SERVICES = Section(
     add_title=gettext_lazy("Add service"),
     edit_title=gettext_lazy("Edit service"),
 )
-WORKING_HOURS = Section(
-    noun="workinghours",
-    slug="working-hours",
-    model=WorkingHours,
-    title=gettext_lazy("Working hours"),
-    columns=(
-        Column("location"),
-        Column("weekday"),
-        Column("start_time"),
-        Column("end_time"),
-        Column("valid_from"),
-        Column("valid_until"),
-    ),
-    form_class=forms.WorkingHoursForm,
-    add_title=gettext_lazy("Add working hours"),
-    edit_title=gettext_lazy("Edit working hours"),
-    group_by="physician",
-    order_by=("physician__full_name", "physician_id", "weekday", "start_time"),
-    deletable=True,
-)
-EXCEPTIONS = Section(
-    noun="exception",
-    slug="leave",
-    model=ScheduleException,
-    title=gettext_lazy("Leave and holidays"),
-    columns=(
-        Column("physician"),
-        Column("location", blank=gettext_lazy("All locations")),
-        Column("kind"),
-        Column("date_from"),
-        Column("date_until"),
-        Column("note"),
-    ),
-    form_class=forms.ScheduleExceptionForm,
-    add_title=gettext_lazy("Add leave or holiday"),
-    edit_title=gettext_lazy("Edit leave or holiday"),
-    deletable=True,
-)
-# Traffic Channels is the partner module's matrix (medbook.partners.views.channel_matrix).
-SECTIONS = (LOCATIONS, PHYSICIANS, SERVICES, WORKING_HOURS, EXCEPTIONS)
+# Working hours and leave are the scheduling app's sections (medbook.scheduling.administration); Traffic
+# Channels is the partner module's matrix.
+SECTIONS = (LOCATIONS, PHYSICIANS, SERVICES)
 
 
 @administration
@@ -207,9 +163,9 @@ def _object_form(request: HttpRequest, section: Section, instance: Model | None)
     form = section.form_class(data, instance=instance, institution=request.actor.institution)
     if form.is_bound and form.is_valid():
         try:
-            tenant_object_save(actor=request.actor, form=form)
+            section.save(actor=request.actor, form=form)
         except DomainError as error:
-            add_domain_error(form, error)
+            add_refusal(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect(section.url("list"))
@@ -219,7 +175,7 @@ def _object_form(request: HttpRequest, section: Section, instance: Model | None)
         "list_url": section.url("list"),
         "delete_url": section.url("delete", instance.pk) if instance and section.deletable else "",
     }
-    return render(request, "institutions/object_form.html", context)
+    return render(request, "institutions/object_form.html", context, status=form_status(form))
 
 
 @administration
@@ -235,62 +191,15 @@ def object_delete(request: HttpRequest, section: Section, pk: int) -> HttpRespon
     return redirect(section.url("list"))
 
 
-def _memberships(actor) -> QuerySet[Membership]:
-    """The memberships of the organisation the actor acts for (memberships have no institution path)."""
-    if actor.organization is None:
-        return Membership.objects.none()
-    return (
-        Membership.objects.filter(organization=actor.organization)
-        .select_related("user")
-        .order_by("user__full_name", "user__email")
-    )
-
-
-@administration
-def user_list(request: HttpRequest) -> HttpResponse:
-    """List the people who act for the institution, with their role and whether they still may."""
-    return render(request, "institutions/user_list.html", {"memberships": _memberships(request.actor)})
-
-
-@administration
-def user_create(request: HttpRequest) -> HttpResponse:
-    """Invite a person; they get an email with a link to set a password (B-10)."""
-    form = forms.UserInviteForm(request.POST if request.method == "POST" else None)
-    if form.is_bound and form.is_valid():
-        try:
-            membership = user_invite(actor=request.actor, **form.cleaned_data)
-        except DomainError as error:
-            add_domain_error(form, error)
-        else:
-            if membership.user.has_usable_password():
-                note = _("%(email)s already has an account and can now act for this institution.")
-            else:
-                note = _("An invitation to set a password is on its way to %(email)s.")
-            messages.success(request, note % {"email": membership.user.email})
-            return redirect("institutions:user-list")
-    context = {"title": _("Add user"), "form": form, "list_url": reverse("institutions:user-list")}
-    return render(request, "institutions/object_form.html", context)
-
-
-@administration
-@require_POST
-def user_toggle(request: HttpRequest, pk: int) -> HttpResponse:
-    """Deactivate (access ends with the next request) or reactivate a user."""
-    membership = get_object_or_404(_memberships(request.actor), pk=pk)
-    error = ""
-    try:
-        membership = membership_set_active(
-            actor=request.actor, membership=membership, active=request.POST.get("active") == "1"
-        )
-    except DomainError as refusal:
-        if isinstance(refusal, NotPermitted):
-            raise
-        error = str(refusal.message)
-    if request.htmx:
-        context = {"membership": membership, "error": error}
-        return render(request, "institutions/user_list.html#user-row", context)
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, _("Saved."))
-    return redirect("institutions:user-list")
+def section_urls(section: Section, prefix: str = "") -> list[URLPattern]:
+    """The list of a section and, where it has them, its add, edit and delete pages."""
+    slug, noun, kwargs = section.slug, section.noun, {"section": section}
+    urls = [path(f"{prefix}{slug}/", object_list, kwargs, name=f"{noun}-list")]
+    if section.form_class:
+        urls += [
+            path(f"{prefix}{slug}/add/", object_create, kwargs, name=f"{noun}-create"),
+            path(f"{prefix}{slug}/<int:pk>/", object_edit, kwargs, name=f"{noun}-edit"),
+        ]
+    if section.deletable:
+        urls.append(path(f"{prefix}{slug}/<int:pk>/delete/", object_delete, kwargs, name=f"{noun}-delete"))
+    return urls

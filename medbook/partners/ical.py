@@ -12,11 +12,11 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from medbook.accounts.models import Membership
-from medbook.core.permissions import partner_may_book
+from medbook.core.permissions import Perm, has_perm
 from medbook.core.tenancy import Actor
 from medbook.partners.models import CalendarFeed
+from medbook.partners.selectors import partner_bookings
 from medbook.scheduling.models import Booking
-from medbook.scheduling.selectors import partner_bookings
 
 HISTORY = timedelta(days=90)
 PRODID = "-//MedBook//Partner bookings//EN"
@@ -35,7 +35,7 @@ def feed_bookings(token: str) -> tuple[str, Iterable[Booking]]:
         raise Http404()
     membership: Membership = feed.membership
     actor = Actor(user=membership.user, membership=membership, memberships=(membership,))
-    if not (membership.is_active and membership.user.is_active and partner_may_book(actor)):
+    if not (membership.is_active and membership.user.is_active and has_perm(actor, Perm.BOOK_FOR_PARTNER)):
         raise Http404()  # deactivated or no longer allowed to book: the address is dead at once
     bookings = (
         partner_bookings(actor)

@@ -32,6 +32,18 @@ class Partner(Organization):
         return self.name
 
 
+class PartnershipQuerySet(models.QuerySet):
+    """Partnerships by what they allow."""
+
+    def bookable(self) -> "PartnershipQuerySet":
+        """Active partnerships that have not ended: their partner may book (P-3, P-8)."""
+        return self.filter(status=Partnership.Status.ACTIVE, ended_at__isnull=True)
+
+    def live(self) -> "PartnershipQuerySet":
+        """Pending or active partnerships (not ended or declined)."""
+        return self.filter(status__in=Partnership.LIVE_STATUSES)
+
+
 class Partnership(models.Model):
     """One institution's contract with one partner, and the settings of P-4 … P-9."""
 
@@ -80,6 +92,8 @@ class Partnership(models.Model):
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
 
+    objects = PartnershipQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("partnership")
         verbose_name_plural = _("partnerships")
@@ -125,6 +139,19 @@ class Partnership(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in self.LIVE_STATUSES
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in self.PENDING_STATUSES
+
+    @property
+    def is_bookable(self) -> bool:
+        """Whether its partner may book now: active and not ended (the row form of `bookable()`)."""
+        return self.status == self.Status.ACTIVE and self.ended_at is None
+
+    @property
+    def paid_at_partner(self) -> bool:
+        return self.payment_location == self.PaymentLocation.PARTNER
 
 
 class GTCVersion(models.Model):

@@ -3,15 +3,13 @@ locations of active partnerships, narrowed by institution, location, specialty, 
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from medbook.core.errors import NotPermitted
-from medbook.core.permissions import require_partner_booking
+from medbook.core.ids import parse_id
 from medbook.institutions.models import Institution, Location, Physician, Service
+from medbook.partners.access import bookable_partnerships
 from medbook.partners.models import Partnership
-from medbook.partners.selectors import gtc_accepted
 
 
 @dataclass(frozen=True)
@@ -26,20 +24,6 @@ class Offer:
     @property
     def institution(self) -> Institution:
         return self.partnership.institution
-
-
-def bookable_partnerships(*, actor) -> QuerySet[Partnership]:
-    """The actor's partner's active partnerships (none while the current GTC is not accepted)."""
-    require_partner_booking(actor)
-    if not gtc_accepted(actor.partner):
-        return Partnership.objects.none()
-    return (
-        Partnership.objects.filter(
-            partner=actor.partner, status=Partnership.Status.ACTIVE, ended_at__isnull=True
-        )
-        .select_related("institution", "partner")
-        .order_by("institution__name")
-    )
 
 
 def bookable_offers(*, actor) -> list[Offer]:
@@ -83,10 +67,7 @@ def narrow(offers: list[Offer], **chosen) -> list[Offer]:
 
 def offer_for(*, actor, location_id, physician_id, service_id) -> Offer:
     """The one offer the posted ids name; a bad id is 404, anything the actor may not book 403."""
-    try:
-        ids = (int(location_id), int(physician_id), int(service_id))
-    except (TypeError, ValueError):
-        raise Http404() from None
+    ids = (parse_id(location_id), parse_id(physician_id), parse_id(service_id))
     for offer in bookable_offers(actor=actor):
         if (offer.location.pk, offer.physician.pk, offer.service.pk) == ids:
             return offer

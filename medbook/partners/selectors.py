@@ -1,18 +1,16 @@
-"""Reads of the partner module, narrowed to what the actor may see, and the partner booking rule (P-4, P-9)."""
+"""Reads of the partner module, narrowed to what the actor may see (the partner rules: `access`)."""
 
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from medbook.accounts.models import Membership
-from medbook.core.errors import DomainError
-from medbook.core.permissions import partnership_is_active
+from medbook.accounts.selectors import organization_admins
+from medbook.core.ids import parse_id
 from medbook.core.tenancy import get_for_actor, scoped
 from medbook.institutions.models import Service
-from medbook.partners.models import GTCAcceptance, GTCVersion, Partner, Partnership
+from medbook.partners.models import GTCAcceptance, Partner, Partnership
 from medbook.scheduling.models import Booking, TrafficChannel
 
 
@@ -45,11 +43,7 @@ def partner_partnerships(*, actor) -> QuerySet[Partnership]:
 
 def partner_partnership(*, actor, pk) -> Partnership:
     """One partnership of the actor's partner; anything else is 404."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404() from None
-    partnership = partner_partnerships(actor=actor).filter(pk=pk).first()
+    partnership = partner_partnerships(actor=actor).filter(pk=parse_id(pk)).first()
     if partnership is None:
         raise Http404()
     return partnership
@@ -57,25 +51,8 @@ def partner_partnership(*, actor, pk) -> Partnership:
 
 def partner_is_under_contract(partner: Partner) -> bool:
     """Tell whether the partner has registered: an active admin and an accepted GTC (P-3)."""
-    has_admin = Membership.objects.filter(
-        organization=partner, role=Membership.Role.PARTNER_ADMIN, is_active=True, user__is_active=True
-    ).exists()
+    has_admin = organization_admins(partner.pk).exists()
     return has_admin and GTCAcceptance.objects.filter(partner=partner).exists()
-
-
-def partner_admins(partner: Partner) -> QuerySet[Membership]:
-    """The partner's active administrators (who receive its notifications)."""
-    return Membership.objects.filter(
-        organization=partner, role=Membership.Role.PARTNER_ADMIN, is_active=True, user__is_active=True
-    ).select_related("user")
-
-
-def gtc_accepted(partner: Partner, version: GTCVersion | None = None) -> bool:
-    """Tell whether the partner has accepted the given (by default the current) GTC version."""
-    version = version or GTCVersion.current()
-    if version is None:
-        return True  # nothing published yet: nothing to accept
-    return GTCAcceptance.objects.filter(partner=partner, version=version).exists()
 
 
 def future_partner_bookings(partnership: Partnership) -> QuerySet[Booking]:
@@ -105,7 +82,7 @@ def channel_matrix(*, actor) -> tuple[list[Service], list[MatrixColumn]]:
     columns = [MatrixColumn(channel, None, frozenset()) for channel in builtin.order_by("position", "name")]
     live = (
         scoped(Partnership, actor)
-        .filter(status__in=Partnership.LIVE_STATUSES)
+        .live()
         .select_related("partner", "channel")
         .prefetch_related(Prefetch("services", queryset=Service.objects.only("pk")))
         .order_by("partner__name")
@@ -116,39 +93,12 @@ def channel_matrix(*, actor) -> tuple[list[Service], list[MatrixColumn]]:
     return services, columns
 
 
-def partner_booking_check(*, partner, institution, location, service) -> Partnership:
-    """Refuse a partner booking unless the partnership is active (P-3, P-8), the location (P-4) and the
-    service (P-9) authorised and the current GTC accepted; return the partnership (its rules to capture)."""
-    partnership = partner_partnership_check(partner=partner, institution=institution)
-    if location.institution_id != institution.pk or not partnership.locations.filter(pk=location.pk).exists():
-        raise DomainError(_("The partner may not book at this location."), field="location")
-    if service.institution_id != institution.pk or not partnership.services.filter(pk=service.pk).exists():
-        raise DomainError(_("The partner may not book this service."), field="service")
-    return partnership
-
-
-def partner_partnership_check(*, partner, institution) -> Partnership:
-    """Refuse unless the partner's latest partnership with the institution is active and the current GTC
-    accepted (P-3, P-8); return it."""
-    partnership = (
-        Partnership.objects.filter(partner_id=partner.pk, institution_id=institution.pk)
-        .select_related("institution", "partner")
-        .order_by("-created_at")
-        .first()
+def partner_bookings(actor) -> QuerySet[Booking]:
+    """The bookings made through the partner the actor acts for, at institutions it may book at now."""
+    partner = actor.partner if actor is not None else None
+    if partner is None:
+        return Booking.objects.none()
+    live = Partnership.objects.bookable().filter(partner_id=partner.pk).values("institution_id")
+    return Booking.objects.filter(partner_id=partner.pk, institution_id__in=live).select_related(
+        "institution", "patient", "service", "location", "physician", "booked_by"
     )
-    if partnership is None:
-        raise DomainError(_("This partner has no partnership with the institution."))
-    if partnership.status in Partnership.PENDING_STATUSES:
-        raise DomainError(_("The partnership is pending: the partner cannot book until it is active."))
-    if not partnership_is_active(partnership):
-        raise DomainError(_("The partnership has ended or was declined: the partner cannot book."))
-    if not gtc_accepted(partnership.partner):
-        raise DomainError(_("The partner must accept the current General Terms and Conditions first."))
-    return partnership
-
-
-def institution_admins(institution_id: int) -> QuerySet[Membership]:
-    """The institution's active administrators (who receive its partner notifications, N-4)."""
-    return Membership.objects.filter(
-        organization_id=institution_id, role=Membership.Role.ADMIN, is_active=True, user__is_active=True
-    ).select_related("user")

@@ -152,3 +152,31 @@ def commission_errors(enabled: bool, percent, fixed) -> dict[str, str]:
     if fixed is not None and fixed < 0:
         return {"commission_fixed": _("The fixed amount cannot be negative.")}
     return {}
+
+
+DETAIL_CHECKS = {
+    "registration_number": validate_registration_number,
+    "tax_number": validate_tax_number,
+    "contact_phone": validate_phone,
+}
+
+
+def partner_details_errors(details: dict) -> tuple[dict, dict[str, list[str]]]:
+    """A partner's legal details normalised, and what is wrong with them (P-1), field by field.
+
+    The services refuse details with errors, whichever way they came in; the partner form shows the same
+    errors next to its fields.
+    """
+    country = details.get("country") or "HU"
+    cleaned, errors = dict(details), {}
+    checks = {"name": lambda value, _country: validate_company_name(value), **DETAIL_CHECKS}
+    for field, check in checks.items():
+        if field not in details:
+            continue
+        try:
+            cleaned[field] = check(details[field] or "", country)
+        except ValidationError as error:
+            errors[field] = error.messages
+    if "contact_email" in details:
+        cleaned["contact_email"] = (details["contact_email"] or "").strip().lower()
+    return cleaned, errors

@@ -4,42 +4,14 @@ A partner's user never learns that an institution report exists: every instituti
 to an actor acting for a partner, like a missing page.
 """
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
-
-from medbook.accounts.models import Membership
-from medbook.core.errors import NotPermitted
-from medbook.core.permissions import Perm, require
+from medbook.core.decorators import page
+from medbook.core.permissions import Perm
 
 
 def institution_report(perm: Perm):
     """Let through logged-in institution actors with the permission; partners get 404, others 403."""
-
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapper(request, *args, **kwargs):
-            if request.actor.partner is not None:
-                raise Http404()
-            require(request.actor, perm)
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
+    return page(perm, audience="institution", hidden=True)
 
 
-def partner_statements(view):
-    """Let through the administrators of a partner (who settle with the institutions); others get 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        actor = request.actor
-        if actor.partner is None or actor.role != Membership.Role.PARTNER_ADMIN:
-            raise NotPermitted()
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# The administrators of a partner (who settle with the institutions); others get 403.
+partner_statements = page(Perm.VIEW_STATEMENTS, audience="partner")

@@ -14,7 +14,7 @@ from django.db.models.functions import TruncDate, TruncWeek
 from django.http import Http404
 
 from medbook.accounts.models import Organization
-from medbook.core.forms import MAX_ID
+from medbook.core.ids import parse_id
 from medbook.core.tenancy import scoped
 from medbook.institutions.models import Institution
 from medbook.partners.models import Partnership
@@ -210,10 +210,7 @@ def partner_bookings(*, actor, period: Period, partner=None, status: str = "") -
 
 def partner_booking_for_cancel(*, actor, pk) -> Booking:
     """One partner booking of the actor's institution; anything else (or a bad id) is 404."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404() from None
+    pk = parse_id(pk)
     booking = (
         scoped(Booking, actor)
         .filter(pk=pk, partner__isnull=False)
@@ -264,10 +261,7 @@ def statement(*, institution: Institution, partner: Organization, period: Period
 
 def institution_statement_partner(*, actor, pk) -> Organization:
     """A partner of the actor's institution (for its statement); any other is 404."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404() from None
+    pk = parse_id(pk)
     partner = report_partners(actor=actor).filter(pk=pk).first()
     if partner is None:
         raise Http404()
@@ -284,12 +278,7 @@ def partner_statement_institutions(*, actor) -> QuerySet[Institution]:
 
 def partner_statement_institution(*, actor, pk) -> Institution:
     """One institution the actor's partner works with; any other is 404."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404() from None
-    if not 0 < pk <= MAX_ID:
-        raise Http404()
+    pk = parse_id(pk)
     institution = partner_statement_institutions(actor=actor).filter(pk=pk).first()
     if institution is None:
         raise Http404()

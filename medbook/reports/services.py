@@ -3,29 +3,19 @@
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError
 from medbook.core.permissions import Perm, require
 from medbook.scheduling.models import Booking
 from medbook.scheduling.services import booking_cancel
 
+SOURCE = "partner-submitted statistics"
+
 
 @transaction.atomic
-def partner_booking_cancel(*, actor, booking: Booking, request=None) -> Booking:
-    """Cancel a partner's booking and record who did it (X-3), in one transaction.
-
-    booking_cancel frees the slot and tells the partner (N-4) through the outbox in this same transaction.
-    """
+def partner_booking_cancel(*, actor, booking: Booking) -> Booking:
+    """Cancel a partner's booking from the report: booking_cancel frees the slot, audits the act (X-3) and
+    tells the partner (N-4) through the outbox, in this same transaction."""
     require(actor, Perm.ADMINISTER, booking)
     if booking.partner_id is None:
         raise DomainError(_("Only a booking made by a partner can be cancelled from this report."))
-    booking = booking_cancel(actor=actor, booking=booking)
-    audit_record(
-        actor=actor,
-        action="booking.cancel",
-        obj=booking,
-        request=request,
-        partner=booking.partner.name,
-        source="partner-submitted statistics",
-    )
-    return booking
+    return booking_cancel(actor=actor, booking=booking, source=SOURCE)

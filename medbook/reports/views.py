@@ -85,7 +85,7 @@ def partner_booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         back = reverse("reports:partner-bookings")
     if request.method == "POST":
         try:
-            services.partner_booking_cancel(actor=request.actor, booking=booking, request=request)
+            services.partner_booking_cancel(actor=request.actor, booking=booking)
         except DomainError as error:
             messages.error(request, error.message)
         else:

@@ -1,4 +1,5 @@
-"""Forms of the calendar: choosing a calendar, booking a slot, moving a booking."""
+"""Forms of the calendar (choosing a calendar, booking a slot, moving a booking) and of the working hours
+and leave in Administration."""
 
 from datetime import date, datetime, timedelta
 
@@ -8,8 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from medbook.core.forms import DayField, check_day
 from medbook.core.tenancy import scoped
+from medbook.institutions.forms import TenantForm
 from medbook.institutions.models import Location, Physician, Service
-from medbook.scheduling.models import TrafficChannel
+from medbook.scheduling.models import ScheduleException, TrafficChannel, WorkingHours
+from medbook.scheduling.validators import working_hours_clash
 
 
 def monday_of(day: date) -> date:
@@ -81,3 +84,52 @@ class MoveForm(forms.Form):
     """Move a booking to another start time."""
 
     starts_at = AwareDateTimeField(label=_("New time"))
+
+TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class WorkingHoursForm(TenantForm):
+    class Meta:
+        model = WorkingHours
+        fields = ["physician", "location", "weekday", "start_time", "end_time", "valid_from", "valid_until"]
+        widgets = {
+            "start_time": TIME_WIDGET,
+            "end_time": TIME_WIDGET,
+            "valid_from": DATE_WIDGET,
+            "valid_until": DATE_WIDGET,
+        }
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        self.check_order("start_time", "end_time", _("“Until” must be later than “from”."), strict=True)
+        self.check_order(
+            "valid_from", "valid_until", _("“Valid until” cannot be before “valid from”."), strict=False
+        )
+        self.check_works_at(cleaned.get("physician"), cleaned.get("location"))
+        return cleaned
+
+    def _post_clean(self) -> None:
+        """With the instance filled in, show the overlap the service would refuse (one rule, one place)."""
+        super()._post_clean()
+        if not self.errors:
+            clash = working_hours_clash(self.instance)
+            if clash is not None:
+                self.add_error(None, clash)
+
+
+class ScheduleExceptionForm(TenantForm):
+    class Meta:
+        model = ScheduleException
+        fields = ["physician", "location", "kind", "date_from", "date_until", "note"]
+        widgets = {"date_from": DATE_WIDGET, "date_until": DATE_WIDGET}
+
+    def __init__(self, *args, institution, **kwargs):
+        super().__init__(*args, institution=institution, **kwargs)
+        self.fields["location"].empty_label = _("All locations")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        self.check_order("date_from", "date_until", _("“Until” cannot be before “from”."), strict=False)
+        self.check_works_at(cleaned.get("physician"), cleaned.get("location"))
+        return cleaned

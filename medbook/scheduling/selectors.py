@@ -109,27 +109,43 @@ class CalendarEntry:
 def calendar_week(
     *, actor, physician: Physician, location: Location, service: Service, week_start: date
 ) -> list[CalendarDay]:
-    """Seven local days of free slots (green) and active bookings (red) for the chosen calendar."""
+    """Seven local days of free slots (green) and active bookings (red) of one calendar, for reception and
+    partners alike; what a booking reveals depends on who looks.
+
+    The institution's own staff see every booking of the physician. A partner's user (whose access the
+    caller checked, P-4, P-9) sees its own bookings at this location, and everyone else's only as busy time:
+    those entries carry no booking, so no patient, id or detail can reach the page (P-13).
+    """
     tz = ZoneInfo(physician.institution.time_zone)
     week_end = week_start + timedelta(days=6)
     free = available_slots(
         physician=physician, location=location, service=service, date_from=week_start, date_until=week_end
     )
     start, end = day_bounds(tz=tz, date_from=week_start, date_until=week_end)
-    bookings = (
-        scoped(Booking, actor)
-        .filter(physician=physician, status__in=Booking.ACTIVE_STATUSES, starts_at__lt=end, ends_at__gt=start)
-        .select_related("patient", "service", "location", "channel")
+    bookings = active_bookings(physician=physician, starts=start, ends=end).select_related(
+        "patient", "service", "location", "channel"
     )
+    partner = actor.partner if actor is not None else None
+    institution = actor.institution if actor is not None else None
+    staff = institution is not None and institution.pk == physician.institution_id
+
+    def reveals(booking: Booking) -> bool:
+        if partner is not None:
+            return booking.partner_id == partner.pk and booking.location_id == location.pk
+        return staff
+
     by_day: dict[date, list[CalendarEntry]] = {d: [] for d in engine.days(week_start, week_end)}
     for slot in free:
         by_day.setdefault(slot.starts_at.astimezone(tz).date(), []).append(
             CalendarEntry(slot.starts_at, slot.ends_at)
         )
     for booking in bookings:
-        by_day.setdefault(booking.starts_at.astimezone(tz).date(), []).append(
+        entry = (
             CalendarEntry(booking.starts_at, booking.ends_at, booking)
+            if reveals(booking)
+            else CalendarEntry(booking.starts_at, booking.ends_at, busy=True)
         )
+        by_day.setdefault(booking.starts_at.astimezone(tz).date(), []).append(entry)
     return [
         CalendarDay(day, sorted(entries, key=lambda e: e.starts_at))
         for day, entries in sorted(by_day.items())
@@ -145,56 +161,3 @@ def default_channel(*, institution, code: str = "reception") -> TrafficChannel:
 def bookings_for_actor(actor) -> QuerySet[Booking]:
     """Bookings of the actor's institution with what lists show."""
     return scoped(Booking, actor).select_related("patient", "service", "location", "physician", "channel")
-
-
-def partner_calendar_week(
-    *, actor, physician: Physician, location: Location, service: Service, week_start: date
-) -> list[CalendarDay]:
-    """A partner's view of a calendar week: free slots, its own bookings, and others' only as busy times.
-
-    The caller has checked that the partner may book the service at the location (P-4, P-9); bookings of
-    anyone else carry no booking object, so no patient, id or detail can reach the page (P-13).
-    """
-    tz = ZoneInfo(physician.institution.time_zone)
-    week_end = week_start + timedelta(days=6)
-    free = available_slots(
-        physician=physician, location=location, service=service, date_from=week_start, date_until=week_end
-    )
-    start, end = day_bounds(tz=tz, date_from=week_start, date_until=week_end)
-    partner_id = actor.partner.pk if actor is not None and actor.partner is not None else None
-    by_day: dict[date, list[CalendarEntry]] = {d: [] for d in engine.days(week_start, week_end)}
-    for slot in free:
-        by_day.setdefault(slot.starts_at.astimezone(tz).date(), []).append(
-            CalendarEntry(slot.starts_at, slot.ends_at)
-        )
-    active = active_bookings(physician=physician, starts=start, ends=end).select_related(
-        "patient", "service", "location"
-    )
-    for booking in active:
-        own = (
-            partner_id is not None and booking.partner_id == partner_id and booking.location_id == location.pk
-        )
-        entry = (
-            CalendarEntry(booking.starts_at, booking.ends_at, booking)
-            if own
-            else CalendarEntry(booking.starts_at, booking.ends_at, busy=True)
-        )
-        by_day.setdefault(booking.starts_at.astimezone(tz).date(), []).append(entry)
-    return [
-        CalendarDay(day, sorted(entries, key=lambda e: e.starts_at))
-        for day, entries in sorted(by_day.items())
-        if week_start <= day <= week_end
-    ]
-
-
-def partner_bookings(actor) -> QuerySet[Booking]:
-    """The bookings made through the partner the actor acts for, at institutions it is active at."""
-    partner = actor.partner if actor is not None else None
-    if partner is None:
-        return Booking.objects.none()
-    return Booking.objects.filter(
-        partner_id=partner.pk,
-        institution__partnerships__partner_id=partner.pk,
-        institution__partnerships__status="active",
-        institution__partnerships__ended_at__isnull=True,
-    ).select_related("institution", "patient", "service", "location", "physician", "booked_by")

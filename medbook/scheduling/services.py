@@ -8,16 +8,17 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from medbook.core.errors import DomainError, NotPermitted, SlotUnavailable
-from medbook.core.permissions import Perm, partner_may_book, partner_owns_booking, require
+from medbook.accounts.models import Membership
+from medbook.accounts.selectors import organization_admins
+from medbook.audit.actions import AuditAction
+from medbook.audit.services import audit_record
+from medbook.core.errors import DomainError, SlotUnavailable
+from medbook.core.permissions import Perm, require
+from medbook.core.roles import OrgKind
+from medbook.core.tenancy import Actor
+from medbook.core.terms import PartnerTerms, require_terms
 from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.notifications.services import notification_enqueue
-from medbook.partners.selectors import (
-    institution_admins,
-    partner_admins,
-    partner_booking_check,
-    partner_partnership_check,
-)
 from medbook.patients.models import Patient
 from medbook.scheduling import selectors
 from medbook.scheduling import slots as engine
@@ -25,6 +26,14 @@ from medbook.scheduling.models import Booking, TrafficChannel
 
 DEFAULT_CHANNELS = (("online", _("Online")), ("phone", _("Phone")), ("reception", _("Reception")))
 EXCLUSION_VIOLATION = "23P01"
+
+
+@transaction.atomic
+def institution_create(*, name: str, time_zone: str = "Europe/Budapest", **details) -> Institution:
+    """Create an institution with its built-in traffic channels (an operator's act)."""
+    institution = Institution.objects.create(kind=OrgKind.INSTITUTION, name=name, time_zone=time_zone, **details)
+    channels_create_defaults(institution=institution)
+    return institution
 
 
 def channels_create_defaults(*, institution: Institution) -> None:
@@ -102,20 +111,21 @@ def booking_create(
     starts_at: datetime,
     channel: TrafficChannel | None = None,
     note: str = "",
+    terms: PartnerTerms | None = None,
 ) -> Booking:
     """Book the service with the physician at the location for the patient, from starts_at.
 
-    A partner's user books only authorised services at authorised locations of an active partnership
-    (P-3, P-4, P-9), only on a free slot of the grid, through the partner's channel; the partnership's
-    commission rule and payment location are captured on the booking (P-5, P-6, B-7).
+    A partner's user comes with the terms `medbook.partners.access` resolved for this location and service
+    (P-3, P-4, P-9): without them it is refused. It books only on a free slot of the grid, through the
+    partner's channel; the commission rule and payment location of the terms are captured (P-5, P-6, B-7).
     """
-    partnership = _partnership_for(actor=actor, location=location, service=service)
+    partner_terms = _terms_for(actor=actor, terms=terms, location=location, service=service)
     _check_offer(location=location, physician=physician, service=service)
     if patient.institution_id != location.institution_id:
         raise DomainError(_("Unknown patient."), field="patient")
     institution = location.institution
-    if partnership is not None:
-        channel = partnership.channel
+    if partner_terms is not None:
+        channel = TrafficChannel.objects.get(pk=partner_terms.channel_id)
     channel = channel or selectors.default_channel(institution=institution)
     if channel.institution_id != institution.pk:
         raise DomainError(_("Unknown traffic channel."), field="channel")
@@ -124,7 +134,7 @@ def booking_create(
     starts_at = _in_utc(starts_at)
     ends_at = starts_at + timedelta(minutes=service.duration_minutes)
     _check_time(location=location, physician=physician, starts_at=starts_at, ends_at=ends_at)
-    if partnership is not None:
+    if partner_terms is not None:
         _check_on_grid(location=location, physician=physician, service=service, starts_at=starts_at)
     booking = Booking(
         institution=institution,
@@ -140,22 +150,39 @@ def booking_create(
         currency=service.currency,
         note=note,
     )
-    if partnership is not None:
-        _capture_partner_terms(booking, partnership)
+    if partner_terms is not None:
+        capture_partner_terms(booking, partner_terms)
     _save_guarded(booking)
+    audit_record(actor=actor, action=AuditAction.BOOKING_CREATE, obj=booking, **_booking_details(booking))
     _notify_other_side(actor=actor, booking=booking, event="made")
     return booking
 
 
-def _partnership_for(*, actor, location: Location, service: Service):
-    """The partnership a partner's user books under (checked), or None for the institution's own staff."""
+def _booking_details(booking: Booking) -> dict:
+    """What the audit log keeps of a booking: when (UTC), with whom, what, through which channel."""
+    return {
+        "starts_at": booking.starts_at.isoformat(),
+        "physician_id": booking.physician_id,
+        "service_id": booking.service_id,
+        "patient_id": booking.patient_id,
+        "partner_id": booking.partner_id,
+    }
+
+
+def _terms_for(*, actor: Actor, terms: PartnerTerms | None, location: Location, service: Service):
+    """The partner terms a partner's user books under (resolved for this target), or None for staff."""
     if actor is None or actor.partner is None:
         require(actor, Perm.BOOK, location)
+        if terms is not None:
+            raise DomainError(_("Only a partner books under partner terms."))
         return None
-    if not partner_may_book(actor):
-        raise NotPermitted()
-    return partner_booking_check(
-        partner=actor.partner, institution=location.institution, location=location, service=service
+    require(actor, Perm.BOOK_FOR_PARTNER)
+    return require_terms(
+        actor,
+        terms,
+        institution_id=location.institution_id,
+        location_id=location.pk,
+        service_id=service.pk,
     )
 
 
@@ -181,46 +208,47 @@ def _check_on_grid(
         raise SlotUnavailable()
 
 
-def _capture_partner_terms(booking: Booking, partnership) -> None:
-    """Capture who referred the booking, the commission rule in force and where the patient pays."""
-    booking.partner_id = partnership.partner_id
-    if partnership.commission_enabled:
-        booking.commission_percent = partnership.commission_percent
-        booking.commission_fixed = partnership.commission_fixed
-    if partnership.payment_location == "partner":
+def capture_partner_terms(booking: Booking, terms: PartnerTerms) -> None:
+    """Capture on the booking who referred it, the commission rule in force and where the patient pays."""
+    booking.partner_id = terms.partner_id
+    booking.channel_id = terms.channel_id
+    booking.commission_percent = terms.commission_percent
+    booking.commission_fixed = terms.commission_fixed
+    if terms.paid_at_partner:
         booking.payment_status = Booking.PaymentStatus.PAID_AT_PARTNER
 
 
-def _partner_guard(*, actor, booking: Booking, terms: bool):
-    """The partnership a partner's user changes its own booking under (checked), or None for staff.
+def _change_guard(*, actor: Actor, booking: Booking, terms: PartnerTerms | None, target: bool):
+    """The terms a partner's user changes its own booking under, or None for the institution's staff.
 
-    A partner's user changes only its partner's bookings (another's is as if it did not exist), only while
-    the partnership is active; with `terms` the location and service must still be authorised (P-13).
+    A partner's user comes with the terms `medbook.partners.access.access_own_booking` resolved for this
+    booking (P-13); another partner's booking is as if it did not exist. With `target` (a move) the terms
+    must have authorised the booking's location and service again.
     """
     if actor is None or actor.partner is None:
         require(actor, Perm.BOOK, booking)
         return None
-    if not partner_may_book(actor):
-        raise NotPermitted()
-    if not partner_owns_booking(actor, booking):
+    require(actor, Perm.BOOK_FOR_PARTNER)
+    if booking.partner_id != actor.partner.pk:
         raise Http404()
-    if terms:
-        return partner_booking_check(
-            partner=actor.partner,
-            institution=booking.institution,
-            location=booking.location,
-            service=booking.service,
-        )
-    return partner_partnership_check(partner=actor.partner, institution=booking.institution)
+    return require_terms(
+        actor,
+        terms,
+        institution_id=booking.institution_id,
+        location_id=booking.location_id if target else None,
+        service_id=booking.service_id if target else None,
+    )
 
 
 @transaction.atomic
-def booking_move(*, actor, booking: Booking, starts_at: datetime) -> Booking:
+def booking_move(
+    *, actor, booking: Booking, starts_at: datetime, terms: PartnerTerms | None = None
+) -> Booking:
     """Move an active future booking to another free start time with the same physician and location.
 
     A partner's user moves only its partner's bookings, and only to a free slot of the grid (P-13).
     """
-    partnership = _partner_guard(actor=actor, booking=booking, terms=True)
+    partner_terms = _change_guard(actor=actor, booking=booking, terms=terms, target=True)
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be moved."))
@@ -235,7 +263,7 @@ def booking_move(*, actor, booking: Booking, starts_at: datetime) -> Booking:
         ends_at=ends_at,
         exclude_pk=booking.pk,
     )
-    if partnership is not None:
+    if partner_terms is not None:
         _check_on_grid(
             location=booking.location,
             physician=booking.physician,
@@ -246,32 +274,49 @@ def booking_move(*, actor, booking: Booking, starts_at: datetime) -> Booking:
     previous_start = booking.starts_at
     booking.starts_at, booking.ends_at = starts_at, ends_at
     _save_guarded(booking)
+    audit_record(
+        actor=actor,
+        action=AuditAction.BOOKING_MOVE,
+        obj=booking,
+        previous_start=previous_start.isoformat(),
+        **_booking_details(booking),
+    )
     _notify_other_side(actor=actor, booking=booking, event="moved", previous_start=previous_start)
     return booking
 
 
 @transaction.atomic
-def booking_cancel(*, actor, booking: Booking) -> Booking:
-    """Cancel a booked appointment; its slot becomes free again.
+def booking_cancel(
+    *, actor, booking: Booking, terms: PartnerTerms | None = None, source: str = ""
+) -> Booking:
+    """Cancel a booked appointment; its slot becomes free again, the act is audited.
 
     A partner's user cancels only its partner's bookings while the partnership is active (P-13); the other
-    side is told (N-4).
+    side is told (N-4). `source` names the page or report it was cancelled from, for the audit log.
     """
-    _partner_guard(actor=actor, booking=booking, terms=False)
+    _change_guard(actor=actor, booking=booking, terms=terms, target=False)
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be cancelled."))
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = timezone.now()
     booking.save(update_fields=["status", "cancelled_at", "updated_at"])
+    details = _booking_details(booking)
+    if booking.partner_id is not None:
+        details["partner"] = booking.partner.name
+    if source:
+        details["source"] = source
+    audit_record(actor=actor, action=AuditAction.BOOKING_CANCEL, obj=booking, **details)
     _notify_other_side(actor=actor, booking=booking, event="cancelled")
     return booking
 
 
 @transaction.atomic
-def booking_note_set(*, actor, booking: Booking, note: str) -> Booking:
+def booking_note_set(
+    *, actor, booking: Booking, note: str, terms: PartnerTerms | None = None
+) -> Booking:
     """Change a booked appointment's note (its details); a partner's user only on its own bookings."""
-    _partner_guard(actor=actor, booking=booking, terms=False)
+    _change_guard(actor=actor, booking=booking, terms=terms, target=False)
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be changed."))
@@ -280,6 +325,7 @@ def booking_note_set(*, actor, booking: Booking, note: str) -> Booking:
         raise DomainError(_("The note can be at most 500 characters."), field="note")
     booking.note = note
     booking.save(update_fields=["note", "updated_at"])
+    audit_record(actor=actor, action=AuditAction.BOOKING_NOTE, obj=booking)
     return booking
 
 
@@ -295,14 +341,16 @@ def _notify_other_side(
         return
     acting_partner = actor is not None and actor.partner is not None
     if acting_partner:
-        recipients = [m.user for m in institution_admins(booking.institution_id)]
+        recipients = [m.user for m in organization_admins(booking.institution_id)]
     else:
-        recipients = [m.user for m in partner_admins(booking.partner)]
+        recipients = [m.user for m in organization_admins(booking.partner_id)]
         booker = booking.booked_by
         if (
             booker is not None
             and booker.is_active
-            and booker.memberships.filter(organization_id=booking.partner_id, is_active=True).exists()
+            and Membership.objects.filter(
+                user=booker, organization_id=booking.partner_id, is_active=True
+            ).exists()
         ):
             recipients.append(booker)
     institution = booking.institution

@@ -1,12 +1,14 @@
 from django.urls import path
 
 from medbook.scheduling import views
+from medbook.scheduling.administration import administration_urls
 
 app_name = "scheduling"
 urlpatterns = [
-    path("", views.calendar, name="calendar"),
-    path("book/", views.booking_create, name="booking-create"),
-    path("bookings/<int:pk>/", views.booking_detail, name="booking-detail"),
-    path("bookings/<int:pk>/move/", views.booking_move, name="booking-move"),
-    path("bookings/<int:pk>/cancel/", views.booking_cancel, name="booking-cancel"),
+    path("calendar/", views.calendar, name="calendar"),
+    path("calendar/book/", views.booking_create, name="booking-create"),
+    path("calendar/bookings/<int:pk>/", views.booking_detail, name="booking-detail"),
+    path("calendar/bookings/<int:pk>/move/", views.booking_move, name="booking-move"),
+    path("calendar/bookings/<int:pk>/cancel/", views.booking_cancel, name="booking-cancel"),
+    *administration_urls(),  # working hours, leave and holidays
 ]

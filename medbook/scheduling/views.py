@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from medbook.core.decorators import requires
 from medbook.core.errors import DomainError
+from medbook.core.forms import add_refusal
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import get_for_actor, scoped
 from medbook.institutions.models import Physician
@@ -121,7 +122,7 @@ def booking_create(request):
         try:
             booking = _book(request, form, patient_form, filters, physician)
         except DomainError as error:
-            form.add_error(None, error.message)
+            add_refusal(form, error)
         else:
             if booking is not None:
                 messages.success(request, _("Booked: %(booking)s") % {"booking": booking})
@@ -187,7 +188,7 @@ def booking_move(request, pk: int):
                 actor=request.actor, booking=booking, starts_at=form.cleaned_data["starts_at"]
             )
         except DomainError as error:
-            form.add_error("starts_at", error.message)
+            add_refusal(form, error, field="starts_at")
         else:
             messages.success(request, _("The booking was moved."))
             return _workspace(request)

@@ -7,8 +7,8 @@ import factory
 
 from medbook.accounts.models import Membership, Organization, User
 from medbook.institutions.models import Institution, Location, Physician, Service
-from medbook.institutions.services import institution_create
 from medbook.scheduling.models import ScheduleException, WorkingHours
+from medbook.scheduling.services import institution_create
 
 PASSWORD = "Test-pass-2026"
 

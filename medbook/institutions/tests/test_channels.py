@@ -5,7 +5,7 @@ from django.urls import NoReverseMatch, reverse
 
 from medbook.scheduling.models import TrafficChannel
 
-LIST = reverse("institutions:channel-list")
+LIST = reverse("partners:channel-list")
 
 
 def test_b9_admin_sees_own_channels(cast, login):

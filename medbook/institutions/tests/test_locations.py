@@ -42,7 +42,7 @@ def test_b2_admin_edits_location(cast, login):
 
 def test_b2_duplicate_location_name_is_a_form_error(cast, login):
     response = login(cast.alice).post(CREATE, {"name": "A Central", "address": "Elsewhere"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert b"A location with this name already exists." in response.content
     assert Location.objects.filter(name="A Central").count() == 1
 
@@ -55,7 +55,7 @@ def test_b2_same_location_name_in_another_institution_is_fine(cast, login):
 
 def test_b2_missing_address_is_a_form_error(cast, login):
     response = login(cast.alice).post(CREATE, {"name": "Nowhere"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert b"This field is required." in response.content
     assert not Location.objects.filter(name="Nowhere").exists()
 

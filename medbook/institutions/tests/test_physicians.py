@@ -46,19 +46,19 @@ def test_b3_form_offers_only_own_locations(cast, login):
 def test_b3_other_institution_location_is_refused(cast, login):
     data = {"full_name": "Dr. Mixed", "specialty": "Cardiology", "locations": [cast.location_b.pk]}
     response = login(cast.alice).post(CREATE, data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert b"Select a valid choice." in response.content
     assert not Physician.objects.filter(full_name="Dr. Mixed").exists()
 
 
 def test_b3_physician_needs_a_location(cast, login):
     response = login(cast.alice).post(CREATE, {"full_name": "Dr. Nowhere", "specialty": "Cardiology"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert b"This field is required." in response.content
 
 
 def test_b3_an_id_no_database_can_hold_is_an_invalid_choice(cast, login):
     data = {"full_name": "Dr. Huge", "specialty": "Cardiology", "locations": [str(2**63)]}
     response = login(cast.alice).post(CREATE, data)
-    assert response.status_code == 200 and b"is not a valid value" in response.content
+    assert response.status_code == 422 and b"is not a valid value" in response.content
     assert not Physician.objects.filter(full_name="Dr. Huge").exists()

@@ -57,14 +57,14 @@ def test_b4_admin_edits_service_price(cast, login):
 
 def test_b4_negative_price_is_a_clear_form_error(cast, login):
     response = login(cast.alice).post(CREATE, service_data(cast, price="-1"))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert b"Ensure this value is greater than or equal to 0." in response.content
     assert not Service.objects.filter(name="Echocardiography").exists()
 
 
 def test_b4_bad_currency_and_short_duration_are_form_errors(cast, login):
     response = login(cast.alice).post(CREATE, service_data(cast, currency="H1F", duration_minutes="2"))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert b"three-letter currency code" in response.content
     assert b"Ensure this value is greater than or equal to 5." in response.content
 
@@ -72,7 +72,7 @@ def test_b4_bad_currency_and_short_duration_are_form_errors(cast, login):
 def test_b4_other_institution_physician_and_location_are_refused(cast, login):
     data = service_data(cast, physicians=[cast.physician_b.pk], locations=[cast.location_b.pk])
     response = login(cast.alice).post(CREATE, data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert response.content.count(b"Select a valid choice.") == 2
     assert not Service.objects.filter(name="Echocardiography").exists()
 

@@ -15,8 +15,8 @@ from medbook.institutions.tests.factories import (
     UserFactory,
     weekly_hours,
 )
+from medbook.partners.tests import services
 from medbook.partners.tests.factories import gtc_accepted_by, partner_make, partner_member, partnership_make
-from medbook.scheduling import services
 from medbook.scheduling.models import Booking
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from conftest import PASSWORD
 from medbook.accounts.models import Membership, User
 from medbook.audit.models import AuditEntry
 from medbook.notifications.models import OutboxMessage
-from medbook.partners import invitations
+from medbook.partners.access import access_partnership_target
 from medbook.partners.models import GTCAcceptance, Partner, PartnerInvitation, Partnership
-from medbook.partners.selectors import partner_booking_check
+from medbook.partners.services import registration as invitations
 from medbook.partners.tests.factories import gtc_publish
 from medbook.partners.tests.helpers import ADD, html_of, link_in, partner_form, text_of
 
@@ -63,7 +63,7 @@ def test_n1_new_partner_registers_from_the_emailed_link_and_becomes_active(
     assert "Institution A invites you as a partner" in mail["Subject"]
     assert "Registration is required" in text_of(mail) and "Registration is required" in html_of(mail)
     path = link_in(mail, "/partner/register/")
-    assert partner_booking_check.__name__  # pending: nothing can be booked (tested below)
+    assert access_partnership_target.__name__  # pending: nothing can be booked (tested below)
 
     client.logout()
     response = register(client, path)
@@ -100,9 +100,8 @@ def test_p3_pending_partnership_books_nothing(cast, gtc, login):
     partnership = add_westside(login(cast.alice), cast)
     partnership.services.add(cast.service_a)
     with pytest.raises(Exception, match="pending"):
-        partner_booking_check(
+        access_partnership_target(
             partner=partnership.partner,
-            institution=cast.institution_a,
             location=cast.location_a1,
             service=cast.service_a,
         )
@@ -249,9 +248,8 @@ def test_n2_registered_partner_is_asked_to_approve_and_approves(
     partnership.services.add(cast.service_b)
     partnership.locations.add(cast.location_b)
     assert (
-        partner_booking_check(
+        access_partnership_target(
             partner=partners.partner_p,
-            institution=cast.institution_b,
             location=cast.location_b,
             service=cast.service_b,
         )
@@ -276,9 +274,8 @@ def test_n2_partner_admin_declines_and_nothing_can_be_booked(cast, partners, log
     partnership.refresh_from_db()
     assert partnership.status == Partnership.Status.DECLINED
     with pytest.raises(Exception, match="ended or was declined"):
-        partner_booking_check(
+        access_partnership_target(
             partner=partners.partner_p,
-            institution=cast.institution_b,
             location=cast.location_b,
             service=cast.service_b,
         )
@@ -308,9 +305,8 @@ def test_n2_partner_user_and_other_partner_cannot_answer(cast, partners, login):
 def test_p3_new_gtc_must_be_accepted_at_the_next_login(cast, partners, login):
     new = gtc_publish("2026-2", ago=timedelta(minutes=1))
     with pytest.raises(Exception, match="General Terms and Conditions"):
-        partner_booking_check(
+        access_partnership_target(
             partner=partners.partner_p,
-            institution=cast.institution_a,
             location=cast.location_a1,
             service=cast.service_a,
         )
@@ -330,9 +326,8 @@ def test_p3_new_gtc_must_be_accepted_at_the_next_login(cast, partners, login):
     acceptance = GTCAcceptance.objects.get(version=new)
     assert (acceptance.user, acceptance.ip_address) == (partners.paula, "198.51.100.1")
     assert client.get(reverse("partners:home")).status_code == 200
-    partner_booking_check(
+    access_partnership_target(
         partner=partners.partner_p,
-        institution=cast.institution_a,
         location=cast.location_a1,
         service=cast.service_a,
     )

@@ -8,8 +8,8 @@ from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
+from medbook.partners.access import access_partnership_target
 from medbook.partners.models import Partnership
-from medbook.partners.selectors import partner_booking_check
 
 pytestmark = pytest.mark.django_db
 
@@ -49,8 +49,8 @@ def test_p3_seed_demo_partners_are_idempotent_and_complete():
     for service in callcenter.services.all():
         location = service.locations.filter(pk__in=callcenter.locations.all()).first()
         assert location is not None, service
-        partner_booking_check(
-            partner=callcenter.partner, institution=callcenter.institution, location=location, service=service
+        access_partnership_target(
+            partner=callcenter.partner, location=location, service=service
         )
 
     westside = Partnership.objects.get(partner__name="Westside Physicians Kft.")

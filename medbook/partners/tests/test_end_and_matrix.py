@@ -10,13 +10,13 @@ from django.utils import timezone
 from medbook.audit.models import AuditEntry
 from medbook.core.errors import DomainError
 from medbook.institutions.tests.factories import ServiceFactory
+from medbook.partners.access import access_partnership_target
 from medbook.partners.models import Partnership
-from medbook.partners.selectors import partner_booking_check
 from medbook.partners.tests.factories import partnership_make
 from medbook.scheduling.models import Booking
 
 pytestmark = pytest.mark.django_db
-MATRIX = reverse("institutions:channel-list")
+MATRIX = reverse("partners:channel-list")
 
 
 def partner_booking(cast, partnership, starts_at) -> Booking:
@@ -38,9 +38,8 @@ def partner_booking(cast, partnership, starts_at) -> Booking:
 
 
 def check(cast, partner, location=None, service=None):
-    return partner_booking_check(
+    return access_partnership_target(
         partner=partner,
-        institution=cast.institution_a,
         location=location or cast.location_a1,
         service=service or cast.service_a,
     )
@@ -114,7 +113,7 @@ def test_p8_delete_asks_about_future_bookings(cast, partners, bookings, login):
     response = login(cast.alice).post(
         reverse("partners:partner-delete", args=[partners.partnership_p.pk]), {}
     )
-    assert response.status_code == 200 and "This field is required." in response.content.decode()
+    assert response.status_code == 422 and "This field is required." in response.content.decode()
     partners.partnership_p.refresh_from_db()
     assert partners.partnership_p.is_active
 

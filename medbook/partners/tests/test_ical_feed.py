@@ -9,7 +9,7 @@ from icalendar import Calendar
 from conftest import actor_of, local, next_weekday
 from medbook.accounts.models import Membership
 from medbook.partners.models import CalendarFeed
-from medbook.scheduling import services
+from medbook.partners.tests import services
 
 pytestmark = pytest.mark.django_db
 

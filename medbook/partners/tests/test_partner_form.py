@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def errors_of(response) -> str:
-    assert response.status_code == 200
+    assert response.status_code == 422  # a submitted form shown again with its errors
     return response.content.decode()
 
 

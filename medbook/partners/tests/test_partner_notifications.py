@@ -7,7 +7,7 @@ from django.db import transaction
 
 from conftest import actor_of, local, next_weekday
 from medbook.notifications.models import OutboxMessage
-from medbook.scheduling import services
+from medbook.partners.tests import services
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ from django.urls import reverse
 from conftest import local, next_weekday
 from medbook.audit.models import AuditEntry
 from medbook.notifications.models import OutboxMessage
-from medbook.scheduling import selectors, services
+from medbook.partners.tests import services
+from medbook.scheduling import selectors
 from medbook.scheduling.models import Booking
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import PASSWORD, local, next_weekday
-from medbook.scheduling import services
+from medbook.partners.tests import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

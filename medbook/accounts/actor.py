@@ -1,0 +1,71 @@
+"""Resolve the actor once per request: the user, the organisation chosen in the session, the address."""
+
+import uuid
+
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+
+from medbook.accounts.models import Membership
+from medbook.core.tenancy import SESSION_ORG_KEY, Actor
+
+REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
+
+
+def client_ip(request) -> str | None:
+    """The address the request came from (the proxy in front sets REMOTE_ADDR to the client's)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def request_id(request) -> str:
+    """The request's id: the proxy's X-Request-ID when it is sane, else a new one."""
+    given = request.META.get(REQUEST_ID_HEADER, "")
+    if given and len(given) <= 64 and given.replace("-", "").isalnum():
+        return given
+    return uuid.uuid4().hex
+
+
+def memberships_of(user) -> tuple[Membership, ...]:
+    """The user's active memberships, with their organisations, in name order."""
+    return tuple(
+        Membership.objects.filter(user=user, is_active=True)
+        .select_related("organization", "organization__institution", "organization__partner")
+        .order_by("organization__name")
+    )
+
+
+def actor_for(user, organization_id=None, **context) -> Actor:
+    """The actor of `user` acting for the organisation (by default their first), as a request resolves it."""
+    if user is None or not user.is_authenticated:
+        return Actor(user=None, **context)
+    memberships = memberships_of(user)
+    current = next((m for m in memberships if m.organization_id == organization_id), None)
+    if current is None and memberships:
+        current = memberships[0]
+    return Actor(user=user, membership=current, memberships=memberships, **context)
+
+
+def resolve_actor(request) -> Actor:
+    """Build the actor from the session's user and chosen organisation and the request's origin."""
+    context = {"client_ip": client_ip(request), "request_id": request.request_id}
+    user = getattr(request, "user", None)
+    chosen = request.session.get(SESSION_ORG_KEY) if user is not None and user.is_authenticated else None
+    return actor_for(user, chosen, **context)
+
+
+class ActorMiddleware:
+    """Attach request.actor, resolved lazily once per request, and work in the institution's time zone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = request_id(request)
+        request.actor = SimpleLazyObject(lambda: resolve_actor(request))
+        institution = request.actor.institution if request.user.is_authenticated else None
+        if institution is not None:
+            # Times are stored in UTC and shown in the institution's zone.
+            timezone.activate(institution.time_zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -1,0 +1,28 @@
+"""The one parser of ids taken from URLs and forms: anything that is not a primary key is 404."""
+
+from django.http import Http404
+
+MAX_ID = 2**63 - 1  # the largest value of a bigint primary key
+
+
+def parse_id(value: object) -> int:
+    """The positive integer id `value` stands for, or Http404 (garbage, negative, overflowing)."""
+    if isinstance(value, bool):
+        raise Http404()
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 20:
+        number = int(value.strip())
+    else:
+        raise Http404()
+    if not 0 < number <= MAX_ID:
+        raise Http404()
+    return number
+
+
+def parse_id_or_none(value: object) -> int | None:
+    """The id `value` stands for, or None when it is empty or not an id (for optional filters)."""
+    try:
+        return parse_id(value)
+    except Http404:
+        return None

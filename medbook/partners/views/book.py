@@ -1,0 +1,243 @@
+"""Book to partner (P-11 … P-13): the partner's calendars, booking a free slot for a patient, and the
+partner's own bookings (details, move, note, delete)."""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from medbook.core.errors import DomainError
+from medbook.core.forms import add_refusal
+from medbook.core.permissions import Perm
+from medbook.partners import offers
+from medbook.partners.access import may_see_patients
+from medbook.partners.forms.book import BookFilterForm, NoteForm, PartnerBookingForm
+from medbook.partners.selectors import partner_bookings, partner_partnership
+from medbook.partners.services import booking as partner_services
+from medbook.partners.views.common import partner_page
+from medbook.patients.forms import PatientForm
+from medbook.patients.selectors import PARTNER_MIN_QUERY_LENGTH
+from medbook.scheduling import selectors as scheduling_selectors
+from medbook.scheduling.forms import MoveForm
+from medbook.scheduling.models import Booking
+
+WORKSPACE = "partners/book/book.html#workspace"
+booker = partner_page(Perm.BOOK_FOR_PARTNER)
+
+
+def _filters(request: HttpRequest, all_offers) -> BookFilterForm:
+    data = request.GET if request.method == "GET" else request.POST
+    fields = ("institution", "location", "specialty", "physician", "service", "week", "show")
+    bound = {k: data.get(k) for k in fields if data.get(k)}
+    return BookFilterForm(bound or None, offers=all_offers)
+
+
+def _workspace(request: HttpRequest, status: int = 200) -> HttpResponse:
+    """The filters and, once "Show calendars" is pressed, the chosen calendars side by side."""
+    all_offers = offers.bookable_offers(actor=request.actor)
+    form = _filters(request, all_offers)
+    context = {"form": form, "offers": all_offers, "calendars": []}
+    if form.is_bound and form.is_valid():
+        week = form.cleaned_data["week"]
+        chosen = offers.narrow(all_offers, **form.chosen())
+        context["calendars"] = [
+            {
+                "offer": offer,
+                "tz": ZoneInfo(offer.institution.time_zone),
+                "days": scheduling_selectors.calendar_week(
+                    actor=request.actor,
+                    physician=offer.physician,
+                    location=offer.location,
+                    service=offer.service,
+                    week_start=week,
+                ),
+            }
+            for offer in chosen
+        ]
+        base = {k: v for k, v in form.data.items() if k != "week"}
+        context["prev_query"] = urlencode({**base, "week": (week - timedelta(days=7)).isoformat()})
+        context["next_query"] = urlencode({**base, "week": (week + timedelta(days=7)).isoformat()})
+        context["week"] = week
+        context["shown"] = True
+    template = WORKSPACE if request.htmx else "partners/book/book.html"
+    response = render(request, template, context, status=status)
+    if request.htmx and request.method == "POST":
+        response["HX-Retarget"] = "#workspace"
+        response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+@booker
+def book(request: HttpRequest) -> HttpResponse:
+    """ "Book to partner": every authorised calendar by default, narrowed on request; free green, booked red."""
+    return _workspace(request)
+
+
+def _offer_of(request: HttpRequest, data) -> offers.Offer:
+    return offers.offer_for(
+        actor=request.actor,
+        location_id=data.get("slot_location"),
+        physician_id=data.get("slot_physician"),
+        service_id=data.get("slot_service"),
+    )
+
+
+@booker
+def book_slot(request: HttpRequest) -> HttpResponse:
+    """The booking form for a free slot (GET) and the booking (POST): the server checks every id."""
+    data = request.POST if request.method == "POST" else request.GET
+    offer = _offer_of(request, data)
+    timezone.activate(ZoneInfo(offer.institution.time_zone))
+    form = PartnerBookingForm(request.POST if request.method == "POST" else None, initial=data.dict())
+    patient_form = PatientForm(
+        request.POST if request.method == "POST" else None, prefix="new", use_required_attribute=False
+    )
+    context = {
+        "form": form,
+        "patient_form": patient_form,
+        "offer": offer,
+        "starts_at": data.get("starts_at", ""),
+        "may_search": may_see_patients(offer.partnership),
+        "min_length": PARTNER_MIN_QUERY_LENGTH,
+    }
+    if request.method == "GET":
+        return render(request, "partners/book/book_form.html", context)
+    if form.is_valid():
+        try:
+            booking = _book(request, form, patient_form, offer)
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            if booking is not None:
+                messages.success(
+                    request,
+                    _("Booked: %(time)s")
+                    % {"time": timezone.localtime(booking.starts_at).strftime("%Y-%m-%d %H:%M")},
+                )
+                return _workspace(request)
+    return render(request, "partners/book/book_form.html", context, status=422)
+
+
+@transaction.atomic
+def _book(request: HttpRequest, form, patient_form: PatientForm, offer) -> Booking | None:
+    patient_id = form.cleaned_data["patient"]
+    new_patient = None
+    if not patient_id:
+        if not patient_form.is_valid():
+            if not patient_form.has_changed():
+                form.add_error(None, _("Choose a patient from the search or enter the patient's details."))
+            return None
+        new_patient = patient_form.cleaned_data
+    return partner_services.partner_booking_create(
+        actor=request.actor,
+        offer=offer,
+        starts_at=form.cleaned_data["starts_at"],
+        patient_id=patient_id,
+        new_patient=new_patient,
+        note=form.cleaned_data["note"],
+    )
+
+
+@booker
+def patient_search(request: HttpRequest) -> HttpResponse:
+    """A few of the institution's patients matching the query, for the booking form only (P-7); audited."""
+    partnership = partner_partnership(actor=request.actor, pk=request.GET.get("partnership"))
+    query = request.GET.get("q", "")
+    results = partner_services.partner_patient_search(actor=request.actor, partnership=partnership, query=query)
+    context = {"results": results, "query": query, "min_length": PARTNER_MIN_QUERY_LENGTH}
+    return render(request, "partners/book/patient_search.html", context)
+
+
+def _own_booking(request: HttpRequest, pk: int) -> Booking:
+    """One of the partner's own bookings at an active partnership; anything else is 404."""
+    booking = get_object_or_404(partner_bookings(request.actor), pk=pk)
+    timezone.activate(ZoneInfo(booking.institution.time_zone))
+    return booking
+
+
+def _panel(request: HttpRequest, booking: Booking, move_form=None, note_form=None, status: int = 200):
+    """The panel of one own booking: details, move to a free slot, change the note, delete."""
+    local_day = timezone.localtime(booking.starts_at).date()
+    free = scheduling_selectors.available_slots(
+        physician=booking.physician,
+        location=booking.location,
+        service=booking.service,
+        date_from=local_day - timedelta(days=local_day.weekday()),
+        date_until=local_day + timedelta(days=13 - local_day.weekday()),
+        ignore_booking=booking,
+    )
+    context = {
+        "booking": booking,
+        "free_slots": free,
+        "move_form": move_form or MoveForm(),
+        "note_form": note_form or NoteForm(initial={"note": booking.note}),
+    }
+    return render(request, "partners/book/booking_detail.html", context, status=status)
+
+
+@booker
+def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show an own booking with modify and delete."""
+    return _panel(request, _own_booking(request, pk))
+
+
+@booker
+@require_POST
+def booking_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move an own booking to another free slot of the grid."""
+    booking = _own_booking(request, pk)
+    form = MoveForm(request.POST)
+    if form.is_valid():
+        try:
+            partner_services.partner_booking_move(
+                actor=request.actor, booking=booking, starts_at=form.cleaned_data["starts_at"]
+            )
+        except DomainError as error:
+            add_refusal(form, error, field="starts_at")
+        else:
+            messages.success(request, _("The booking was moved."))
+            return _after_change(request)
+    return _panel(request, booking, move_form=form, status=422)
+
+
+@booker
+@require_POST
+def booking_note(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change an own booking's details (the note)."""
+    booking = _own_booking(request, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            partner_services.partner_booking_note_set(
+                actor=request.actor, booking=booking, note=form.cleaned_data["note"]
+            )
+        except DomainError as error:
+            add_refusal(form, error, field="note")
+        else:
+            messages.success(request, _("Saved."))
+            return _after_change(request)
+    return _panel(request, booking, note_form=form, status=422)
+
+
+@booker
+@require_POST
+def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete (cancel) an own booking; its slot turns green again."""
+    booking = _own_booking(request, pk)
+    partner_services.partner_booking_cancel(actor=request.actor, booking=booking)
+    messages.success(request, _("The booking was deleted."))
+    return _after_change(request)
+
+
+def _after_change(request: HttpRequest) -> HttpResponse:
+    """Back to the calendars (htmx, from "Book to partner") or to the bookings list."""
+    if request.htmx and request.POST.get("from") == "calendar":
+        return _workspace(request)
+    return redirect("partners:booking-list")

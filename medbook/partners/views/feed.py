@@ -1,0 +1,59 @@
+"""The partner's own bookings: the list with its filters and the secret iCalendar feed (X-6)."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from medbook.partners import access, ical
+from medbook.partners.forms.book import BookingListFilterForm
+from medbook.partners.models import CalendarFeed
+from medbook.partners.selectors import partner_bookings
+from medbook.partners.services import feed as feed_services
+from medbook.partners.views.book import booker
+
+
+@booker
+def booking_list(request: HttpRequest) -> HttpResponse:
+    """The partner's bookings, filtered by institution, period and status."""
+    partnerships = access.bookable_partnerships(actor=request.actor)
+    form = BookingListFilterForm(request.GET or None, institutions=[p.institution for p in partnerships])
+    bookings = partner_bookings(request.actor).order_by("-starts_at", "-pk")
+    if form.is_bound and not form.is_valid():
+        bookings = bookings.none()  # an unknown institution or a bad date: the errors say why
+    elif form.is_bound:
+        data = form.cleaned_data
+        if data["institution"]:
+            bookings = bookings.filter(institution_id=data["institution"])
+        if data["status"]:
+            bookings = bookings.filter(status=data["status"])
+        if data["date_from"]:
+            bookings = bookings.filter(starts_at__date__gte=data["date_from"])
+        if data["date_until"]:
+            bookings = bookings.filter(starts_at__date__lte=data["date_until"])
+    feed = CalendarFeed.objects.filter(membership=request.actor.membership).first()
+    context = {"form": form, "bookings": bookings[:500], "feed": feed}
+    return render(request, "partners/book/booking_list.html", context)
+
+
+@booker
+@require_POST
+def feed_settings(request: HttpRequest) -> HttpResponse:
+    """Create or replace (the old address stops working) or switch off the secret feed address."""
+    if request.POST.get("action") == "revoke":
+        feed_services.calendar_feed_revoke(actor=request.actor)
+        messages.success(request, _("The calendar feed is switched off."))
+    else:
+        feed_services.calendar_feed_renew(actor=request.actor)
+        messages.success(request, _("A new calendar feed address was made; the old one no longer works."))
+    return redirect("partners:booking-list")
+
+
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The iCalendar feed at its secret address (no login: calendar applications fetch it)."""
+    name, bookings = ical.feed_bookings(token)
+    response = HttpResponse(ical.render_calendar(name, bookings), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="medbook-bookings.ics"'
+    response["Cache-Control"] = "private, no-store"
+    return response

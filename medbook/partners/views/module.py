@@ -1,0 +1,149 @@
+"""The institution admin's "Administration / Partner Module" and "Traffic Channels" (P-1 … P-9)."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from medbook.core.errors import DomainError, NotPermitted
+from medbook.core.forms import add_refusal, form_status
+from medbook.core.tenancy import get_for_actor
+from medbook.institutions.models import Service
+from medbook.partners import selectors
+from medbook.partners.forms.module import PartnerEndForm, PartnerForm
+from medbook.partners.models import Partnership
+from medbook.partners.services import contract
+from medbook.partners.views.common import institution_page, posted
+
+
+@institution_page
+def partner_list(request: HttpRequest) -> HttpResponse:
+    """ "Administration / Partner Module": the institution's partners with their status."""
+    partnerships = selectors.institution_partnerships(actor=request.actor)
+    return render(request, "partners/module/partner_list.html", {"partnerships": partnerships})
+
+
+@institution_page
+def partner_create(request: HttpRequest) -> HttpResponse:
+    """ "Add New Partner": legal details, contact person and settings; "Save" invites it (P-1 … P-7)."""
+    form = PartnerForm(posted(request), institution=request.actor.institution)
+    if form.is_bound and form.is_valid():
+        try:
+            partnership = contract.partner_invite(
+                actor=request.actor,
+                details=form.details,
+                terms=form.terms,
+                locations=list(form.cleaned_data["locations"])
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            if partnership.status == Partnership.Status.PENDING_APPROVAL:
+                note = _("%(partner)s is already registered: its administrators were asked to approve.")
+            else:
+                note = _("Saved. A registration invitation is on its way to %(email)s.")
+            messages.success(
+                request, note % {"partner": partnership.partner, "email": partnership.partner.contact_email}
+            )
+            return redirect("partners:partner-list")
+    context = {"form": form, "title": _("Add New Partner")}
+    return render(request, "partners/module/partner_form.html", context, status=form_status(form))
+
+
+@institution_page
+def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Modify a partner's details (until it registers) and every setting (P-8)."""
+    partnership = selectors.institution_partnership(actor=request.actor, pk=pk)
+    locked = selectors.partner_is_under_contract(partnership.partner)
+    form = PartnerForm(
+        posted(request),
+        institution=request.actor.institution,
+        details_locked=locked,
+        initial=PartnerForm.initial_for(partnership),
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            contract.partnership_update(
+                actor=request.actor,
+                partnership=partnership,
+                details=form.details,
+                terms=form.terms,
+                locations=list(form.cleaned_data["locations"])
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("partners:partner-list")
+    context = {"form": form, "title": _("Modify partner"), "partnership": partnership, "locked": locked}
+    return render(request, "partners/module/partner_form.html", context, status=form_status(form))
+
+
+@institution_page
+def partner_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a partner: ask what happens to its future bookings, then end the partnership (P-8)."""
+    partnership = selectors.institution_partnership(actor=request.actor, pk=pk)
+    form = PartnerEndForm(posted(request))
+    if form.is_bound and form.is_valid():
+        cancel = form.cleaned_data["future_bookings"] == "cancel"
+        try:
+            cancelled = contract.partnership_end(
+                actor=request.actor, partnership=partnership, cancel_future=cancel,
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            note = _(
+                "%(partner)s was deleted: it can no longer book. %(count)s future bookings were cancelled."
+            )
+            messages.success(request, note % {"partner": partnership.partner, "count": cancelled})
+            return redirect("partners:partner-list")
+    context = {
+        "form": form,
+        "partnership": partnership,
+        "future": selectors.future_partner_bookings(partnership).count(),
+    }
+    return render(request, "partners/module/partner_delete.html", context, status=form_status(form))
+
+
+@institution_page
+@require_POST
+def partner_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a pending partner its registration link again (the earlier link stops working)."""
+    partnership = selectors.institution_partnership(actor=request.actor, pk=pk)
+    try:
+        contract.partnership_invitation_resend(actor=request.actor, partnership=partnership)
+    except NotPermitted:
+        raise
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("A new invitation is on its way to %(email)s.") % {"email": partnership.partner.contact_email},
+        )
+    return redirect("partners:partner-list")
+
+
+@institution_page
+def channel_matrix(request: HttpRequest) -> HttpResponse:
+    """ "Traffic Channels": services × channels, a partner's column per partner at the end (P-9)."""
+    services_, columns = selectors.channel_matrix(actor=request.actor)
+    return render(request, "partners/module/channel_matrix.html", {"services": services_, "columns": columns})
+
+
+@institution_page
+@require_POST
+def matrix_cell(request: HttpRequest, partnership_pk: int, service_pk: int) -> HttpResponse:
+    """Tick or untick one cell of a partner's column; saves at once and answers with the cell."""
+    partnership = selectors.institution_partnership(actor=request.actor, pk=partnership_pk)
+    service = get_for_actor(Service, request.actor, service_pk)
+    enabled = request.POST.get("enabled") in ("1", "on", "true")
+    contract.partnership_service_set(
+        actor=request.actor, partnership=partnership, service=service, enabled=enabled,
+    )
+    if not request.htmx:
+        return redirect("partners:channel-list")
+    context = {"service": service, "partnership": partnership, "checked": enabled, "saved": True}
+    return render(request, "partners/module/channel_matrix.html#cell", context)

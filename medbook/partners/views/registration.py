@@ -1,0 +1,78 @@
+"""The contact person's registration link (N-1): set a password, accept the GTC, the partnership goes live."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from medbook.core.errors import DomainError
+from medbook.core.forms import add_refusal
+from medbook.core.ids import parse_id
+from medbook.core.tenancy import SESSION_ORG_KEY
+from medbook.partners.forms.registration import RegistrationForm
+from medbook.partners.models import GTCVersion
+from medbook.partners.services import registration
+from medbook.partners.views.common import posted
+
+
+def register(request: HttpRequest, token: str) -> HttpResponse:
+    """The N-1 link: the contact person sets a password and accepts the GTC; the partnership goes active."""
+    try:
+        invitation = registration.invitation_open(token)
+    except registration.InvitationUnusable as unusable:
+        return _link_problem(request, token, unusable)
+    version = GTCVersion.current()
+    signed_in = request.user.is_authenticated and request.user.email.lower() == invitation.email
+    form = RegistrationForm(
+        posted(request),
+        with_password=not signed_in,
+        email=invitation.email,
+        initial={"full_name": invitation.partnership.partner.contact_name},
+    )
+    if form.is_bound and form.is_valid() and version is not None:
+        try:
+            membership = registration.partner_register(
+                actor=request.actor,
+                token=token,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data.get("new_password1"),
+                gtc_version=get_object_or_404(GTCVersion, pk=parse_id(request.POST.get("version"))),
+                user=request.user if signed_in else None,
+            )
+        except registration.InvitationUnusable as unusable:
+            return _link_problem(request, token, unusable)
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session[SESSION_ORG_KEY] = membership.organization_id
+            messages.success(
+                request,
+                _("Welcome! Your partnership with %(institution)s is active.")
+                % {"institution": invitation.partnership.institution},
+            )
+            return redirect("partners:home")
+    context = {"form": form, "invitation": invitation, "version": version, "signed_in": signed_in}
+    return render(request, "partners/registration/register.html", context)
+
+
+def _link_problem(request: HttpRequest, token: str, unusable: registration.InvitationUnusable) -> HttpResponse:
+    context = {
+        "message": unusable.message,
+        "renewable": unusable.renewable,
+        "token": token,
+        "reason": unusable.reason,
+    }
+    return render(request, "partners/registration/link_problem.html", context, status=unusable.status_code)
+
+
+@require_POST
+def register_renew(request: HttpRequest, token: str) -> HttpResponse:
+    """ "Send me a new link": a fresh registration link (or, once registered, a set-password link)."""
+    try:
+        sent = registration.invitation_renew(actor=request.actor, token=token)
+    except registration.InvitationUnusable as unusable:
+        return _link_problem(request, token, unusable)
+    return render(request, "partners/registration/link_renewed.html", {"sent": sent})
