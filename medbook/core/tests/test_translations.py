@@ -1,18 +1,23 @@
 """X-5: English and Hungarian interfaces and emails.
 
-The Hungarian catalogue is locale/hu/LC_MESSAGES/django.po, filled from the table in scripts/translate_hu.py.
-When a test here lists untranslated msgids, add them to that table and re-run:
+locale/hu/LC_MESSAGES/django.po is the source of the Hungarian translations: edit it directly or with any
+gettext tool (Poedit, Weblate). When a test here lists untranslated, fuzzy or stale msgids, translate them
+there and re-run (from the project root), then commit django.po and django.mo together:
 
     .venv/bin/python manage.py makemessages -l hu --ignore=.venv --ignore=node_modules --ignore=var --no-obsolete
-    .venv/bin/python scripts/translate_hu.py
     .venv/bin/python manage.py compilemessages -l hu --ignore=.venv --ignore=node_modules
 """
 
 import re
+import shutil
+from functools import cache
+from io import StringIO
 from pathlib import Path
 
+import polib
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
@@ -22,61 +27,96 @@ from medbook.notifications.services import notification_enqueue
 
 PO_FILE = Path(settings.BASE_DIR) / "locale" / "hu" / "LC_MESSAGES" / "django.po"
 MO_FILE = PO_FILE.with_suffix(".mo")
-HOW_TO_FIX = "add them to TRANSLATIONS in scripts/translate_hu.py, run it, then compilemessages"
+PLURAL_FORMS = "nplurals=2; plural=(n != 1);"
+NPLURALS = 2
+HOW_TO_FIX = "translate them in locale/hu/LC_MESSAGES/django.po, then run compilemessages -l hu"
 
-# --- a small PO reader, independent of the script that writes the file --------------------------------
-
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
-_LINE = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)?\s*"(.*)"\s*$')
-_PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa%]")
-
-
-def _unescape(text: str) -> str:
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), text)
+_PERCENT = re.compile(r"%(?:\([^)]+\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa%]")
+_NAMED = re.compile(r"%\([^)]+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
+_BRACE = re.compile(r"\{[^{}]*\}")
 
 
-def _po_entries(path: Path = PO_FILE) -> list[dict]:
-    """Each entry as {"flags": set, "msgid": str, "msgid_plural": str, "msgstr": str, "msgstr[0]": str, ...}."""
-    entries = []
-    for block in re.split(r"\n[ \t]*\n", path.read_text(encoding="utf-8").strip()):
-        entry, keyword = {"flags": set()}, None
-        for line in block.splitlines():
-            if line.startswith("#~"):
-                entry["obsolete"] = True
-            elif line.startswith("#,"):
-                entry["flags"] |= {flag.strip() for flag in line[2:].split(",")}
-            elif not line.startswith("#") and (match := _LINE.match(line)):
-                keyword = match.group(1) or keyword
-                entry[keyword] = entry.get(keyword, "") + _unescape(match.group(2))
-        if "msgid" in entry and not entry.get("obsolete"):
-            entries.append(entry)
-    return entries
+@cache
+def _catalogue() -> polib.POFile:
+    return polib.pofile(str(PO_FILE))
 
 
-def _translations(entry: dict) -> list[str]:
-    return [value for key, value in entry.items() if key.startswith("msgstr")]
+def _messages(catalogue: polib.POFile) -> list[polib.POEntry]:
+    return [entry for entry in catalogue if not entry.obsolete]
 
 
-def _placeholders(text: str) -> list[str]:
-    return sorted(found for found in _PLACEHOLDER.findall(text) if found != "%%")
+def _placeholders(text: str, flags: list[str]) -> list[str]:
+    """The placeholders of `text` that its translation must keep, sorted."""
+    if "python-format" in flags:
+        found = [directive for directive in _PERCENT.findall(text) if directive != "%%"]
+    elif "no-python-format" in flags:
+        found = []
+    else:  # xgettext did not take it for a format string, but a %(name)s in it is still filled in
+        found = _NAMED.findall(text)
+    if "python-brace-format" in flags:
+        found += _BRACE.findall(text.replace("{{", "").replace("}}", ""))
+    return sorted(found)
+
+
+def _placeholder_problems(catalogue: polib.POFile) -> list[str]:
+    """One line per translation that loses, adds or changes a placeholder of its msgid."""
+    problems = []
+    for entry in _messages(catalogue):
+        if entry.msgid_plural:
+            sources, texts = [entry.msgid, entry.msgid_plural], sorted(entry.msgstr_plural.items())
+        else:
+            sources, texts = [entry.msgid], [(0, entry.msgstr)]
+        for index, text in texts:
+            source = sources[min(index, len(sources) - 1)]
+            wanted, got = _placeholders(source, entry.flags), _placeholders(text, entry.flags)
+            if text and wanted != got:  # an empty msgstr is reported as untranslated
+                problems.append(f"{entry.msgid!r}: {wanted} -> {text!r} has {got}")
+    return problems
+
+
+def _compilemessages(po_file: Path, tmp_path: Path, test_settings, monkeypatch) -> str:
+    """Run compilemessages -l hu on a copy of `po_file` under `tmp_path`; return its errors ("" if none)."""
+    if shutil.which("msgfmt") is None:
+        pytest.skip("GNU gettext is not installed (compilemessages needs msgfmt)")
+    messages = tmp_path / "locale" / "hu" / "LC_MESSAGES"
+    messages.mkdir(parents=True)
+    shutil.copy(po_file, messages / "django.po")
+    test_settings.LOCALE_PATHS = [tmp_path / "locale"]  # never the project's own locale/
+    monkeypatch.chdir(tmp_path)
+    errors = StringIO()
+    try:
+        call_command("compilemessages", locale=["hu"], stdout=StringIO(), stderr=errors)
+    except CommandError as error:
+        return f"{error}\n{errors.getvalue()}"
+    assert (messages / "django.mo").exists()
+    return errors.getvalue()
+
+
+def _compiled_form(entries) -> dict:
+    """What msgfmt keeps of each entry, keyed by (msgctxt, msgid)."""
+    return {(entry.msgctxt, entry.msgid): (entry.msgstr, dict(entry.msgstr_plural)) for entry in entries}
 
 
 # --- the catalogue -------------------------------------------------------------------------------------
 
 
-def test_x5_every_msgid_has_a_hungarian_translation_and_none_is_fuzzy():
-    entries = _po_entries()
-    header, messages = entries[0], entries[1:]
-    assert header["msgid"] == "" and "fuzzy" not in header["flags"], "the .po header is marked fuzzy"
-    assert "Language: hu\n" in header["msgstr"]
-    assert "charset=UTF-8" in header["msgstr"]
-    assert "Plural-Forms: nplurals=2; plural=(n != 1);" in header["msgstr"]
-    assert len(messages) > 500  # makemessages ran over the whole project
+def test_x5_catalogue_header_is_hungarian_utf8_with_two_plural_forms():
+    catalogue = _catalogue()
+    assert not catalogue.metadata_is_fuzzy, "the .po header is marked fuzzy"
+    assert catalogue.metadata["Language"] == "hu"
+    assert "charset=UTF-8" in catalogue.metadata["Content-Type"]
+    assert catalogue.metadata["Plural-Forms"] == PLURAL_FORMS
+    assert len(_messages(catalogue)) > 500  # makemessages ran over the whole project
 
-    untranslated = [e["msgid"] for e in messages if not all(_translations(e)) or not _translations(e)]
-    fuzzy = [e["msgid"] for e in messages if "fuzzy" in e["flags"]]
+
+def test_x5_every_msgid_has_a_hungarian_translation_and_none_is_fuzzy():
+    messages = _messages(_catalogue())
+    fuzzy = [entry.msgid for entry in messages if entry.fuzzy]
+    untranslated = [entry.msgid for entry in messages if not entry.fuzzy and not entry.translated()]
     incomplete_plurals = [
-        e["msgid"] for e in messages if "msgid_plural" in e and not {"msgstr[0]", "msgstr[1]"} <= e.keys()
+        entry.msgid
+        for entry in messages
+        if entry.msgid_plural and sorted(entry.msgstr_plural) != list(range(NPLURALS))
     ]
     problems = []
     if untranslated:
@@ -87,37 +127,74 @@ def test_x5_every_msgid_has_a_hungarian_translation_and_none_is_fuzzy():
         problems.append(f"{len(fuzzy)} fuzzy msgid(s):\n  " + "\n  ".join(map(repr, fuzzy)))
     if incomplete_plurals:
         problems.append(
-            "plural msgid(s) without both forms:\n  " + "\n  ".join(map(repr, incomplete_plurals))
+            f"plural msgid(s) without exactly {NPLURALS} forms:\n  "
+            + "\n  ".join(map(repr, incomplete_plurals))
         )
     assert not problems, "\n".join(problems) + f"\n({HOW_TO_FIX})"
 
 
 def test_x5_hungarian_texts_keep_every_placeholder_of_the_english():
-    wrong = []
-    for entry in _po_entries()[1:]:
-        if "python-format" not in entry["flags"]:
-            continue
-        sources = [entry["msgid"], entry.get("msgid_plural", entry["msgid"])]
-        for index, text in enumerate(_translations(entry)):
-            source = sources[min(index, 1)]
-            if text and _placeholders(text) != _placeholders(source):
-                wrong.append(f"{entry['msgid']!r}: {_placeholders(source)} -> {text!r}")
-    assert not wrong, "placeholders lost or added:\n  " + "\n  ".join(wrong)
+    problems = _placeholder_problems(_catalogue())
+    assert not problems, "placeholders lost or added:\n  " + "\n  ".join(problems)
 
 
-def test_x5_compiled_catalogue_is_up_to_date_with_the_po_file():
-    assert MO_FILE.exists(), "locale/hu/LC_MESSAGES/django.mo is missing: run compilemessages -l hu"
-    stale = []
-    with translation.override("hu"):
-        for entry in _po_entries()[1:]:
-            if "msgctxt" in entry or "msgid_plural" in entry or not entry["msgstr"]:
-                continue
-            if translation.gettext(entry["msgid"]) != entry["msgstr"]:
-                stale.append(entry["msgid"])
-    assert not stale, (
-        f"{len(stale)} translation(s) in django.po are not in django.mo (run compilemessages -l hu):\n  "
-        + "\n  ".join(map(repr, stale))
+def test_x5_catalogue_compiles_with_compilemessages(tmp_path, settings, monkeypatch):
+    errors = _compilemessages(PO_FILE, tmp_path, settings, monkeypatch)
+    assert not errors, f"compilemessages -l hu fails on django.po:\n{errors}"
+
+
+MISMATCHED_PLACEHOLDERS = pytest.mark.parametrize(
+    ("flag", "msgid", "msgstr"),
+    [
+        ("python-format", "Hello %(name)s", "Szia %(nev)s"),
+        ("python-format", "Hello %(name)s, you have %(count)d", "Szia, %(count)d"),
+        ("python-brace-format", "Hello {name}", "Szia {nev}"),
+    ],
+)
+
+
+def _one_entry_po_file(folder: Path, flag: str, msgid: str, msgstr: str) -> Path:
+    """A catalogue with the real header and one entry, written under `folder`."""
+    catalogue = polib.POFile()
+    catalogue.metadata = dict(_catalogue().metadata)
+    catalogue.append(polib.POEntry(msgid=msgid, msgstr=msgstr, flags=[flag]))
+    folder.mkdir()
+    path = folder / "one.po"
+    catalogue.save(str(path))
+    return path
+
+
+@MISMATCHED_PLACEHOLDERS
+def test_x5_the_placeholder_check_catches_a_mismatch(tmp_path, flag, msgid, msgstr):
+    broken = polib.pofile(str(_one_entry_po_file(tmp_path / "broken", flag, msgid, msgstr)))
+    problems = _placeholder_problems(broken)
+    assert len(problems) == 1 and problems[0].startswith(repr(msgid))
+    assert not _placeholder_problems(
+        polib.pofile(str(_one_entry_po_file(tmp_path / "good", flag, msgid, msgid)))
     )
+
+
+@MISMATCHED_PLACEHOLDERS
+def test_x5_compilemessages_catches_a_mismatch(tmp_path, settings, monkeypatch, flag, msgid, msgstr):
+    good = _one_entry_po_file(tmp_path / "good", flag, msgid, msgid)
+    assert _compilemessages(good, tmp_path / "good", settings, monkeypatch) == ""
+    broken = _one_entry_po_file(tmp_path / "broken", flag, msgid, msgstr)
+    errors = _compilemessages(broken, tmp_path / "broken", settings, monkeypatch)
+    assert "compilemessages generated one or more errors" in errors
+
+
+def test_x5_committed_mo_file_matches_the_po_file():
+    assert MO_FILE.exists(), "locale/hu/LC_MESSAGES/django.mo is missing: run compilemessages -l hu"
+    catalogue, compiled = _catalogue(), polib.mofile(str(MO_FILE))
+    expected, found = _compiled_form(catalogue.translated_entries()), _compiled_form(compiled)
+    stale = [msgid for (context, msgid), value in expected.items() if found.get((context, msgid)) != value]
+    extra = [msgid for _context, msgid in found.keys() - expected.keys()]
+    assert not stale and not extra, (
+        "django.mo is out of date with django.po (run compilemessages -l hu and commit django.mo):\n"
+        f"  {len(stale)} translation(s) missing or different in django.mo: {stale!r}\n"
+        f"  {len(extra)} msgid(s) in django.mo only: {extra!r}"
+    )
+    assert compiled.metadata.get("Plural-Forms") == catalogue.metadata["Plural-Forms"]
 
 
 @pytest.mark.parametrize(

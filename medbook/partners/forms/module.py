@@ -64,6 +64,7 @@ class PartnerForm(forms.Form):
     )
     commission_enabled = yes_no(_("Commission agreement"))
     commission_percent = forms.DecimalField(
+        # xgettext:no-python-format (a literal percent sign, never %-formatted)
         label=_("Commission (% of the service price)"),
         required=False,
         max_digits=5,
