@@ -3,6 +3,7 @@
 import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,7 +35,16 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # smtp_server (a real aiosmtpd server) and deliver_outbox (runs the outbox worker) for every app's tests.
 pytest_plugins = ["medbook.notifications.tests.fixtures"]
 BUDAPEST = ZoneInfo("Europe/Budapest")
+# The scripts every page loads from npm's node_modules (STATICFILES_DIRS): without them no click works.
+FRONT_END_FILES = ("vendor/htmx/htmx.min.js",)
 _skipped_for_sqlite: list[str] = []
+
+
+def pytest_sessionstart(session):
+    """Create the STATIC_ROOT whitenoise scans (empty: tests serve via the finders), so it need not warn."""
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -213,10 +223,27 @@ BROWSER_ARGS = [
 ]
 
 
+def front_end_missing() -> list[str]:
+    """The static directories the finders would skip without a word, and the page scripts they cannot find."""
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+
+    roots = [entry[1] if isinstance(entry, tuple) else entry for entry in settings.STATICFILES_DIRS]
+    missing = [str(root) for root in roots if not Path(root).is_dir()]
+    return missing + [path for path in FRONT_END_FILES if finders.find(path) is None]
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright."""
     from playwright.sync_api import sync_playwright
+
+    if missing := front_end_missing():
+        pytest.fail(
+            f"the browser tests need the front-end libraries from npm; missing: {', '.join(missing)}. "
+            "Run npm ci (make install) first.",
+            pytrace=False,
+        )
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(

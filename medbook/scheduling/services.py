@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +25,10 @@ from medbook.scheduling import slots as engine
 from medbook.scheduling.models import Booking, TrafficChannel
 
 DEFAULT_CHANNELS = (("online", _("Online")), ("phone", _("Phone")), ("reception", _("Reception")))
-EXCLUSION_VIOLATION = "23P01"
+# How PostgreSQL settles two overlapping writes (B-8): the exclusion constraint (23P01, an IntegrityError), or,
+# when the two writers wait for each other, a deadlock (40P01) or serialisation failure (40001), both an
+# OperationalError. Each means a concurrent booking got in first: the caller is told to choose again.
+SLOT_CONFLICT_SQLSTATES = {"23P01", "40P01", "40001"}
 
 
 @transaction.atomic
@@ -92,10 +95,10 @@ def _check_time(
 def _save_guarded(booking: Booking) -> None:
     """Save, turning the database's refusal of an overlap (B-8) into SlotUnavailable."""
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # a savepoint: after 23P01 or 40P01 the caller's transaction goes on
             booking.save()
-    except IntegrityError as error:
-        if getattr(error.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
+    except DatabaseError as error:
+        if getattr(error.__cause__, "sqlstate", None) in SLOT_CONFLICT_SQLSTATES:
             raise SlotUnavailable() from error
         raise
 

@@ -193,6 +193,32 @@ def test_b5_available_slots_over_the_spring_week_count_every_day_fully(cast):
     assert all(day_labels == per_day[date(2026, 3, 23)] for day_labels in per_day.values())
 
 
+def next_change(tz: ZoneInfo, *, forward: bool, today: date | None = None) -> date:
+    """The first day at least two days after today on which the clocks of tz go forward (or back)."""
+    day = (today or date.today()) + timedelta(days=2)
+    for _ in range(2 * 366):
+        before = datetime.combine(day, time(0), tzinfo=tz).utcoffset()
+        after = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).utcoffset()
+        if (after > before) if forward else (after < before):
+            return day
+        day += timedelta(days=1)
+    raise AssertionError(f"the clocks of {tz} do not change within two years")
+
+
+@pytest.mark.parametrize(
+    ("today", "spring", "autumn"),
+    [
+        (date(2026, 12, 2), date(2027, 3, 28), date(2027, 10, 31)),
+        (date(2027, 3, 26), date(2027, 3, 28), date(2027, 10, 31)),
+        (date(2027, 3, 27), date(2028, 3, 26), date(2027, 10, 31)),
+        (date(2027, 11, 1), date(2028, 3, 26), date(2028, 10, 29)),
+    ],
+)
+def test_b5_the_booking_tests_below_find_the_next_budapest_clock_changes(today, spring, autumn):
+    assert next_change(BUDAPEST, forward=True, today=today) == spring
+    assert next_change(BUDAPEST, forward=False, today=today) == autumn
+
+
 def night_hours(cast) -> None:
     """Give physician_a night hours at location_a2 on Sundays, across the clock change."""
     WorkingHours.objects.create(
@@ -206,9 +232,11 @@ def night_hours(cast) -> None:
 
 def test_b5_a_night_booking_in_the_repeated_hour_takes_only_that_instant(cast):
     night_hours(cast)
-    day = date(2027, 10, 31)
-    first = datetime(2027, 10, 31, 2, 30, tzinfo=BUDAPEST)  # 02:30 CEST
+    day = next_change(BUDAPEST, forward=False)  # the next fall-back Sunday: the booking is ahead
+    assert day.weekday() == SUNDAY
+    first = datetime.combine(day, time(2, 30), tzinfo=BUDAPEST)  # 02:30 CEST
     second = first.replace(fold=1)  # 02:30 CET, an hour later
+    assert (first.utcoffset(), second.utcoffset()) == (timedelta(hours=2), timedelta(hours=1))
     booking = services.booking_create(
         actor=actor_of(cast.bob),
         location=cast.location_a2,
@@ -218,8 +246,8 @@ def test_b5_a_night_booking_in_the_repeated_hour_takes_only_that_instant(cast):
         starts_at=first,
     )
     booking.refresh_from_db()
-    assert booking.starts_at == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
-    assert booking.ends_at == datetime(2027, 10, 31, 1, 0, tzinfo=UTC)  # thirty real minutes, not ninety
+    assert booking.starts_at == datetime.combine(day, time(0, 30), tzinfo=UTC)
+    assert booking.ends_at == datetime.combine(day, time(1, 0), tzinfo=UTC)  # thirty real minutes, not ninety
     free = selectors.available_slots(
         physician=cast.physician_a,
         location=cast.location_a2,
@@ -234,28 +262,30 @@ def test_b5_a_night_booking_in_the_repeated_hour_takes_only_that_instant(cast):
 
 
 def test_b5_a_booking_on_the_spring_forward_sunday_is_stored_in_utc_and_shown_in_local_time(cast):
-    day = date(2027, 3, 28)
+    day = next_change(BUDAPEST, forward=True)  # the next spring-forward Sunday: the booking is ahead
+    assert day.weekday() == SUNDAY
+    assert datetime.combine(day, time(0), tzinfo=BUDAPEST).utcoffset() == timedelta(hours=1)
     booking = services.booking_create(
         actor=actor_of(cast.bob),
         location=cast.location_a1,
         physician=cast.physician_a,
         service=cast.service_a,
         patient=cast.patient_a,
-        starts_at=datetime(2027, 3, 28, 10, 0, tzinfo=BUDAPEST),
+        starts_at=datetime.combine(day, time(10), tzinfo=BUDAPEST),
     )
     stored = Booking.objects.values_list("starts_at", flat=True).get(pk=booking.pk)
-    assert stored == datetime(2027, 3, 28, 8, 0, tzinfo=UTC)
+    assert stored == datetime.combine(day, time(8), tzinfo=UTC)
     assert stored.utcoffset() == timedelta(0)
     rendered = Template(
         '{% load tz %}{% timezone tz %}{{ when|date:"Y-m-d H:i O" }}{% endtimezone %}'
     ).render(Context({"when": stored, "tz": cast.institution_a.time_zone}))
-    assert rendered == "2027-03-28 10:00 +0200"
+    assert rendered == f"{day.isoformat()} 10:00 +0200"
     week = selectors.calendar_week(
         actor=actor_of(cast.bob),
         physician=cast.physician_a,
         location=cast.location_a1,
         service=cast.service_a,
-        week_start=date(2027, 3, 22),
+        week_start=day - timedelta(days=6),
     )
     sunday = week[-1]
     assert sunday.day == day

@@ -1,16 +1,18 @@
 """B-8: whatever the concurrency, one physician never holds two overlapping active bookings."""
 
 import threading
+import time
 from collections import Counter
 from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from conftest import actor_of, local, next_weekday
 from medbook.core.errors import SlotUnavailable
 from medbook.institutions.tests.factories import ServiceFactory
+from medbook.patients.models import Patient
 from medbook.scheduling import selectors, services
 from medbook.scheduling.models import Booking
 
@@ -159,4 +161,118 @@ def test_b8_a_conflict_only_the_database_sees_still_answers_slot_no_longer_avail
     monkeypatch.setattr(selectors, "active_bookings", lambda **kwargs: Booking.objects.none())
     with pytest.raises(SlotUnavailable, match="This slot is no longer available."):
         services.booking_create(**same_slot_attempts(cast)[0])
+    assert Booking.objects.count() == 1
+
+
+def sqlstate(refused: SlotUnavailable) -> str | None:
+    """The SQLSTATE of the database error behind a SlotUnavailable (None for the service's own check)."""
+    return getattr(getattr(refused.__cause__, "__cause__", None), "sqlstate", None)
+
+
+def wait_until_waiting(pid: int, timeout: float = 30) -> None:
+    """Return once the PostgreSQL backend pid waits for a lock (polled, with a deadline)."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted)", [pid])
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    pytest.fail(f"backend {pid} never waited for a lock")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_b8_a_deadlock_in_the_booking_insert_still_answers_slot_no_longer_available(cast):
+    # X books 10:00 without committing, then waits for a row T holds; T's insert of 10:00 then waits for X.
+    # T's wait closes the cycle, and T's detector (50 ms, X's is 10 s) makes T the victim: 40P01 in the insert.
+    attempt = same_slot_attempts(cast)[0]
+    x_inserted, t_locked = threading.Event(), threading.Event()
+    x_pid: list[int] = []
+    x_outcome: list[str] = []
+
+    def x_transaction() -> None:
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL deadlock_timeout = '10s'")
+                    cursor.execute("SELECT pg_backend_pid()")
+                    x_pid.append(cursor.fetchone()[0])
+                booking_row(cast, 10)  # uncommitted: the service's own overlap check in T cannot see it
+                x_inserted.set()
+                if not t_locked.wait(timeout=30):
+                    raise TimeoutError("T never took its lock")
+                Patient.objects.select_for_update().get(pk=cast.patient_b.pk)  # waits until T ends
+                transaction.set_rollback(True)
+            x_outcome.append("rolled back")
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            x_outcome.append(f"{type(error).__name__}: {error}")
+        finally:
+            x_inserted.set()
+            connection.close()
+
+    x = threading.Thread(target=x_transaction)
+    x.start()
+    try:
+        assert x_inserted.wait(timeout=30) and x_pid, x_outcome
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL deadlock_timeout = '50ms'")
+            # A row neither booking refers to, so only X's SELECT FOR UPDATE contends for it.
+            Patient.objects.select_for_update().get(pk=cast.patient_b.pk)
+            t_locked.set()
+            wait_until_waiting(x_pid[0])
+            with pytest.raises(SlotUnavailable, match="This slot is no longer available.") as refused:
+                services.booking_create(**attempt)
+            # Only the savepoint died with the deadlock: the transaction goes on and books another time.
+            later = services.booking_create(
+                **{**attempt, "starts_at": attempt["starts_at"] + timedelta(hours=1)}
+            )
+    finally:
+        t_locked.set()
+        x.join(timeout=60)
+    assert not x.is_alive()
+    assert isinstance(refused.value.__cause__, OperationalError)  # not an IntegrityError
+    assert sqlstate(refused.value) == "40P01"
+    assert x_outcome == ["rolled back"]
+    assert list(Booking.objects.values_list("pk", flat=True)) == [later.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_b8_a_serialisation_failure_in_the_booking_insert_still_answers_slot_no_longer_available(cast):
+    # Two SERIALIZABLE transactions read the same empty morning; X books 10:30 and commits, then T books
+    # 10:00. No overlap, but each read what the other wrote: PostgreSQL refuses T's insert with 40001.
+    attempt = same_slot_attempts(cast)[0]
+    x_outcome: list[str] = []
+
+    def x_transaction() -> None:
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+                assert not Booking.objects.filter(physician=cast.physician_a).exists()
+                booking_row(cast, 10, 30)
+            x_outcome.append("committed")
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            x_outcome.append(f"{type(error).__name__}: {error}")
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+        assert not Booking.objects.filter(physician=cast.physician_a).exists()  # T's snapshot, before X
+        x = threading.Thread(target=x_transaction)
+        x.start()
+        x.join(timeout=60)
+        assert not x.is_alive() and x_outcome == ["committed"], x_outcome
+        with pytest.raises(SlotUnavailable, match="This slot is no longer available.") as refused:
+            services.booking_create(**attempt)
+        # Unlike a deadlock, a serialisation failure dooms the transaction: every later write fails alike.
+        with pytest.raises(SlotUnavailable) as again:
+            services.booking_create(**{**attempt, "starts_at": attempt["starts_at"] + timedelta(hours=3)})
+        transaction.set_rollback(True)
+    assert isinstance(refused.value.__cause__, OperationalError)
+    assert sqlstate(refused.value) == sqlstate(again.value) == "40001"
     assert Booking.objects.count() == 1
