@@ -80,7 +80,12 @@ def user_invite(
     if created or not user.has_usable_password():
         send_set_password_email(user=user, organization_name=organization.name)
     audit_record(
-        actor=actor, action=AuditAction.MEMBER_INVITE, obj=membership, role=role, can_book=can_book, email=email
+        actor=actor,
+        action=AuditAction.MEMBER_INVITE,
+        obj=membership,
+        role=role,
+        can_book=can_book,
+        email=email,
     )
     return membership
 

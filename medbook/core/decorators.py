@@ -2,15 +2,17 @@
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 
 from medbook.core.errors import NotPermitted
 from medbook.core.permissions import Perm, require
+from medbook.core.tenancy import ActorRequest
 
 View = Callable[..., HttpResponse]
-Gate = Callable[[HttpRequest], HttpResponse | None]
+Gate = Callable[[Any], HttpResponse | None]
 
 
 def page(
@@ -29,7 +31,7 @@ def page(
     def decorator(view: View) -> View:
         @wraps(view)
         @login_required
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapper(request: ActorRequest, *args, **kwargs) -> HttpResponse:
             actor = request.actor
             wrong = (audience == "institution" and actor.institution is None) or (
                 audience == "partner" and actor.partner is None

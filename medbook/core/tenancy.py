@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from medbook.core.ids import parse_id
 from medbook.core.roles import OrgKind
 
 SESSION_ORG_KEY = "acting_organization_id"
-
-
-class OrganizationLike(Protocol):
-    """An organisation row (accounts.Organization): an institution or a partner."""
-
-    pk: Any
-    name: str
-    kind: str
-
-
-class MembershipLike(Protocol):
-    """A membership row (accounts.Membership): a user's role in one organisation."""
-
-    pk: Any
-    role: str
-    can_book: bool
-    organization_id: int
-    organization: Any
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -37,8 +20,8 @@ class Actor:
     """The user, the organisation they act for, their membership in it, and where the request came from."""
 
     user: Any | None
-    membership: MembershipLike | None = None
-    memberships: tuple[MembershipLike, ...] = field(default_factory=tuple)
+    membership: Any | None = None  # an accounts.Membership (core imports no app)
+    memberships: tuple[Any, ...] = field(default_factory=tuple)
     client_ip: str | None = None
     request_id: str = ""
     token_id: int | None = None
@@ -90,9 +73,17 @@ def scoped(model_or_qs, actor: Actor | None) -> QuerySet:
     return qs.filter(**{path: institution})
 
 
-def get_for_actor(model_or_qs, actor: Actor | None, pk: object) -> Model:
+def get_for_actor(model_or_qs: type[M] | QuerySet[M], actor: Actor | None, pk: object) -> M:
     """Fetch one tenant object of the actor's institution; anything else (or a bad id) is 404."""
     obj = scoped(model_or_qs, actor).filter(pk=parse_id(pk)).first()
     if obj is None:
         raise Http404()
     return obj
+
+
+class ActorRequest(HttpRequest):
+    """A request as the pages see it: the actor resolved by the middleware, its id, and htmx's details."""
+
+    actor: Actor
+    request_id: str
+    htmx: Any

@@ -1,4 +1,3 @@
-
 from medbook.institutions import views
 
 app_name = "institutions"

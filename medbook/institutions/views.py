@@ -9,6 +9,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
+from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,7 +33,7 @@ class Column:
     """A column of a list: a model field, and what to show when it is empty."""
 
     name: str
-    blank: str = "—"
+    blank: str | Promise = "—"
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,11 @@ class Section:
     noun: str
     slug: str
     model: type[Model]
-    title: str
+    title: str | Promise
     columns: tuple[Column, ...]
     form_class: type[forms.TenantForm] | None = None
-    add_title: str = ""
-    edit_title: str = ""
+    add_title: str | Promise = ""
+    edit_title: str | Promise = ""
     group_by: str = ""
     order_by: tuple[str, ...] = ()
     deletable: bool = False

@@ -18,6 +18,13 @@ from medbook.core.terms import PartnerTerms
 from medbook.partners.models import GTCAcceptance, GTCVersion, Partner, Partnership
 
 
+def acting_partner(actor: Actor) -> Partner:
+    """The partner the actor acts for; anyone else may not act as a partner."""
+    if actor is None or actor.partner is None:
+        raise NotPermitted()
+    return actor.partner
+
+
 def gtc_accepted(partner: Partner, version: GTCVersion | None = None) -> bool:
     """The GTC gate: whether the partner accepted the given (by default the current) GTC version."""
     version = version or GTCVersion.current()
@@ -48,7 +55,7 @@ def terms_of(partnership: Partnership, *, location_id=None, service_id=None) -> 
 def bookable_partnerships(*, actor: Actor) -> QuerySet[Partnership]:
     """The actor's partner's partnerships it may book under now (none while the current GTC is pending)."""
     require(actor, Perm.BOOK_FOR_PARTNER)
-    if not gtc_accepted(actor.partner):
+    if not gtc_accepted(acting_partner(actor)):
         return Partnership.objects.none()
     return (
         Partnership.objects.bookable()
@@ -93,7 +100,7 @@ def access_partnership_target(*, partner: Partner, location, service) -> Partner
 def access_booking_terms(*, actor: Actor, location, service) -> PartnerTerms:
     """The terms under which the actor's partner books the service at the location (P-3 … P-10)."""
     require(actor, Perm.BOOK_FOR_PARTNER)
-    partnership = access_partnership_target(partner=actor.partner, location=location, service=service)
+    partnership = access_partnership_target(partner=acting_partner(actor), location=location, service=service)
     return terms_of(partnership, location_id=location.pk, service_id=service.pk)
 
 
@@ -102,14 +109,15 @@ def access_own_booking(*, actor: Actor, booking, authorise_target: bool) -> Part
     institution's booking is as if it did not exist; the partnership must still allow booking, and with
     `authorise_target` (a move) its location and service must still be authorised."""
     require(actor, Perm.BOOK_FOR_PARTNER)
-    if booking.partner_id != actor.partner.pk:
+    partner = acting_partner(actor)
+    if booking.partner_id != partner.pk:
         raise Http404()
     if authorise_target:
         partnership = access_partnership_target(
-            partner=actor.partner, location=booking.location, service=booking.service
+            partner=partner, location=booking.location, service=booking.service
         )
         return terms_of(partnership, location_id=booking.location_id, service_id=booking.service_id)
-    partnership = access_partnership(partner=actor.partner, institution_id=booking.institution_id)
+    partnership = access_partnership(partner=partner, institution_id=booking.institution_id)
     return terms_of(partnership)
 
 
@@ -122,6 +130,6 @@ def access_patient_data(*, actor: Actor, partnership: Partnership) -> PartnerTer
     """Refuse a search of the institution's patients unless the actor may book for a partner with
     patient-data access at this active partnership (P-7); return its terms."""
     require(actor, Perm.BOOK_FOR_PARTNER)
-    if partnership.partner_id != actor.partner.pk or not may_see_patients(partnership):
+    if partnership.partner_id != acting_partner(actor).pk or not may_see_patients(partnership):
         raise NotPermitted(_("Your organisation has no access to this institution's patient data."))
     return terms_of(partnership)

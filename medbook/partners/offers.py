@@ -28,7 +28,7 @@ class Offer:
 
 def bookable_offers(*, actor) -> list[Offer]:
     """Every calendar the actor may book: authorised, active location × service × physician (P-4, P-9)."""
-    offers = []
+    offers: list[Offer] = []
     for partnership in bookable_partnerships(actor=actor):
         locations = list(partnership.locations.filter(is_active=True).order_by("name"))
         services = list(

@@ -82,7 +82,7 @@ def channel_matrix(*, actor) -> tuple[list[Service], list[MatrixColumn]]:
     columns = [MatrixColumn(channel, None, frozenset()) for channel in builtin.order_by("position", "name")]
     live = (
         scoped(Partnership, actor)
-        .live()
+        .filter(status__in=Partnership.LIVE_STATUSES)
         .select_related("partner", "channel")
         .prefetch_related(Prefetch("services", queryset=Service.objects.only("pk")))
         .order_by("partner__name")

@@ -85,6 +85,7 @@ class MoveForm(forms.Form):
 
     starts_at = AwareDateTimeField(label=_("New time"))
 
+
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -34,7 +34,9 @@ SLOT_CONFLICT_SQLSTATES = {"23P01", "40P01", "40001"}
 @transaction.atomic
 def institution_create(*, name: str, time_zone: str = "Europe/Budapest", **details) -> Institution:
     """Create an institution with its built-in traffic channels (an operator's act)."""
-    institution = Institution.objects.create(kind=OrgKind.INSTITUTION, name=name, time_zone=time_zone, **details)
+    institution = Institution.objects.create(
+        kind=OrgKind.INSTITUTION, name=name, time_zone=time_zone, **details
+    )
     channels_create_defaults(institution=institution)
     return institution
 
@@ -305,7 +307,7 @@ def booking_cancel(
     booking.cancelled_at = timezone.now()
     booking.save(update_fields=["status", "cancelled_at", "updated_at"])
     details = _booking_details(booking)
-    if booking.partner_id is not None:
+    if booking.partner is not None:
         details["partner"] = booking.partner.name
     if source:
         details["source"] = source
@@ -315,9 +317,7 @@ def booking_cancel(
 
 
 @transaction.atomic
-def booking_note_set(
-    *, actor, booking: Booking, note: str, terms: PartnerTerms | None = None
-) -> Booking:
+def booking_note_set(*, actor, booking: Booking, note: str, terms: PartnerTerms | None = None) -> Booking:
     """Change a booked appointment's note (its details); a partner's user only on its own bookings."""
     _change_guard(actor=actor, booking=booking, terms=terms, target=False)
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
@@ -340,19 +340,20 @@ def _notify_other_side(
     A partner's change goes to the institution's admins; the institution's change goes to the partner's
     admins and the user who booked it. Times in the institution's zone, in each recipient's language.
     """
-    if booking.partner_id is None:
+    partner = booking.partner
+    if partner is None:
         return
     acting_partner = actor is not None and actor.partner is not None
     if acting_partner:
         recipients = [m.user for m in organization_admins(booking.institution_id)]
     else:
-        recipients = [m.user for m in organization_admins(booking.partner_id)]
+        recipients = [m.user for m in organization_admins(partner.pk)]
         booker = booking.booked_by
         if (
             booker is not None
             and booker.is_active
             and Membership.objects.filter(
-                user=booker, organization_id=booking.partner_id, is_active=True
+                user=booker, organization_id=partner.pk, is_active=True
             ).exists()
         ):
             recipients.append(booker)
@@ -371,7 +372,7 @@ def _notify_other_side(
                 "booking": booking,
                 "previous_start": previous_start,
                 "institution": institution,
-                "partner_name": booking.partner.name,
+                "partner_name": partner.name,
                 "by_partner": acting_partner,
                 "actor_name": str(actor.user) if actor is not None and actor.user else "",
                 "time_zone": institution.time_zone,

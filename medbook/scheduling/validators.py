@@ -37,7 +37,9 @@ def working_hours_check(hours: WorkingHours) -> None:
         raise DomainError(_("“Valid until” cannot be before “valid from”."), field="valid_until")
     if not hours.physician.locations.filter(pk=hours.location_id).exists():
         message = _("%(physician)s does not work at %(location)s.")
-        raise DomainError(message % {"physician": hours.physician, "location": hours.location}, field="location")
+        raise DomainError(
+            message % {"physician": hours.physician, "location": hours.location}, field="location"
+        )
     clash = working_hours_clash(hours)
     if clash is not None:
         raise DomainError(clash)

@@ -15,7 +15,7 @@ from medbook.core.decorators import requires
 from medbook.core.errors import DomainError
 from medbook.core.forms import add_refusal
 from medbook.core.permissions import Perm
-from medbook.core.tenancy import get_for_actor, scoped
+from medbook.core.tenancy import ActorRequest, get_for_actor, scoped
 from medbook.institutions.models import Physician
 from medbook.patients.forms import PatientForm
 from medbook.patients.models import Patient
@@ -27,7 +27,7 @@ from medbook.scheduling.models import Booking
 WORKSPACE = "scheduling/calendar.html#workspace"
 
 
-def _filters(request) -> CalendarFilterForm:
+def _filters(request: ActorRequest) -> CalendarFilterForm:
     """The calendar choice, from the query string or (for htmx posts) the included filter fields."""
     data = request.GET if request.method == "GET" else request.POST
     bound = {k: data.get(k) for k in ("location", "physician", "service", "week") if data.get(k)}
@@ -69,7 +69,7 @@ def _calendars(actor, form: CalendarFilterForm) -> list:
     return calendars
 
 
-def _workspace(request, form: CalendarFilterForm | None = None, status: int = 200):
+def _workspace(request: ActorRequest, form: CalendarFilterForm | None = None, status: int = 200):
     """Render the calendar workspace: the page, or just its fragment for htmx."""
     form = form or _filters(request)
     calendars = _calendars(request.actor, form)
@@ -89,12 +89,12 @@ def _workspace(request, form: CalendarFilterForm | None = None, status: int = 20
 
 
 @requires(Perm.VIEW_CALENDAR)
-def calendar(request):
+def calendar(request: ActorRequest):
     """Pick location, physician, service and week; "Show calendars" shows free (green) and booked (red) slots."""
     return _workspace(request)
 
 
-def _booking_target(request):
+def _booking_target(request: ActorRequest):
     """The calendar and the physician of the slot being booked; another institution's ids answer 404."""
     data = request.GET if request.method == "GET" else request.POST
     physician = get_for_actor(Physician, request.actor, data.get("slot_physician"))
@@ -107,7 +107,7 @@ def _booking_target(request):
 
 
 @requires(Perm.BOOK)
-def booking_create(request):
+def booking_create(request: ActorRequest):
     """Show the booking form for a free slot (GET) and book it (POST)."""
     filters, physician = _booking_target(request)
     data = request.POST if request.method == "POST" else None
@@ -131,7 +131,9 @@ def booking_create(request):
 
 
 @transaction.atomic
-def _book(request, form: BookingForm, patient_form: PatientForm, filters, physician) -> Booking | None:
+def _book(
+    request: ActorRequest, form: BookingForm, patient_form: PatientForm, filters, physician
+) -> Booking | None:
     """Find or register the patient, then book; None when the new patient's details are invalid."""
     patient_id = form.cleaned_data["patient"]
     if patient_id:
@@ -154,7 +156,9 @@ def _book(request, form: BookingForm, patient_form: PatientForm, filters, physic
     )
 
 
-def _booking_panel(request, booking: Booking, move_form: MoveForm | None = None, status: int = 200):
+def _booking_panel(
+    request: ActorRequest, booking: Booking, move_form: MoveForm | None = None, status: int = 200
+):
     """The panel of one booking: its details, the free slots it can move to, cancel."""
     tz_week = timezone.localtime(booking.starts_at).date()
     free = selectors.available_slots(
@@ -170,7 +174,7 @@ def _booking_panel(request, booking: Booking, move_form: MoveForm | None = None,
 
 
 @requires(Perm.VIEW_CALENDAR)
-def booking_detail(request, pk: int):
+def booking_detail(request: ActorRequest, pk: int):
     """Show a booking with move and cancel."""
     booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
     return _booking_panel(request, booking)
@@ -178,7 +182,7 @@ def booking_detail(request, pk: int):
 
 @require_POST
 @requires(Perm.BOOK)
-def booking_move(request, pk: int):
+def booking_move(request: ActorRequest, pk: int):
     """Move a booking to another free slot."""
     booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
     form = MoveForm(request.POST)
@@ -197,7 +201,7 @@ def booking_move(request, pk: int):
 
 @require_POST
 @requires(Perm.BOOK)
-def booking_cancel(request, pk: int):
+def booking_cancel(request: ActorRequest, pk: int):
     """Cancel a booking; its slot turns green again."""
     booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
     services.booking_cancel(actor=request.actor, booking=booking)

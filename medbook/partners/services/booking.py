@@ -69,7 +69,9 @@ def partner_booking_note_set(*, actor: Actor, booking: Booking, note: str) -> Bo
 def partner_booking_cancel(*, actor: Actor, booking: Booking) -> Booking:
     """Delete (cancel) the partner's own booking; the institution is told (P-13, N-4)."""
     terms = access_own_booking(actor=actor, booking=booking, authorise_target=False)
-    return booking_services.booking_cancel(actor=actor, booking=booking, terms=terms, source="book to partner")
+    return booking_services.booking_cancel(
+        actor=actor, booking=booking, terms=terms, source="book to partner"
+    )
 
 
 @transaction.atomic
@@ -93,6 +95,6 @@ def partner_patient_open(*, actor: Actor, partnership: Partnership, patient_id) 
     terms = access_patient_data(actor=actor, partnership=partnership)
     patient = patient_selectors.partner_patient_get(terms=terms, patient_id=patient_id)
     audit_record(
-        actor=actor, action=AuditAction.PATIENT_PARTNER_OPEN, obj=patient, partner=actor.partner.name
+        actor=actor, action=AuditAction.PATIENT_PARTNER_OPEN, obj=patient, partner=terms.partner_name
     )
     return patient

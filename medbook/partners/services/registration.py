@@ -91,7 +91,8 @@ def invitation_open(token: str, *, lock: bool = False) -> PartnerInvitation:
     invitations = PartnerInvitation.objects.select_related("partnership__partner", "partnership__institution")
     if lock:
         invitations = invitations.select_for_update(of=("self",))
-    invitation = invitations.filter(pk=parse_id_or_none(pk)).first() if parse_id_or_none(pk) else None
+    invitation_pk = parse_id_or_none(pk)
+    invitation = invitations.filter(pk=invitation_pk).first() if invitation_pk is not None else None
     if invitation is None or not invitation.nonce_matches(nonce):
         raise InvitationUnusable("invalid")
     if invitation.used_at is not None:
@@ -115,7 +116,7 @@ def invitation_renew(*, actor: Actor, token: str) -> str:
     try:
         invitation = invitation_open(token)
     except InvitationUnusable as unusable:
-        if not unusable.renewable:
+        if not unusable.renewable or unusable.invitation is None:
             raise
         invitation = unusable.invitation
     partnership = Partnership.objects.select_for_update().get(pk=invitation.partnership_id)

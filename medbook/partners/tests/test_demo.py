@@ -49,9 +49,7 @@ def test_p3_seed_demo_partners_are_idempotent_and_complete():
     for service in callcenter.services.all():
         location = service.locations.filter(pk__in=callcenter.locations.all()).first()
         assert location is not None, service
-        access_partnership_target(
-            partner=callcenter.partner, location=location, service=service
-        )
+        access_partnership_target(partner=callcenter.partner, location=location, service=service)
 
     westside = Partnership.objects.get(partner__name="Westside Physicians Kft.")
     assert westside.status == Partnership.Status.PENDING_REGISTRATION

@@ -44,7 +44,9 @@ def test_p10_user_without_booking_permission(cast, partners, login):
 def test_p10_permissions_can_be_changed(cast, partners, login):
     client = login(partners.paula)
     petra = Membership.objects.get(user=partners.petra)
-    assert client.post(reverse("accounts:member-edit", args=[petra.pk]), {"can_book": "on"}).status_code == 302
+    assert (
+        client.post(reverse("accounts:member-edit", args=[petra.pk]), {"can_book": "on"}).status_code == 302
+    )
     petra.refresh_from_db()
     assert petra.can_book
     own = Membership.objects.get(user=partners.paula)
@@ -73,8 +75,12 @@ def test_p10_only_the_partner_admin_manages_users(cast, partners, login):
     page = login(cast.alice).get(USERS).content.decode()
     assert "alice@a.test" in page and partners.peter.email not in page and partners.paula.email not in page
     _add(login(cast.alice), email="x-alice@p.test")
-    assert not Membership.objects.filter(user__email="x-alice@p.test", organization=partners.partner_p).exists()
-    assert not User.objects.filter(email__startswith="x-", memberships__organization=partners.partner_p).exists()
+    assert not Membership.objects.filter(
+        user__email="x-alice@p.test", organization=partners.partner_p
+    ).exists()
+    assert not User.objects.filter(
+        email__startswith="x-", memberships__organization=partners.partner_p
+    ).exists()
 
 
 def test_p10_another_partners_user_is_404(cast, partners, login):

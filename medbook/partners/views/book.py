@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from medbook.core.errors import DomainError
 from medbook.core.forms import add_refusal
 from medbook.core.permissions import Perm
+from medbook.core.tenancy import ActorRequest
 from medbook.partners import offers
 from medbook.partners.access import may_see_patients
 from medbook.partners.forms.book import BookFilterForm, NoteForm, PartnerBookingForm
@@ -32,14 +33,14 @@ WORKSPACE = "partners/book/book.html#workspace"
 booker = partner_page(Perm.BOOK_FOR_PARTNER)
 
 
-def _filters(request: HttpRequest, all_offers) -> BookFilterForm:
+def _filters(request: ActorRequest, all_offers) -> BookFilterForm:
     data = request.GET if request.method == "GET" else request.POST
     fields = ("institution", "location", "specialty", "physician", "service", "week", "show")
     bound = {k: data.get(k) for k in fields if data.get(k)}
     return BookFilterForm(bound or None, offers=all_offers)
 
 
-def _workspace(request: HttpRequest, status: int = 200) -> HttpResponse:
+def _workspace(request: ActorRequest, status: int = 200) -> HttpResponse:
     """The filters and, once "Show calendars" is pressed, the chosen calendars side by side."""
     all_offers = offers.bookable_offers(actor=request.actor)
     form = _filters(request, all_offers)
@@ -75,12 +76,12 @@ def _workspace(request: HttpRequest, status: int = 200) -> HttpResponse:
 
 
 @booker
-def book(request: HttpRequest) -> HttpResponse:
+def book(request: ActorRequest) -> HttpResponse:
     """ "Book to partner": every authorised calendar by default, narrowed on request; free green, booked red."""
     return _workspace(request)
 
 
-def _offer_of(request: HttpRequest, data) -> offers.Offer:
+def _offer_of(request: ActorRequest, data) -> offers.Offer:
     return offers.offer_for(
         actor=request.actor,
         location_id=data.get("slot_location"),
@@ -90,7 +91,7 @@ def _offer_of(request: HttpRequest, data) -> offers.Offer:
 
 
 @booker
-def book_slot(request: HttpRequest) -> HttpResponse:
+def book_slot(request: ActorRequest) -> HttpResponse:
     """The booking form for a free slot (GET) and the booking (POST): the server checks every id."""
     data = request.POST if request.method == "POST" else request.GET
     offer = _offer_of(request, data)
@@ -126,7 +127,7 @@ def book_slot(request: HttpRequest) -> HttpResponse:
 
 
 @transaction.atomic
-def _book(request: HttpRequest, form, patient_form: PatientForm, offer) -> Booking | None:
+def _book(request: ActorRequest, form, patient_form: PatientForm, offer) -> Booking | None:
     patient_id = form.cleaned_data["patient"]
     new_patient = None
     if not patient_id:
@@ -146,23 +147,25 @@ def _book(request: HttpRequest, form, patient_form: PatientForm, offer) -> Booki
 
 
 @booker
-def patient_search(request: HttpRequest) -> HttpResponse:
+def patient_search(request: ActorRequest) -> HttpResponse:
     """A few of the institution's patients matching the query, for the booking form only (P-7); audited."""
     partnership = partner_partnership(actor=request.actor, pk=request.GET.get("partnership"))
     query = request.GET.get("q", "")
-    results = partner_services.partner_patient_search(actor=request.actor, partnership=partnership, query=query)
+    results = partner_services.partner_patient_search(
+        actor=request.actor, partnership=partnership, query=query
+    )
     context = {"results": results, "query": query, "min_length": PARTNER_MIN_QUERY_LENGTH}
     return render(request, "partners/book/patient_search.html", context)
 
 
-def _own_booking(request: HttpRequest, pk: int) -> Booking:
+def _own_booking(request: ActorRequest, pk: int) -> Booking:
     """One of the partner's own bookings at an active partnership; anything else is 404."""
     booking = get_object_or_404(partner_bookings(request.actor), pk=pk)
     timezone.activate(ZoneInfo(booking.institution.time_zone))
     return booking
 
 
-def _panel(request: HttpRequest, booking: Booking, move_form=None, note_form=None, status: int = 200):
+def _panel(request: ActorRequest, booking: Booking, move_form=None, note_form=None, status: int = 200):
     """The panel of one own booking: details, move to a free slot, change the note, delete."""
     local_day = timezone.localtime(booking.starts_at).date()
     free = scheduling_selectors.available_slots(
@@ -183,14 +186,14 @@ def _panel(request: HttpRequest, booking: Booking, move_form=None, note_form=Non
 
 
 @booker
-def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def booking_detail(request: ActorRequest, pk: int) -> HttpResponse:
     """Show an own booking with modify and delete."""
     return _panel(request, _own_booking(request, pk))
 
 
 @booker
 @require_POST
-def booking_move(request: HttpRequest, pk: int) -> HttpResponse:
+def booking_move(request: ActorRequest, pk: int) -> HttpResponse:
     """Move an own booking to another free slot of the grid."""
     booking = _own_booking(request, pk)
     form = MoveForm(request.POST)
@@ -209,7 +212,7 @@ def booking_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @booker
 @require_POST
-def booking_note(request: HttpRequest, pk: int) -> HttpResponse:
+def booking_note(request: ActorRequest, pk: int) -> HttpResponse:
     """Change an own booking's details (the note)."""
     booking = _own_booking(request, pk)
     form = NoteForm(request.POST)
@@ -228,7 +231,7 @@ def booking_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 @booker
 @require_POST
-def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def booking_cancel(request: ActorRequest, pk: int) -> HttpResponse:
     """Delete (cancel) an own booking; its slot turns green again."""
     booking = _own_booking(request, pk)
     partner_services.partner_booking_cancel(actor=request.actor, booking=booking)
@@ -236,7 +239,7 @@ def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_change(request)
 
 
-def _after_change(request: HttpRequest) -> HttpResponse:
+def _after_change(request: ActorRequest) -> HttpResponse:
     """Back to the calendars (htmx, from "Book to partner") or to the bookings list."""
     if request.htmx and request.POST.get("from") == "calendar":
         return _workspace(request)

@@ -1,11 +1,12 @@
 """The partner's own bookings: the list with its filters and the secret iCalendar feed (X-6)."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from medbook.core.tenancy import ActorRequest
 from medbook.partners import access, ical
 from medbook.partners.forms.book import BookingListFilterForm
 from medbook.partners.models import CalendarFeed
@@ -15,7 +16,7 @@ from medbook.partners.views.book import booker
 
 
 @booker
-def booking_list(request: HttpRequest) -> HttpResponse:
+def booking_list(request: ActorRequest) -> HttpResponse:
     """The partner's bookings, filtered by institution, period and status."""
     partnerships = access.bookable_partnerships(actor=request.actor)
     form = BookingListFilterForm(request.GET or None, institutions=[p.institution for p in partnerships])
@@ -39,7 +40,7 @@ def booking_list(request: HttpRequest) -> HttpResponse:
 
 @booker
 @require_POST
-def feed_settings(request: HttpRequest) -> HttpResponse:
+def feed_settings(request: ActorRequest) -> HttpResponse:
     """Create or replace (the old address stops working) or switch off the secret feed address."""
     if request.POST.get("action") == "revoke":
         feed_services.calendar_feed_revoke(actor=request.actor)
@@ -50,7 +51,7 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
     return redirect("partners:booking-list")
 
 
-def feed(request: HttpRequest, token: str) -> HttpResponse:
+def feed(request: ActorRequest, token: str) -> HttpResponse:
     """The iCalendar feed at its secret address (no login: calendar applications fetch it)."""
     name, bookings = ical.feed_bookings(token)
     response = HttpResponse(ical.render_calendar(name, bookings), content_type="text/calendar; charset=utf-8")

@@ -1,14 +1,14 @@
 """The institution admin's "Administration / Partner Module" and "Traffic Channels" (P-1 … P-9)."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from medbook.core.errors import DomainError, NotPermitted
 from medbook.core.forms import add_refusal, form_status
-from medbook.core.tenancy import get_for_actor
+from medbook.core.tenancy import ActorRequest, get_for_actor
 from medbook.institutions.models import Service
 from medbook.partners import selectors
 from medbook.partners.forms.module import PartnerEndForm, PartnerForm
@@ -18,14 +18,14 @@ from medbook.partners.views.common import institution_page, posted
 
 
 @institution_page
-def partner_list(request: HttpRequest) -> HttpResponse:
+def partner_list(request: ActorRequest) -> HttpResponse:
     """ "Administration / Partner Module": the institution's partners with their status."""
     partnerships = selectors.institution_partnerships(actor=request.actor)
     return render(request, "partners/module/partner_list.html", {"partnerships": partnerships})
 
 
 @institution_page
-def partner_create(request: HttpRequest) -> HttpResponse:
+def partner_create(request: ActorRequest) -> HttpResponse:
     """ "Add New Partner": legal details, contact person and settings; "Save" invites it (P-1 … P-7)."""
     form = PartnerForm(posted(request), institution=request.actor.institution)
     if form.is_bound and form.is_valid():
@@ -34,7 +34,7 @@ def partner_create(request: HttpRequest) -> HttpResponse:
                 actor=request.actor,
                 details=form.details,
                 terms=form.terms,
-                locations=list(form.cleaned_data["locations"])
+                locations=list(form.cleaned_data["locations"]),
             )
         except DomainError as error:
             add_refusal(form, error)
@@ -52,7 +52,7 @@ def partner_create(request: HttpRequest) -> HttpResponse:
 
 
 @institution_page
-def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def partner_edit(request: ActorRequest, pk: int) -> HttpResponse:
     """Modify a partner's details (until it registers) and every setting (P-8)."""
     partnership = selectors.institution_partnership(actor=request.actor, pk=pk)
     locked = selectors.partner_is_under_contract(partnership.partner)
@@ -69,7 +69,7 @@ def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 partnership=partnership,
                 details=form.details,
                 terms=form.terms,
-                locations=list(form.cleaned_data["locations"])
+                locations=list(form.cleaned_data["locations"]),
             )
         except DomainError as error:
             add_refusal(form, error)
@@ -81,7 +81,7 @@ def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @institution_page
-def partner_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def partner_delete(request: ActorRequest, pk: int) -> HttpResponse:
     """Delete a partner: ask what happens to its future bookings, then end the partnership (P-8)."""
     partnership = selectors.institution_partnership(actor=request.actor, pk=pk)
     form = PartnerEndForm(posted(request))
@@ -89,7 +89,9 @@ def partner_delete(request: HttpRequest, pk: int) -> HttpResponse:
         cancel = form.cleaned_data["future_bookings"] == "cancel"
         try:
             cancelled = contract.partnership_end(
-                actor=request.actor, partnership=partnership, cancel_future=cancel,
+                actor=request.actor,
+                partnership=partnership,
+                cancel_future=cancel,
             )
         except DomainError as error:
             add_refusal(form, error)
@@ -109,7 +111,7 @@ def partner_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @institution_page
 @require_POST
-def partner_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def partner_resend(request: ActorRequest, pk: int) -> HttpResponse:
     """Send a pending partner its registration link again (the earlier link stops working)."""
     partnership = selectors.institution_partnership(actor=request.actor, pk=pk)
     try:
@@ -127,7 +129,7 @@ def partner_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @institution_page
-def channel_matrix(request: HttpRequest) -> HttpResponse:
+def channel_matrix(request: ActorRequest) -> HttpResponse:
     """ "Traffic Channels": services × channels, a partner's column per partner at the end (P-9)."""
     services_, columns = selectors.channel_matrix(actor=request.actor)
     return render(request, "partners/module/channel_matrix.html", {"services": services_, "columns": columns})
@@ -135,13 +137,16 @@ def channel_matrix(request: HttpRequest) -> HttpResponse:
 
 @institution_page
 @require_POST
-def matrix_cell(request: HttpRequest, partnership_pk: int, service_pk: int) -> HttpResponse:
+def matrix_cell(request: ActorRequest, partnership_pk: int, service_pk: int) -> HttpResponse:
     """Tick or untick one cell of a partner's column; saves at once and answers with the cell."""
     partnership = selectors.institution_partnership(actor=request.actor, pk=partnership_pk)
     service = get_for_actor(Service, request.actor, service_pk)
     enabled = request.POST.get("enabled") in ("1", "on", "true")
     contract.partnership_service_set(
-        actor=request.actor, partnership=partnership, service=service, enabled=enabled,
+        actor=request.actor,
+        partnership=partnership,
+        service=service,
+        enabled=enabled,
     )
     if not request.htmx:
         return redirect("partners:channel-list")

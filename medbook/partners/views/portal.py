@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from medbook.core.forms import add_refusal
 from medbook.core.ids import parse_id
 from medbook.core.permissions import Perm, has_perm
 from medbook.core.roles import Role
-from medbook.core.tenancy import SESSION_ORG_KEY
+from medbook.core.tenancy import SESSION_ORG_KEY, ActorRequest
 from medbook.partners import selectors
 from medbook.partners.forms.registration import GTCAcceptForm
 from medbook.partners.models import GTCVersion, Partnership
@@ -22,7 +22,7 @@ from medbook.partners.views.common import partner_page, posted
 
 
 @partner_page(Perm.VIEW_PARTNERSHIPS)
-def partner_home(request: HttpRequest) -> HttpResponse:
+def partner_home(request: ActorRequest) -> HttpResponse:
     """The partner's start page: its institutions, and the invitations waiting for approval."""
     partnerships = list(selectors.partner_partnerships(actor=request.actor))
     pending = [p for p in partnerships if p.status == Partnership.Status.PENDING_APPROVAL]
@@ -35,7 +35,7 @@ def partner_home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def partnership_answer(request: HttpRequest, pk: int) -> HttpResponse:
+def partnership_answer(request: ActorRequest, pk: int) -> HttpResponse:
     """The N-2 link: approve or decline an institution's invitation (switching to that partner if needed)."""
     actor = request.actor
     if actor.partner is None or not selectors.partner_partnerships(actor=actor).filter(pk=pk).exists():
@@ -52,13 +52,11 @@ def partnership_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @partner_page(Perm.APPROVE_PARTNERSHIPS)
-def _partnership_answer(request: HttpRequest, pk: int) -> HttpResponse:
+def _partnership_answer(request: ActorRequest, pk: int) -> HttpResponse:
     partnership = selectors.partner_partnership(actor=request.actor, pk=pk)
     if request.method == "POST":
-        decision = request.POST.get("decision")
-        action = {"approve": portal.partnership_approve, "decline": portal.partnership_decline}.get(
-            decision
-        )
+        decision = request.POST.get("decision", "")
+        action = {"approve": portal.partnership_approve, "decline": portal.partnership_decline}.get(decision)
         if action is None:
             raise DomainError(_("Choose approve or decline."))
         action(actor=request.actor, partnership=partnership)
@@ -75,7 +73,7 @@ def _partnership_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @page(Perm.ACCEPT_GTC, audience="partner")
-def gtc_accept(request: HttpRequest) -> HttpResponse:
+def gtc_accept(request: ActorRequest) -> HttpResponse:
     """Read and accept the current General Terms and Conditions (a partner admin, at the next login)."""
     actor = request.actor
     version = GTCVersion.current()

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -10,14 +10,14 @@ from django.views.decorators.http import require_POST
 from medbook.core.errors import DomainError
 from medbook.core.forms import add_refusal
 from medbook.core.ids import parse_id
-from medbook.core.tenancy import SESSION_ORG_KEY
+from medbook.core.tenancy import SESSION_ORG_KEY, ActorRequest
 from medbook.partners.forms.registration import RegistrationForm
 from medbook.partners.models import GTCVersion
 from medbook.partners.services import registration
 from medbook.partners.views.common import posted
 
 
-def register(request: HttpRequest, token: str) -> HttpResponse:
+def register(request: ActorRequest, token: str) -> HttpResponse:
     """The N-1 link: the contact person sets a password and accepts the GTC; the partnership goes active."""
     try:
         invitation = registration.invitation_open(token)
@@ -58,7 +58,9 @@ def register(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "partners/registration/register.html", context)
 
 
-def _link_problem(request: HttpRequest, token: str, unusable: registration.InvitationUnusable) -> HttpResponse:
+def _link_problem(
+    request: ActorRequest, token: str, unusable: registration.InvitationUnusable
+) -> HttpResponse:
     context = {
         "message": unusable.message,
         "renewable": unusable.renewable,
@@ -69,7 +71,7 @@ def _link_problem(request: HttpRequest, token: str, unusable: registration.Invit
 
 
 @require_POST
-def register_renew(request: HttpRequest, token: str) -> HttpResponse:
+def register_renew(request: ActorRequest, token: str) -> HttpResponse:
     """ "Send me a new link": a fresh registration link (or, once registered, a set-password link)."""
     try:
         sent = registration.invitation_renew(actor=request.actor, token=token)
