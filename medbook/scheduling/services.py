@@ -352,9 +352,7 @@ def _notify_other_side(
         if (
             booker is not None
             and booker.is_active
-            and Membership.objects.filter(
-                user=booker, organization_id=partner.pk, is_active=True
-            ).exists()
+            and Membership.objects.filter(user=booker, organization_id=partner.pk, is_active=True).exists()
         ):
             recipients.append(booker)
     institution = booking.institution

@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 
 from conftest import actor_of, local, next_weekday
 from medbook.accounts.models import Membership
-from medbook.core.tests.test_url_matrix import _names
+from medbook.core.tests.test_permission_matrix import _names
 from medbook.partners.tests import services
 from medbook.scheduling.models import TrafficChannel
 

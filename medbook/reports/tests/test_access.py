@@ -1,34 +1,20 @@
-"""Who may open which report: one matrix over every URL of the reports app (R-1 … R-3, X-4).
+"""Reports beyond the permission matrix (R-1 … R-3, X-4): other partners' statements, unknown ids, menus.
 
-Institution admins see every report of their own institution; reception (staff) sees the bookings report
-(R-1) only; a partner's users never reach an institution report (404, as if it did not exist), and only a
-partner's admin downloads the partner's own statements.
+Who may open which report is the permission matrix's (core/tests/test_permission_matrix.py): institution
+admins see every report of their own institution; reception (staff) sees the bookings report (R-1) only; a
+partner's users never reach an institution report (404, as if it did not exist), and only a partner's
+admin downloads the partner's own statements.
 """
 
 from datetime import timedelta
 
 import pytest
-from django.urls import get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from medbook.scheduling.models import Booking, TrafficChannel
 
 pytestmark = pytest.mark.django_db
-
-LOGIN = "login"
-WHO = ("anonymous", "alice", "bob", "charlie", "paula", "peter", "quentin")
-# URL name -> (method, argument, then the status for each of WHO)
-MATRIX = {
-    "reports:booking-report": ("get", None, LOGIN, 200, 200, 200, 404, 404, 404),
-    "reports:traffic": ("get", None, LOGIN, 200, 403, 200, 404, 404, 404),
-    "reports:partner-bookings": ("get", None, LOGIN, 200, 403, 200, 404, 404, 404),
-    "reports:partner-booking-cancel": ("get", "booking", LOGIN, 200, 403, 404, 404, 404, 404),
-    "reports:settlement": ("get", None, LOGIN, 200, 403, 200, 404, 404, 404),
-    "reports:settlement-download": ("get", "partner", LOGIN, 200, 403, 404, 404, 404, 404),
-    "reports:partner-statements": ("get", None, LOGIN, 403, 403, 403, 200, 403, 200),
-    "reports:partner-statement-download": ("get", "institution", LOGIN, 403, 403, 403, 200, 403, 404),
-}
-INSTITUTION_REPORTS = [name for name in MATRIX if "statement" not in name]
 
 
 @pytest.fixture
@@ -49,51 +35,6 @@ def partner_booking(cast, partners) -> Booking:
         currency="HUF",
         commission_percent="10.00",
     )
-
-
-def url_of(name: str, cast, partners, booking, fmt: str = "csv") -> str:
-    args = {
-        None: [],
-        "booking": [booking.pk],
-        "partner": [partners.partner_p.pk, fmt],
-        "institution": [cast.institution_a.pk, fmt],
-    }[MATRIX[name][1]]
-    return reverse(name, args=args)
-
-
-def test_x_matrix_covers_every_reports_url():
-    resolver = get_resolver().namespace_dict["reports"][1]
-    assert {f"reports:{name}" for name in resolver.reverse_dict if isinstance(name, str)} == set(MATRIX)
-
-
-@pytest.mark.parametrize("name", sorted(MATRIX))
-@pytest.mark.parametrize("who", WHO)
-def test_r1_r2_r3_x4_reports_permission_matrix(cast, partners, partner_booking, client, name, who):
-    expected = MATRIX[name][2 + WHO.index(who)]
-    if who != "anonymous":
-        client.force_login(getattr(cast, who, None) or getattr(partners, who))
-    response = client.get(url_of(name, cast, partners, partner_booking))
-    if expected == LOGIN:
-        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    else:
-        assert response.status_code == expected
-
-
-@pytest.mark.parametrize("who", ["bob", "charlie", "paula", "peter", "quentin"])
-def test_r3_only_the_institution_admin_cancels_from_the_report(cast, partners, partner_booking, client, who):
-    client.force_login(getattr(cast, who, None) or getattr(partners, who))
-    response = client.post(reverse("reports:partner-booking-cancel", args=[partner_booking.pk]))
-    assert response.status_code in (403, 404)
-    partner_booking.refresh_from_db()
-    assert partner_booking.status == Booking.Status.BOOKED
-
-
-@pytest.mark.parametrize("user", ["paula", "peter"])
-@pytest.mark.parametrize("name", INSTITUTION_REPORTS)
-def test_x4_partner_cannot_reach_any_institution_report(cast, partners, partner_booking, client, user, name):
-    client.force_login(getattr(partners, user))
-    assert client.get(url_of(name, cast, partners, partner_booking)).status_code == 404
-    assert client.post(url_of(name, cast, partners, partner_booking)).status_code in (404, 405)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

@@ -1,0 +1,144 @@
+"""The whole cast of the permission matrix: the root conftest's fixed cast, extended.
+
+On top of `cast` (institutions A and B) and `partners` (P active at A, Q with no partnership) it adds the
+operator, partner E whose partnership with A has ended, patient-data access for P, and one object of A (or
+of P) for every kind of URL argument: bookings, working hours, leave, memberships and the secret tokens.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from conftest import actor_of, local, next_weekday
+from medbook.accounts.models import Membership
+from medbook.institutions.tests.factories import MembershipFactory, ScheduleExceptionFactory, UserFactory
+from medbook.partners.models import Partnership
+from medbook.partners.services import contract as partner_services
+from medbook.partners.services import feed as partner_bookings
+from medbook.partners.services import registration as invitations
+from medbook.partners.tests import services as scheduling_services
+from medbook.partners.tests.factories import (
+    TEN_PERCENT,
+    gtc_accepted_by,
+    partner_make,
+    partner_member,
+    partnership_make,
+)
+from medbook.scheduling.models import Booking, WorkingHours
+
+# The actors, in the column order of the permission matrix.
+ACTORS = (
+    "anon",  # not logged in
+    "operator",  # the platform operator: a superuser with no membership
+    "a_admin",  # alice, admin of institution A
+    "a_staff",  # bob, reception (staff) of A
+    "b_admin",  # charlie, admin of institution B
+    "p_admin",  # paula, admin of partner P (active at A, with patient-data access)
+    "p_book",  # peter, P's user who may book ("can_book")
+    "p_nobook",  # petra, P's user who may not book
+    "q_admin",  # quentin, admin of partner Q (no partnership with A)
+    "e_user",  # erin, admin of partner E (may book) whose partnership with A has ended
+)
+
+
+@dataclass
+class Everyone:
+    """Every actor of the matrix and the objects of A (or P) that URLs take."""
+
+    cast: object  # the root conftest's Cast
+    partners: object  # the root conftest's PartnerCast
+    users: dict  # actor -> user (None for "anon")
+    partner_e: object
+    partnership_e: object
+    booking_a: Booking  # reception's booking at A
+    booking_p: Booking  # P's booking at A
+    booking_e: Booking  # E's booking at A, made before the partnership ended (still booked)
+    working_hours_a: WorkingHours
+    exception_a: object  # a leave of A's physician
+    membership_a_staff: Membership  # bob's membership of A
+    membership_p_nobook: Membership  # petra's membership of P
+    feed_token: str  # peter's secret iCalendar feed address
+    register_token: str  # A's pending invitation of a new partner N
+    reset_uid: str  # the set-password link of nina, a new user of A
+    reset_token: str
+    slot_day: object  # the day of the bookings and of the free slots
+
+    def user(self, actor: str):
+        return self.users[actor]
+
+
+def everyone_make(cast, partners) -> Everyone:
+    """Extend the fixed cast (build it with the `cast` and `partners` fixtures)."""
+    a, location, physician, service = cast.institution_a, cast.location_a1, cast.physician_a, cast.service_a
+    Partnership.objects.filter(pk=partners.partnership_p.pk).update(patient_data_access=True)
+    partners.partnership_p.refresh_from_db()
+    operator = UserFactory(
+        email="olga@platform.test", full_name="Olga Operator", is_superuser=True, is_staff=True
+    )
+
+    # Partner E booked at A while the partnership was active; A then ended it, keeping the booking.
+    e = partner_make("Ended Partners Bt.", "01-09-555555", "12345676-2-41", "erin@e.test")
+    partnership_e = partnership_make(a, e, locations=[location], services=[service], **TEN_PERCENT)
+    erin = UserFactory(email="erin@e.test", full_name="Erin Ended")
+    partner_member(erin, e, Membership.Role.PARTNER_ADMIN, can_book=True)
+    gtc_accepted_by(e, erin, partners.gtc)
+
+    day = next_weekday(2)
+
+    def book(user, hour):
+        return scheduling_services.booking_create(
+            actor=actor_of(user),
+            location=location,
+            physician=physician,
+            service=service,
+            patient=cast.patient_a,
+            starts_at=local(day, hour),
+        )
+
+    booking_a, booking_p, booking_e = book(cast.bob, 9), book(partners.peter, 10), book(erin, 11)
+    partner_services.partnership_end(
+        actor=actor_of(cast.alice), partnership=partnership_e, cancel_future=False
+    )
+    partnership_e.refresh_from_db()
+
+    # A new partner N that A invited and that has not registered yet: its registration link.
+    n = partner_make("Newcomer Kft.", "01-09-444444", "12345676-2-41", "nora@n.test")
+    pending = partnership_make(a, n, status=Partnership.Status.PENDING_REGISTRATION, locations=[location])
+    register_url = invitations.invitation_issue(partnership=pending)
+    # Nina, a new user of A, and her set-password link (she is no actor: a login would void the link).
+    nina = UserFactory(email="nina@a.test", full_name="Nina New")
+    MembershipFactory(user=nina, organization=a, role=Membership.Role.STAFF)
+
+    return Everyone(
+        cast=cast,
+        partners=partners,
+        users={
+            "anon": None,
+            "operator": operator,
+            "a_admin": cast.alice,
+            "a_staff": cast.bob,
+            "b_admin": cast.charlie,
+            "p_admin": partners.paula,
+            "p_book": partners.peter,
+            "p_nobook": partners.petra,
+            "q_admin": partners.quentin,
+            "e_user": erin,
+        },
+        partner_e=e,
+        partnership_e=partnership_e,
+        booking_a=booking_a,
+        booking_p=booking_p,
+        booking_e=booking_e,
+        working_hours_a=WorkingHours.objects.filter(physician=physician).first(),
+        exception_a=ScheduleExceptionFactory(physician=physician),
+        membership_a_staff=Membership.objects.get(user=cast.bob, organization=a),
+        membership_p_nobook=Membership.objects.get(user=partners.petra, organization=partners.partner_p),
+        feed_token=partner_bookings.calendar_feed_renew(actor=actor_of(partners.peter)).token,
+        register_token=urlsplit(register_url).path.rstrip("/").rsplit("/", 1)[-1],
+        reset_uid=urlsafe_base64_encode(force_bytes(nina.pk)),
+        reset_token=default_token_generator.make_token(nina),
+        slot_day=day,
+    )
