@@ -212,6 +212,9 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+# Playwright's bound on one action or expectation, for a loaded two-core machine: a passing test never waits
+# it out (expect() polls), and page.set_default_timeout() never bounded expect(), which waited 5 s at most.
+BROWSER_TIMEOUT_MS = 30_000
 BROWSER_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -236,7 +239,7 @@ def front_end_missing() -> list[str]:
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     if missing := front_end_missing():
         pytest.fail(
@@ -245,6 +248,7 @@ def browser():
             pytrace=False,
         )
 
+    expect.set_options(timeout=BROWSER_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=BROWSER_ARGS, headless=True
@@ -254,12 +258,24 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+def new_page(browser):
+    """Open a page in a browser context of its own (another user); every one is closed after the test."""
+    contexts = []
+
+    def _new_page(width: int = 1280, height: int = 900):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
 
 
 __all__ = ["PASSWORD", "actor_of", "local", "next_weekday"]
