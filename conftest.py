@@ -122,6 +122,11 @@ class Cast:
 
 @pytest.fixture
 def cast(db) -> Cast:
+    return cast_build()
+
+
+def cast_build() -> Cast:
+    """Create the cast; the fixture's body, for fixtures of a wider scope."""
     a = InstitutionFactory(name="Institution A")
     a1 = LocationFactory(institution=a, name="A Central")
     a2 = LocationFactory(institution=a, name="A North")
@@ -178,6 +183,11 @@ def gtc(db):
 
 @pytest.fixture
 def partners(cast, gtc) -> PartnerCast:
+    return partners_build(cast, gtc)
+
+
+def partners_build(cast: Cast, gtc) -> PartnerCast:
+    """Create the partner cast; the fixture's body, for fixtures of a wider scope."""
     p = partner_make("CallCenter Ltd", "01-09-111111", "12345676-2-41", "paula@p.test")
     partnership = partnership_make(
         cast.institution_a, p, locations=[cast.location_a1], services=[cast.service_a], **TEN_PERCENT
