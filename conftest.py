@@ -122,6 +122,11 @@ class Cast:
 
 @pytest.fixture
 def cast(db) -> Cast:
+    return cast_build()
+
+
+def cast_build() -> Cast:
+    """Create the cast; the fixture's body, for fixtures of a wider scope."""
     a = InstitutionFactory(name="Institution A")
     a1 = LocationFactory(institution=a, name="A Central")
     a2 = LocationFactory(institution=a, name="A North")
@@ -178,6 +183,11 @@ def gtc(db):
 
 @pytest.fixture
 def partners(cast, gtc) -> PartnerCast:
+    return partners_build(cast, gtc)
+
+
+def partners_build(cast: Cast, gtc) -> PartnerCast:
+    """Create the partner cast; the fixture's body, for fixtures of a wider scope."""
     p = partner_make("CallCenter Ltd", "01-09-111111", "12345676-2-41", "paula@p.test")
     partnership = partnership_make(
         cast.institution_a, p, locations=[cast.location_a1], services=[cast.service_a], **TEN_PERCENT
@@ -212,6 +222,9 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+# Playwright's bound on one action or expectation, for a loaded two-core machine: a passing test never waits
+# it out (expect() polls), and page.set_default_timeout() never bounded expect(), which waited 5 s at most.
+BROWSER_TIMEOUT_MS = 30_000
 BROWSER_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -236,7 +249,7 @@ def front_end_missing() -> list[str]:
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     if missing := front_end_missing():
         pytest.fail(
@@ -245,6 +258,7 @@ def browser():
             pytrace=False,
         )
 
+    expect.set_options(timeout=BROWSER_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=BROWSER_ARGS, headless=True
@@ -254,12 +268,24 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+def new_page(browser):
+    """Open a page in a browser context of its own (another user); every one is closed after the test."""
+    contexts = []
+
+    def _new_page(width: int = 1280, height: int = 900):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
 
 
 __all__ = ["PASSWORD", "actor_of", "local", "next_weekday"]

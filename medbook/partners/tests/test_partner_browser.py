@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_p1_p3_p9_admin_adds_partner_contact_registers_admin_enables_services(
-    cast, gtc, live_server, page, browser, settings, smtp_server, deliver_outbox
+    cast, gtc, live_server, page, new_page, settings, smtp_server, deliver_outbox
 ):
     settings.SITE_URL = live_server.url
     ServiceFactory(
@@ -52,8 +52,7 @@ def test_p1_p3_p9_admin_adds_partner_contact_registers_admin_enables_services(
     mail = next(m for m in smtp_server.messages if m["To"] == "wanda@west.test")
     link = live_server.url + link_in(mail, "/partner/register/")
 
-    contact = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    contact.set_default_timeout(10_000)
+    contact = new_page()
     contact.goto(link)
     expect(contact.get_by_test_id("register-email")).to_have_text("wanda@west.test")
     contact.get_by_label("Your full name").fill("Wanda West")

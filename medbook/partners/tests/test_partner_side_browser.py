@@ -2,6 +2,8 @@
 "Book to partner", narrows to one physician, shows the calendars, books a free slot for a patient found by
 search, sees it red, moves it and deletes it."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -20,10 +22,11 @@ def _log_in(page, url, email, password):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))  # logged in before the next step
 
 
 def test_p10_p11_p12_p13_p7_partner_user_books_moves_and_deletes_in_the_browser(
-    cast, partners, live_server, page, browser, settings, smtp_server, deliver_outbox
+    cast, partners, live_server, page, new_page, settings, smtp_server, deliver_outbox
 ):
     settings.SITE_URL = live_server.url
     partners.partnership_p.patient_data_access = True
@@ -48,8 +51,7 @@ def test_p10_p11_p12_p13_p7_partner_user_books_moves_and_deletes_in_the_browser(
 
     assert deliver_outbox() == 1
     mail = next(m for m in smtp_server.messages if m["To"] == "nadia@p.test")
-    user = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    user.set_default_timeout(10_000)
+    user = new_page(1400, 1000)
     user.goto(live_server.url + link_in(mail, "/accounts/password/"))
     user.locator("input[name=new_password1]").fill(NEW_PASSWORD)
     user.locator("input[name=new_password2]").fill(NEW_PASSWORD)

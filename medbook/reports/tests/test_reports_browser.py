@@ -17,10 +17,12 @@ def _log_in(page, live_server, user) -> None:
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    # The next step is a goto(): it must not cut short the login's navigation before the session cookie.
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 
 def test_r3_admin_cancels_partner_booking_partner_is_told_and_slot_is_free(
-    cast, partners, live_server, page, browser, settings, smtp_server, deliver_outbox
+    cast, partners, live_server, page, new_page, settings, smtp_server, deliver_outbox
 ):
     settings.SITE_URL = live_server.url
     day = next_weekday(2)
@@ -36,8 +38,7 @@ def test_r3_admin_cancels_partner_booking_partner_is_told_and_slot_is_free(
     before = len(smtp_server.messages)
 
     # The partner sees its booking in "Book to partner".
-    partner_page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    partner_page.set_default_timeout(10_000)
+    partner_page = new_page()
     _log_in(partner_page, live_server, partners.peter)
     calendar_url = f"{live_server.url}/partner/book/?show=1&week={day.isoformat()}"
     partner_page.goto(calendar_url)

@@ -18,22 +18,52 @@ from medbook.scheduling.models import Booking
 
 THREADS = 20
 THURSDAY = 3
+# Generous bounds for a loaded machine: each only ends a test that would otherwise hang.
+WAIT_SECONDS = 120
+
+
+@pytest.fixture
+def connections_for_every_thread():
+    """Let THREADS threads hold a connection each at once: a pool that big on PostgreSQL, a patient SQLite."""
+    options = connection.settings_dict["OPTIONS"]
+    saved = dict(options)
+    if connection.vendor == "postgresql" and options.get("pool"):
+        pool = options["pool"] if isinstance(options["pool"], dict) else {}
+        # The configured pool (DATABASE_POOL_MAX, 10 by default) would make half the threads queue for a
+        # connection while the others book, and give up after its 10 s timeout on a loaded machine.
+        options["pool"] = {**pool, "max_size": THREADS + 2, "timeout": WAIT_SECONDS}
+    elif connection.vendor == "sqlite":
+        options["timeout"] = WAIT_SECONDS  # BEGIN IMMEDIATE queues the threads on the write lock
+    connection.close()
+    if connection.vendor == "postgresql":
+        connection.close_pool()  # the next connection builds a pool from the options above
+        assert connection.pool is None or connection.pool.max_size >= THREADS
+    yield
+    connection.close()
+    options.clear()
+    options.update(saved)
+    if connection.vendor == "postgresql":
+        connection.close_pool()
 
 
 def race(attempts: list[dict]) -> Counter:
     """Run booking_create once per keyword set, all threads released together; count the outcomes."""
-    barrier = threading.Barrier(len(attempts))
+    # Every thread connects first and waits at the barrier: the bookings start together, none waits for a
+    # connection in the middle of the race.
+    barrier = threading.Barrier(len(attempts), timeout=WAIT_SECONDS)
     outcomes: list[str] = []
     lock = threading.Lock()
 
     def attempt(arguments: dict) -> None:
         try:
-            barrier.wait(timeout=30)
+            connection.ensure_connection()
+            barrier.wait()
             services.booking_create(**arguments)
             outcome = "booked"
         except SlotUnavailable:
             outcome = "slot unavailable"
         except Exception as error:  # noqa: BLE001 - any other failure is what the test reports
+            barrier.abort()  # release the others at once rather than after the timeout
             outcome = f"{type(error).__name__}: {error}"
         finally:
             connection.close()
@@ -43,9 +73,10 @@ def race(attempts: list[dict]) -> Counter:
     threads = [threading.Thread(target=attempt, args=(arguments,)) for arguments in attempts]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + WAIT_SECONDS
     for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
+        thread.join(timeout=max(0, deadline - time.monotonic()))
+    assert not any(thread.is_alive() for thread in threads), f"threads still running; so far: {outcomes}"
     return Counter(outcomes)
 
 
@@ -94,18 +125,20 @@ def assert_one_winner(outcomes: Counter) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_b8_twenty_simultaneous_bookings_of_one_slot_give_one_booking(cast):
+def test_b8_twenty_simultaneous_bookings_of_one_slot_give_one_booking(cast, connections_for_every_thread):
     assert_one_winner(race(same_slot_attempts(cast)))
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_b8_twenty_simultaneous_overlapping_bookings_give_one_booking(cast):
+def test_b8_twenty_simultaneous_overlapping_bookings_give_one_booking(cast, connections_for_every_thread):
     assert_one_winner(race(overlapping_attempts(cast)))
 
 
 @pytest.mark.django_db(transaction=True)
-def test_b8_twenty_simultaneous_bookings_of_one_slot_give_one_booking_on_sqlite(cast):
+def test_b8_twenty_simultaneous_bookings_of_one_slot_give_one_booking_on_sqlite(
+    cast, connections_for_every_thread
+):
     if connection.vendor != "sqlite":
         pytest.skip("the PostgreSQL variant above covers this database")
     if connection.creation.is_in_memory_db(connection.settings_dict["NAME"]):
@@ -185,7 +218,7 @@ def wait_until_waiting(pid: int, timeout: float = 30) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_b8_a_deadlock_in_the_booking_insert_still_answers_slot_no_longer_available(cast):
     # X books 10:00 without committing, then waits for a row T holds; T's insert of 10:00 then waits for X.
-    # T's wait closes the cycle, and T's detector (50 ms, X's is 10 s) makes T the victim: 40P01 in the insert.
+    # T's wait closes the cycle; T's detector (50 ms, X's is 10 s) makes T the victim: 40P01 in the insert.
     attempt = same_slot_attempts(cast)[0]
     x_inserted, t_locked = threading.Event(), threading.Event()
     x_pid: list[int] = []
