@@ -63,7 +63,16 @@ def _calendars(actor, form: CalendarFilterForm) -> list:
             service=service,
             week_start=form.cleaned_data["week"],
         )
-        calendars.append({"physician": physician, "days": days})
+        calendars.append(
+            {
+                "physician": physician,
+                "location": location,
+                "service": service,
+                "institution": physician.institution,
+                "tz": physician.institution.time_zone,
+                "days": days,
+            }
+        )
     if not physicians:
         form.add_error(None, _("No physician gives this service at this location."))
     return calendars

@@ -51,6 +51,10 @@ def _workspace(request: ActorRequest, status: int = 200) -> HttpResponse:
         context["calendars"] = [
             {
                 "offer": offer,
+                "physician": offer.physician,
+                "location": offer.location,
+                "service": offer.service,
+                "institution": offer.institution,
                 "tz": ZoneInfo(offer.institution.time_zone),
                 "days": scheduling_selectors.calendar_week(
                     actor=request.actor,
