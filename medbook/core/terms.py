@@ -30,6 +30,9 @@ class PartnerTerms:
     patient_data_access: bool
     location_id: int | None = None
     service_id: int | None = None
+    # Set only by the access functions of `medbook.partners.access` after every partner rule held: terms
+    # built any other way (for a capture, say) are refused by the services.
+    authorised: bool = False
 
 
 def require_terms(
@@ -37,7 +40,7 @@ def require_terms(
 ) -> PartnerTerms:
     """Refuse a partner actor without terms, or with terms resolved for another partner or target."""
     partner = getattr(actor, "partner", None)
-    if terms is None or partner is None or terms.partner_id != partner.pk:
+    if terms is None or not terms.authorised or partner is None or terms.partner_id != partner.pk:
         raise NotPermitted()
     if terms.institution_id != institution_id:
         raise NotPermitted()

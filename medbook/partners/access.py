@@ -33,9 +33,13 @@ def gtc_accepted(partner: Partner, version: GTCVersion | None = None) -> bool:
     return GTCAcceptance.objects.filter(partner=partner, version=version).exists()
 
 
-def terms_of(partnership: Partnership, *, location_id=None, service_id=None) -> PartnerTerms:
+def terms_of(
+    partnership: Partnership, *, location_id=None, service_id=None, _authorised: bool = False
+) -> PartnerTerms:
     """The partnership's terms as a booking captures them: the commission rule in force (P-5) and where
-    the patient pays (P-6). The one place the commission capture is decided."""
+    the patient pays (P-6). The one place the commission capture is decided. Terms from here alone are
+    not authorised: only the access functions below, after checking every rule, hand out terms the
+    services accept."""
     enabled = partnership.commission_enabled
     return PartnerTerms(
         partnership_id=partnership.pk,
@@ -49,6 +53,7 @@ def terms_of(partnership: Partnership, *, location_id=None, service_id=None) -> 
         patient_data_access=bool(partnership.patient_data_access),
         location_id=location_id,
         service_id=service_id,
+        authorised=_authorised,
     )
 
 
@@ -101,7 +106,7 @@ def access_booking_terms(*, actor: Actor, location, service) -> PartnerTerms:
     """The terms under which the actor's partner books the service at the location (P-3 … P-10)."""
     require(actor, Perm.BOOK_FOR_PARTNER)
     partnership = access_partnership_target(partner=acting_partner(actor), location=location, service=service)
-    return terms_of(partnership, location_id=location.pk, service_id=service.pk)
+    return terms_of(partnership, location_id=location.pk, service_id=service.pk, _authorised=True)
 
 
 def access_own_booking(*, actor: Actor, booking, authorise_target: bool) -> PartnerTerms:
@@ -116,9 +121,11 @@ def access_own_booking(*, actor: Actor, booking, authorise_target: bool) -> Part
         partnership = access_partnership_target(
             partner=partner, location=booking.location, service=booking.service
         )
-        return terms_of(partnership, location_id=booking.location_id, service_id=booking.service_id)
+        return terms_of(
+            partnership, location_id=booking.location_id, service_id=booking.service_id, _authorised=True
+        )
     partnership = access_partnership(partner=partner, institution_id=booking.institution_id)
-    return terms_of(partnership)
+    return terms_of(partnership, _authorised=True)
 
 
 def may_see_patients(partnership: Partnership) -> bool:
@@ -132,4 +139,4 @@ def access_patient_data(*, actor: Actor, partnership: Partnership) -> PartnerTer
     require(actor, Perm.BOOK_FOR_PARTNER)
     if partnership.partner_id != acting_partner(actor).pk or not may_see_patients(partnership):
         raise NotPermitted(_("Your organisation has no access to this institution's patient data."))
-    return terms_of(partnership)
+    return terms_of(partnership, _authorised=True)

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from medbook.accounts.models import Organization
+from medbook.core.timefmt import when
 from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.patients.models import Patient
 
@@ -158,7 +159,7 @@ class Booking(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.service} {self.starts_at:%Y-%m-%d %H:%M} {self.patient}"
+        return f"{self.service} {when(self.starts_at, self.institution)} {self.patient}"
 
     @property
     def is_active(self) -> bool:

@@ -17,6 +17,7 @@ from medbook.core.errors import DomainError
 from medbook.core.forms import add_refusal
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import ActorRequest
+from medbook.core.timefmt import when
 from medbook.partners import offers
 from medbook.partners.access import may_see_patients
 from medbook.partners.forms.book import BookFilterForm, NoteForm, PartnerBookingForm
@@ -123,8 +124,7 @@ def book_slot(request: ActorRequest) -> HttpResponse:
             if booking is not None:
                 messages.success(
                     request,
-                    _("Booked: %(time)s")
-                    % {"time": timezone.localtime(booking.starts_at).strftime("%Y-%m-%d %H:%M")},
+                    _("Booked: %(time)s") % {"time": when(booking.starts_at, offer.institution)},
                 )
                 return _workspace(request)
     return render(request, "partners/book/book_form.html", context, status=422)
