@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Emailed links follow the address the quick start serves on (make run PORT=8123).
+SITE_URL ?= http://$(HOST):$(PORT)
+export SITE_URL
 
 .PHONY: install run test test-postgres test-sqlite lint format chromium
 
@@ -21,6 +24,7 @@ install: $(VENV)/.installed node_modules/.installed
 
 # The outbox worker sends the emails in the background; the trap stops it when runserver exits.
 run: install
+	@echo "Emailed links point to $(SITE_URL)"
 	mkdir -p var/mail
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo

@@ -19,7 +19,7 @@ from medbook.core.tenancy import scoped
 from medbook.institutions.models import Institution
 from medbook.partners.models import Partnership
 from medbook.reports.money import commission_cents, money, value_cents
-from medbook.scheduling.models import Booking
+from medbook.scheduling.models import Booking, TrafficChannel
 from medbook.scheduling.selectors import day_bounds
 
 Status = Booking.Status
@@ -140,8 +140,16 @@ def traffic_report(*, actor, period: Period, partners_only: bool = False) -> Tra
         bookings = bookings.filter(partner__isnull=False)
     figures = _figures(institution)
     channels = [
-        _row(line["channel_id"], line["channel__name"], line)
-        for line in bookings.values("channel_id", "channel__name", "channel__position")
+        _row(
+            line["channel_id"],
+            TrafficChannel(
+                code=line["channel__code"], name=line["channel__name"], partner_id=line["channel__partner_id"]
+            ).display_name,
+            line,
+        )
+        for line in bookings.values(
+            "channel_id", "channel__name", "channel__code", "channel__partner_id", "channel__position"
+        )
         .annotate(**figures)
         .order_by("channel__position", "channel__name", "channel_id")
     ]

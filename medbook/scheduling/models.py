@@ -9,6 +9,8 @@ from medbook.core.timefmt import when
 from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.patients.models import Patient
 
+BUILTIN_CHANNEL_NAMES = {"online": _("Online"), "phone": _("Phone"), "reception": _("Reception")}
+
 
 class TrafficChannel(models.Model):
     """A way bookings arrive (online, phone, reception, one per partner)."""
@@ -29,6 +31,13 @@ class TrafficChannel(models.Model):
         constraints = [models.UniqueConstraint(fields=["institution", "code"], name="channel_code_unique")]
 
     def __str__(self) -> str:
+        return str(self.display_name)
+
+    @property
+    def display_name(self) -> str:
+        """The name a reader sees: a built-in channel's in the reader's language, a partner's as it is."""
+        if self.partner_id is None and self.code in BUILTIN_CHANNEL_NAMES:
+            return str(BUILTIN_CHANNEL_NAMES[self.code])
         return self.name
 
 

@@ -22,9 +22,9 @@ from medbook.notifications.services import notification_enqueue
 from medbook.patients.models import Patient
 from medbook.scheduling import selectors
 from medbook.scheduling import slots as engine
-from medbook.scheduling.models import Booking, TrafficChannel
+from medbook.scheduling.models import BUILTIN_CHANNEL_NAMES, Booking, TrafficChannel
 
-DEFAULT_CHANNELS = (("online", _("Online")), ("phone", _("Phone")), ("reception", _("Reception")))
+DEFAULT_CHANNELS = tuple(BUILTIN_CHANNEL_NAMES.items())
 # How PostgreSQL settles two overlapping writes (B-8): the exclusion constraint (23P01, an IntegrityError), or,
 # when the two writers wait for each other, a deadlock (40P01) or serialisation failure (40001), both an
 # OperationalError. Each means a concurrent booking got in first: the caller is told to choose again.
