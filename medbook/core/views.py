@@ -6,12 +6,17 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from medbook.core.permissions import Perm, has_perm
+
 
 @login_required
 def home(request):
-    """Staff go to the calendar; anyone else sees what they may do."""
+    """Staff go to the calendar, a partner's booking users to Book to partner; anyone else sees what they
+    may do."""
     if request.actor.institution is not None:
         return redirect("scheduling:calendar")
+    if has_perm(request.actor, Perm.BOOK_FOR_PARTNER):
+        return redirect("partners:book")
     if request.actor.partner is not None:
         return redirect("partners:home")
     return render(request, "core/home.html")

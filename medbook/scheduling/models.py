@@ -173,3 +173,21 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+
+class DeskPreference(models.Model):
+    """The filters a user last chose on a calendar page (reception's calendar, Book to partner)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    page = models.CharField(max_length=32)
+    values = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization", "page"], name="desk_preference_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.page}"

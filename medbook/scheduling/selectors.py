@@ -10,7 +10,7 @@ from django.utils import timezone
 from medbook.core.tenancy import scoped
 from medbook.institutions.models import Location, Physician, Service
 from medbook.scheduling import slots as engine
-from medbook.scheduling.models import Booking, ScheduleException, TrafficChannel, WorkingHours
+from medbook.scheduling.models import Booking, DeskPreference, ScheduleException, TrafficChannel, WorkingHours
 
 
 def rules_for(*, physician: Physician, location: Location) -> list[engine.Rule]:
@@ -161,3 +161,13 @@ def default_channel(*, institution, code: str = "reception") -> TrafficChannel:
 def bookings_for_actor(actor) -> QuerySet[Booking]:
     """Bookings of the actor's institution with what lists show."""
     return scoped(Booking, actor).select_related("patient", "service", "location", "physician", "channel")
+
+
+def desk_preference(*, actor, page: str) -> dict:
+    """The filters the actor last chose on a calendar page (empty when none)."""
+    if actor is None or actor.user is None or actor.organization is None:
+        return {}
+    found = DeskPreference.objects.filter(
+        user=actor.user, organization_id=actor.organization.pk, page=page
+    ).first()
+    return dict(found.values) if found is not None else {}

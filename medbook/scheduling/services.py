@@ -22,7 +22,7 @@ from medbook.notifications.services import notification_enqueue
 from medbook.patients.models import Patient
 from medbook.scheduling import selectors
 from medbook.scheduling import slots as engine
-from medbook.scheduling.models import BUILTIN_CHANNEL_NAMES, Booking, TrafficChannel
+from medbook.scheduling.models import BUILTIN_CHANNEL_NAMES, Booking, DeskPreference, TrafficChannel
 
 DEFAULT_CHANNELS = tuple(BUILTIN_CHANNEL_NAMES.items())
 # How PostgreSQL settles two overlapping writes (B-8): the exclusion constraint (23P01, an IntegrityError), or,
@@ -379,3 +379,17 @@ def _notify_other_side(
             kind=f"booking_{event}",
             reference=f"booking:{booking.pk}:{event}",
         )
+
+
+DESK_FILTER_LIMIT = 500  # characters of one remembered value; anything longer is not a filter
+
+
+@transaction.atomic
+def desk_preference_save(*, actor: Actor, page: str, values: dict) -> None:
+    """Remember the filters the actor chose on a calendar page, for their next visit (per organisation)."""
+    if actor is None or actor.user is None or actor.organization is None:
+        return
+    kept = {str(k)[:40]: str(v)[:DESK_FILTER_LIMIT] for k, v in values.items() if v not in (None, "")}
+    DeskPreference.objects.update_or_create(
+        user=actor.user, organization_id=actor.organization.pk, page=page, defaults={"values": kept}
+    )

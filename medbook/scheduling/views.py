@@ -27,10 +27,19 @@ from medbook.scheduling.models import Booking
 WORKSPACE = "scheduling/calendar.html#workspace"
 
 
+PAGE = "calendar"  # the remembered filters of reception's calendar
+FILTERS = ("location", "physician", "service", "week")
+
+
 def _filters(request: ActorRequest) -> CalendarFilterForm:
     """The calendar choice, from the query string or (for htmx posts) the included filter fields."""
     data = request.GET if request.method == "GET" else request.POST
-    bound = {k: data.get(k) for k in ("location", "physician", "service", "week") if data.get(k)}
+    bound = {k: data.get(k) for k in FILTERS if data.get(k)}
+    if not bound and request.method == "GET" and not request.htmx:
+        # Back on the calendar: the filters chosen last time, this week, shown at once.
+        bound = {
+            k: v for k, v in selectors.desk_preference(actor=request.actor, page=PAGE).items() if k != "week"
+        }
     return CalendarFilterForm(bound or None, actor=request.actor)
 
 
@@ -84,6 +93,9 @@ def _workspace(request: ActorRequest, form: CalendarFilterForm | None = None, st
     calendars = _calendars(request.actor, form)
     context = {"form": form, "calendars": calendars}
     if form.is_bound and form.is_valid():
+        services.desk_preference_save(
+            actor=request.actor, page=PAGE, values={k: form.data.get(k) for k in FILTERS}
+        )
         week = form.cleaned_data["week"]
         base = {k: v for k, v in form.data.items() if k != "week"}
         context["prev_query"] = urlencode({**base, "week": (week - timedelta(days=7)).isoformat()})

@@ -29,15 +29,21 @@ from medbook.patients.selectors import PARTNER_MIN_QUERY_LENGTH
 from medbook.scheduling import selectors as scheduling_selectors
 from medbook.scheduling.forms import MoveForm
 from medbook.scheduling.models import Booking
+from medbook.scheduling.services import desk_preference_save
 
 WORKSPACE = "partners/book/book.html#workspace"
 booker = partner_page(Perm.BOOK_FOR_PARTNER)
+PAGE = "book-to-partner"  # the remembered filters of Book to partner
+FILTERS = ("institution", "location", "specialty", "physician", "service", "week", "show")
 
 
 def _filters(request: ActorRequest, all_offers) -> BookFilterForm:
     data = request.GET if request.method == "GET" else request.POST
-    fields = ("institution", "location", "specialty", "physician", "service", "week", "show")
-    bound = {k: data.get(k) for k in fields if data.get(k)}
+    bound = {k: data.get(k) for k in FILTERS if data.get(k)}
+    if not bound and request.method == "GET" and not request.htmx:
+        # Back on Book to partner: the filters chosen last time, this week, shown at once.
+        remembered = scheduling_selectors.desk_preference(actor=request.actor, page=PAGE)
+        bound = {k: v for k, v in remembered.items() if k != "week"} or {"show": "1"}
     return BookFilterForm(bound or None, offers=all_offers)
 
 
@@ -47,6 +53,7 @@ def _workspace(request: ActorRequest, status: int = 200) -> HttpResponse:
     form = _filters(request, all_offers)
     context = {"form": form, "offers": all_offers, "calendars": []}
     if form.is_bound and form.is_valid():
+        desk_preference_save(actor=request.actor, page=PAGE, values={k: form.data.get(k) for k in FILTERS})
         week = form.cleaned_data["week"]
         chosen = offers.narrow(all_offers, **form.chosen())
         context["calendars"] = [

@@ -37,3 +37,33 @@ def test_book_to_partner_says_how_many_calendars_it_lists(cast, partners, login)
     html = login(partners.peter).get(reverse("partners:book"), {"show": "1"}).content.decode()
     assert 'data-testid="calendar-count"' in html and "one below the other" in html
     assert "calendars-side-by-side" not in html
+
+
+def test_reception_calendar_remembers_the_last_filters_and_shows_them_at_once(cast, login):
+    client = login(cast.bob)
+    chosen = {
+        "location": cast.location_a1.pk,
+        "physician": cast.physician_a.pk,
+        "service": cast.service_a.pk,
+        "week": next_weekday(0).isoformat(),
+    }
+    client.get(reverse("scheduling:calendar"), chosen)
+    html = client.get(reverse("scheduling:calendar")).content.decode()  # the next visit, no query
+    assert 'class="slot free"' in html and cast.physician_a.full_name in html
+    other = login(cast.alice).get(reverse("scheduling:calendar")).content.decode()
+    assert 'class="slot free"' not in other  # remembered per user
+
+
+def test_a_partners_booking_user_lands_on_book_to_partner_with_its_calendars(cast, partners, login):
+    client = login(partners.peter)
+    response = client.get(reverse("core:home"))
+    assert response.status_code == 302 and response["Location"] == reverse("partners:book")
+    html = client.get(reverse("partners:book")).content.decode()
+    assert 'class="slot free"' in html  # no "Show calendars" press needed
+
+
+def test_book_to_partner_remembers_the_narrowed_choice(cast, partners, login):
+    client = login(partners.peter)
+    client.get(reverse("partners:book"), {"physician": cast.physician_a.pk, "show": "1"})
+    html = client.get(reverse("partners:book")).content.decode()
+    assert f'<option value="{cast.physician_a.pk}" selected>' in html
