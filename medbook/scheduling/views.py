@@ -87,11 +87,13 @@ def _calendars(actor, form: CalendarFilterForm) -> list:
     return calendars
 
 
-def _workspace(request: ActorRequest, form: CalendarFilterForm | None = None, status: int = 200):
+def _workspace(
+    request: ActorRequest, form: CalendarFilterForm | None = None, status: int = 200, focus_start: str = ""
+):
     """Render the calendar workspace: the page, or just its fragment for htmx."""
     form = form or _filters(request)
     calendars = _calendars(request.actor, form)
-    context = {"form": form, "calendars": calendars}
+    context = {"form": form, "calendars": calendars, "focus_start": focus_start}
     if form.is_bound and form.is_valid():
         services.desk_preference_save(
             actor=request.actor, page=PAGE, values={k: form.data.get(k) for k in FILTERS}
@@ -147,7 +149,7 @@ def booking_create(request: ActorRequest):
         else:
             if booking is not None:
                 messages.success(request, _("Booked: %(booking)s") % {"booking": booking})
-                return _workspace(request, filters)
+                return _workspace(request, filters, focus_start=booking.starts_at.isoformat())
     return render(request, "scheduling/booking_form.html", context, status=422)
 
 

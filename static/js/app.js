@@ -6,6 +6,43 @@ document.addEventListener("htmx:responseError", function (event) {
   box.setAttribute("role", "alert");
   box.textContent = event.detail.xhr.responseText && event.detail.xhr.status < 500
     ? event.detail.xhr.responseText.replace(/<[^>]*>/g, "").trim().slice(0, 300)
-    : "Something went wrong.";
+    : document.body.dataset.errorMessage;
   target.prepend(box);
+});
+
+// Keyboard on the calendars: arrow keys move between slots (up/down in a day, left/right across days).
+document.addEventListener("keydown", function (event) {
+  var slot = event.target.closest && event.target.closest(".calendar .slot");
+  if (!slot || ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"].indexOf(event.key) < 0) return;
+  var day = slot.closest(".day");
+  var inDay = Array.prototype.slice.call(day.querySelectorAll(".slot"));
+  var index = inDay.indexOf(slot);
+  var next = null;
+  if (event.key === "ArrowUp") next = inDay[index - 1];
+  if (event.key === "ArrowDown") next = inDay[index + 1];
+  if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+    var days = Array.prototype.slice.call(day.parentElement.querySelectorAll(".day"));
+    var step = event.key === "ArrowLeft" ? -1 : 1;
+    for (var i = days.indexOf(day) + step; i >= 0 && i < days.length && !next; i += step) {
+      var slots = days[i].querySelectorAll(".slot");
+      if (slots.length) next = slots[Math.min(index, slots.length - 1)];
+    }
+  }
+  if (next) { event.preventDefault(); next.focus(); }
+});
+
+// After htmx swaps: a form opened in the panel gets the focus (its first error first); after a booking
+// the focus returns to the booked slot.
+document.addEventListener("htmx:afterSwap", function (event) {
+  var target = event.detail.target;
+  if (target && target.id === "panel") {
+    var first = target.querySelector("[aria-invalid=true], .errorlist + input, input:not([type=hidden]), select, textarea, button");
+    if (first) { target.scrollIntoView({block: "nearest"}); first.focus(); }
+    return;
+  }
+  var focus = document.querySelector("[data-focus-start]");
+  if (focus) {
+    var booked = document.querySelector('.slot[data-start="' + focus.dataset.focusStart + '"]');
+    if (booked) booked.focus();
+  }
 });

@@ -47,11 +47,11 @@ def _filters(request: ActorRequest, all_offers) -> BookFilterForm:
     return BookFilterForm(bound or None, offers=all_offers)
 
 
-def _workspace(request: ActorRequest, status: int = 200) -> HttpResponse:
+def _workspace(request: ActorRequest, status: int = 200, focus_start: str = "") -> HttpResponse:
     """The filters and, once "Show calendars" is pressed, the chosen calendars side by side."""
     all_offers = offers.bookable_offers(actor=request.actor)
     form = _filters(request, all_offers)
-    context = {"form": form, "offers": all_offers, "calendars": []}
+    context = {"form": form, "offers": all_offers, "calendars": [], "focus_start": focus_start}
     if form.is_bound and form.is_valid():
         desk_preference_save(actor=request.actor, page=PAGE, values={k: form.data.get(k) for k in FILTERS})
         week = form.cleaned_data["week"]
@@ -133,7 +133,7 @@ def book_slot(request: ActorRequest) -> HttpResponse:
                     request,
                     _("Booked: %(time)s") % {"time": when(booking.starts_at, offer.institution)},
                 )
-                return _workspace(request)
+                return _workspace(request, focus_start=booking.starts_at.isoformat())
     return render(request, "partners/book/book_form.html", context, status=422)
 
 
