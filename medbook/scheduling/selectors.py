@@ -171,3 +171,25 @@ def desk_preference(*, actor, page: str) -> dict:
         user=actor.user, organization_id=actor.organization.pk, page=page
     ).first()
     return dict(found.values) if found is not None else {}
+
+
+def move_choices(*, booking: Booking) -> list[CalendarDay]:
+    """The free slots a booking can move to, this week and the next, by local day (its own time left out)."""
+    tz = ZoneInfo(booking.institution.time_zone)
+    local_day = booking.starts_at.astimezone(tz).date()
+    week_start = local_day - timedelta(days=local_day.weekday())
+    free = available_slots(
+        physician=booking.physician,
+        location=booking.location,
+        service=booking.service,
+        date_from=week_start,
+        date_until=week_start + timedelta(days=13),
+        ignore_booking=booking,
+    )
+    by_day: dict[date, list[CalendarEntry]] = {}
+    for slot in free:
+        if slot.starts_at != booking.starts_at:
+            by_day.setdefault(slot.starts_at.astimezone(tz).date(), []).append(
+                CalendarEntry(slot.starts_at, slot.ends_at)
+            )
+    return [CalendarDay(day, entries) for day, entries in sorted(by_day.items())]

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -183,16 +182,11 @@ def _booking_panel(
     request: ActorRequest, booking: Booking, move_form: MoveForm | None = None, status: int = 200
 ):
     """The panel of one booking: its details, the free slots it can move to, cancel."""
-    tz_week = timezone.localtime(booking.starts_at).date()
-    free = selectors.available_slots(
-        physician=booking.physician,
-        location=booking.location,
-        service=booking.service,
-        date_from=tz_week - timedelta(days=tz_week.weekday()),
-        date_until=tz_week + timedelta(days=13 - tz_week.weekday()),
-        ignore_booking=booking,
-    )
-    context = {"booking": booking, "move_form": move_form or MoveForm(), "free_slots": free}
+    context = {
+        "booking": booking,
+        "move_form": move_form or MoveForm(),
+        "move_days": selectors.move_choices(booking=booking),
+    }
     return render(request, "scheduling/booking_detail.html", context, status=status)
 
 

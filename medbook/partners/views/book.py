@@ -178,18 +178,9 @@ def _own_booking(request: ActorRequest, pk: int) -> Booking:
 
 def _panel(request: ActorRequest, booking: Booking, move_form=None, note_form=None, status: int = 200):
     """The panel of one own booking: details, move to a free slot, change the note, delete."""
-    local_day = timezone.localtime(booking.starts_at).date()
-    free = scheduling_selectors.available_slots(
-        physician=booking.physician,
-        location=booking.location,
-        service=booking.service,
-        date_from=local_day - timedelta(days=local_day.weekday()),
-        date_until=local_day + timedelta(days=13 - local_day.weekday()),
-        ignore_booking=booking,
-    )
     context = {
         "booking": booking,
-        "free_slots": free,
+        "move_days": scheduling_selectors.move_choices(booking=booking),
         "move_form": move_form or MoveForm(),
         "note_form": note_form or NoteForm(initial={"note": booking.note}),
     }

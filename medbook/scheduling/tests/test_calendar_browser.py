@@ -40,8 +40,9 @@ def test_b7_reception_books_moves_and_cancels_in_the_browser(cast, live_server, 
 
     booked.click()
     expect(page.get_by_test_id("booking-patient")).to_have_text("Petra Browser")
-    page.get_by_label("Move to").select_option(label=f"{day:%a} {day.isoformat()} 13:00")
-    page.get_by_role("button", name="Move", exact=True).click()
+    # The new time is chosen among the free slots shown as buttons, by day (no dropdown).
+    move_to = f"Move to {day:%a} {day.day} {day:%b} {day.year}, 13:00"
+    page.locator("#move-form").get_by_role("button", name=move_to, exact=True).click()
     expect(column.locator(".slot.booked", has_text="13:00")).to_be_visible()
     expect(column.locator(".slot.free", has_text="10:00")).to_be_visible()
 
