@@ -54,3 +54,8 @@ def add_refusal(form: forms.BaseForm, error: DomainError, *, field: str | None =
 def form_status(form: forms.BaseForm) -> int:
     """The status of a page showing the form: REFUSED_STATUS once it was submitted and shown again."""
     return REFUSED_STATUS if form.is_bound else 200
+
+
+def validated_forms(*given: forms.BaseForm) -> list[forms.BaseForm]:
+    """The forms a view actually validated (bound and cleaned), whose errors the summary lists."""
+    return [form for form in given if form.is_bound and form._errors is not None]

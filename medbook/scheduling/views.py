@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from medbook.core.decorators import requires
 from medbook.core.errors import DomainError
-from medbook.core.forms import add_refusal
+from medbook.core.forms import add_refusal, validated_forms
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import ActorRequest, get_for_actor, scoped
 from medbook.institutions.models import Physician
@@ -149,6 +149,7 @@ def booking_create(request: ActorRequest):
             if booking is not None:
                 messages.success(request, _("Booked: %(booking)s") % {"booking": booking})
                 return _workspace(request, filters, focus_start=booking.starts_at.isoformat())
+    context["summary_forms"] = validated_forms(form, patient_form)
     return render(request, "scheduling/booking_form.html", context, status=422)
 
 

@@ -68,3 +68,14 @@ def test_booking_confirmation_text_is_in_the_institutions_zone(cast):
     )
     with translation.override("en"):
         assert ", 08:00 " in str(booking)
+
+
+def test_money_is_grouped_in_the_readers_language():
+    from decimal import Decimal
+
+    from medbook.core.templatetags.money import money
+
+    with translation.override("en"):
+        assert money(Decimal("1234567.5")) == "1,234,567.50"
+    with translation.override("hu"):
+        assert money(Decimal("1234567.5")).replace("\xa0", " ") == "1 234 567,50"

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from medbook.core.errors import DomainError
-from medbook.core.forms import add_refusal
+from medbook.core.forms import add_refusal, validated_forms
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import ActorRequest
 from medbook.core.timefmt import when
@@ -134,6 +134,7 @@ def book_slot(request: ActorRequest) -> HttpResponse:
                     _("Booked: %(time)s") % {"time": when(booking.starts_at, offer.institution)},
                 )
                 return _workspace(request, focus_start=booking.starts_at.isoformat())
+    context["summary_forms"] = validated_forms(form, patient_form)
     return render(request, "partners/book/book_form.html", context, status=422)
 
 

@@ -144,7 +144,12 @@ def table_rows(html: str, testid: str) -> dict[str, dict]:
     section = html.split(f'data-testid="{testid}"', 1)[1].split("</table>", 1)[0]
     rows = {}
     for name, body in re.findall(r'<tr data-row="([^"]*)">(.*?)</tr>', section, re.S):
-        cells = dict(re.findall(r'data-figure="(\w+)">([^<]*)<', body))
+        cells = {
+            name: amount or text
+            for name, amount, text in re.findall(
+                r'data-figure="(\w+)"(?: data-amount="([^"]*)")?[^>]*>([^<]*)<', body
+            )
+        }
         rows[name.replace("&#x27;", "'").replace("&amp;", "&")] = {
             k: (Decimal(v) if k in ("value", "commission") else int(v)) for k, v in cells.items()
         }

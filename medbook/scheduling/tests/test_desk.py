@@ -67,3 +67,24 @@ def test_book_to_partner_remembers_the_narrowed_choice(cast, partners, login):
     client.get(reverse("partners:book"), {"physician": cast.physician_a.pk, "show": "1"})
     html = client.get(reverse("partners:book")).content.decode()
     assert f'<option value="{cast.physician_a.pk}" selected>' in html
+
+
+def test_booking_errors_are_summarised_beside_the_book_button(cast, login):
+    start = next_weekday(1)
+    data = {
+        "location": cast.location_a1.pk,
+        "physician": cast.physician_a.pk,
+        "service": cast.service_a.pk,
+        "week": start.isoformat(),
+        "slot_physician": cast.physician_a.pk,
+        "starts_at": "not a time",
+        "channel": cast.institution_a.channels.get(code="reception").pk,
+        "new-full_name": "",
+        "new-phone": "12",
+    }
+    response = login(cast.bob).post(reverse("scheduling:booking-create"), data, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 422
+    summary = html.split('data-testid="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert html.index('data-testid="error-summary"') < html.index(">Book</button>")
+    assert "<li>" in summary or "<li><a" in summary
