@@ -2,18 +2,23 @@
 finds the institution's patients (P-7). Each write asks `medbook.partners.access` for the partner's terms
 and hands them to the one booking service the institution's staff use too."""
 
+import math
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
-from medbook.core.errors import DomainError
+from medbook.core.errors import DomainError, NotPermitted, TooManyRequests
 from medbook.core.tenancy import Actor
 from medbook.partners.access import access_booking_terms, access_own_booking, access_patient_data
-from medbook.partners.models import Partnership
+from medbook.partners.models import Partnership, PatientSearch
 from medbook.partners.offers import Offer
+from medbook.partners.services import notices, quotas
 from medbook.patients import selectors as patient_selectors
 from medbook.patients.models import Patient
 from medbook.patients.services import patient_create
@@ -74,26 +79,94 @@ def partner_booking_cancel(*, actor: Actor, booking: Booking) -> Booking:
     )
 
 
-@transaction.atomic
 def partner_patient_search(*, actor: Actor, partnership: Partnership, query: str) -> list[Patient]:
-    """A partner's search of the institution's patients while booking (P-7): a few matches, audited (X-3)."""
+    """A partner's search of the institution's patients while booking (P-7): a few matches, audited (X-3),
+    within the user's and the partnership's quotas (P-15). Past a quota the search is refused with a 429;
+    the refusal (its audit row and the institution's alert) is written in a transaction of its own, which
+    commits before the refusal is raised."""
+    results, refusal = _search_or_refuse(actor=actor, partnership=partnership, query=query)
+    if refusal is not None:
+        raise refusal
+    return results
+
+
+@transaction.atomic
+def _search_or_refuse(
+    *, actor: Actor, partnership: Partnership, query: str
+) -> tuple[list[Patient], TooManyRequests | None]:
     terms = access_patient_data(actor=actor, partnership=partnership)
+    user = actor.user
+    if user is None:
+        raise NotPermitted()
+    query = patient_selectors.partner_query_clean(query)
+    runs = patient_selectors.partner_query_runs(query)
+    now = timezone.now()
+    if runs:
+        # The partnership's searches one at a time, so that two at once cannot both take the last one.
+        list(Partnership.objects.select_for_update().filter(pk=partnership.pk).values_list("pk", flat=True))
+        hit = quotas.quota_hit(user=user, partnership=partnership, now=now)
+        if hit is not None:
+            return [], _refuse(actor=actor, user=user, partnership=partnership, hit=hit, query=query, now=now)
     query, results = patient_selectors.partner_patient_search(terms=terms, query=query)
+    result_ids = [patient.pk for patient in results]
+    if runs:
+        PatientSearch.objects.create(
+            partnership=partnership, user=user, created_at=now, result_ids=result_ids
+        )
     audit_record(
         actor=actor,
         action=AuditAction.PATIENT_PARTNER_SEARCH,
         obj=partnership,
         query=query,
-        result_ids=[patient.pk for patient in results],
+        result_ids=result_ids,
     )
-    return results
+    return results, None
+
+
+def _refuse(
+    *, actor: Actor, user, partnership: Partnership, hit: quotas.QuotaHit, query: str, now: datetime
+) -> TooManyRequests:
+    """Record a search refused by a quota (audited; the institution's admins e-mailed once per window)."""
+    alert = quotas.alert_due(hit=hit, user=user, partnership=partnership, now=now)
+    PatientSearch.objects.create(partnership=partnership, user=user, created_at=now, refused=hit.scope)
+    audit_record(
+        actor=actor,
+        action=AuditAction.PATIENT_SEARCH_QUOTA_HIT,
+        obj=partnership,
+        quota=hit.scope,
+        limit=hit.limit,
+        retry_at=hit.retry_at.isoformat(),
+        query=query,
+        alerted=alert,
+    )
+    if alert:
+        notices.search_quota_alert_send(
+            partnership=partnership,
+            searcher=user,
+            scope=hit.scope,
+            limit=hit.limit,
+            retry_at=hit.retry_at,
+        )
+    zone = ZoneInfo(partnership.institution.time_zone)
+    local = hit.retry_at.astimezone(zone)
+    shown = local.strftime("%H:%M" if local.date() == now.astimezone(zone).date() else "%Y-%m-%d %H:%M")
+    return TooManyRequests(
+        _("Too many patient searches: try again after %(time)s.") % {"time": shown},
+        retry_after=math.ceil((hit.retry_at - now).total_seconds()),
+    )
 
 
 @transaction.atomic
 def partner_patient_open(*, actor: Actor, partnership: Partnership, patient_id) -> Patient:
-    """One of the institution's patients, picked by a partner with access (P-7), audited; else 404."""
+    """One of the institution's patients, picked by a partner with access (P-7) among those the same user's
+    recent search returned (P-15), audited; any other id answers 404, as an unknown one does."""
     terms = access_patient_data(actor=actor, partnership=partnership)
     patient = patient_selectors.partner_patient_get(terms=terms, patient_id=patient_id)
+    returned = quotas.recently_returned(
+        user=actor.user, partnership=partnership, patient_id=patient.pk, now=timezone.now()
+    )
+    if not returned:
+        raise Http404()
     audit_record(
         actor=actor, action=AuditAction.PATIENT_PARTNER_OPEN, obj=patient, partner=terms.partner_name
     )
