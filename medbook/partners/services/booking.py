@@ -15,7 +15,12 @@ from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError, NotPermitted, TooManyRequests
 from medbook.core.tenancy import Actor
-from medbook.partners.access import access_booking_terms, access_own_booking, access_patient_data
+from medbook.partners.access import (
+    access_booking_terms,
+    access_own_booking,
+    access_patient_data,
+    may_see_patients,
+)
 from medbook.partners.models import Partnership, PatientSearch
 from medbook.partners.offers import Offer
 from medbook.partners.services import notices, quotas
@@ -26,7 +31,6 @@ from medbook.scheduling import services as booking_services
 from medbook.scheduling.models import Booking
 
 
-@transaction.atomic
 def partner_booking_create(
     *,
     actor: Actor,
@@ -36,7 +40,32 @@ def partner_booking_create(
     new_patient: dict | None = None,
     note: str = "",
 ) -> Booking:
-    """Book a free slot of an offer for a patient picked from the register (with access) or entered anew."""
+    """Book a free slot of an offer for a patient picked from the register (with access) or entered anew.
+
+    With patient-data access a new patient's TAJ number is looked up in the register (a registered one is
+    sent to the search), so the look-up counts against the search quotas (P-15), in a transaction of its
+    own like a search: a refusal past a quota stays recorded."""
+    taj = (new_patient or {}).get("insurance_id") if not patient_id else ""
+    if taj and may_see_patients(offer.partnership):
+        _results, refusal = _search_or_refuse(
+            actor=actor, partnership=offer.partnership, query=str(taj), lookup=False
+        )
+        if refusal is not None:
+            raise refusal
+    return _booking_create(
+        actor=actor,
+        offer=offer,
+        starts_at=starts_at,
+        patient_id=patient_id,
+        new_patient=new_patient,
+        note=note,
+    )
+
+
+@transaction.atomic
+def _booking_create(
+    *, actor: Actor, offer: Offer, starts_at: datetime, patient_id, new_patient: dict | None, note: str
+) -> Booking:
     terms = access_booking_terms(actor=actor, location=offer.location, service=offer.service)
     if patient_id:
         patient = partner_patient_open(actor=actor, partnership=offer.partnership, patient_id=patient_id)
@@ -92,8 +121,9 @@ def partner_patient_search(*, actor: Actor, partnership: Partnership, query: str
 
 @transaction.atomic
 def _search_or_refuse(
-    *, actor: Actor, partnership: Partnership, query: str
+    *, actor: Actor, partnership: Partnership, query: str, lookup: bool = True
 ) -> tuple[list[Patient], TooManyRequests | None]:
+    """Count a search against the quotas and run it (with `lookup`), or record its refusal."""
     terms = access_patient_data(actor=actor, partnership=partnership)
     user = actor.user
     if user is None:
@@ -107,6 +137,9 @@ def _search_or_refuse(
         hit = quotas.quota_hit(user=user, partnership=partnership, now=now)
         if hit is not None:
             return [], _refuse(actor=actor, user=user, partnership=partnership, hit=hit, query=query, now=now)
+    if not lookup:  # the new-patient form's TAJ look-up: counted here, made by patient_create
+        PatientSearch.objects.create(partnership=partnership, user=user, created_at=now)
+        return [], None
     query, results = patient_selectors.partner_patient_search(terms=terms, query=query)
     result_ids = [patient.pk for patient in results]
     if runs:

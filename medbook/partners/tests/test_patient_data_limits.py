@@ -211,3 +211,20 @@ def test_f3_a_refused_search_opens_nobody(cast, partners, access, quotas):
     assert peter.post(SLOT, _slot(cast, patient=cast.patient_a.pk)).status_code == 404
     # the refusal is recorded, not the patients it would have returned
     assert PatientSearch.objects.get(refused="user_hour").result_ids == []
+
+
+def test_f3_with_access_the_new_patient_forms_taj_look_up_counts_as_a_search(cast, partners, access, quotas):
+    quotas.PATIENT_SEARCH_QUOTA_USER_HOUR = 2
+    peter = _client(partners.peter)
+    assert _search(peter, access, "Anna").status_code == 200
+    taken = peter.post(SLOT, _slot(cast, **{"new-full_name": "Some One", "new-insurance_id": "111 111 110"}))
+    assert taken.status_code == 422  # registered: use the search (and one look-up counted)
+    refused = peter.post(
+        SLOT, _slot(cast, **{"new-full_name": "Some One", "new-insurance_id": "222 222 220"})
+    )
+    assert refused.status_code == 429 and "Too many patient searches" in refused.content.decode()
+    assert not Booking.objects.exists()
+    assert AuditEntry.objects.filter(action=QUOTA_HIT, user=partners.peter).count() == 1
+    # without a TAJ nothing is looked up, so nothing is counted
+    plain = peter.post(SLOT, _slot(cast, **{"new-full_name": "No Taj"}))
+    assert plain.status_code == 200 and Booking.objects.get().patient.full_name == "No Taj"
