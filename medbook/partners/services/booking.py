@@ -134,6 +134,7 @@ def _search_or_refuse(
     if runs:
         # The partnership's searches one at a time, so that two at once cannot both take the last one.
         list(Partnership.objects.select_for_update().filter(pk=partnership.pk).values_list("pk", flat=True))
+        quotas.forget_old(partnership=partnership, now=now)
         hit = quotas.quota_hit(user=user, partnership=partnership, now=now)
         if hit is not None:
             return [], _refuse(actor=actor, user=user, partnership=partnership, hit=hit, query=query, now=now)

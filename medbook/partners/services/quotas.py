@@ -49,6 +49,17 @@ def quota_hit(*, user, partnership: Partnership, now: datetime) -> QuotaHit | No
     return max(hits, key=lambda hit: hit.retry_at, default=None)
 
 
+def forget_old(*, partnership: Partnership, now: datetime) -> None:
+    """Drop the partnership's searches older than any window (the audit log keeps every one of them)."""
+    longest = max(max(window for _n, _u, window, _s in QUOTAS), pick_window())
+    PatientSearch.objects.filter(partnership=partnership, created_at__lt=now - 2 * longest).delete()
+
+
+def pick_window() -> timedelta:
+    """How long a search's patients may be picked for a booking (read from the settings at each call)."""
+    return timedelta(minutes=settings.PATIENT_SEARCH_PICK_MINUTES)
+
+
 def alert_due(*, hit: QuotaHit, user, partnership: Partnership, now: datetime) -> bool:
     """Whether this refusal is the first of its quota in a window (the institution is e-mailed once)."""
     since = now - hit.window
@@ -59,7 +70,7 @@ def alert_due(*, hit: QuotaHit, user, partnership: Partnership, now: datetime) -
 def recently_returned(*, user, partnership: Partnership, patient_id: int, now: datetime) -> bool:
     """Whether one of the user's searches under the partnership returned the patient within the last
     `PATIENT_SEARCH_PICK_MINUTES` (P-15): only such a patient may be opened for a booking."""
-    since = now - timedelta(minutes=settings.PATIENT_SEARCH_PICK_MINUTES)
+    since = now - pick_window()
     found = _rows(user=user, partnership=partnership, per_user=True, since=since).values_list(
         "result_ids", flat=True
     )

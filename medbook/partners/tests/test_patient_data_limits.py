@@ -228,3 +228,12 @@ def test_f3_with_access_the_new_patient_forms_taj_look_up_counts_as_a_search(cas
     # without a TAJ nothing is looked up, so nothing is counted
     plain = peter.post(SLOT, _slot(cast, **{"new-full_name": "No Taj"}))
     assert plain.status_code == 200 and Booking.objects.get().patient.full_name == "No Taj"
+
+
+def test_f3_searches_older_than_every_window_are_forgotten_but_stay_in_the_audit_log(cast, partners, access):
+    peter = _client(partners.peter)
+    assert _search(peter, access, "Anna").status_code == 200
+    _age_searches(49)
+    assert _search(peter, access, "Anna").status_code == 200
+    assert PatientSearch.objects.count() == 1
+    assert AuditEntry.objects.filter(action="patient.partner_search").count() == 2
