@@ -135,6 +135,14 @@ OUTBOX_MESSAGE_ID_DOMAIN = env.str(
     "OUTBOX_MESSAGE_ID_DOMAIN", default=DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "medbook.local"
 )
 
+# Patient-data quotas (P-15): searches of an institution's patients by a partner's users, per user (an hour,
+# a day) and per partnership (a day); 0 lifts a limit. A booking opens only a patient that the same user's
+# search returned within PATIENT_SEARCH_PICK_MINUTES.
+PATIENT_SEARCH_QUOTA_USER_HOUR = env.int("PATIENT_SEARCH_QUOTA_USER_HOUR", default=30)
+PATIENT_SEARCH_QUOTA_USER_DAY = env.int("PATIENT_SEARCH_QUOTA_USER_DAY", default=200)
+PATIENT_SEARCH_QUOTA_PARTNERSHIP_DAY = env.int("PATIENT_SEARCH_QUOTA_PARTNERSHIP_DAY", default=1000)
+PATIENT_SEARCH_PICK_MINUTES = env.int("PATIENT_SEARCH_PICK_MINUTES", default=30)
+
 STATIC_URL = "/static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "static"))
 # Front-end libraries come from npm (package-lock.json), never copied into the repository.

@@ -14,6 +14,8 @@ class AuditAction(StrEnum):
     PATIENT_UPDATE = "patient.update"
     PATIENT_PARTNER_SEARCH = "patient.partner_search"
     PATIENT_PARTNER_OPEN = "patient.partner_open"
+    PATIENT_SEARCH_QUOTA_HIT = "patient.search_quota_hit"
+    PATIENT_MERGE = "patient.merge"
     PARTNER_INVITE = "partner.invite"
     PARTNER_INVITATION_RESEND = "partner.invitation_resend"
     PARTNER_REGISTER = "partner.register"

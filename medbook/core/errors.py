@@ -27,3 +27,14 @@ class NotPermitted(DomainError):
 
     default_message = _("You do not have permission to do this.")
     status_code = 403
+
+
+class TooManyRequests(DomainError):
+    """A quota was used up; `retry_after` (seconds) says when to try again."""
+
+    default_message = _("Too many requests: try again later.")
+    status_code = 429
+
+    def __init__(self, message=None, *, field: str | None = None, retry_after: int | None = None):
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

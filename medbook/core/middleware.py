@@ -17,5 +17,9 @@ class DomainErrorMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, DomainError):
             template = "core/error_fragment.html" if getattr(request, "htmx", False) else "core/error.html"
-            return render(request, template, {"message": exception.message}, status=exception.status_code)
+            response = render(request, template, {"message": exception.message}, status=exception.status_code)
+            retry_after = getattr(exception, "retry_after", None)
+            if retry_after is not None:
+                response["Retry-After"] = str(max(1, int(retry_after)))
+            return response
         return None

@@ -244,3 +244,24 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership} feed"
+
+
+class PatientSearch(models.Model):
+    """One search of an institution's patients by a partner's user (P-15): counted against the quotas, and
+    the only patients that user may then open for a booking are those it returned. A refused search keeps
+    the quota that refused it (and is not counted)."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="patient_searches")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    result_ids = models.JSONField(default=list, blank=True)
+    refused = models.CharField(max_length=24, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["partnership", "created_at"], name="patient_search_ship_time_idx"),
+            models.Index(fields=["partnership", "user", "created_at"], name="patient_search_user_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.user_id} {self.partnership_id}"

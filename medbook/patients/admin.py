@@ -21,8 +21,16 @@ class PatientAdminForm(forms.ModelForm):
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
     form = PatientAdminForm
-    list_display = ("full_name", "institution", "birth_date", "insurance_id", "email", "phone")
-    list_filter = ("institution",)
+    list_display = (
+        "full_name",
+        "institution",
+        "birth_date",
+        "insurance_id",
+        "email",
+        "phone",
+        "registered_by_partner",
+    )
+    list_filter = ("institution", "registered_by_partner")
     search_fields = ("full_name", "insurance_id", "email", "phone")
     autocomplete_fields = ("institution",)
     list_select_related = ("institution",)

@@ -50,6 +50,8 @@ class PatientForm(forms.ModelForm):
         if not raw:
             return ""
         value = normalise_taj(raw)
+        if self.instance.pk and value == self.instance.insurance_id:
+            return value  # unchanged (a duplicate awaiting a merge may share it)
         clash = Patient.objects.filter(institution=self.institution, insurance_id=value)
         if self.instance.pk:
             clash = clash.exclude(pk=self.instance.pk)

@@ -15,6 +15,9 @@ class Patient(models.Model):
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     insurance_id = models.CharField(_("health-insurance id (TAJ)"), max_length=16, blank=True)
+    # Entered by a partner without patient-data access (P-15): such a partner is never told whether the TAJ
+    # is registered, so the record may duplicate one of the register's, for the institution to merge.
+    registered_by_partner = models.BooleanField(_("registered by a partner"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -24,7 +27,7 @@ class Patient(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["institution", "insurance_id"],
-                condition=~models.Q(insurance_id=""),
+                condition=~models.Q(insurance_id="") & models.Q(registered_by_partner=False),
                 name="patient_insurance_id_unique_per_institution",
             )
         ]

@@ -1,6 +1,6 @@
 """Reads of the patient register, narrowed to the actor's institution."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -33,6 +33,25 @@ def patient_list(*, actor) -> QuerySet[Patient]:
     return scoped(Patient, actor)
 
 
+def patient_duplicate_groups(*, actor) -> list[list[Patient]]:
+    """The records of the register that share a TAJ number, a group per number, the institution's own
+    (not partner-registered) and oldest first: the one to keep when merging (P-15)."""
+    require(actor, Perm.MANAGE_PATIENTS)
+    shared = (
+        scoped(Patient, actor)
+        .exclude(insurance_id="")
+        .values("insurance_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .values_list("insurance_id", flat=True)
+    )
+    groups: dict[str, list[Patient]] = {}
+    records = scoped(Patient, actor).filter(insurance_id__in=list(shared))
+    for patient in records.order_by("insurance_id", "registered_by_partner", "created_at", "pk"):
+        groups.setdefault(patient.insurance_id, []).append(patient)
+    return list(groups.values())
+
+
 PARTNER_MIN_QUERY_LENGTH = 3
 PARTNER_RESULT_LIMIT = 5
 TAJ_LENGTH = 9
@@ -43,7 +62,7 @@ def partner_patient_search(*, terms: PartnerTerms, query: str) -> tuple[str, lis
     patient-data access (P-7): at least three characters of the name, or a whole TAJ number; at most five
     results. The partner side audits every search (`medbook.partners.services.booking`)."""
     _require_patient_data(terms)
-    query = " ".join((query or "").replace("\x00", "").split())  # PostgreSQL text cannot hold NUL
+    query = partner_query_clean(query)
     if len(query) < PARTNER_MIN_QUERY_LENGTH:
         return query, []
     compact = query.replace(" ", "").replace("-", "")
@@ -57,6 +76,16 @@ def partner_patient_search(*, terms: PartnerTerms, query: str) -> tuple[str, lis
         .order_by("full_name", "pk")[:PARTNER_RESULT_LIMIT]
     )
     return query, results
+
+
+def partner_query_clean(query: str) -> str:
+    """A partner's search as it is read: whitespace collapsed, NUL dropped (PostgreSQL text cannot hold it)."""
+    return " ".join((query or "").replace("\x00", "").split())
+
+
+def partner_query_runs(query: str) -> bool:
+    """Whether a partner's (cleaned) search reaches the register, and so counts against the quotas."""
+    return len(query) >= PARTNER_MIN_QUERY_LENGTH
 
 
 def partner_patient_get(*, terms: PartnerTerms, patient_id) -> Patient:

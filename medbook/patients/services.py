@@ -24,10 +24,6 @@ def insurance_id_checked(value: str) -> str:
         raise DomainError(error.messages[0], field="insurance_id") from None
 
 
-def _same_name(first: str, second: str) -> bool:
-    return " ".join(first.split()).casefold() == " ".join(second.split()).casefold()
-
-
 @transaction.atomic
 def patient_create(
     *,
@@ -42,8 +38,9 @@ def patient_create(
     """Register a patient in the institution's register: by its staff, or by a partner booking for the
     patient (with the terms `medbook.partners.access` resolved); the institution owns the data.
 
-    For a partner, a TAJ number already registered is the same person only if the name matches too; a
-    partner without patient-data access learns nothing else about the register.
+    A partner without patient-data access gets the same answer whatever the TAJ (P-15): a new record,
+    flagged `registered_by_partner`, which the institution merges with its own if the TAJ is registered.
+    A partner with access is sent to the search for a registered TAJ; nobody is attached by TAJ silently.
     """
     if actor is not None and actor.partner is not None:
         if terms is None:
@@ -53,16 +50,14 @@ def patient_create(
         require(actor, Perm.MANAGE_PATIENTS)
         institution_id = actor.institution.pk
     taj = insurance_id_checked(insurance_id)
-    if terms is not None and taj:
-        existing = Patient.objects.filter(institution_id=institution_id, insurance_id=taj).first()
-        if existing is not None:
-            if _same_name(existing.full_name, full_name):
-                return existing
-            if terms.patient_data_access:
-                message = _("A patient with this TAJ number is registered: find them with the search.")
-            else:
-                message = _("These details do not match the institution's records; check the name and TAJ.")
-            raise DomainError(message, field="insurance_id")
+    shares_taj = (
+        bool(taj) and Patient.objects.filter(institution_id=institution_id, insurance_id=taj).exists()
+    )
+    if terms is not None and terms.patient_data_access and shares_taj:
+        raise DomainError(
+            _("A patient with this TAJ number is registered: find them with the search."),
+            field="insurance_id",
+        )
     patient = Patient.objects.create(
         institution_id=institution_id,
         full_name=full_name,
@@ -70,8 +65,10 @@ def patient_create(
         email=email,
         phone=phone,
         insurance_id=taj,
+        registered_by_partner=terms is not None,
     )
-    audit_record(actor=actor, action=AuditAction.PATIENT_CREATE, obj=patient)
+    details = {"registered_by_partner": True, "shares_taj": shares_taj} if terms is not None else {}
+    audit_record(actor=actor, action=AuditAction.PATIENT_CREATE, obj=patient, **details)
     return patient
 
 
@@ -87,3 +84,37 @@ def patient_update(*, actor, patient: Patient, **fields) -> Patient:
     patient.save()
     audit_record(actor=actor, action=AuditAction.PATIENT_UPDATE, obj=patient, fields=changed)
     return patient
+
+
+MERGE_FILLS = ("birth_date", "email", "phone")
+
+
+@transaction.atomic
+def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient) -> Patient:
+    """Merge a duplicate record (e.g. one a partner registered, P-15) into the kept one: its bookings move
+    over, the kept record's empty details are filled from it, and the duplicate is deleted; audited."""
+    require(actor, Perm.MANAGE_PATIENTS, keep)
+    require(actor, Perm.MANAGE_PATIENTS, duplicate)
+    locked = {p.pk: p for p in Patient.objects.select_for_update().filter(pk__in=[keep.pk, duplicate.pk])}
+    if keep.pk == duplicate.pk or len(locked) != 2:
+        raise DomainError(_("Choose two different records of the register to merge."))
+    keep, duplicate = locked[keep.pk], locked[duplicate.pk]
+    filled = [name for name in MERGE_FILLS if not getattr(keep, name) and getattr(duplicate, name)]
+    for name in filled:
+        setattr(keep, name, getattr(duplicate, name))
+    if filled:
+        keep.save(update_fields=filled)
+    moved = list(duplicate.bookings.values_list("pk", flat=True))
+    duplicate.bookings.update(patient=keep)
+    audit_record(
+        actor=actor,
+        action=AuditAction.PATIENT_MERGE,
+        obj=keep,
+        duplicate_id=duplicate.pk,
+        duplicate_name=duplicate.full_name,
+        duplicate_registered_by_partner=duplicate.registered_by_partner,
+        bookings_moved=moved,
+        fields_filled=filled,
+    )
+    duplicate.delete()
+    return keep

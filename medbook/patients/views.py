@@ -1,4 +1,4 @@
-"""The patient register: list, search, add, edit."""
+"""The patient register: list, search, add, edit, merge duplicates."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from medbook.core.decorators import requires
+from medbook.core.errors import DomainError
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import get_for_actor
 from medbook.patients import selectors, services
@@ -62,3 +63,25 @@ def patient_edit(request, pk: int):
         return redirect("patients:patient-list")
     status = 422 if form.is_bound else 200
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient}, status=status)
+
+
+@requires(Perm.MANAGE_PATIENTS)
+def patient_duplicates(request):
+    """Records that share a TAJ number (e.g. entered by a partner without patient-data access, P-15), each
+    with "Merge" into the group's first record (POST keep, duplicate)."""
+    if request.method == "POST":
+        keep = get_for_actor(Patient, request.actor, request.POST.get("keep"))
+        duplicate = get_for_actor(Patient, request.actor, request.POST.get("duplicate"))
+        try:
+            services.patient_merge(actor=request.actor, keep=keep, duplicate=duplicate)
+        except DomainError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(
+                request,
+                _("%(duplicate)s was merged into %(keep)s.")
+                % {"duplicate": duplicate.full_name, "keep": keep.full_name},
+            )
+        return redirect("patients:patient-duplicates")
+    groups = selectors.patient_duplicate_groups(actor=request.actor)
+    return render(request, "patients/patient_duplicates.html", {"groups": groups})

@@ -70,6 +70,7 @@ MATRIX = {
     "patients:patient-search":            (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
     "patients:patient-create":            (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
     "patients:patient-edit":              (GET,  "patient",     (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
+    "patients:patient-duplicates":        (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
     # The institution admin's Administration, and its audit log.
     "institutions:location-list":         (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
     "institutions:location-create":       (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),

@@ -2,18 +2,28 @@
 finds the institution's patients (P-7). Each write asks `medbook.partners.access` for the partner's terms
 and hands them to the one booking service the institution's staff use too."""
 
+import math
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
-from medbook.core.errors import DomainError
+from medbook.core.errors import DomainError, NotPermitted, TooManyRequests
 from medbook.core.tenancy import Actor
-from medbook.partners.access import access_booking_terms, access_own_booking, access_patient_data
-from medbook.partners.models import Partnership
+from medbook.partners.access import (
+    access_booking_terms,
+    access_own_booking,
+    access_patient_data,
+    may_see_patients,
+)
+from medbook.partners.models import Partnership, PatientSearch
 from medbook.partners.offers import Offer
+from medbook.partners.services import notices, quotas
 from medbook.patients import selectors as patient_selectors
 from medbook.patients.models import Patient
 from medbook.patients.services import patient_create
@@ -21,7 +31,6 @@ from medbook.scheduling import services as booking_services
 from medbook.scheduling.models import Booking
 
 
-@transaction.atomic
 def partner_booking_create(
     *,
     actor: Actor,
@@ -31,7 +40,32 @@ def partner_booking_create(
     new_patient: dict | None = None,
     note: str = "",
 ) -> Booking:
-    """Book a free slot of an offer for a patient picked from the register (with access) or entered anew."""
+    """Book a free slot of an offer for a patient picked from the register (with access) or entered anew.
+
+    With patient-data access a new patient's TAJ number is looked up in the register (a registered one is
+    sent to the search), so the look-up counts against the search quotas (P-15), in a transaction of its
+    own like a search: a refusal past a quota stays recorded."""
+    taj = (new_patient or {}).get("insurance_id") if not patient_id else ""
+    if taj and may_see_patients(offer.partnership):
+        _results, refusal = _search_or_refuse(
+            actor=actor, partnership=offer.partnership, query=str(taj), lookup=False
+        )
+        if refusal is not None:
+            raise refusal
+    return _booking_create(
+        actor=actor,
+        offer=offer,
+        starts_at=starts_at,
+        patient_id=patient_id,
+        new_patient=new_patient,
+        note=note,
+    )
+
+
+@transaction.atomic
+def _booking_create(
+    *, actor: Actor, offer: Offer, starts_at: datetime, patient_id, new_patient: dict | None, note: str
+) -> Booking:
     terms = access_booking_terms(actor=actor, location=offer.location, service=offer.service)
     if patient_id:
         patient = partner_patient_open(actor=actor, partnership=offer.partnership, patient_id=patient_id)
@@ -74,26 +108,99 @@ def partner_booking_cancel(*, actor: Actor, booking: Booking) -> Booking:
     )
 
 
-@transaction.atomic
 def partner_patient_search(*, actor: Actor, partnership: Partnership, query: str) -> list[Patient]:
-    """A partner's search of the institution's patients while booking (P-7): a few matches, audited (X-3)."""
+    """A partner's search of the institution's patients while booking (P-7): a few matches, audited (X-3),
+    within the user's and the partnership's quotas (P-15). Past a quota the search is refused with a 429;
+    the refusal (its audit row and the institution's alert) is written in a transaction of its own, which
+    commits before the refusal is raised."""
+    results, refusal = _search_or_refuse(actor=actor, partnership=partnership, query=query)
+    if refusal is not None:
+        raise refusal
+    return results
+
+
+@transaction.atomic
+def _search_or_refuse(
+    *, actor: Actor, partnership: Partnership, query: str, lookup: bool = True
+) -> tuple[list[Patient], TooManyRequests | None]:
+    """Count a search against the quotas and run it (with `lookup`), or record its refusal."""
     terms = access_patient_data(actor=actor, partnership=partnership)
+    user = actor.user
+    if user is None:
+        raise NotPermitted()
+    query = patient_selectors.partner_query_clean(query)
+    runs = patient_selectors.partner_query_runs(query)
+    now = timezone.now()
+    if runs:
+        # The partnership's searches one at a time, so that two at once cannot both take the last one.
+        list(Partnership.objects.select_for_update().filter(pk=partnership.pk).values_list("pk", flat=True))
+        quotas.forget_old(partnership=partnership, now=now)
+        hit = quotas.quota_hit(user=user, partnership=partnership, now=now)
+        if hit is not None:
+            return [], _refuse(actor=actor, user=user, partnership=partnership, hit=hit, query=query, now=now)
+    if not lookup:  # the new-patient form's TAJ look-up: counted here, made by patient_create
+        PatientSearch.objects.create(partnership=partnership, user=user, created_at=now)
+        return [], None
     query, results = patient_selectors.partner_patient_search(terms=terms, query=query)
+    result_ids = [patient.pk for patient in results]
+    if runs:
+        PatientSearch.objects.create(
+            partnership=partnership, user=user, created_at=now, result_ids=result_ids
+        )
     audit_record(
         actor=actor,
         action=AuditAction.PATIENT_PARTNER_SEARCH,
         obj=partnership,
         query=query,
-        result_ids=[patient.pk for patient in results],
+        result_ids=result_ids,
     )
-    return results
+    return results, None
+
+
+def _refuse(
+    *, actor: Actor, user, partnership: Partnership, hit: quotas.QuotaHit, query: str, now: datetime
+) -> TooManyRequests:
+    """Record a search refused by a quota (audited; the institution's admins e-mailed once per window)."""
+    alert = quotas.alert_due(hit=hit, user=user, partnership=partnership, now=now)
+    PatientSearch.objects.create(partnership=partnership, user=user, created_at=now, refused=hit.scope)
+    audit_record(
+        actor=actor,
+        action=AuditAction.PATIENT_SEARCH_QUOTA_HIT,
+        obj=partnership,
+        quota=hit.scope,
+        limit=hit.limit,
+        retry_at=hit.retry_at.isoformat(),
+        query=query,
+        alerted=alert,
+    )
+    if alert:
+        notices.search_quota_alert_send(
+            partnership=partnership,
+            searcher=user,
+            scope=hit.scope,
+            limit=hit.limit,
+            retry_at=hit.retry_at,
+        )
+    zone = ZoneInfo(partnership.institution.time_zone)
+    local = hit.retry_at.astimezone(zone)
+    shown = local.strftime("%H:%M" if local.date() == now.astimezone(zone).date() else "%Y-%m-%d %H:%M")
+    return TooManyRequests(
+        _("Too many patient searches: try again after %(time)s.") % {"time": shown},
+        retry_after=math.ceil((hit.retry_at - now).total_seconds()),
+    )
 
 
 @transaction.atomic
 def partner_patient_open(*, actor: Actor, partnership: Partnership, patient_id) -> Patient:
-    """One of the institution's patients, picked by a partner with access (P-7), audited; else 404."""
+    """One of the institution's patients, picked by a partner with access (P-7) among those the same user's
+    recent search returned (P-15), audited; any other id answers 404, as an unknown one does."""
     terms = access_patient_data(actor=actor, partnership=partnership)
     patient = patient_selectors.partner_patient_get(terms=terms, patient_id=patient_id)
+    returned = quotas.recently_returned(
+        user=actor.user, partnership=partnership, patient_id=patient.pk, now=timezone.now()
+    )
+    if not returned:
+        raise Http404()
     audit_record(
         actor=actor, action=AuditAction.PATIENT_PARTNER_OPEN, obj=patient, partner=terms.partner_name
     )

@@ -64,3 +64,26 @@ def ended_notice_send(partnership: Partnership, cancelled: list) -> None:
             language=membership.user.language,
             reference=f"partnership:{partnership.pk}",
         )
+
+
+def search_quota_alert_send(*, partnership: Partnership, searcher, scope: str, limit: int, retry_at) -> None:
+    """Tell the institution's admins, each in their language, that a partner used up a patient-search
+    quota (P-15); the caller sends it once per quota window."""
+    path = reverse("audit:entry-list")
+    for membership in organization_admins(partnership.institution_id):
+        partner_email(
+            to=membership.user.email,
+            template="search_quota_hit",
+            context={
+                "partnership": partnership,
+                "user": membership.user,
+                "searcher": searcher.get_full_name() or searcher.email,
+                "scope": scope,
+                "limit": limit,
+                "retry_at": retry_at,
+                "time_zone": partnership.institution.time_zone,
+                "path": path,
+            },
+            language=membership.user.language,
+            reference=f"partnership:{partnership.pk}",
+        )

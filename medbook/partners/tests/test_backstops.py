@@ -413,35 +413,19 @@ def test_partner_actor_with_another_partners_terms_cannot_register_a_patient(cas
     assert Patient.objects.count() == before
 
 
-def test_registered_taj_under_another_name_gives_the_neutral_message(cast, partners):
+@pytest.mark.parametrize("name", ["Somebody Else", "  anna   PATIENT "])
+def test_without_data_access_a_registered_taj_is_never_attached_nor_revealed(cast, partners, name):
+    """F4: whatever the name, a partner without patient-data access gets a new record for the institution
+    to merge, never the registered patient and never a message that tells the TAJ is in use."""
     assert not partners.partnership_p.patient_data_access
-    before = Patient.objects.count()
-    with pytest.raises(DomainError) as refused:
-        patient_create(
-            actor=actor_of(partners.peter),
-            full_name="Somebody Else",
-            insurance_id=cast.patient_a.insurance_id,
-            terms=terms_of(partners.partnership_p, _authorised=True),
-        )
-    assert str(refused.value) == NO_MATCH
-    assert refused.value.field == "insurance_id"
-    assert cast.patient_a.full_name not in str(refused.value)
-    assert Patient.objects.count() == before
-    assert not Patient.objects.filter(full_name="Somebody Else").exists()
-    assert not AuditEntry.objects.filter(action="patient.create").exists()
-
-
-def test_registered_taj_under_the_same_name_is_the_same_patient(cast, partners):
-    """The control: the same TAJ with the registered name is that patient, and no second row appears."""
-    before = Patient.objects.count()
     patient = patient_create(
         actor=actor_of(partners.peter),
-        full_name="  anna   PATIENT ",
+        full_name=name,
         insurance_id=cast.patient_a.insurance_id,
         terms=terms_of(partners.partnership_p, _authorised=True),
     )
-    assert patient.pk == cast.patient_a.pk
-    assert Patient.objects.count() == before
+    assert patient.pk != cast.patient_a.pk and patient.registered_by_partner
+    assert AuditEntry.objects.filter(action="patient.create", object_id=str(patient.pk)).exists()
 
 
 # -- Terms built without the access checks --------------------------------------------------------------

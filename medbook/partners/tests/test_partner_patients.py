@@ -62,9 +62,9 @@ def test_p7_short_query_returns_nothing_and_other_institutions_patients_never(ca
 
 
 def test_p7_picked_patient_is_booked_and_the_opened_record_audited(cast, partners, login, access):
-    response = login(partners.peter).post(
-        SLOT, _slot(cast, patient=cast.patient_a.pk), REMOTE_ADDR="203.0.113.8"
-    )
+    client = login(partners.peter)
+    assert "Anna Patient" in _search(client, access, "Anna").content.decode()  # P-15: picked from a search
+    response = client.post(SLOT, _slot(cast, patient=cast.patient_a.pk), REMOTE_ADDR="203.0.113.8")
     assert response.status_code == 200
     assert Booking.objects.get().patient == cast.patient_a
     entry = AuditEntry.objects.get(action="patient.partner_open")
@@ -92,6 +92,8 @@ def test_p7_without_access_a_posted_patient_id_is_refused(cast, partners, login)
 
 
 def test_p7_without_access_the_partner_enters_a_new_patient_each_time(cast, partners, login):
+    # P-15 changed this: a registered TAJ with another name is no longer refused (that told the partner the
+    # TAJ is registered); it books for a new record, flagged for the institution to merge.
     client = login(partners.peter)
     response = client.post(
         SLOT, _slot(cast, **{"new-full_name": "Nina New", "new-insurance_id": "222 222 220"})
@@ -106,8 +108,9 @@ def test_p7_without_access_the_partner_enters_a_new_patient_each_time(cast, part
             **{"new-full_name": "Somebody Else", "new-insurance_id": "111 111 110"},
         ),
     )
-    assert clash.status_code == 422 and "Anna" not in clash.content.decode()  # nothing of the register leaks
-    assert Booking.objects.count() == 1
+    assert clash.status_code == 200 and "Anna" not in clash.content.decode()  # nothing of the register leaks
+    assert Booking.objects.count() == 2
+    assert Patient.objects.get(full_name="Somebody Else").registered_by_partner
 
 
 def test_p7_no_listing_or_export_of_patients_for_partners(cast, partners, login, access):

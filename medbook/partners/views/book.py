@@ -6,14 +6,13 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from medbook.core.errors import DomainError
+from medbook.core.errors import DomainError, TooManyRequests
 from medbook.core.forms import add_refusal, validated_forms
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import ActorRequest
@@ -125,6 +124,8 @@ def book_slot(request: ActorRequest) -> HttpResponse:
     if form.is_valid():
         try:
             booking = _book(request, form, patient_form, offer)
+        except TooManyRequests:
+            raise  # a used-up search quota answers 429 (DomainErrorMiddleware), not a form error
         except DomainError as error:
             add_refusal(form, error)
         else:
@@ -138,7 +139,6 @@ def book_slot(request: ActorRequest) -> HttpResponse:
     return render(request, "partners/book/book_form.html", context, status=422)
 
 
-@transaction.atomic
 def _book(request: ActorRequest, form, patient_form: PatientForm, offer) -> Booking | None:
     patient_id = form.cleaned_data["patient"]
     new_patient = None

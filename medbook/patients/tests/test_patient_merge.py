@@ -1,0 +1,105 @@
+"""Duplicates in the register (P-15): a partner without patient-data access always registers a new record;
+the institution lists records that share a TAJ number and merges them, an audited act of its own."""
+
+import pytest
+from django.http import Http404
+from django.urls import reverse
+
+from conftest import actor_of, local, next_weekday
+from medbook.audit.models import AuditEntry
+from medbook.core.errors import NotPermitted
+from medbook.patients.models import Patient
+from medbook.patients.services import patient_merge
+from medbook.patients.tests.factories import PatientFactory
+from medbook.scheduling.models import Booking
+
+pytestmark = pytest.mark.django_db
+
+DUPLICATES = reverse("patients:patient-duplicates")
+
+
+@pytest.fixture
+def duplicate(cast, partners, login):
+    """Anna Patient's TAJ booked by partner P (no data access) under another spelling of her name."""
+    response = login(partners.peter).post(
+        reverse("partners:book-slot"),
+        {
+            "slot_location": cast.location_a1.pk,
+            "slot_physician": cast.physician_a.pk,
+            "slot_service": cast.service_a.pk,
+            "starts_at": local(next_weekday(1), 10).isoformat(),
+            "new-full_name": "Anna Patiens",
+            "new-insurance_id": "111 111 110",
+            "new-phone": "+36 30 123 4567",
+        },
+    )
+    assert response.status_code == 200
+    return Patient.objects.get(full_name="Anna Patiens")
+
+
+def test_p15_the_institution_sees_records_sharing_a_taj_and_merges_them(cast, duplicate, login):
+    anna = cast.patient_a
+    client = login(cast.alice)
+    page = client.get(DUPLICATES)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Anna Patient" in text and "Anna Patiens" in text and "Berta" not in text
+    response = client.post(DUPLICATES, {"keep": anna.pk, "duplicate": duplicate.pk})
+    assert response.status_code == 302
+    assert not Patient.objects.filter(pk=duplicate.pk).exists()
+    booking = Booking.objects.get()
+    assert booking.patient == anna
+    anna.refresh_from_db()
+    assert anna.phone == "+36301234567"  # an empty detail filled from the duplicate
+    entry = AuditEntry.objects.get(action="patient.merge")
+    assert entry.user == cast.alice and entry.institution == cast.institution_a
+    assert entry.object_id == str(anna.pk) and entry.details["duplicate_id"] == duplicate.pk
+    assert (
+        entry.details["bookings_moved"] == [booking.pk] and entry.details["duplicate_registered_by_partner"]
+    )
+    after = client.get(DUPLICATES).content.decode()
+    assert (
+        "Anna Patiens was merged into Anna Patient" in after and 'data-testid="duplicate-group"' not in after
+    )
+
+
+def test_p15_another_tenant_or_a_partner_cannot_merge(cast, partners, duplicate, login):
+    data = {"keep": cast.patient_a.pk, "duplicate": duplicate.pk}
+    assert login(cast.charlie).post(DUPLICATES, data).status_code == 404  # institution B's admin
+    assert login(partners.paula).post(DUPLICATES, data).status_code == 403
+    assert (
+        login(cast.alice).post(DUPLICATES, {"keep": cast.patient_b.pk, "duplicate": duplicate.pk}).status_code
+        == 404
+    )
+    assert Patient.objects.filter(pk=duplicate.pk).exists()
+    assert Booking.objects.get().patient == duplicate
+    assert not AuditEntry.objects.filter(action="patient.merge").exists()
+
+
+def test_p15_a_record_is_not_merged_into_itself(cast, login):
+    client = login(cast.alice)
+    response = client.post(
+        DUPLICATES, {"keep": cast.patient_a.pk, "duplicate": cast.patient_a.pk}, follow=True
+    )
+    assert "Choose two different records" in response.content.decode()
+    assert Patient.objects.filter(pk=cast.patient_a.pk).exists()
+    assert not AuditEntry.objects.filter(action="patient.merge").exists()
+
+
+def test_p15_the_merge_service_refuses_another_tenant_and_a_partner(cast, partners):
+    other = PatientFactory(institution=cast.institution_a, full_name="Other One")
+    with pytest.raises(Http404):
+        patient_merge(actor=cast.actor(cast.charlie), keep=cast.patient_a, duplicate=other)
+    with pytest.raises(NotPermitted):
+        patient_merge(actor=actor_of(partners.paula), keep=cast.patient_a, duplicate=other)
+    assert Patient.objects.filter(pk=other.pk).exists()
+
+
+def test_p15_a_duplicate_awaiting_a_merge_can_still_be_edited(cast, duplicate, login):
+    response = login(cast.alice).post(
+        reverse("patients:patient-edit", args=[duplicate.pk]),
+        {"full_name": "Anna Patiens", "insurance_id": "111111110", "email": "anna@example.org"},
+    )
+    assert response.status_code == 302
+    duplicate.refresh_from_db()
+    assert duplicate.email == "anna@example.org"
