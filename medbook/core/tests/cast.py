@@ -15,7 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 from conftest import actor_of, local, next_weekday
 from medbook.accounts.models import Membership
 from medbook.institutions.tests.factories import MembershipFactory, ScheduleExceptionFactory, UserFactory
-from medbook.partners.models import Partnership
+from medbook.partners.models import Partner, Partnership
 from medbook.partners.services import contract as partner_services
 from medbook.partners.services import feed as partner_bookings
 from medbook.partners.services import registration as invitations
@@ -105,7 +105,9 @@ def everyone_make(cast, partners) -> Everyone:
     partnership_e.refresh_from_db()
 
     # A new partner N that A invited and that has not registered yet: its registration link.
-    n = partner_make("Newcomer Kft.", "01-09-444444", "12345676-2-41", "nora@n.test")
+    n = partner_make(
+        "Newcomer Kft.", "01-09-444444", "12345676-2-41", "nora@n.test", Partner.Verification.UNVERIFIED
+    )
     pending = partnership_make(a, n, status=Partnership.Status.PENDING_REGISTRATION, locations=[location])
     register_url = invitations.invitation_issue(partnership=pending)
     # Nina, a new user of A, and her set-password link (she is no actor: a login would void the link).

@@ -101,6 +101,7 @@ MATRIX = {
     "partners:home":                      (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   200,   200,   200,   200)),
     "partners:partnership-answer":        (GET,  "ship_p",      (LOGIN, 403,   403,   403,   403,   200,   403,   403,   404,   404)),
     "partners:gtc-accept":                (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   403,   403,   200,   200)),
+    "partners:partner-details":           (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   403,   403,   200,   200)),
     "partners:book":                      (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   200,   403,   200,   200)),
     "partners:book-slot":                 (GET,  "p_slot",      (LOGIN, 403,   403,   403,   403,   200,   200,   403,   403,   403)),
     "partners:patient-search":            (GET,  "p_search",    (LOGIN, 403,   403,   403,   403,   200,   200,   403,   404,   404)),
