@@ -28,6 +28,7 @@ class AuditAction(StrEnum):
     PARTNERSHIP_DECLINE = "partnership.decline"
     GTC_ACCEPT = "gtc.accept"
     MEMBER_INVITE = "member.invite"
+    MEMBER_ACCEPT = "member.accept"
     MEMBER_PERMISSIONS_SET = "member.permissions_set"
     MEMBER_ACTIVATE = "member.activate"
     MEMBER_DEACTIVATE = "member.deactivate"
