@@ -96,6 +96,10 @@ class Membership(models.Model):
     can_book = models.BooleanField(_("Can book to partner institution"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A person who already has an account is asked to accept a role (never granted it silently): set until
+    # they accept; the hash of the link's secret while the link is valid.
+    invited_at = models.DateTimeField(_("invited"), null=True, blank=True)
+    invitation_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("membership")
@@ -106,3 +110,8 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
+
+    @property
+    def is_invitation_pending(self) -> bool:
+        """Whether the person has been asked to accept this role and has not yet."""
+        return self.invited_at is not None and bool(self.invitation_hash)

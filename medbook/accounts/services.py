@@ -1,10 +1,16 @@
 """Writes for users and memberships."""
 
+import hashlib
+import hmac
+import secrets
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -13,6 +19,7 @@ from medbook.accounts.models import Membership, User
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError
+from medbook.core.ids import parse_id_or_none
 from medbook.core.permissions import Perm, require
 from medbook.core.roles import OrgKind, Role
 from medbook.core.tenancy import Actor
@@ -63,7 +70,9 @@ def user_invite(
     language: str = "en",
     can_book: bool = False,
 ) -> Membership:
-    """Add a user to the actor's organisation with a role and email a link to set a password (B-10, P-10)."""
+    """Add a user to the actor's organisation with a role (B-10, P-10): a new person gets a link to set a
+    password; a person who already has an account is asked to accept, and acts for it only once they do.
+    Either way the admin learns nothing of whether the account existed."""
     require(actor, Perm.MANAGE_USERS)
     organization = actor.organization
     role, can_book = _checked_role(actor, role, can_book)
@@ -76,8 +85,13 @@ def user_invite(
         user.save(update_fields=["password"])
     if Membership.objects.filter(user=user, organization=organization).exists():
         raise DomainError(_("This person is already a user here."), field="email")
-    membership = Membership.objects.create(user=user, organization=organization, role=role, can_book=can_book)
-    if created or not user.has_usable_password():
+    ask_first = user.has_usable_password()
+    membership = Membership.objects.create(
+        user=user, organization=organization, role=role, can_book=can_book, is_active=not ask_first
+    )
+    if ask_first:
+        membership_invitation_send(membership=membership)
+    else:
         send_set_password_email(user=user, organization_name=organization.name)
     audit_record(
         actor=actor,
@@ -86,7 +100,74 @@ def user_invite(
         role=role,
         can_book=can_book,
         email=email,
+        asked_to_accept=ask_first,
     )
+    return membership
+
+
+MEMBERSHIP_SALT = "medbook.accounts.membership"
+MEMBERSHIP_MAX_AGE = 7 * 24 * 3600
+
+
+def membership_invitation_send(*, membership: Membership) -> str:
+    """E-mail the person a signed, expiring, single-use link to accept the role (a new one replaces the
+    last); return the link."""
+    nonce = secrets.token_urlsafe(24)
+    membership.invited_at = timezone.now()
+    membership.invitation_hash = hashlib.sha256(nonce.encode()).hexdigest()
+    membership.save(update_fields=["invited_at", "invitation_hash"])
+    token = signing.TimestampSigner(salt=MEMBERSHIP_SALT).sign(f"{membership.pk}:{nonce}")
+    url = settings.SITE_URL + reverse("accounts:membership-accept", args=[token])
+    user = membership.user
+    notification_enqueue(
+        to=user.email,
+        template="membership_invitation",
+        context={
+            "user": user,
+            "url": url,
+            "organization": membership.organization.name,
+            "role": membership.get_role_display(),
+        },
+        language=user.language,
+        kind="membership_invitation",
+        reference=f"membership:{membership.pk}",
+    )
+    return url
+
+
+def membership_invitation_open(*, user, token: str) -> Membership:
+    """The pending membership a link stands for, for the logged-in person it was sent to; else 404."""
+    try:
+        value = signing.TimestampSigner(salt=MEMBERSHIP_SALT).unsign(token, max_age=MEMBERSHIP_MAX_AGE)
+    except signing.BadSignature:  # forged, or expired
+        raise Http404() from None
+    pk, _sep, nonce = value.partition(":")
+    membership = (
+        Membership.objects.select_related("organization", "user").filter(pk=parse_id_or_none(pk)).first()
+    )
+    digest = hashlib.sha256(nonce.encode()).hexdigest()
+    if (
+        membership is None
+        or not membership.is_invitation_pending
+        or not hmac.compare_digest(membership.invitation_hash, digest)
+        or membership.user_id != getattr(user, "pk", None)
+    ):
+        raise Http404()
+    return membership
+
+
+@transaction.atomic
+def membership_accept(*, actor: Actor, token: str) -> Membership:
+    """The person accepts the role they were invited to: from now on they may act for the organisation."""
+    membership = membership_invitation_open(user=actor.user, token=token)
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if not membership.is_invitation_pending:
+        raise Http404()
+    membership.is_active, membership.invited_at, membership.invitation_hash = True, None, ""
+    membership.save(update_fields=["is_active", "invited_at", "invitation_hash"])
+    kind = membership.organization.kind
+    institution_id = membership.organization_id if kind == OrgKind.INSTITUTION else None
+    audit_record(actor=actor, action=AuditAction.MEMBER_ACCEPT, obj=membership, institution_id=institution_id)
     return membership
 
 
@@ -124,6 +205,16 @@ def membership_set_active(*, actor, membership: Membership, active: bool) -> Mem
     _own_member(actor, membership)
     if membership.user_id == actor.user.pk and not active:
         raise DomainError(_("You cannot deactivate yourself."))
+    if membership.invited_at is not None:
+        # Never accepted: reactivating asks the person again; deactivating withdraws the link.
+        if active:
+            membership_invitation_send(membership=membership)
+        else:
+            membership.invitation_hash = ""
+            membership.save(update_fields=["invitation_hash"])
+        action = AuditAction.MEMBER_INVITE if active else AuditAction.MEMBER_DEACTIVATE
+        audit_record(actor=actor, action=action, obj=membership, asked_to_accept=True)
+        return membership
     membership.is_active = active
     membership.save(update_fields=["is_active"])
     action = AuditAction.MEMBER_ACTIVATE if active else AuditAction.MEMBER_DEACTIVATE

@@ -20,4 +20,5 @@ urlpatterns = [
     path("members/add/", views.member_create, name="member-create"),
     path("members/<int:pk>/", views.member_edit, name="member-edit"),
     path("members/<int:pk>/active/", views.member_toggle, name="member-toggle"),
+    path("members/accept/<str:token>/", views.membership_accept_view, name="membership-accept"),
 ]

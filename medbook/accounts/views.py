@@ -15,7 +15,13 @@ from django.views.decorators.http import require_POST
 from medbook.accounts.forms import MemberForm
 from medbook.accounts.models import User
 from medbook.accounts.selectors import organization_members
-from medbook.accounts.services import member_permissions_set, membership_set_active, user_invite
+from medbook.accounts.services import (
+    member_permissions_set,
+    membership_accept,
+    membership_invitation_open,
+    membership_set_active,
+    user_invite,
+)
 from medbook.core.decorators import page
 from medbook.core.errors import DomainError, NotPermitted
 from medbook.core.forms import add_refusal, form_status
@@ -114,10 +120,8 @@ def member_create(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             add_refusal(form, error)
         else:
-            if membership.user.has_usable_password():
-                note = _("%(email)s already has an account and can now act for your organisation.")
-            else:
-                note = _("An invitation to set a password is on its way to %(email)s.")
+            # The same words whether or not the person already had an account: nothing to learn from it.
+            note = _("An invitation is on its way to %(email)s.")
             messages.success(request, note % {"email": membership.user.email})
             return redirect("accounts:member-list")
     context = {"form": form, "title": _("Add user")}
@@ -173,3 +177,18 @@ def member_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Saved."))
     return redirect("accounts:member-list")
+
+
+@login_required
+def membership_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The link e-mailed to a person with an account: accept the role an organisation offers (or not)."""
+    membership = membership_invitation_open(user=request.user, token=token)
+    if request.method == "POST":
+        membership = membership_accept(actor=request.actor, token=token)
+        request.session[SESSION_ORG_KEY] = membership.organization_id
+        messages.success(
+            request,
+            _("You now act for %(organization)s.") % {"organization": membership.organization.name},
+        )
+        return redirect("core:home")
+    return render(request, "accounts/membership_accept.html", {"membership": membership})

@@ -11,7 +11,7 @@ from medbook.accounts.models import Membership, Organization, User
 from medbook.institutions.models import Institution, Location, Service
 from medbook.partners.access import access_booking_terms
 from medbook.partners.models import GTCAcceptance, GTCVersion, Partner, Partnership
-from medbook.partners.services.contract import partner_channel, partner_invite
+from medbook.partners.services.contract import CONTACT_FIELDS, partner_channel, partner_invite
 from medbook.partners.validators import registry_key
 from medbook.patients.models import Patient
 from medbook.scheduling.models import Booking
@@ -73,6 +73,11 @@ def demo_partners(*, northside: Institution, admin: Membership, make_user) -> No
         version=GTC_VERSION, defaults={"text": GTC_TEXT, "published_at": datetime(2026, 1, 1, tzinfo=UTC)}
     )
     callcenter = _demo_partner(CALLCENTER)
+    if not callcenter.is_verified:  # the operator has checked CallCenter Ltd (P-14)
+        callcenter.verification_status = Partner.Verification.VERIFIED
+        callcenter.verified_at = datetime(2026, 1, 14, tzinfo=UTC)
+        callcenter.verification_note = "Demo: checked against the company register."
+        callcenter.save(update_fields=["verification_status", "verified_at", "verification_note"])
     contact = make_user(CALLCENTER["contact_email"], CALLCENTER["contact_name"])
     Membership.objects.update_or_create(
         user=contact,
@@ -125,6 +130,7 @@ def _demo_callcenter_partnership(northside: Institution, callcenter: Partner, ad
         "commission_fixed": None,
         "payment_location": Partnership.PaymentLocation.INSTITUTION,
         "patient_data_access": True,
+        **{field: CALLCENTER[field] for field in CONTACT_FIELDS},
     }
     if partnership is None:
         partnership = Partnership.objects.create(

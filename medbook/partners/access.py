@@ -1,6 +1,7 @@
 """Every partner rule, in Zulip's `access_*` style: may this partner act here, and on what terms.
 
-A partner's user books only while its partnership is active and the current General Terms and Conditions
+A partner's user books only while its partnership is active (which needs the operator's verification of a
+newly registered legal entity, P-14) and the current General Terms and Conditions
 are accepted (P-3, P-8), only authorised services (P-9) at authorised locations (P-4), with the
 "Can book to partner institution" permission (P-10), changes only its partner's bookings (P-13) and sees
 the institution's patients only with patient-data access (P-7). Pages, the API and the services below all
@@ -81,6 +82,13 @@ def access_partnership(*, partner: Partner, institution_id: int) -> Partnership:
     )
     if partnership is None:
         raise DomainError(_("This partner has no partnership with the institution."))
+    if partnership.status == Partnership.Status.PENDING_VERIFICATION:
+        raise DomainError(
+            _(
+                "The partner awaits verification by the platform operator: it cannot book until the"
+                " company is verified."
+            )
+        )
     if partnership.is_pending:
         raise DomainError(_("The partnership is pending: the partner cannot book until it is active."))
     if not partnership.is_bookable:

@@ -24,12 +24,36 @@ class Partner(Organization):
     contact_phone = models.CharField(_("contact phone"), max_length=32)
     contact_language = models.CharField(_("language of the emails"), max_length=8, default="en")
 
+    class Verification(models.TextChoices):
+        UNVERIFIED = "unverified", _("Not verified")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+
+    # P-14: the operator checks that whoever registered represents the legal entity before it may book.
+    verification_status = models.CharField(
+        _("verification"), max_length=16, choices=Verification.choices, default=Verification.UNVERIFIED
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified by"),
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verification_note = models.TextField(_("verification note"), blank=True)
+
     class Meta:
         verbose_name = _("partner")
         verbose_name_plural = _("partners")
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verification_status == self.Verification.VERIFIED
 
 
 class PartnershipQuerySet(models.QuerySet):
@@ -50,6 +74,7 @@ class Partnership(models.Model):
     class Status(models.TextChoices):
         PENDING_REGISTRATION = "pending_registration", _("Pending registration")
         PENDING_APPROVAL = "pending_approval", _("Pending approval")
+        PENDING_VERIFICATION = "pending_verification", _("Awaiting verification")
         ACTIVE = "active", _("Active")
         DECLINED = "declined", _("Declined")
         ENDED = "ended", _("Ended")
@@ -58,8 +83,13 @@ class Partnership(models.Model):
         INSTITUTION = "institution", _("At the institution")
         PARTNER = "partner", _("At the partner")
 
-    LIVE_STATUSES = (Status.PENDING_REGISTRATION, Status.PENDING_APPROVAL, Status.ACTIVE)
-    PENDING_STATUSES = (Status.PENDING_REGISTRATION, Status.PENDING_APPROVAL)
+    LIVE_STATUSES = (
+        Status.PENDING_REGISTRATION,
+        Status.PENDING_APPROVAL,
+        Status.PENDING_VERIFICATION,
+        Status.ACTIVE,
+    )
+    PENDING_STATUSES = (Status.PENDING_REGISTRATION, Status.PENDING_APPROVAL, Status.PENDING_VERIFICATION)
 
     tenant_path = "institution"
 
@@ -85,6 +115,12 @@ class Partnership(models.Model):
     )
     patient_data_access = models.BooleanField(_("access to patient data"), default=False)
     channel = models.ForeignKey(TrafficChannel, on_delete=models.PROTECT, related_name="partnerships")
+    # The institution's own contact at the partner, and where its invitation goes: never shown to, or
+    # changed by, another institution (P-14).
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    contact_language = models.CharField(_("language of the emails"), max_length=8, default="en")
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -101,7 +137,9 @@ class Partnership(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["institution", "partner"],
-                condition=Q(status__in=["pending_registration", "pending_approval", "active"]),
+                condition=Q(
+                    status__in=["pending_registration", "pending_approval", "pending_verification", "active"]
+                ),
                 name="partnership_one_live_per_pair",
             ),
             models.CheckConstraint(

@@ -6,11 +6,10 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from medbook.accounts.selectors import organization_admins
 from medbook.core.ids import parse_id
 from medbook.core.tenancy import get_for_actor, scoped
 from medbook.institutions.models import Service
-from medbook.partners.models import GTCAcceptance, Partner, Partnership
+from medbook.partners.models import Partnership
 from medbook.scheduling.models import Booking, TrafficChannel
 
 
@@ -30,11 +29,13 @@ def institution_partnership(*, actor, pk) -> Partnership:
 
 
 def partner_partnerships(*, actor) -> QuerySet[Partnership]:
-    """The partnerships of the partner the actor acts for."""
+    """The partnerships of the partner the actor acts for; an institution's invitation that has not reached
+    its admins (pending registration through another contact) is not theirs to see (P-14)."""
     if actor is None or actor.partner is None:
         return Partnership.objects.none()
     return (
         Partnership.objects.filter(partner=actor.partner)
+        .exclude(status=Partnership.Status.PENDING_REGISTRATION)
         .select_related("institution")
         .prefetch_related("locations", "services")
         .order_by("institution__name", "-created_at")
@@ -49,10 +50,10 @@ def partner_partnership(*, actor, pk) -> Partnership:
     return partnership
 
 
-def partner_is_under_contract(partner: Partner) -> bool:
-    """Tell whether the partner has registered: an active admin and an accepted GTC (P-3)."""
-    has_admin = organization_admins(partner.pk).exists()
-    return has_admin and GTCAcceptance.objects.filter(partner=partner).exists()
+def partner_verified_admin(actor) -> bool:
+    """Whether the actor administers a verified partner: only they may change its legal record (P-14)."""
+    partner = actor.partner if actor is not None else None
+    return partner is not None and partner.is_verified and actor.role == "partner_admin"
 
 
 def future_partner_bookings(partnership: Partnership) -> QuerySet[Booking]:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("partner/", portal.partner_home, name="home"),
     path("partner/partnerships/<int:pk>/", portal.partnership_answer, name="partnership-answer"),
     path("partner/terms/", portal.gtc_accept, name="gtc-accept"),
+    path("partner/organisation/", portal.partner_details, name="partner-details"),
     # Book to partner and the partner's own bookings.
     path("partner/book/", book.book, name="book"),
     path("partner/book/slot/", book.book_slot, name="book-slot"),

@@ -31,15 +31,10 @@ document.addEventListener("keydown", function (event) {
   if (next) { event.preventDefault(); next.focus(); }
 });
 
-// After htmx swaps: a form opened in the panel gets the focus (its first error first); after a booking
-// the focus returns to the booked slot.
-document.addEventListener("htmx:afterSwap", function (event) {
+// After a booking the focus returns to the booked slot (a form opened in the panel focuses its heading).
+document.addEventListener("htmx:afterSettle", function (event) {
   var target = event.detail.target;
-  if (target && target.id === "panel") {
-    var first = target.querySelector("[aria-invalid=true], .errorlist + input, input:not([type=hidden]), select, textarea, button");
-    if (first) { target.scrollIntoView({block: "nearest"}); first.focus(); }
-    return;
-  }
+  if (target && target.id === "panel") return;  // the opened form focuses itself (autofocus)
   var focus = document.querySelector("[data-focus-start]");
   if (focus) {
     var booked = document.querySelector('.slot[data-start="' + focus.dataset.focusStart + '"]');

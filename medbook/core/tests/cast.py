@@ -14,8 +14,9 @@ from django.utils.http import urlsafe_base64_encode
 
 from conftest import actor_of, local, next_weekday
 from medbook.accounts.models import Membership
+from medbook.accounts.services import membership_invitation_send
 from medbook.institutions.tests.factories import MembershipFactory, ScheduleExceptionFactory, UserFactory
-from medbook.partners.models import Partnership
+from medbook.partners.models import Partner, Partnership
 from medbook.partners.services import contract as partner_services
 from medbook.partners.services import feed as partner_bookings
 from medbook.partners.services import registration as invitations
@@ -64,6 +65,7 @@ class Everyone:
     register_token: str  # A's pending invitation of a new partner N
     reset_uid: str  # the set-password link of nina, a new user of A
     reset_token: str
+    accept_token: str  # charlie's link to accept reception at A (he has an account)
     slot_day: object  # the day of the bookings and of the free slots
 
     def user(self, actor: str):
@@ -105,12 +107,19 @@ def everyone_make(cast, partners) -> Everyone:
     partnership_e.refresh_from_db()
 
     # A new partner N that A invited and that has not registered yet: its registration link.
-    n = partner_make("Newcomer Kft.", "01-09-444444", "12345676-2-41", "nora@n.test")
+    n = partner_make(
+        "Newcomer Kft.", "01-09-444444", "12345676-2-41", "nora@n.test", Partner.Verification.UNVERIFIED
+    )
     pending = partnership_make(a, n, status=Partnership.Status.PENDING_REGISTRATION, locations=[location])
     register_url = invitations.invitation_issue(partnership=pending)
     # Nina, a new user of A, and her set-password link (she is no actor: a login would void the link).
     nina = UserFactory(email="nina@a.test", full_name="Nina New")
     MembershipFactory(user=nina, organization=a, role=Membership.Role.STAFF)
+    # Charlie (B's admin, who has an account) asked to join A as reception: his link to accept.
+    asked = Membership.objects.create(
+        user=cast.charlie, organization=a, role=Membership.Role.STAFF, is_active=False
+    )
+    accept_url = membership_invitation_send(membership=asked)
 
     return Everyone(
         cast=cast,
@@ -140,5 +149,6 @@ def everyone_make(cast, partners) -> Everyone:
         register_token=urlsplit(register_url).path.rstrip("/").rsplit("/", 1)[-1],
         reset_uid=urlsafe_base64_encode(force_bytes(nina.pk)),
         reset_token=default_token_generator.make_token(nina),
+        accept_token=urlsplit(accept_url).path.rstrip("/").rsplit("/", 1)[-1],
         slot_day=day,
     )

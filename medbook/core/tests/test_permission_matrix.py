@@ -41,7 +41,8 @@ OUTSIDERS = ("anon", "operator", "b_admin", "p_nobook", "q_admin", "e_user")
 # member_p (petra's of P); ship_p (the A-P partnership), cell (its Traffic Channels cell of A's service);
 # p_slot (a free slot of A that P may book), p_search (a search of A's patients through ship_p); feed
 # (peter's feed address), invite (A's registration link for a new partner), reset (a set-password link of a
-# user of A); statement_p (A's copy of P's statement), statement_a (P's statement at A).
+# user of A), accept (charlie's link to accept a role at A); statement_p (A's copy of P's statement),
+# statement_a (P's statement at A).
 # fmt: off
 MATRIX = {
 #   URL name                              method object          anon   oper   A adm  A stf  B adm  P adm  P bk   P nbk  Q adm  E usr
@@ -55,6 +56,8 @@ MATRIX = {
     "accounts:password-reset-confirm":    (GET,  "reset",       (302,   302,   302,   302,   302,   302,   302,   302,   302,   302)),
     "accounts:password-reset-complete":   (GET,  _,             (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
     "accounts:organization-switch":       (POST, _,             (LOGIN, 302,   302,   302,   302,   302,   302,   302,   302,   302)),
+    # A person with an account accepts a role offered by e-mail: only the person it was sent to (charlie).
+    "accounts:membership-accept":         (GET,  "accept",      (LOGIN, 404,   404,   404,   200,   404,   404,   404,   404,   404)),
     # The members page: an institution's "Users" and a partner's "Admin Users" (one page, per organisation).
     "accounts:member-list":               (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
     "accounts:member-create":             (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
@@ -102,6 +105,7 @@ MATRIX = {
     "partners:home":                      (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   200,   200,   200,   200)),
     "partners:partnership-answer":        (GET,  "ship_p",      (LOGIN, 403,   403,   403,   403,   200,   403,   403,   404,   404)),
     "partners:gtc-accept":                (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   403,   403,   200,   200)),
+    "partners:partner-details":           (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   403,   403,   200,   200)),
     "partners:book":                      (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   200,   403,   200,   200)),
     "partners:book-slot":                 (GET,  "p_slot",      (LOGIN, 403,   403,   403,   403,   200,   200,   403,   403,   403)),
     "partners:patient-search":            (GET,  "p_search",    (LOGIN, 403,   403,   403,   403,   200,   200,   403,   404,   404)),
@@ -196,6 +200,7 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
             "feed": [everyone.feed_token],
             "invite": [everyone.register_token],
             "reset": [everyone.reset_uid, everyone.reset_token],
+            "accept": [everyone.accept_token],
             "statement_p": [partners.partner_p.pk, "csv"],
             "statement_a": [cast.institution_a.pk, "csv"],
         }[obj]

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from medbook.accounts.models import Membership, User
+from medbook.audit.models import AuditEntry
 from medbook.institutions.tests.factories import PASSWORD, MembershipFactory, UserFactory
 
 LIST = reverse("accounts:member-list")
@@ -100,16 +101,58 @@ def test_b10_existing_member_cannot_be_invited_twice(cast, login, django_capture
     assert sent_mail() == []
 
 
-def test_b10_person_with_an_account_elsewhere_is_added_without_email(
+def test_b10_person_with_an_account_elsewhere_is_asked_to_accept_and_the_admin_learns_nothing(
     cast, login, django_capture_on_commit_callbacks
 ):
-    response = invite(
+    new = invite(login(cast.alice), django_capture_on_commit_callbacks, email="nobody@new.test", role="staff")
+    existing = invite(
         login(cast.alice), django_capture_on_commit_callbacks, email="charlie@b.test", role="staff"
     )
-    assert b"already has an account" in response.content
-    assert Membership.objects.filter(user=cast.charlie, organization=cast.institution_a).exists()
-    assert sent_mail() == []
-    assert cast.charlie.check_password(PASSWORD)
+    # The same words for a new person and for one who already has an account (issue 9).
+    assert b"An invitation is on its way to nobody@new.test." in new.content
+    assert b"An invitation is on its way to charlie@b.test." in existing.content
+    assert b"already has an account" not in existing.content
+    rows = {
+        email: re.search(
+            rf'data-user="{re.escape(email)}".*?data-testid="active">([^<]*)<',
+            existing.content.decode(),
+            re.S,
+        )
+        for email in ("nobody@new.test", "charlie@b.test")
+    }
+    assert {email: row.group(1) for email, row in rows.items()} == {
+        "nobody@new.test": "Invitation sent",
+        "charlie@b.test": "Invitation sent",
+    }
+    # No role is granted until Charlie accepts: he cannot act for A.
+    membership = Membership.objects.get(user=cast.charlie, organization=cast.institution_a)
+    assert not membership.is_active and membership.is_invitation_pending
+    charlie = Client()
+    charlie.force_login(cast.charlie)
+    switch = charlie.post(reverse("accounts:organization-switch"), {"organization": cast.institution_a.pk})
+    assert switch.status_code in (302, 403, 404)
+    assert b"Institution A" not in charlie.get(reverse("core:home"), follow=True).content
+    # Nor can the admin grant it by "Reactivate": that only asks him again.
+    toggled = login(cast.alice).post(reverse("accounts:member-toggle", args=[membership.pk]), {"active": "1"})
+    assert toggled.status_code == 302
+    membership.refresh_from_db()
+    assert not membership.is_active
+    messages = [m for m in sent_mail() if m.to == ["charlie@b.test"]]
+    assert len(messages) == 2 and cast.charlie.check_password(PASSWORD)
+    assert "/accounts/password/" not in messages[0].body  # no set-password link for an existing account
+    first, latest = (re.search(r"https?://\S+", m.body).group(0) for m in messages)
+    assert charlie.get(urlsplit(first).path).status_code == 404  # replaced by the newer link
+    # Another user (Alice) cannot use Charlie's link.
+    assert login(cast.alice).post(urlsplit(latest).path).status_code == 404
+    # Charlie accepts: now he acts for A as reception.
+    page = charlie.get(urlsplit(latest).path)
+    assert page.status_code == 200 and b"Institution A invites you" in page.content
+    assert charlie.post(urlsplit(latest).path).status_code == 302
+    membership.refresh_from_db()
+    assert membership.is_active and not membership.is_invitation_pending
+    assert b"Institution A" in charlie.get(reverse("core:home"), follow=True).content
+    assert AuditEntry.objects.filter(action="member.accept", user=cast.charlie).exists()
+    assert charlie.post(urlsplit(latest).path).status_code == 404  # single use
 
 
 @pytest.mark.parametrize(

@@ -18,17 +18,9 @@ COUNTRIES = [
     ("RO", _("Romania")),
     ("GB", _("United Kingdom")),
 ]
-DETAIL_FIELDS = (
-    "name",
-    "country",
-    "registration_number",
-    "tax_number",
-    "address",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "contact_language",
-)
+LEGAL_FIELDS = ("name", "country", "registration_number", "tax_number", "address")
+CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone", "contact_language")
+DETAIL_FIELDS = LEGAL_FIELDS + CONTACT_FIELDS
 
 
 def yes_no(label) -> forms.TypedChoiceField:
@@ -91,8 +83,9 @@ class PartnerForm(forms.Form):
         self.details_locked = details_locked
         self.fields["locations"].queryset = Location.objects.filter(institution=institution, is_active=True)
         if details_locked:
-            # A registered partner keeps its own legal details; the institution changes only its settings.
-            for name in DETAIL_FIELDS:
+            # The legal record is the partner's own (P-14): an institution changes only its own contact
+            # person and its settings.
+            for name in LEGAL_FIELDS:
                 self.fields[name].disabled = True
                 self.fields[name].required = False
 
@@ -101,8 +94,9 @@ class PartnerForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if not self.details_locked:
-            given = {name: cleaned[name] for name in DETAIL_FIELDS if name in cleaned}
+        names = CONTACT_FIELDS if self.details_locked else DETAIL_FIELDS
+        given = {name: cleaned[name] for name in names if name in cleaned}
+        if given:
             normalised, errors = partner_details_errors(given)
             cleaned.update(normalised)
             for field, messages in errors.items():
@@ -117,9 +111,8 @@ class PartnerForm(forms.Form):
 
     @property
     def details(self) -> dict:
-        if self.details_locked:
-            return {}
-        return {name: self.cleaned_data[name] for name in DETAIL_FIELDS}
+        names = CONTACT_FIELDS if self.details_locked else DETAIL_FIELDS
+        return {name: self.cleaned_data[name] for name in names}
 
     @property
     def terms(self) -> dict:
@@ -128,8 +121,10 @@ class PartnerForm(forms.Form):
 
     @classmethod
     def initial_for(cls, partnership: Partnership) -> dict:
+        """The partner's legal record and this partnership's own contact (never another institution's)."""
         partner = partnership.partner
-        initial = {name: getattr(partner, name) for name in DETAIL_FIELDS}
+        initial = {name: getattr(partner, name) for name in LEGAL_FIELDS}
+        initial.update({name: getattr(partnership, name) for name in CONTACT_FIELDS})
         initial.update(
             {
                 "locations": list(partnership.locations.all()),
@@ -154,3 +149,22 @@ class PartnerEndForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
+
+
+class PartnerDetailsForm(forms.Form):
+    """The partner's own legal record, edited by its verified admins (P-14)."""
+
+    name = PartnerForm.base_fields["name"]
+    country = PartnerForm.base_fields["country"]
+    registration_number = PartnerForm.base_fields["registration_number"]
+    tax_number = PartnerForm.base_fields["tax_number"]
+    address = PartnerForm.base_fields["address"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        normalised, errors = partner_details_errors(dict(cleaned))
+        cleaned.update(normalised)
+        for field, messages in errors.items():
+            for message in messages:
+                self.add_error(field, message)
+        return cleaned

@@ -17,23 +17,15 @@ from medbook.core.permissions import Perm, require
 from medbook.core.roles import OrgKind
 from medbook.institutions.models import Service
 from medbook.partners.models import Partner, PartnerInvitation, Partnership
-from medbook.partners.selectors import future_partner_bookings, partner_is_under_contract
+from medbook.partners.selectors import future_partner_bookings
 from medbook.partners.services.notices import approval_request_send, ended_notice_send
 from medbook.partners.services.registration import invitation_issue
 from medbook.partners.validators import commission_errors, partner_details_errors, registry_key
 from medbook.scheduling.models import Booking, TrafficChannel
 
-PARTNER_FIELDS = (
-    "name",
-    "registration_number",
-    "tax_number",
-    "address",
-    "country",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "contact_language",
-)
+LEGAL_FIELDS = ("name", "registration_number", "tax_number", "address", "country")
+CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone", "contact_language")
+PARTNER_FIELDS = LEGAL_FIELDS + CONTACT_FIELDS
 TERMS_FIELDS = (
     "commission_enabled",
     "commission_percent",
@@ -73,7 +65,9 @@ def _tax_core(tax_number: str) -> str:
 
 
 def _find_or_create_partner(details: dict) -> Partner:
-    """The platform's one partner of this legal entity, created on first invitation."""
+    """The platform's one partner of this legal entity, created on first invitation (with the first
+    institution's contact as its own until its admins change it); an existing one is only matched, never
+    changed, and nothing of it is told back but that it exists (P-14)."""
     key = registry_key(details["country"], details["registration_number"])
     partner = Partner.objects.select_for_update().filter(registry_key=key).first()
     if partner is None:
@@ -108,15 +102,16 @@ def partner_invite(*, actor, details: dict, terms: dict, locations) -> Partnersh
     terms = _check_terms(institution=institution, locations=locations, terms=terms)
     details = partner_details_checked({field: details[field] for field in PARTNER_FIELDS})
     partner = _find_or_create_partner(details)
+    contact = {field: details[field] for field in CONTACT_FIELDS}
     if Partnership.objects.live().filter(institution=institution, partner=partner).exists():
         raise DomainError(
             _("%(partner)s is already a partner of your institution.") % {"partner": partner.name},
             field="registration_number",
         )
-    under_contract = partner_is_under_contract(partner)
-    status = (
-        Partnership.Status.PENDING_APPROVAL if under_contract else Partnership.Status.PENDING_REGISTRATION
-    )
+    # A verified partner's own admins decide (N-2); an unverified one registers from this institution's own
+    # link, which binds only this partnership (P-14).
+    verified = partner.is_verified
+    status = Partnership.Status.PENDING_APPROVAL if verified else Partnership.Status.PENDING_REGISTRATION
     try:
         with transaction.atomic():
             partnership = Partnership.objects.create(
@@ -125,12 +120,13 @@ def partner_invite(*, actor, details: dict, terms: dict, locations) -> Partnersh
                 status=status,
                 channel=partner_channel(institution=institution, partner=partner),
                 invited_by=actor.user,
+                **contact,
                 **terms,
             )
     except IntegrityError:
         raise DomainError(_("This partner was added a moment ago by someone else.")) from None
     partnership.locations.set(locations)
-    if under_contract:
+    if verified:
         approval_request_send(partnership)
     else:
         invitation_issue(partnership=partnership)
@@ -173,14 +169,16 @@ def partnership_invitation_resend(*, actor, partnership: Partnership) -> None:
 def partnership_update(
     *, actor, partnership: Partnership, details: dict, terms: dict, locations
 ) -> Partnership:
-    """Change a partner's settings (P-4 … P-7) and, while it has not registered, its details (P-8)."""
+    """Change a partnership's settings (P-4 … P-7) and its own contact person (P-8); the partner's legal
+    record is the partner's own and is never changed here (P-14)."""
     require(actor, Perm.ADMINISTER, partnership)
     partnership = Partnership.objects.select_for_update().get(pk=partnership.pk)
     if not partnership.is_live:
         raise DomainError(_("This partnership has ended and can no longer be changed."))
     terms = _check_terms(institution=partnership.institution, locations=locations, terms=terms)
+    contact = _contact_checked(details)
     changes = {}
-    for field, value in terms.items():
+    for field, value in {**terms, **contact}.items():
         if getattr(partnership, field) != value:
             changes[field] = [str(getattr(partnership, field)), str(value)]
             setattr(partnership, field, value)
@@ -189,34 +187,22 @@ def partnership_update(
     if old_locations != {location.pk for location in locations}:
         changes["locations"] = sorted(location.name for location in locations)
         partnership.locations.set(locations)
-    if details and not partner_is_under_contract(partnership.partner):
-        changes.update(_partner_details_update(partnership, details))
+    if "contact_email" in changes and partnership.status == Partnership.Status.PENDING_REGISTRATION:
+        invitation_issue(partnership=partnership)
     audit_record(actor=actor, action=AuditAction.PARTNERSHIP_UPDATE, obj=partnership, changes=changes)
     return partnership
 
 
-def _partner_details_update(partnership: Partnership, details: dict) -> dict:
-    """Correct the legal details of a partner that has not registered yet; re-invite a new contact."""
-    partner = Partner.objects.select_for_update().get(pk=partnership.partner_id)
-    details = partner_details_checked({field: details[field] for field in PARTNER_FIELDS if field in details})
-    changes = {}
-    for field in PARTNER_FIELDS:
-        if field in details and getattr(partner, field) != details[field]:
-            changes[field] = [getattr(partner, field), details[field]]
-            setattr(partner, field, details[field])
-    partner.registry_key = registry_key(partner.country, partner.registration_number)
-    try:
-        with transaction.atomic():
-            partner.save()
-    except IntegrityError:
-        raise DomainError(
-            _("Another partner is registered with this registration number."), field="registration_number"
-        ) from None
-    TrafficChannel.objects.filter(pk=partnership.channel_id).update(name=partner.name)
-    if "contact_email" in changes and partnership.status == Partnership.Status.PENDING_REGISTRATION:
-        partnership.partner = partner
-        invitation_issue(partnership=partnership)
-    return changes
+def _contact_checked(details: dict) -> dict:
+    """The contact fields among `details`, normalised; refuse an invalid one."""
+    given = {field: details[field] for field in CONTACT_FIELDS if field in details}
+    if not given:
+        return {}
+    cleaned, errors = partner_details_errors(given)
+    for field, messages in errors.items():
+        if field in CONTACT_FIELDS:
+            raise DomainError(messages[0], field=field)
+    return {field: cleaned.get(field, given[field]) for field in given}
 
 
 @transaction.atomic

@@ -87,3 +87,24 @@ def search_quota_alert_send(*, partnership: Partnership, searcher, scope: str, l
             language=membership.user.language,
             reference=f"partnership:{partnership.pk}",
         )
+
+
+def verification_notice_send(partner, *, verified: bool, partnerships: list, note: str = "") -> None:
+    """Tell the partner's admins and the admins of each institution waiting for it the operator's answer."""
+    for membership in organization_admins(partner.pk):
+        partner_email(
+            to=membership.user.email,
+            template="partner_verification",
+            context={"partner": partner, "user": membership.user, "verified": verified, "note": note},
+            language=membership.user.language,
+            reference=f"partner:{partner.pk}",
+        )
+    for partnership in partnerships:
+        for membership in organization_admins(partnership.institution_id):
+            partner_email(
+                to=membership.user.email,
+                template="partnership_verification",
+                context={"partnership": partnership, "user": membership.user, "verified": verified},
+                language=membership.user.language,
+                reference=f"partnership:{partnership.pk}",
+            )

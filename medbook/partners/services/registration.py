@@ -18,7 +18,14 @@ from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError
 from medbook.core.ids import parse_id_or_none
 from medbook.core.tenancy import Actor
-from medbook.partners.models import GTCAcceptance, GTCVersion, PartnerInvitation, Partnership, nonce_digest
+from medbook.partners.models import (
+    GTCAcceptance,
+    GTCVersion,
+    Partner,
+    PartnerInvitation,
+    Partnership,
+    nonce_digest,
+)
 from medbook.partners.services.notices import answered_notice_send, partner_email
 
 SALT = "medbook.partners.invitation"
@@ -63,7 +70,7 @@ def invitation_issue(*, partnership: Partnership) -> str:
     nonce = secrets.token_urlsafe(24)
     partner = partnership.partner
     invitation = PartnerInvitation.objects.create(
-        partnership=partnership, email=partner.contact_email.lower(), nonce_hash=nonce_digest(nonce)
+        partnership=partnership, email=partnership.contact_email.lower(), nonce_hash=nonce_digest(nonce)
     )
     token = signing.TimestampSigner(salt=SALT).sign(f"{invitation.pk}:{nonce}")
     url = settings.SITE_URL + reverse("partners:register", args=[token])
@@ -71,7 +78,7 @@ def invitation_issue(*, partnership: Partnership) -> str:
         to=invitation.email,
         template="registration_invitation",
         context={"partnership": partnership, "partner": partner, "url": url, "days": max_age() // 86400},
-        language=partner.contact_language,
+        language=partnership.contact_language,
         reference=f"partnership:{partnership.pk}",
     )
     return url
@@ -102,6 +109,7 @@ def invitation_open(token: str, *, lock: bool = False) -> PartnerInvitation:
     if (
         invitation.revoked_at is not None
         or invitation.partnership.status != Partnership.Status.PENDING_REGISTRATION
+        or invitation.partnership.partner.is_verified  # a verified partner's own admins decide (P-14)
     ):
         raise InvitationUnusable("replaced", invitation)
     if expired:
@@ -149,7 +157,8 @@ def partner_register(
     gtc_version: GTCVersion,
     user=None,
 ) -> Membership:
-    """The contact person registers: password, GTC accepted and recorded, partner admin, partnership active."""
+    """The contact person registers: password, GTC accepted and recorded, partner admin; this invitation's
+    partnership (and no other) awaits the operator's verification of the legal entity (P-14)."""
     invitation = invitation_open(token, lock=True)
     partnership = invitation.partnership
     partner = partnership.partner
@@ -172,8 +181,11 @@ def partner_register(
     )
     invitation.used_at = now
     invitation.save(update_fields=["used_at"])
-    Partnership.objects.filter(pk=partnership.pk).update(status=Partnership.Status.ACTIVE, activated_at=now)
+    Partnership.objects.filter(pk=partnership.pk).update(status=Partnership.Status.PENDING_VERIFICATION)
     partnership.refresh_from_db()
+    if partner.verification_status == Partner.Verification.REJECTED:
+        # A new claim on a legal entity once rejected: the operator looks again.
+        Partner.objects.filter(pk=partner.pk).update(verification_status=Partner.Verification.UNVERIFIED)
     registered = Actor(
         user=user,
         membership=membership,
@@ -182,7 +194,6 @@ def partner_register(
         request_id=actor.request_id,
     )
     audit_record(actor=registered, action=AuditAction.PARTNER_REGISTER, obj=partnership, gtc=current.version)
-    _other_invitations_to_approve(partner=partner, now=now)
     answered_notice_send(partnership)
     return membership
 
@@ -206,18 +217,9 @@ def _registering_user(invitation: PartnerInvitation, *, full_name: str, password
         existing = User.objects.create_user(
             email=invitation.email,
             full_name=full_name,
-            language=invitation.partnership.partner.contact_language,
+            language=invitation.partnership.contact_language,
         )
     existing.full_name = full_name
     existing.set_password(password)
     existing.save()
     return existing
-
-
-def _other_invitations_to_approve(*, partner, now) -> None:
-    """Other institutions that invited the partner before it registered now wait for its approval."""
-    waiting = Partnership.objects.filter(partner=partner, status=Partnership.Status.PENDING_REGISTRATION)
-    PartnerInvitation.objects.filter(
-        partnership__in=waiting, used_at__isnull=True, revoked_at__isnull=True
-    ).update(revoked_at=now)
-    waiting.update(status=Partnership.Status.PENDING_APPROVAL)

@@ -18,8 +18,14 @@ def gtc_publish(version: str = "2026-1", *, ago: timedelta = timedelta(days=1)) 
     )
 
 
-def partner_make(name: str, registration_number: str, tax_number: str, contact_email: str) -> Partner:
-    """A partner on the platform (not yet registered)."""
+def partner_make(
+    name: str,
+    registration_number: str,
+    tax_number: str,
+    contact_email: str,
+    verification: str = Partner.Verification.VERIFIED,
+) -> Partner:
+    """A partner on the platform (verified by the operator unless told otherwise)."""
     return Partner.objects.create(
         kind=Organization.Kind.PARTNER,
         name=name,
@@ -31,6 +37,7 @@ def partner_make(name: str, registration_number: str, tax_number: str, contact_e
         contact_name="Contact Person",
         contact_email=contact_email,
         contact_phone="+36 1 234 5678",
+        verification_status=verification,
     )
 
 
@@ -49,6 +56,9 @@ def partnership_make(
         status=status,
         channel=channel,
         activated_at=timezone.now() if status == Partnership.Status.ACTIVE else None,
+        contact_name=partner.contact_name,
+        contact_email=partner.contact_email,
+        contact_phone=partner.contact_phone,
         **terms,
     )
     partnership.locations.set(locations)

@@ -9,6 +9,8 @@ from django.urls import reverse
 from conftest import PASSWORD
 from medbook.accounts.models import Membership, User
 from medbook.audit.models import AuditEntry
+from medbook.core.errors import DomainError
+from medbook.institutions.tests.factories import UserFactory
 from medbook.notifications.models import OutboxMessage
 from medbook.partners.access import access_partnership_target
 from medbook.partners.models import GTCAcceptance, Partner, PartnerInvitation, Partnership
@@ -18,6 +20,13 @@ from medbook.partners.tests.helpers import ADD, html_of, link_in, partner_form, 
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "Westside-pass-2026"
+
+
+def operator_make() -> User:
+    """The platform operator, who verifies new partners in the admin."""
+    return UserFactory(
+        email="olga@platform.test", full_name="Olga Operator", is_superuser=True, is_staff=True
+    )
 
 
 def add_westside(client, cast, **overrides) -> Partnership:
@@ -53,7 +62,7 @@ def received_invitation(smtp_server, deliver_outbox, to: str = "wanda@west.test"
     return mails[-1]
 
 
-def test_n1_new_partner_registers_from_the_emailed_link_and_becomes_active(
+def test_n1_new_partner_registers_from_the_emailed_link_and_is_active_once_verified(
     cast, gtc, login, client, smtp_server, deliver_outbox
 ):
     partnership = add_westside(login(cast.alice), cast)
@@ -63,13 +72,13 @@ def test_n1_new_partner_registers_from_the_emailed_link_and_becomes_active(
     assert "Institution A invites you as a partner" in mail["Subject"]
     assert "Registration is required" in text_of(mail) and "Registration is required" in html_of(mail)
     path = link_in(mail, "/partner/register/")
-    assert access_partnership_target.__name__  # pending: nothing can be booked (tested below)
 
     client.logout()
     response = register(client, path)
     assert response.status_code == 302 and response["Location"] == reverse("partners:home")
     partnership.refresh_from_db()
-    assert partnership.status == Partnership.Status.ACTIVE and partnership.activated_at is not None
+    # Registered, but a new legal entity is verified by the operator before it may book (P-14).
+    assert partnership.status == Partnership.Status.PENDING_VERIFICATION and partnership.activated_at is None
     wanda = User.objects.get(email="wanda@west.test")
     assert wanda.check_password(NEW_PASSWORD) and wanda.full_name == "Wanda West"
     membership = Membership.objects.get(user=wanda)
@@ -78,17 +87,52 @@ def test_n1_new_partner_registers_from_the_emailed_link_and_becomes_active(
     assert (acceptance.version, acceptance.user, acceptance.ip_address) == (gtc, wanda, "203.0.113.7")
     assert PartnerInvitation.objects.get().used_at is not None
     home = client.get(reverse("partners:home")).content.decode()
-    assert "Institution A" in home and "Active" in home
+    assert "Institution A" in home and "Awaiting verification" in home
+    assert "awaits verification by the platform operator" in home
     assert AuditEntry.objects.filter(action="partner.register", institution=cast.institution_a).exists()
-    # The admin who added the partner is told, and the list shows it active.
+    partnership.services.add(cast.service_a)
+    with pytest.raises(DomainError, match="awaits verification by the platform operator"):
+        access_partnership_target(
+            partner=partnership.partner, location=cast.location_a1, service=cast.service_a
+        )
     deliver_outbox()
     assert any(
-        "is now an active partner" in m["Subject"]
+        "registered and awaits verification" in m["Subject"]
         for m in smtp_server.messages
         if m["To"] == cast.alice.email
     )
     listing = login(cast.alice).get(reverse("partners:partner-list")).content.decode()
+    assert (
+        '<span class="status pending_verification" data-testid="partner-status">Awaiting verification</span>'
+        in listing
+    )
+
+    # The operator sees who registered and verifies the company in the admin.
+    olga = operator_make()
+    operator = login(olga)
+    page = operator.get(reverse("admin:partners_partner_change", args=[partnership.partner_id]))
+    assert page.status_code == 200 and "wanda@west.test" in page.content.decode()
+    response = operator.post(
+        reverse("admin:partners_partner_changelist"),
+        {"action": "verify", "_selected_action": [partnership.partner_id]},
+    )
+    assert response.status_code == 302
+    partnership.refresh_from_db()
+    partner = partnership.partner
+    assert partnership.status == Partnership.Status.ACTIVE and partnership.activated_at is not None
+    assert (partner.verification_status, partner.verified_by) == ("verified", olga)
+    entry = AuditEntry.objects.get(action="partner.verify", institution=cast.institution_a)
+    assert entry.user == olga
+    deliver_outbox()
+    subjects = {(m["To"], m["Subject"]) for m in smtp_server.messages}
+    assert (cast.alice.email, "Westside Physicians Kft. is verified and now an active partner") in subjects
+    assert ("wanda@west.test", "Westside Physicians Kft. is verified on MedBook") in subjects
+    listing = login(cast.alice).get(reverse("partners:partner-list")).content.decode()
     assert '<span class="status active" data-testid="partner-status">Active</span>' in listing
+    assert (
+        access_partnership_target(partner=partner, location=cast.location_a1, service=cast.service_a)
+        == partnership
+    )
 
 
 def test_n1_invitation_is_in_the_contacts_language(cast, gtc, login, smtp_server, deliver_outbox):
@@ -143,7 +187,7 @@ def test_p3_expired_link_says_so_and_a_new_link_works(
     assert new_path != old_path
     assert register(client, new_path).status_code == 302
     partnership.refresh_from_db()
-    assert partnership.is_active
+    assert partnership.status == Partnership.Status.PENDING_VERIFICATION
 
 
 def test_p3_expiry_follows_the_setting(cast, gtc, login, client, settings):

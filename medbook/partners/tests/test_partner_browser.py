@@ -1,12 +1,15 @@
 """In Chromium: the admin adds a partner, the contact person registers from the emailed link and accepts
-the GTC, the partner shows as active, and the admin enables two services in "Traffic Channels"."""
+the GTC, the partner awaits verification until the operator verifies it, then shows as active, and the
+admin enables two services in "Traffic Channels"."""
 
 import pytest
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
-from medbook.institutions.tests.factories import ServiceFactory
-from medbook.partners.models import Partnership
+from medbook.core.tenancy import Actor
+from medbook.institutions.tests.factories import ServiceFactory, UserFactory
+from medbook.partners.models import Partner, Partnership
+from medbook.partners.services.verification import partner_verify
 from medbook.partners.tests.helpers import link_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -61,7 +64,18 @@ def test_p1_p3_p9_admin_adds_partner_contact_registers_admin_enables_services(
     contact.get_by_label("I have read and accept the General Terms and Conditions").check()
     contact.get_by_role("button", name="Register").click()
     expect(contact.get_by_test_id("partner-partnerships")).to_contain_text("Institution A")
+    expect(contact.get_by_test_id("partner-partnerships")).to_contain_text("Awaiting verification")
+    expect(contact.get_by_test_id("awaiting-verification")).to_be_visible()
+
+    page.reload()
+    expect(row.get_by_test_id("partner-status")).to_have_text("Awaiting verification")
+    # The operator checks the company and verifies it (P-14): the partnership becomes active.
+    olga = UserFactory(email="olga@platform.test", is_superuser=True, is_staff=True)
+    partner = Partner.objects.get(name="Westside Physicians Kft.")
+    partner_verify(actor=Actor(user=olga), partner=partner)
+    contact.reload()
     expect(contact.get_by_test_id("partner-partnerships")).to_contain_text("Active")
+    expect(contact.get_by_test_id("awaiting-verification")).to_have_count(0)
     contact.context.close()
 
     page.reload()

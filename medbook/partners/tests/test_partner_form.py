@@ -192,7 +192,7 @@ def test_p4_p6_p7_modify_changes_settings_and_is_audited(cast, partners, login):
     assert entry.details["changes"]["payment_location"] == ["institution", "partner"]
 
 
-def test_p8_details_of_an_unregistered_partner_can_be_corrected(cast, gtc, login):
+def test_p8_p14_institution_changes_its_own_contact_never_the_partners_legal_record(cast, gtc, login):
     client = login(cast.alice)
     client.post(ADD, partner_form(cast))
     partnership = Partnership.objects.get()
@@ -201,12 +201,17 @@ def test_p8_details_of_an_unregistered_partner_can_be_corrected(cast, gtc, login
         partner_form(cast, name="Westside Medical Kft.", contact_email="new@west.test"),
     )
     assert response.status_code == 302
+    partnership.refresh_from_db()
     partnership.partner.refresh_from_db()
-    assert partnership.partner.name == "Westside Medical Kft."
-    partnership.channel.refresh_from_db()
-    assert partnership.channel.name == "Westside Medical Kft."
+    assert partnership.partner.name == "Westside Physicians Kft."  # the partner's own record
+    assert partnership.contact_email == "new@west.test"
+    assert partnership.partner.contact_email == "wanda@west.test"
     # The new contact gets a new link; the old one stops working.
     assert OutboxMessage.objects.filter(to_email="new@west.test").count() == 1
+    assert AuditEntry.objects.get(action="partnership.update").details["changes"]["contact_email"] == [
+        "wanda@west.test",
+        "new@west.test",
+    ]
 
 
 def test_p8_another_institutions_partner_is_not_found(cast, partners, login):

@@ -118,3 +118,21 @@ def test_n3_emailed_link_sets_the_password(cast, partners, login, deliver_outbox
     done = client.post(set_url, {"new_password1": "Nadia-pass-2026", "new_password2": "Nadia-pass-2026"})
     assert done.status_code == 302
     assert User.objects.get(email="nadia@p.test").check_password("Nadia-pass-2026")
+
+
+def test_p10_partner_admin_adding_an_existing_account_only_asks_the_person(
+    cast, partners, login, deliver_outbox
+):
+    # Paula types Bob's address (reception at A): Bob is asked, not made a booking agent of P behind his back.
+    response = login(partners.paula).post(
+        ADD, {"full_name": "Bob", "email": "bob@a.test", "can_book": "on", "language": "en"}, follow=True
+    )
+    content = response.content.decode()
+    assert "An invitation is on its way to bob@a.test." in content and "already has an account" not in content
+    membership = Membership.objects.get(user=cast.bob, organization=partners.partner_p)
+    assert not membership.is_active
+    assert deliver_outbox() == 1
+    message = mail.outbox[0]
+    assert message.to == ["bob@a.test"] and "/accounts/password/" not in message.body
+    assert "/accounts/members/accept/" in message.body
+    assert login(cast.bob).get(reverse("partners:book")).status_code in (302, 403)

@@ -43,8 +43,9 @@ def partner_create(request: ActorRequest) -> HttpResponse:
                 note = _("%(partner)s is already registered: its administrators were asked to approve.")
             else:
                 note = _("Saved. A registration invitation is on its way to %(email)s.")
+            # Only this institution's own contact is named: nothing of another tenant's (P-14).
             messages.success(
-                request, note % {"partner": partnership.partner, "email": partnership.partner.contact_email}
+                request, note % {"partner": partnership.partner, "email": partnership.contact_email}
             )
             return redirect("partners:partner-list")
     context = {"form": form, "title": _("Add New Partner")}
@@ -53,13 +54,13 @@ def partner_create(request: ActorRequest) -> HttpResponse:
 
 @institution_page
 def partner_edit(request: ActorRequest, pk: int) -> HttpResponse:
-    """Modify a partner's details (until it registers) and every setting (P-8)."""
+    """Modify the partnership's own contact person and every setting (P-8); the legal record is the
+    partner's (P-14)."""
     partnership = selectors.institution_partnership(actor=request.actor, pk=pk)
-    locked = selectors.partner_is_under_contract(partnership.partner)
     form = PartnerForm(
         posted(request),
         institution=request.actor.institution,
-        details_locked=locked,
+        details_locked=True,
         initial=PartnerForm.initial_for(partnership),
     )
     if form.is_bound and form.is_valid():
@@ -76,7 +77,7 @@ def partner_edit(request: ActorRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("partners:partner-list")
-    context = {"form": form, "title": _("Modify partner"), "partnership": partnership, "locked": locked}
+    context = {"form": form, "title": _("Modify partner"), "partnership": partnership, "locked": True}
     return render(request, "partners/module/partner_form.html", context, status=form_status(form))
 
 
@@ -123,9 +124,16 @@ def partner_resend(request: ActorRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("A new invitation is on its way to %(email)s.") % {"email": partnership.partner.contact_email},
+            _("A new invitation is on its way to %(email)s.") % {"email": _resent_to(partnership)},
         )
     return redirect("partners:partner-list")
+
+
+def _resent_to(partnership: Partnership) -> str:
+    """Whom a resent invitation went to: the partnership's contact, or the partner's own administrators."""
+    if partnership.status == Partnership.Status.PENDING_REGISTRATION:
+        return partnership.contact_email
+    return _("the partner's administrators")
 
 
 @institution_page

@@ -8,13 +8,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from medbook.core.decorators import page
-from medbook.core.errors import DomainError
-from medbook.core.forms import add_refusal
+from medbook.core.errors import DomainError, NotPermitted
+from medbook.core.forms import add_refusal, form_status
 from medbook.core.ids import parse_id
 from medbook.core.permissions import Perm, has_perm
 from medbook.core.roles import Role
 from medbook.core.tenancy import SESSION_ORG_KEY, ActorRequest
 from medbook.partners import selectors
+from medbook.partners.forms.module import PartnerDetailsForm
 from medbook.partners.forms.registration import GTCAcceptForm
 from medbook.partners.models import GTCVersion, Partnership
 from medbook.partners.services import portal
@@ -30,6 +31,7 @@ def partner_home(request: ActorRequest) -> HttpResponse:
         "partnerships": partnerships,
         "pending": pending,
         "may_answer": has_perm(request.actor, Perm.APPROVE_PARTNERSHIPS),
+        "may_edit_details": selectors.partner_verified_admin(request.actor),
     }
     return render(request, "partners/portal/home.html", context)
 
@@ -42,6 +44,7 @@ def partnership_answer(request: ActorRequest, pk: int) -> HttpResponse:
         admin_of = [m.organization_id for m in actor.memberships if m.role == Role.PARTNER_ADMIN]
         target = (
             Partnership.objects.filter(pk=pk, partner_id__in=admin_of)
+            .exclude(status=Partnership.Status.PENDING_REGISTRATION)  # not the partner's yet (P-14)
             .values_list("partner_id", flat=True)
             .first()
         )
@@ -95,3 +98,27 @@ def gtc_accept(request: ActorRequest) -> HttpResponse:
             return redirect(target if safe and target.startswith("/") else "partners:home")
     context = {"form": form, "version": version, "accepted": accepted}
     return render(request, "partners/portal/gtc_accept.html", context)
+
+
+@partner_page(Perm.APPROVE_PARTNERSHIPS)
+def partner_details(request: ActorRequest) -> HttpResponse:
+    """ "Organisation details": the partner's verified admins keep its legal record up to date (P-14)."""
+    partner = request.actor.partner
+    verified = selectors.partner_verified_admin(request.actor)
+    initial = {field: getattr(partner, field) for field in portal.LEGAL_FIELDS}
+    if request.method == "POST" and not verified:
+        raise NotPermitted(_("Your company awaits verification: its details can be changed after it."))
+    form = PartnerDetailsForm(posted(request), initial=initial)
+    if not verified:
+        for field in form.fields.values():
+            field.disabled = True
+    if form.is_bound and form.is_valid():
+        try:
+            portal.partner_details_update(actor=request.actor, details=form.cleaned_data)
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("partners:partner-details")
+    context = {"form": form, "verified": verified, "partner": partner}
+    return render(request, "partners/portal/partner_details.html", context, status=form_status(form))

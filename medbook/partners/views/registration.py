@@ -29,7 +29,7 @@ def register(request: ActorRequest, token: str) -> HttpResponse:
         posted(request),
         with_password=not signed_in,
         email=invitation.email,
-        initial={"full_name": invitation.partnership.partner.contact_name},
+        initial={"full_name": invitation.partnership.contact_name},
     )
     if form.is_bound and form.is_valid() and version is not None:
         try:
