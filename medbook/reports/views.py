@@ -86,10 +86,11 @@ def partner_booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.partner_booking_cancel(actor=request.actor, booking=booking)
-        except DomainError as error:
+        except DomainError as error:  # refused (already cancelled, or started): say so, change nothing
             messages.error(request, error.message)
-        else:
-            messages.success(request, _("The booking was cancelled and the partner notified."))
+            context = {"booking": booking, "next": back}
+            return render(request, "reports/booking_cancel.html", context, status=error.status_code)
+        messages.success(request, _("The booking was cancelled and the partner notified."))
         return redirect(back)
     return render(request, "reports/booking_cancel.html", {"booking": booking, "next": back})
 
