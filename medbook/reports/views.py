@@ -111,7 +111,7 @@ def settlement_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse
     institution = request.actor.institution
     form = PeriodForm(request.GET, time_zone=institution.time_zone)
     statement = selectors.statement(institution=institution, partner=partner, period=form.period())
-    return _download(statement, fmt)
+    return _download(request, statement, fmt)
 
 
 @partner_statements
@@ -131,7 +131,7 @@ def partner_statement_download(request: HttpRequest, pk: int, fmt: str) -> HttpR
     statement = selectors.statement(
         institution=institution, partner=request.actor.partner, period=form.period()
     )
-    return _download(statement, fmt)
+    return _download(request, statement, fmt)
 
 
 def _period_query(form: PeriodForm) -> str:
@@ -139,13 +139,12 @@ def _period_query(form: PeriodForm) -> str:
     return f"date_from={period.date_from.isoformat()}&date_until={period.date_until.isoformat()}"
 
 
-def _download(statement: selectors.Statement, fmt: str) -> HttpResponse:
-    if fmt == "csv":
-        response = HttpResponse(exports.statement_csv(statement), content_type="text/csv; charset=utf-8")
-    elif fmt == "xlsx":
-        response = HttpResponse(exports.statement_xlsx(statement), content_type=exports.XLSX_TYPE)
-    else:
+def _download(request: HttpRequest, statement: selectors.Statement, fmt: str) -> HttpResponse:
+    content_types = {"csv": "text/csv; charset=utf-8", "xlsx": exports.XLSX_TYPE}
+    if fmt not in content_types:
         raise Http404()
+    content = services.statement_export(actor=request.actor, statement=statement, fmt=fmt)
+    response = HttpResponse(content, content_type=content_types[fmt])
     filename = exports.statement_filename(statement, fmt)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
