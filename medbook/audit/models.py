@@ -81,7 +81,7 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise AuditEntryImmutable("Audit entries cannot be changed.")
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # the lock lasts until the outer transaction ends
             chain.lock_chain()
             last = AuditEntry.objects.order_by("-pk").values_list("row_hash", flat=True).first()
             self.prev_hash = last or chain.GENESIS
