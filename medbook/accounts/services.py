@@ -220,3 +220,19 @@ def membership_set_active(*, actor, membership: Membership, active: bool) -> Mem
     action = AuditAction.MEMBER_ACTIVATE if active else AuditAction.MEMBER_DEACTIVATE
     audit_record(actor=actor, action=action, obj=membership)
     return membership
+
+
+@transaction.atomic
+def organization_switch(*, actor: Actor, organization_id) -> Membership:
+    """Act for another organisation the user belongs to (the view stores the choice); audited (X-3)."""
+    membership = next((m for m in actor.memberships if str(m.organization_id) == str(organization_id)), None)
+    if membership is None:
+        raise DomainError(_("You are not a member of that organisation."))
+    previous = actor.organization
+    audit_record(
+        actor=actor,
+        action=AuditAction.ORGANIZATION_SWITCH,
+        obj=membership.organization,  # in the log of the institution switched to, else of the one left
+        previous=previous.name if previous is not None else "",
+    )
+    return membership

@@ -20,6 +20,7 @@ from medbook.accounts.services import (
     membership_accept,
     membership_invitation_open,
     membership_set_active,
+    organization_switch,
     user_invite,
 )
 from medbook.core.decorators import page
@@ -76,11 +77,14 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 @login_required
 def switch_organization(request):
     """Act for another organisation the user belongs to."""
-    wanted = request.POST.get("organization", "")
-    if not any(str(m.organization_id) == wanted for m in request.actor.memberships):
-        messages.error(request, _("You are not a member of that organisation."))
+    try:
+        membership = organization_switch(
+            actor=request.actor, organization_id=request.POST.get("organization", "")
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
     else:
-        request.session[SESSION_ORG_KEY] = int(wanted)
+        request.session[SESSION_ORG_KEY] = membership.organization_id
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"

@@ -1,12 +1,33 @@
 """The append-only audit log (X-3): who did what to which object, when and from where."""
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from medbook.audit import chain
 
 
 class AuditEntryImmutable(RuntimeError):
     """An audit entry was about to be changed or deleted: the log is append-only."""
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    """Entries are appended one at a time (each links to the previous one) and never changed or removed."""
+
+    def update(self, **kwargs):
+        raise AuditEntryImmutable("Audit entries cannot be changed.")
+
+    def delete(self):
+        raise AuditEntryImmutable("Audit entries cannot be deleted.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AuditEntryImmutable("Audit entries cannot be changed.")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        raise AuditEntryImmutable(
+            "Audit entries are appended one at a time, each linked to the previous one."
+        )
 
 
 class AuditEntry(models.Model):
@@ -14,7 +35,8 @@ class AuditEntry(models.Model):
 
     tenant_path = "institution"
 
-    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    # Set before the insert (not auto_now_add), so the hash chain covers the very value stored.
+    created_at = models.DateTimeField(_("when"), default=timezone.now, editable=False, db_index=True)
     institution = models.ForeignKey(
         "institutions.Institution",
         on_delete=models.PROTECT,
@@ -41,6 +63,11 @@ class AuditEntry(models.Model):
     ip_address = models.GenericIPAddressField(_("from (IP address)"), null=True, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
+    # The hash chain (`python manage.py audit_verify`): SHA-256 of the previous entry and of this one.
+    prev_hash = models.CharField(_("previous entry's hash"), max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)
+
+    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit entry")
@@ -54,7 +81,12 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise AuditEntryImmutable("Audit entries cannot be changed.")
-        super().save(*args, **kwargs)
+        with transaction.atomic(savepoint=False):  # the lock lasts until the outer transaction ends
+            chain.lock_chain()
+            last = AuditEntry.objects.order_by("-pk").values_list("row_hash", flat=True).first()
+            self.prev_hash = last or chain.GENESIS
+            self.row_hash = chain.row_hash_of(self)
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise AuditEntryImmutable("Audit entries cannot be deleted.")

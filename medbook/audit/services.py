@@ -8,6 +8,17 @@ from medbook.core.roles import OrgKind
 from medbook.core.tenancy import Actor
 
 
+def _without_nul(value):
+    """The value with NUL characters removed from every string (PostgreSQL text and jsonb cannot hold them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(item) for item in value]
+    return value
+
+
 def _institution_id_of(actor: Actor | None, obj: Model | None, institution_id: int | None) -> int | None:
     """The institution whose admins may read the entry: the given one, the object's, else the one acted for."""
     if institution_id is not None:
@@ -36,13 +47,13 @@ def audit_record(
     return AuditEntry.objects.create(
         institution_id=_institution_id_of(actor, obj, institution_id),
         user=user,
-        user_email=getattr(user, "email", "") or "",
-        organization_name=organization.name if organization is not None else "",
+        user_email=_without_nul(getattr(user, "email", "") or ""),
+        organization_name=_without_nul(organization.name) if organization is not None else "",
         action=AuditAction(action).value,
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:300] if obj is not None else "",
+        object_repr=_without_nul(str(obj))[:300] if obj is not None else "",
         ip_address=getattr(actor, "client_ip", None),
         request_id=getattr(actor, "request_id", "") or "",
-        details=details,
+        details=_without_nul(details),
     )

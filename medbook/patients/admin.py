@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 
+from medbook.audit.admin_mixins import AuditedReadsAdminMixin
 from medbook.patients.models import Patient
 from medbook.patients.validators import normalise_taj
 
@@ -19,7 +20,7 @@ class PatientAdminForm(forms.ModelForm):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     form = PatientAdminForm
     list_display = (
         "full_name",

@@ -118,3 +118,19 @@ def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient) -> Patient
     )
     duplicate.delete()
     return keep
+
+
+@transaction.atomic
+def patient_register_read(*, actor, view: str, patients, query: str = "", page: int | None = None) -> None:
+    """Record that staff were shown these patients of the register (list, search or one record; X-3)."""
+    require(actor, Perm.VIEW_PATIENTS)
+    shown = [patient.pk for patient in patients]
+    details: dict = {"view": view, "patient_ids": shown}
+    if query:
+        details["query"] = query[:200]
+    if page is not None:
+        details["page"] = page
+    if view == "record" and len(patients) == 1:
+        audit_record(actor=actor, action=AuditAction.PATIENT_VIEW, obj=patients[0])
+    else:
+        audit_record(actor=actor, action=AuditAction.PATIENT_REGISTER_READ, obj=None, **details)

@@ -24,6 +24,9 @@ def patient_list(request):
         else selectors.patient_list(actor=request.actor)
     )
     page = Paginator(patients, 25).get_page(request.GET.get("page"))
+    services.patient_register_read(
+        actor=request.actor, view="list", patients=page.object_list, query=query, page=page.number
+    )
     template = "patients/patient_list.html#results" if request.htmx else "patients/patient_list.html"
     return render(request, template, {"page": page, "query": query})
 
@@ -33,6 +36,8 @@ def patient_search(request):
     """A few matches for the booking form (at least two characters; never a listing)."""
     query = request.GET.get("q", "")
     results = selectors.patient_search(actor=request.actor, query=query)
+    if len(query.strip()) >= selectors.MIN_QUERY_LENGTH:
+        services.patient_register_read(actor=request.actor, view="search", patients=results, query=query)
     return render(
         request,
         "patients/patient_search.html",
@@ -61,6 +66,8 @@ def patient_edit(request, pk: int):
         services.patient_update(actor=request.actor, patient=patient, **form.cleaned_data)
         messages.success(request, _("Saved."))
         return redirect("patients:patient-list")
+    if not form.is_bound:
+        services.patient_register_read(actor=request.actor, view="record", patients=[patient])
     status = 422 if form.is_bound else 200
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient}, status=status)
 

@@ -18,6 +18,19 @@ from medbook.reports.money import money
 from medbook.reports.selectors import Statement
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# F5: text starting with one of these is read as a formula by spreadsheets (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(cell):
+    """Text that a spreadsheet would run as a formula, prefixed with an apostrophe; numbers stay numbers."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def _safe(row: list) -> list:
+    return [neutralised(cell) for cell in row]
 
 
 def commission_rule(booking) -> str:
@@ -106,10 +119,10 @@ def statement_csv(statement: Statement) -> bytes:
     headers, rows, total = statement_table(statement)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerows(_preamble(statement))
-    writer.writerow(headers)
+    writer.writerows(_safe(line) for line in _preamble(statement))
+    writer.writerow(_safe(headers))
     for row in [*rows, total]:
-        writer.writerow([f"{cell:.2f}" if isinstance(cell, Decimal) else cell for cell in row])
+        writer.writerow([f"{cell:.2f}" if isinstance(cell, Decimal) else cell for cell in _safe(row)])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -120,12 +133,12 @@ def statement_xlsx(statement: Statement) -> bytes:
     sheet = workbook.active
     sheet.title = _("Statement")[:31]
     for line in _preamble(statement):
-        sheet.append(line)
-    sheet.append(headers)
+        sheet.append(_safe(line))
+    sheet.append(_safe(headers))
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     for row in [*rows, total]:
-        sheet.append(row)
+        sheet.append(_safe(row))
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, int | float | Decimal) and cell.column in (8, 11):
                 cell.number_format = "#,##0.00"

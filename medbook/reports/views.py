@@ -86,10 +86,11 @@ def partner_booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.partner_booking_cancel(actor=request.actor, booking=booking)
-        except DomainError as error:
+        except DomainError as error:  # refused (already cancelled, or started): say so, change nothing
             messages.error(request, error.message)
-        else:
-            messages.success(request, _("The booking was cancelled and the partner notified."))
+            context = {"booking": booking, "next": back}
+            return render(request, "reports/booking_cancel.html", context, status=error.status_code)
+        messages.success(request, _("The booking was cancelled and the partner notified."))
         return redirect(back)
     return render(request, "reports/booking_cancel.html", {"booking": booking, "next": back})
 
@@ -110,7 +111,7 @@ def settlement_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse
     institution = request.actor.institution
     form = PeriodForm(request.GET, time_zone=institution.time_zone)
     statement = selectors.statement(institution=institution, partner=partner, period=form.period())
-    return _download(statement, fmt)
+    return _download(request, statement, fmt)
 
 
 @partner_statements
@@ -130,7 +131,7 @@ def partner_statement_download(request: HttpRequest, pk: int, fmt: str) -> HttpR
     statement = selectors.statement(
         institution=institution, partner=request.actor.partner, period=form.period()
     )
-    return _download(statement, fmt)
+    return _download(request, statement, fmt)
 
 
 def _period_query(form: PeriodForm) -> str:
@@ -138,13 +139,12 @@ def _period_query(form: PeriodForm) -> str:
     return f"date_from={period.date_from.isoformat()}&date_until={period.date_until.isoformat()}"
 
 
-def _download(statement: selectors.Statement, fmt: str) -> HttpResponse:
-    if fmt == "csv":
-        response = HttpResponse(exports.statement_csv(statement), content_type="text/csv; charset=utf-8")
-    elif fmt == "xlsx":
-        response = HttpResponse(exports.statement_xlsx(statement), content_type=exports.XLSX_TYPE)
-    else:
+def _download(request: HttpRequest, statement: selectors.Statement, fmt: str) -> HttpResponse:
+    content_types = {"csv": "text/csv; charset=utf-8", "xlsx": exports.XLSX_TYPE}
+    if fmt not in content_types:
         raise Http404()
+    content = services.statement_export(actor=request.actor, statement=statement, fmt=fmt)
+    response = HttpResponse(content, content_type=content_types[fmt])
     filename = exports.statement_filename(statement, fmt)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

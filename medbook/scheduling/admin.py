@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from medbook.audit.admin_mixins import AuditedReadsAdminMixin
 from medbook.institutions.models import Institution, Location
 from medbook.scheduling.models import Booking, ScheduleException, TrafficChannel, WorkingHours
 from medbook.scheduling.selectors import active_bookings
@@ -120,7 +121,7 @@ class BookingAdminForm(forms.ModelForm):
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     form = BookingAdminForm
     list_display = (
         "starts_at",

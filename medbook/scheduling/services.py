@@ -303,6 +303,8 @@ def booking_cancel(
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be cancelled."))
+    if booking.starts_at <= timezone.now():  # F6: a started visit keeps its value and commission
+        raise DomainError(_("An appointment that has started cannot be cancelled."))
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = timezone.now()
     booking.save(update_fields=["status", "cancelled_at", "updated_at"])
