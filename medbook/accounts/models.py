@@ -106,3 +106,17 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class ThrottleEvent(models.Model):
+    """One attempt counted by a throttle (the password-reset form's, per address and per email address)."""
+
+    scope = models.CharField(max_length=32)
+    key = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "created_at"], name="throttle_scope_key_at")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} {self.created_at:%Y-%m-%d %H:%M}"

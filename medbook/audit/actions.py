@@ -30,3 +30,5 @@ class AuditAction(StrEnum):
     MEMBER_DEACTIVATE = "member.deactivate"
     FEED_RENEW = "feed.renew"
     FEED_REVOKE = "feed.revoke"
+    TWO_FACTOR_ENABLE = "account.two_factor_enable"
+    TWO_FACTOR_DISABLE = "account.two_factor_disable"

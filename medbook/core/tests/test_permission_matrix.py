@@ -55,6 +55,13 @@ MATRIX = {
     "accounts:password-reset-confirm":    (GET,  "reset",       (302,   302,   302,   302,   302,   302,   302,   302,   302,   302)),
     "accounts:password-reset-complete":   (GET,  _,             (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
     "accounts:organization-switch":       (POST, _,             (LOGIN, 302,   302,   302,   302,   302,   302,   302,   302,   302)),
+    # Two-factor authentication (anyone's own; nobody here is enrolled) and re-authentication.
+    "accounts:two-factor":                (GET,  _,             (LOGIN, 200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    "accounts:two-factor-confirm":        (GET,  _,             (LOGIN, 302,   302,   302,   302,   302,   302,   302,   302,   302)),
+    "accounts:two-factor-verify":         (GET,  _,             (LOGIN, 302,   302,   302,   302,   302,   302,   302,   302,   302)),
+    "accounts:two-factor-recovery":       (POST, _,             (LOGIN, 302,   302,   302,   302,   302,   302,   302,   302,   302)),
+    "accounts:two-factor-disable":        (POST, _,             (LOGIN, 302,   302,   302,   302,   302,   302,   302,   302,   302)),
+    "accounts:reauthenticate":            (GET,  _,             (LOGIN, 200,   200,   200,   200,   200,   200,   200,   200,   200)),
     # The members page: an institution's "Users" and a partner's "Admin Users" (one page, per organisation).
     "accounts:member-list":               (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
     "accounts:member-create":             (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
