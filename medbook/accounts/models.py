@@ -74,6 +74,9 @@ class Organization(models.Model):
     tax_number = models.CharField(_("tax number"), max_length=64, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     country = models.CharField(_("country"), max_length=2, default="HU")
+    require_two_factor = models.BooleanField(
+        _("require two-factor authentication of its users"), default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

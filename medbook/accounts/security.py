@@ -190,8 +190,13 @@ def enrolment_changed(request: HttpRequest) -> None:
 
 
 def must_enrol(actor) -> bool:
-    """Whether the platform requires this actor to use two-factor authentication."""
-    if not settings.REQUIRE_2FA_FOR_ADMINS or actor.user is None:
+    """Whether this actor must use two-factor authentication: an organisation of theirs requires it of its
+    users, or the platform of administrators and the operator."""
+    if actor.user is None:
+        return False
+    if any(m.organization.require_two_factor for m in actor.memberships):
+        return True
+    if not settings.REQUIRE_2FA_FOR_ADMINS:
         return False
     if actor.user.is_staff or actor.user.is_superuser:
         return True
@@ -218,7 +223,7 @@ class TwoFactorMiddleware:
         if is_enrolled(request):
             return _to(request, _with_next("accounts:two-factor-verify", request.get_full_path()))
         if must_enrol(request.actor):
-            messages.warning(request, _("Administrators must set up two-factor authentication first."))
+            messages.warning(request, _("Set up two-factor authentication first: it is required of you."))
             return _to(request, reverse("accounts:two-factor"))
         return None
 

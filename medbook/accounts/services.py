@@ -185,7 +185,21 @@ def two_factor_recovery_renew(*, actor: Actor) -> list[str]:
 def two_factor_disable(*, actor: Actor, required: bool) -> None:
     """Turn two-factor authentication off, unless the platform requires it of the actor."""
     if required:
-        raise DomainError(_("Administrators must keep two-factor authentication on."))
+        raise DomainError(_("Two-factor authentication is required of you: it stays on."))
     TOTPDevice.objects.filter(user=actor.user).delete()
     StaticDevice.objects.filter(user=actor.user).delete()
     audit_record(actor=actor, action=AuditAction.TWO_FACTOR_DISABLE, obj=actor.user)
+
+
+@transaction.atomic
+def organization_two_factor_require(*, actor: Actor, required: bool) -> None:
+    """Require (or stop requiring) two-factor authentication of every user of the actor's organisation."""
+    require(actor, Perm.MANAGE_USERS)
+    organization = actor.organization
+    if organization.require_two_factor == required:
+        return
+    organization.require_two_factor = required
+    organization.save(update_fields=["require_two_factor"])
+    audit_record(
+        actor=actor, action=AuditAction.ORGANIZATION_TWO_FACTOR_SET, obj=organization, required=required
+    )

@@ -23,6 +23,7 @@ urlpatterns = [
     path("confirm-password/", views.reauthenticate, name="reauthenticate"),
     path("switch/", views.switch_organization, name="organization-switch"),
     path("members/", views.member_list, name="member-list"),
+    path("members/two-factor/", views.two_factor_policy, name="two-factor-policy"),
     path("members/add/", views.member_create, name="member-create"),
     path("members/<int:pk>/", views.member_edit, name="member-edit"),
     path("members/<int:pk>/active/", views.member_toggle, name="member-toggle"),

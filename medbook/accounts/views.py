@@ -29,6 +29,7 @@ from medbook.accounts.selectors import organization_members
 from medbook.accounts.services import (
     member_permissions_set,
     membership_set_active,
+    organization_two_factor_require,
     two_factor_confirm,
     two_factor_device,
     two_factor_disable,
@@ -143,8 +144,23 @@ def member_list(request: HttpRequest) -> HttpResponse:
         "memberships": _members(request),
         "title": _title(request),
         "is_partner": request.actor.organization.kind == OrgKind.PARTNER,
+        "require_two_factor": request.actor.organization.require_two_factor,
     }
     return render(request, "accounts/member_list.html", context)
+
+
+@members_page
+@require_POST
+@reauthentication_required
+def two_factor_policy(request: HttpRequest) -> HttpResponse:
+    """Require two-factor authentication of the organisation's users, or stop requiring it."""
+    required = request.POST.get("required") == "1"
+    organization_two_factor_require(actor=request.actor, required=required)
+    if required:
+        messages.success(request, _("Every user must now set up two-factor authentication."))
+    else:
+        messages.success(request, _("Two-factor authentication is no longer required here."))
+    return redirect("accounts:member-list")
 
 
 @members_page

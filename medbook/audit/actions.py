@@ -32,3 +32,4 @@ class AuditAction(StrEnum):
     FEED_REVOKE = "feed.revoke"
     TWO_FACTOR_ENABLE = "account.two_factor_enable"
     TWO_FACTOR_DISABLE = "account.two_factor_disable"
+    ORGANIZATION_TWO_FACTOR_SET = "organization.two_factor_set"

@@ -252,6 +252,28 @@ def test_administrators_must_enrol_when_the_platform_requires_it(cast, login):
     assert Client().get("/") and login(cast.bob).get(reverse("patients:patient-list")).status_code == 200
 
 
+def test_an_institution_can_require_two_factor_of_its_users(cast, login):
+    admin = login(cast.alice)
+    policy = reverse("accounts:two-factor-policy")
+    age_session(admin, password_at=11 * 60)
+    assert admin.post(policy, {"required": "1"})["Location"].startswith(reverse("accounts:reauthenticate"))
+    age_session(admin, password_at=0)
+    assert admin.post(policy, {"required": "1"})["Location"] == reverse("accounts:member-list")
+    assert AuditEntry.objects.filter(action="organization.two_factor_set", user=cast.alice).exists()
+    reception = Client()
+    reception.force_login(cast.bob)
+    assert reception.get(reverse("patients:patient-list"))["Location"] == reverse("accounts:two-factor")
+    assert reception.post(policy, {"required": "0"}).status_code == 302  # to the enrolment page, not a change
+    enrol(reception, cast.bob)
+    assert reception.get(reverse("patients:patient-list")).status_code == 200
+    reception.post(reverse("accounts:two-factor-disable"))
+    assert TOTPDevice.objects.filter(user=cast.bob, confirmed=True).exists()
+    assert reception.post(policy, {"required": "0"}).status_code == 403  # reception manages no users
+    stranger = Client()
+    stranger.force_login(cast.charlie)
+    assert stranger.get(reverse("patients:patient-list")).status_code == 200
+
+
 def test_two_factor_can_be_turned_off_by_a_user_not_required_to_keep_it(cast, login):
     client = login(cast.bob)
     enrol(client, cast.bob)

@@ -64,6 +64,7 @@ MATRIX = {
     "accounts:reauthenticate":            (GET,  _,             (LOGIN, 200,   200,   200,   200,   200,   200,   200,   200,   200)),
     # The members page: an institution's "Users" and a partner's "Admin Users" (one page, per organisation).
     "accounts:member-list":               (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
+    "accounts:two-factor-policy":         (POST, _,             (LOGIN, 403,   302,   403,   302,   302,   403,   403,   302,   302)),
     "accounts:member-create":             (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
     "accounts:member-edit":               (GET,  "member_a",    (LOGIN, 403,   200,   403,   404,   404,   403,   403,   404,   404)),
     "accounts:member-toggle":             (POST, "member_a",    (LOGIN, 403,   302,   403,   404,   404,   403,   403,   404,   404)),
