@@ -177,12 +177,15 @@ TWO_FACTOR_FREE = {  # the pages a session may reach before its second factor
 
 
 def is_enrolled(request: HttpRequest) -> bool:
-    """Whether the user has a confirmed second factor (asked once per session)."""
-    enrolled = request.session.get(SESSION_ENROLLED)
-    if enrolled is None:
-        enrolled = user_has_device(request.user, confirmed=True)
-        request.session[SESSION_ENROLLED] = enrolled
-    return bool(enrolled)
+    """Whether the user has a confirmed second factor: asked again after a minute, so that an enrolment made
+    in another session soon applies to this one too."""
+    now = time.time()
+    cached = request.session.get(SESSION_ENROLLED)
+    if isinstance(cached, list) and len(cached) == 2 and now - cached[1] < SEEN_RESOLUTION:
+        return bool(cached[0])
+    enrolled = user_has_device(request.user, confirmed=True)
+    request.session[SESSION_ENROLLED] = [enrolled, now]
+    return enrolled
 
 
 def enrolment_changed(request: HttpRequest) -> None:

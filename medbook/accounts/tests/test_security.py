@@ -217,6 +217,19 @@ def test_enrolled_user_needs_the_code_after_the_password(cast, login):
     assert owner.get(reverse("patients:patient-list")).status_code == 200
 
 
+def test_an_enrolment_reaches_the_users_other_sessions_within_a_minute(cast, login):
+    other = Client()
+    other.force_login(cast.bob)
+    assert other.get(reverse("patients:patient-list")).status_code == 200
+    enrol(login(cast.bob), cast.bob)
+    session = other.session  # as if a minute had passed
+    session[security.SESSION_ENROLLED] = [False, time.time() - 61]
+    session.save()
+    assert other.get(reverse("patients:patient-list"))["Location"].startswith(
+        reverse("accounts:two-factor-verify")
+    )
+
+
 def test_a_recovery_code_works_once(cast, login):
     _device, codes = enrol(login(cast.bob), cast.bob)
     verify = reverse("accounts:two-factor-verify")
