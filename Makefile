@@ -23,12 +23,22 @@ node_modules/.installed: package.json package-lock.json
 install: $(VENV)/.installed node_modules/.installed
 
 # The outbox worker sends the emails in the background; the trap stops it when runserver exits.
-run: install
+# The quick start makes its own secret key under var/ and leaves two-factor authentication optional for
+# administrators (production requires it: REQUIRE_2FA_FOR_ADMINS, see README).
+QUICK_START_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" REQUIRE_2FA_FOR_ADMINS=$${REQUIRE_2FA_FOR_ADMINS:-false}
+
+var/secret_key:
+	mkdir -p var
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+	chmod 600 $@
+
+run: install var/secret_key
 	@echo "Emailed links point to $(SITE_URL)"
 	mkdir -p var/mail
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py run_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	export $(QUICK_START_ENV); \
+	$(BIN)/python manage.py migrate --noinput && \
+	$(BIN)/python manage.py seed_demo && \
+	{ $(BIN)/python manage.py run_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(BIN)/python manage.py runserver $(HOST):$(PORT); }
 
 # Debian's Chromium drives the browser tests (Playwright never downloads a browser of its own).
 chromium:

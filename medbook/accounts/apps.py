@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from medbook.accounts import signals  # noqa: F401  (connects the login receivers)
+        """Connect the login signals (the audit of logins, session times, the delay after a wrong password)."""
+        from medbook.accounts import security, signals  # noqa: F401

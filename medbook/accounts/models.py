@@ -74,6 +74,9 @@ class Organization(models.Model):
     tax_number = models.CharField(_("tax number"), max_length=64, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     country = models.CharField(_("country"), max_length=2, default="HU")
+    require_two_factor = models.BooleanField(
+        _("require two-factor authentication of its users"), default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -115,3 +118,17 @@ class Membership(models.Model):
     def is_invitation_pending(self) -> bool:
         """Whether the person has been asked to accept this role and has not yet."""
         return self.invited_at is not None and bool(self.invitation_hash)
+
+
+class ThrottleEvent(models.Model):
+    """One attempt counted by a throttle (the password-reset form's, per address and per email address)."""
+
+    scope = models.CharField(max_length=32)
+    key = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "created_at"], name="throttle_scope_key_at")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} {self.created_at:%Y-%m-%d %H:%M}"

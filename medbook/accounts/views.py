@@ -1,19 +1,30 @@
-"""Login, logout, password reset, switching the organisation acted for, and the members page."""
+"""Login, logout, password reset, two-factor authentication, re-authentication, switching the organisation
+acted for, and the members page."""
 
+from base64 import b32encode
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import django_otp
+from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from medbook.accounts import security
+from medbook.accounts.actor import client_ip
 from medbook.accounts.forms import MemberForm
 from medbook.accounts.models import User
+from medbook.accounts.security import reauthentication_required
 from medbook.accounts.selectors import organization_members
 from medbook.accounts.services import (
     member_permissions_set,
@@ -21,6 +32,12 @@ from medbook.accounts.services import (
     membership_invitation_open,
     membership_set_active,
     organization_switch,
+    organization_two_factor_require,
+    two_factor_confirm,
+    two_factor_device,
+    two_factor_disable,
+    two_factor_recovery_renew,
+    two_factor_start,
     user_invite,
 )
 from medbook.core.decorators import page
@@ -50,6 +67,12 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     def get_users(self, email):
         return User.objects.filter(email__iexact=email, is_active=True)
 
+    def save(self, *args, **kwargs):
+        """Build the link from SITE_URL, never from the Host the request claims."""
+        site = urlsplit(settings.SITE_URL)
+        kwargs.update(domain_override=site.netloc, use_https=site.scheme == "https")
+        return super().save(*args, **kwargs)
+
 
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = PasswordResetForm
@@ -59,6 +82,18 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password-reset-done")
 
+    def post(self, request, *args, **kwargs):
+        """Throttle the form per address and per email address (each request may send an email)."""
+        window = timedelta(minutes=settings.PASSWORD_RESET_WINDOW_MINUTES)
+        limit = settings.PASSWORD_RESET_LIMIT
+        email = request.POST.get("email", "").strip().lower()[:254]
+        allowed = security.throttle_allows(
+            "reset-address", client_ip(request) or "-", limit=limit, window=window
+        ) and (not email or security.throttle_allows("reset-email", email, limit=limit, window=window))
+        if not allowed:
+            return security.refused(request, minutes=settings.PASSWORD_RESET_WINDOW_MINUTES)
+        return super().post(request, *args, **kwargs)
+
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
@@ -67,6 +102,12 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password-reset-complete")
+
+    def form_valid(self, form):
+        """The owner of the mailbox set a new password: the account's login refusal ends."""
+        response = super().form_valid(form)
+        security.login_throttle_clear(form.user.email)
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
@@ -109,8 +150,23 @@ def member_list(request: HttpRequest) -> HttpResponse:
         "memberships": _members(request),
         "title": _title(request),
         "is_partner": request.actor.organization.kind == OrgKind.PARTNER,
+        "require_two_factor": request.actor.organization.require_two_factor,
     }
     return render(request, "accounts/member_list.html", context)
+
+
+@members_page
+@require_POST
+@reauthentication_required
+def two_factor_policy(request: HttpRequest) -> HttpResponse:
+    """Require two-factor authentication of the organisation's users, or stop requiring it."""
+    required = request.POST.get("required") == "1"
+    organization_two_factor_require(actor=request.actor, required=required)
+    if required:
+        messages.success(request, _("Every user must now set up two-factor authentication."))
+    else:
+        messages.success(request, _("Two-factor authentication is no longer required here."))
+    return redirect("accounts:member-list")
 
 
 @members_page
@@ -133,6 +189,7 @@ def member_create(request: HttpRequest) -> HttpResponse:
 
 
 @members_page
+@reauthentication_required
 def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a member's role and permissions."""
     membership = get_object_or_404(_members(request), pk=pk)
@@ -157,6 +214,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @members_page
 @require_POST
+@reauthentication_required
 def member_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     """Deactivate (access ends with the next request) or reactivate a member."""
     membership = get_object_or_404(_members(request), pk=pk)
@@ -196,3 +254,129 @@ def membership_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         )
         return redirect("core:home")
     return render(request, "accounts/membership_accept.html", {"membership": membership})
+
+
+# Two-factor authentication and re-authentication.
+
+
+def _next_or(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return default
+    return target
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+
+class PasswordAgainForm(forms.Form):
+    password = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+@login_required
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """The user's two-factor authentication: turn it on, renew the recovery codes, turn it off."""
+    if request.method == "POST":
+        two_factor_start(actor=request.actor)
+        return redirect("accounts:two-factor-confirm")
+    context = {
+        "enrolled": two_factor_device(request.user, confirmed=True) is not None,
+        "required": security.must_enrol(request.actor),
+    }
+    return render(request, "accounts/two_factor.html", context)
+
+
+@login_required
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Show the new secret and confirm it with a code; then the recovery codes, this once."""
+    device = two_factor_device(request.user, confirmed=False)
+    if device is None:
+        return redirect("accounts:two-factor")
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            codes = two_factor_confirm(actor=request.actor, device=device, code=form.cleaned_data["code"])
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            django_otp.login(request, device)
+            security.enrolment_changed(request)
+            messages.success(request, _("Two-factor authentication is on."))
+            return render(request, "accounts/recovery_codes.html", {"codes": codes})
+    context = {
+        "form": form,
+        "secret": b32encode(device.bin_key).decode(),
+        "uri": device.config_url,
+    }
+    return render(request, "accounts/two_factor_setup.html", context, status=form_status(form))
+
+
+@login_required
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of the login: a code of the authenticator app or one of the recovery codes."""
+    target = _next_or(request, resolve_url(settings.LOGIN_REDIRECT_URL))
+    if request.user.is_verified() or not django_otp.user_has_device(request.user, confirmed=True):
+        security.enrolment_changed(request)
+        return HttpResponseRedirect(target)
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_bound and form.is_valid():
+        device = django_otp.match_token(request.user, form.cleaned_data["code"].strip().replace(" ", ""))
+        if device is not None:
+            django_otp.login(request, device)
+            return HttpResponseRedirect(target)
+        form.add_error("code", _("That code is not right. Wait for the next code and try again."))
+        status = 422
+    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": target}, status=status)
+
+
+@require_POST
+@login_required
+@reauthentication_required
+def two_factor_recovery(request: HttpRequest) -> HttpResponse:
+    """Replace the recovery codes and show the new ones, this once."""
+    try:
+        codes = two_factor_recovery_renew(actor=request.actor)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("accounts:two-factor")
+    return render(request, "accounts/recovery_codes.html", {"codes": codes})
+
+
+@require_POST
+@login_required
+@reauthentication_required
+def two_factor_off(request: HttpRequest) -> HttpResponse:
+    """Turn two-factor authentication off (not for those the platform requires it of)."""
+    try:
+        two_factor_disable(actor=request.actor, required=security.must_enrol(request.actor))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        security.enrolment_changed(request)
+        messages.success(request, _("Two-factor authentication is off."))
+    return redirect("accounts:two-factor")
+
+
+@login_required
+def reauthenticate(request: HttpRequest) -> HttpResponse:
+    """Ask for the password again before a sensitive change; wrong passwords count towards the throttle."""
+    target = _next_or(request, "/")
+    form = PasswordAgainForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        user = authenticate(request, username=request.user.email, password=form.cleaned_data["password"])
+        if user is not None and user.pk == request.user.pk:
+            security.password_given(request)
+            return HttpResponseRedirect(target)
+        form.add_error("password", _("That password is not right."))
+    context = {"form": form, "next": target}
+    return render(request, "accounts/reauthenticate.html", context, status=form_status(form))

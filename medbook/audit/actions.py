@@ -44,3 +44,6 @@ class AuditAction(StrEnum):
     ADMIN_VIEW = "admin.view"
     FEED_RENEW = "feed.renew"
     FEED_REVOKE = "feed.revoke"
+    TWO_FACTOR_ENABLE = "account.two_factor_enable"
+    TWO_FACTOR_DISABLE = "account.two_factor_disable"
+    ORGANIZATION_TWO_FACTOR_SET = "organization.two_factor_set"

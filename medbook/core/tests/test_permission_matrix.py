@@ -58,8 +58,16 @@ MATRIX = {
     "accounts:organization-switch":       (POST, _,             (LOGIN, 302,   302,   302,   302,   302,   302,   302,   302,   302)),
     # A person with an account accepts a role offered by e-mail: only the person it was sent to (charlie).
     "accounts:membership-accept":         (GET,  "accept",      (LOGIN, 404,   404,   404,   200,   404,   404,   404,   404,   404)),
+    # Two-factor authentication (anyone's own; nobody here is enrolled) and re-authentication.
+    "accounts:two-factor":                (GET,  _,             (LOGIN, 200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    "accounts:two-factor-confirm":        (GET,  _,             (LOGIN, 302,   302,   302,   302,   302,   302,   302,   302,   302)),
+    "accounts:two-factor-verify":         (GET,  _,             (LOGIN, 302,   302,   302,   302,   302,   302,   302,   302,   302)),
+    "accounts:two-factor-recovery":       (POST, _,             (LOGIN, 302,   302,   302,   302,   302,   302,   302,   302,   302)),
+    "accounts:two-factor-disable":        (POST, _,             (LOGIN, 302,   302,   302,   302,   302,   302,   302,   302,   302)),
+    "accounts:reauthenticate":            (GET,  _,             (LOGIN, 200,   200,   200,   200,   200,   200,   200,   200,   200)),
     # The members page: an institution's "Users" and a partner's "Admin Users" (one page, per organisation).
     "accounts:member-list":               (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
+    "accounts:two-factor-policy":         (POST, _,             (LOGIN, 403,   302,   403,   302,   302,   403,   403,   302,   302)),
     "accounts:member-create":             (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
     "accounts:member-edit":               (GET,  "member_a",    (LOGIN, 403,   200,   403,   404,   404,   403,   403,   404,   404)),
     "accounts:member-toggle":             (POST, "member_a",    (LOGIN, 403,   302,   403,   404,   404,   403,   403,   404,   404)),

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from medbook.accounts.security import reauthentication_required
 from medbook.core.errors import DomainError, NotPermitted
 from medbook.core.forms import add_refusal, form_status
 from medbook.core.tenancy import ActorRequest, get_for_actor
@@ -53,6 +54,7 @@ def partner_create(request: ActorRequest) -> HttpResponse:
 
 
 @institution_page
+@reauthentication_required
 def partner_edit(request: ActorRequest, pk: int) -> HttpResponse:
     """Modify the partnership's own contact person and every setting (P-8); the legal record is the
     partner's (P-14)."""
@@ -82,6 +84,7 @@ def partner_edit(request: ActorRequest, pk: int) -> HttpResponse:
 
 
 @institution_page
+@reauthentication_required
 def partner_delete(request: ActorRequest, pk: int) -> HttpResponse:
     """Delete a partner: ask what happens to its future bookings, then end the partnership (P-8)."""
     partnership = selectors.institution_partnership(actor=request.actor, pk=pk)

@@ -1,0 +1,11 @@
+"""The test suite's settings: production's, with a key of its own (the settings refuse to start without one)."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-key-" + "k3y" * 20)
+
+# Tests log in without a second factor and without waiting after a wrong password, unless they say so.
+os.environ.setdefault("REQUIRE_2FA_FOR_ADMINS", "false")
+os.environ.setdefault("LOGIN_FAILURE_DELAY_SECONDS", "0")
+
+from config.settings import *  # noqa: E402,F403

@@ -1,0 +1,267 @@
+"""Authentication hardening: login throttling, the two-factor gate, session limits, no-store, re-authentication."""
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db import transaction
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
+from django_otp import user_has_device
+
+from medbook.accounts.actor import client_ip
+from medbook.accounts.models import ThrottleEvent
+from medbook.core.roles import Role
+
+SESSION_LOGIN_AT = "login_at"  # when the session logged in (the 8-hour limit counts from here)
+SESSION_SEEN_AT = "seen_at"  # the last request (the idle limit counts from here)
+SESSION_AUTH_AT = "password_at"  # when the password was last given: at login or re-authentication
+SESSION_ENROLLED = "otp_enrolled"  # whether the user has a confirmed second factor (cached per session)
+SEEN_RESOLUTION = 60  # seconds: the last request is written to the session at most once a minute
+ADMIN_ROLES = (Role.ADMIN, Role.PARTNER_ADMIN)
+
+
+# Throttling (F7): django-axes counts wrong passwords per account and per address; these are its hooks.
+
+
+class ThrottleBackend(AxesStandaloneBackend):
+    """Refuse a login while its account or address cools off; without a request (a command) nothing is
+    throttled, as no one can guess through it."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def throttle_address(request) -> str | None:
+    """The address counted: the one the audit log records."""
+    return client_ip(request)
+
+
+def throttle_username(request, credentials) -> str | None:
+    """The account counted, whatever the case or spaces the form was given."""
+    credentials = credentials or {}
+    username = credentials.get("username") or credentials.get("email") or ""
+    return username.strip().lower() or None
+
+
+def lockout_minutes() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+
+
+def refused(request: HttpRequest, minutes: int | None = None) -> HttpResponse:
+    """The 429 page of a login or reset refused for too many attempts."""
+    context = {"minutes": minutes or lockout_minutes()}
+    return render(request, "accounts/throttled.html", context, status=429)
+
+
+def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
+    return refused(request)
+
+
+@receiver(user_login_failed)
+def slow_down_failure(sender, credentials=None, request=None, **kwargs) -> None:
+    """A wrong password answers late, so guessing is slow even before the refusal."""
+    if request is not None and settings.LOGIN_FAILURE_DELAY_SECONDS > 0:
+        time.sleep(settings.LOGIN_FAILURE_DELAY_SECONDS)
+
+
+@transaction.atomic
+def throttle_allows(scope: str, key: str, *, limit: int, window: timedelta) -> bool:
+    """Count one attempt of `scope` by `key`; False once `limit` attempts fall within the window."""
+    since = timezone.now() - window
+    ThrottleEvent.objects.filter(scope=scope, created_at__lt=since).delete()
+    if ThrottleEvent.objects.filter(scope=scope, key=key, created_at__gte=since).count() >= limit:
+        return False
+    ThrottleEvent.objects.create(scope=scope, key=key)
+    return True
+
+
+def throttle_clear(scope: str, key: str) -> None:
+    ThrottleEvent.objects.filter(scope=scope, key=key).delete()
+
+
+def login_throttle_clear(username: str) -> None:
+    """End an account's refusal (after its password was reset through its mailbox)."""
+    from axes.utils import reset
+
+    reset(username=username.strip().lower())
+
+
+# Sessions (F10): 8 hours after login, 30 minutes idle; the times live in the session itself.
+
+
+@receiver(user_logged_in)
+def session_start(sender, request=None, user=None, **kwargs) -> None:
+    """Stamp the new session (Django has rotated its key) with the login and password times."""
+    if request is None or not hasattr(request, "session"):
+        return
+    now = time.time()
+    request.session[SESSION_LOGIN_AT] = now
+    request.session[SESSION_SEEN_AT] = now
+    request.session[SESSION_AUTH_AT] = now
+    request.session.pop(SESSION_ENROLLED, None)
+
+
+def _to(request: HttpRequest, url: str) -> HttpResponse:
+    """A redirect that htmx follows as a whole page."""
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url)
+
+
+def _with_next(url_name: str, next_url: str) -> str:
+    return f"{reverse(url_name)}?{urlencode({'next': next_url})}"
+
+
+class SessionLimitsMiddleware:
+    """Log out a session 8 hours after its login or 30 minutes after its last request (both configurable)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = time.time()
+            session = request.session
+            login_at = session.setdefault(SESSION_LOGIN_AT, now)
+            seen_at = session.get(SESSION_SEEN_AT, now)
+            if now - seen_at > settings.SESSION_IDLE_TIMEOUT or now - login_at > settings.SESSION_COOKIE_AGE:
+                logout(request)
+                messages.info(request, _("Your session has ended. Please log in again."))
+                return _to(request, _with_next("accounts:login", request.get_full_path()))
+            if now - seen_at >= SEEN_RESOLUTION or SESSION_SEEN_AT not in session:
+                session[SESSION_SEEN_AT] = now
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Forbid every cache to keep an authenticated response (pages with patient data among them)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, no_cache=True, must_revalidate=True, private=True)
+        return response
+
+
+# Two-factor authentication: an enrolled user's session counts only after the code; administrators and the
+# operator must enrol where the platform requires it.
+
+TWO_FACTOR_FREE = {  # the pages a session may reach before its second factor
+    "accounts:two-factor-verify",
+    "accounts:two-factor",
+    "accounts:two-factor-confirm",
+    "accounts:logout",
+    "admin:logout",
+    "core:language-set",
+}
+
+
+def is_enrolled(request: HttpRequest) -> bool:
+    """Whether the user has a confirmed second factor: asked again after a minute, so that an enrolment made
+    in another session soon applies to this one too."""
+    now = time.time()
+    cached = request.session.get(SESSION_ENROLLED)
+    if isinstance(cached, list) and len(cached) == 2 and now - cached[1] < SEEN_RESOLUTION:
+        return bool(cached[0])
+    enrolled = user_has_device(request.user, confirmed=True)
+    request.session[SESSION_ENROLLED] = [enrolled, now]
+    return enrolled
+
+
+def enrolment_changed(request: HttpRequest) -> None:
+    request.session.pop(SESSION_ENROLLED, None)
+
+
+def must_enrol(actor) -> bool:
+    """Whether this actor must use two-factor authentication: an organisation of theirs requires it of its
+    users, or the platform of administrators and the operator."""
+    if actor.user is None:
+        return False
+    if any(m.organization.require_two_factor for m in actor.memberships):
+        return True
+    if not settings.REQUIRE_2FA_FOR_ADMINS:
+        return False
+    if actor.user.is_staff or actor.user.is_superuser:
+        return True
+    return any(m.role in ADMIN_ROLES for m in actor.memberships)
+
+
+class TwoFactorMiddleware:
+    """Send an enrolled user to the code page until the session is verified, and an administrator who must
+    enrol to the enrolment page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not user.is_authenticated or user.is_verified():
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in TWO_FACTOR_FREE:
+            return None
+        if is_enrolled(request):
+            return _to(request, _with_next("accounts:two-factor-verify", request.get_full_path()))
+        if must_enrol(request.actor):
+            messages.warning(request, _("Set up two-factor authentication first: it is required of you."))
+            return _to(request, reverse("accounts:two-factor"))
+        return None
+
+
+# Re-authentication before role changes, partner deletion and data-access changes.
+
+
+def password_is_recent(request: HttpRequest) -> bool:
+    given = request.session.get(SESSION_AUTH_AT, 0)
+    return time.time() - given <= settings.REAUTH_MAX_AGE_SECONDS
+
+
+def password_given(request: HttpRequest) -> None:
+    request.session[SESSION_AUTH_AT] = time.time()
+
+
+def _back_to(request: HttpRequest) -> str:
+    """Where to return after re-authenticating: this page, or for a form post the page that sent it."""
+    if request.method == "GET":
+        return request.get_full_path()
+    candidate = getattr(getattr(request, "htmx", None), "current_url", None) or request.META.get(
+        "HTTP_REFERER", ""
+    )
+    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+        return candidate
+    return "/"
+
+
+def reauthentication_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Ask for the password again unless it was given in the last few minutes (REAUTH_MAX_AGE_SECONDS)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated and not password_is_recent(request):
+            return _to(request, _with_next("accounts:reauthenticate", _back_to(request)))
+        return view(request, *args, **kwargs)
+
+    return wrapper
