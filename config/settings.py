@@ -221,6 +221,8 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if 
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # Behind a TLS-terminating proxy: the header it sets, e.g. X-Forwarded-Proto (the proxy must overwrite it).
+# Reverse proxies whose X-Forwarded-For is believed (the audited and throttled address is the client's).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 _proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
 if _proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")

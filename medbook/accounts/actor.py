@@ -1,7 +1,9 @@
 """Resolve the actor once per request: the user, the organisation chosen in the session, the address."""
 
+import ipaddress
 import uuid
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -12,8 +14,21 @@ REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
 
 
 def client_ip(request) -> str | None:
-    """The address the request came from (the proxy in front sets REMOTE_ADDR to the client's)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The address the request came from. Behind a trusted reverse proxy (TRUSTED_PROXIES) the client is
+    the last address in X-Forwarded-For that is not one of the trusted proxies; a client cannot forge it,
+    because every hop it claims in front of the proxies is ignored."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    trusted = set(getattr(settings, "TRUSTED_PROXIES", ()))
+    if remote is None or remote not in trusted:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return remote  # a malformed header: keep the proxy's address rather than a made-up one
+    return remote
 
 
 def request_id(request) -> str:

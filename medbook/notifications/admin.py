@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from medbook.notifications.models import OutboxMessage
-from medbook.notifications.services import outbox_retry_now
+from medbook.notifications.services import outbox_retry_now, redact_links
 
 
 @admin.register(OutboxMessage)
@@ -25,7 +25,15 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     search_fields = ("to_email", "subject", "reference", "idempotency_key")
     date_hierarchy = "created_at"
     actions = ["retry_now"]
-    readonly_fields = [field.name for field in OutboxMessage._meta.fields] + ["message_id"]
+    # The bodies are shown with the secrets of their links removed: the operator never holds a live link.
+    exclude = ("text_body", "html_body")
+    readonly_fields = [
+        field.name for field in OutboxMessage._meta.fields if field.name not in ("text_body", "html_body")
+    ] + ["message_id", "text_without_secrets"]
+
+    @admin.display(description=_("text"))
+    def text_without_secrets(self, obj) -> str:
+        return redact_links(obj.text_body)
 
     def has_add_permission(self, request) -> bool:
         return False  # rows come from the changes that cause them, never by hand

@@ -5,6 +5,8 @@ if that transaction rolls back, there is no row and so no email; if it commits, 
 even when the mail server is down at that moment.
 """
 
+import re
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
@@ -87,3 +89,15 @@ def outbox_retry_now(*, messages: QuerySet[OutboxMessage]) -> int:
     return messages.filter(status__in=retryable).update(
         status=OutboxMessage.Status.PENDING, next_attempt_at=timezone.now()
     )
+
+
+# A secret in a link: a long run of token characters in a URL's path (registration, set-password and
+# invitation links are signed tokens of 20 characters and more).
+_SECRET_IN_LINK = re.compile(r"(https?://[^\s\"'<>]*?/)([A-Za-z0-9_:\-]{20,})")
+REDACTED = "[link removed]"
+
+
+def redact_links(text: str) -> str:
+    """The text with the secrets of its links removed: what the operator and the database keep once the
+    message is sent (a live link lets whoever reads it register, set a password or accept a role)."""
+    return _SECRET_IN_LINK.sub(lambda match: match.group(1) + REDACTED, text or "")

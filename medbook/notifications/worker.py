@@ -36,6 +36,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from medbook.notifications.models import OutboxMessage
+from medbook.notifications.services import redact_links
 
 log = logging.getLogger(__name__)
 Status = OutboxMessage.Status
@@ -105,7 +106,11 @@ def mark_sent(message: OutboxMessage) -> None:
     """Record that the server accepted the message, in its own transaction: the duplicate window ends here."""
     # By primary key, not claim token: sent is a fact, and a worker that took the lease over then skips it.
     OutboxMessage.objects.filter(pk=message.pk).update(
-        status=Status.SENT, sent_at=timezone.now(), claim_token=None
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        claim_token=None,
+        text_body=redact_links(message.text_body),
+        html_body=redact_links(message.html_body),
     )
 
 

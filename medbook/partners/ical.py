@@ -59,7 +59,8 @@ def render_calendar(name: str, bookings: Iterable[Booking], *, now: datetime | N
     calendar.add("x-wr-calname", f"{name} – MedBook")
     for booking in bookings:
         place = f"{booking.location.name}, {booking.location.address}"
-        description = f"{booking.institution.name}\n{place}" + (f"\n{booking.note}" if booking.note else "")
+        # The free-text note may hold patient details: a feed at a secret address never carries it.
+        description = f"{booking.institution.name}\n{place}"
         event = Event()
         event.add("uid", f"booking-{booking.pk}@{host}")
         event.add("dtstamp", stamp.astimezone(UTC))
