@@ -104,3 +104,13 @@ def test_b6_the_service_itself_refuses_an_invalid_taj(cast):
     assert patient_create(actor=actor, full_name="Spaced Taj", insurance_id="037 687 210").insurance_id == (
         "037687210"
     )
+
+
+def test_register_search_ignores_accents_and_case(cast, login):
+    from medbook.patients.tests.factories import PatientFactory
+
+    PatientFactory(institution=cast.institution_a, full_name="Németh Ödön")
+    client = login(cast.bob)
+    for typed in ("nemeth", "NÉMETH", "odon", "Ödön"):
+        html = client.get(reverse("patients:patient-search"), {"q": typed}).content.decode()
+        assert "Németh Ödön" in html, typed
