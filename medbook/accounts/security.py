@@ -55,8 +55,10 @@ def throttle_address(request) -> str | None:
 def throttle_username(request, credentials) -> str | None:
     """The account counted, whatever the case or spaces the form was given."""
     credentials = credentials or {}
-    username = credentials.get("username") or credentials.get("email") or ""
-    return username.strip().lower() or None
+    username = str(credentials.get("username") or credentials.get("email") or "")
+    # An e-mail address is at most 254 characters; anything longer is counted by its first 254 (the throttle
+    # stores it, and a 5,000-character "username" must be refused, not crash).
+    return username.replace("\x00", "").strip().lower()[:254] or None
 
 
 def lockout_minutes() -> int:
