@@ -289,3 +289,15 @@ def page(new_page):
 
 
 __all__ = ["PASSWORD", "actor_of", "local", "next_weekday"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's language: a request in Hungarian leaves its language active in the
+    thread, which would translate the next test's expected texts."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -310,3 +310,12 @@ def organization_two_factor_require(*, actor: Actor, required: bool) -> None:
     audit_record(
         actor=actor, action=AuditAction.ORGANIZATION_TWO_FACTOR_SET, obj=organization, required=required
     )
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> None:
+    """Set the language of the user's pages and e-mails (X-5)."""
+    if language not in dict(settings.LANGUAGES):
+        raise DomainError(_("Choose one of the languages offered."))
+    user.language = language
+    user.save(update_fields=["language"])

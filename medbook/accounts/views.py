@@ -39,6 +39,7 @@ from medbook.accounts.services import (
     two_factor_recovery_renew,
     two_factor_start,
     user_invite,
+    user_language_set,
 )
 from medbook.core.decorators import page
 from medbook.core.errors import DomainError, NotPermitted
@@ -55,9 +56,14 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form):
-        """Log in and switch the interface to the user's own language."""
+        """Log in in the language the login page was read in (chosen there, it becomes the user's own, for
+        the pages and the e-mails); without a choice, in the user's own language."""
+        user = form.get_user()
+        chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if chosen in dict(settings.LANGUAGES) and chosen != user.language:
+            user_language_set(user=user, language=chosen)
         response = super().form_valid(form)
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.get_user().language, samesite="Lax")
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
         return response
 
 

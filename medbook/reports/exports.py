@@ -9,6 +9,7 @@ import io
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -114,15 +115,27 @@ def statement_filename(statement: Statement, extension: str) -> str:
     return "-".join(parts) + f".{extension}"
 
 
+# Per reader's language: the field separator and the decimal mark its spreadsheets expect.
+CSV_CONVENTIONS = {"hu": (";", ","), "en": (",", ".")}
+
+
 def statement_csv(statement: Statement) -> bytes:
-    """The statement as UTF-8 CSV (with a byte-order mark, so that spreadsheets read the accents)."""
+    """The statement as UTF-8 CSV (with a byte-order mark, so that spreadsheets read the accents), in the
+    reader's conventions: a Hungarian reader's spreadsheet expects ";" between fields and a decimal comma."""
     headers, rows, total = statement_table(statement)
+    language = (translation.get_language() or "en").split("-")[0]
+    delimiter, decimal_mark = CSV_CONVENTIONS.get(language, CSV_CONVENTIONS["en"])
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerows(_safe(line) for line in _preamble(statement))
     writer.writerow(_safe(headers))
     for row in [*rows, total]:
-        writer.writerow([f"{cell:.2f}" if isinstance(cell, Decimal) else cell for cell in _safe(row)])
+        writer.writerow(
+            [
+                f"{cell:.2f}".replace(".", decimal_mark) if isinstance(cell, Decimal) else cell
+                for cell in _safe(row)
+            ]
+        )
     return buffer.getvalue().encode("utf-8-sig")
 
 

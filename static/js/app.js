@@ -41,3 +41,19 @@ document.addEventListener("htmx:afterSettle", function (event) {
     if (booked) booked.focus();
   }
 });
+
+// "Commission agreement": the percentage and amount fields show only when it is "Yes".
+function syncCommission() {
+  var chosen = document.querySelector("[name=commission_enabled]:checked, select[name=commission_enabled]");
+  if (!chosen) return;
+  var on = chosen.value === "True";
+  ["commission_percent", "commission_fixed"].forEach(function (name) {
+    var input = document.querySelector("[name=" + name + "]");
+    var field = input && input.closest(".field");
+    if (field) field.hidden = !on;
+  });
+}
+document.addEventListener("change", function (event) {
+  if (event.target.name === "commission_enabled") syncCommission();
+});
+document.addEventListener("DOMContentLoaded", syncCommission);

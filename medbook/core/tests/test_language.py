@@ -38,3 +38,14 @@ def test_x5_anonymous_visitor_can_choose_the_language(client, db):
     assert 'name="language"' in page
     client.post(reverse("core:language-set"), {"language": "hu", "next": "/accounts/login/"})
     assert "Bejelentkezés" in client.get(reverse("accounts:login")).content.decode()
+
+
+def test_x5_the_language_chosen_on_the_login_page_is_kept_at_login(cast, client):
+    assert cast.bob.language == "en"
+    client.post(reverse("core:language-set"), {"language": "hu", "next": "/accounts/login/"})
+    response = client.post(reverse("accounts:login"), {"username": cast.bob.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.cookies["django_language"].value == "hu"
+    cast.bob.refresh_from_db()
+    assert cast.bob.language == "hu"  # and the e-mails follow
+    assert 'lang="hu"' in client.get("/patients/").content.decode()

@@ -47,7 +47,7 @@ def test_p1_admin_adds_a_partner_with_normalised_legal_details(cast, gtc, login)
     ("field", "value", "message"),
     [
         ("tax_number", "12345678-2-41", "not valid (check digit)"),
-        ("tax_number", "1234", "Enter the Hungarian tax number as 12345678-1-23."),
+        ("tax_number", "1234", "Enter the Hungarian tax number as 12345676-2-41."),
         ("tax_number", "", "This field is required."),
         ("tax_number", "21234505-2-99", "not a county code"),
         ("registration_number", "", "This field is required."),
@@ -229,3 +229,11 @@ def test_p8_ended_partnership_cannot_be_modified(cast, partners, login):
     p = partnership_make(cast.institution_a, partners.partner_q, status=Partnership.Status.ENDED)
     response = login(cast.alice).post(f"/administration/partners/{p.pk}/", partner_form(cast))
     assert "has ended and can no longer be changed" in errors_of(response)
+
+
+def test_p1_the_tax_number_hint_passes_the_forms_own_check():
+    from medbook.partners.forms.module import PartnerForm
+    from medbook.partners.validators import validate_tax_number
+
+    hint = str(PartnerForm.base_fields["tax_number"].help_text).split(": ", 1)[1]
+    assert validate_tax_number(hint, "HU")

@@ -254,3 +254,22 @@ def test_r2_long_period_charts_per_week_from_the_same_figures(cast, partners, ge
         assert date.fromisoformat(bucket).weekday() == 0  # weeks start on Monday
         drawn[series] = drawn.get(series, 0) + int(amount)
     assert drawn == {name: row["bookings"] for name, row in rows.items() if name != "total"}
+
+
+def test_x4_a_hungarian_readers_csv_has_semicolons_and_decimal_commas(cast, partners, generated, login):
+    client = login(cast.alice)
+    client.post(reverse("core:language-set"), {"language": "hu"})
+    response = client.get(
+        reverse("reports:settlement-download", args=[partners.partner_p.pk, "csv"]), PERIOD_QUERY
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    total = rows[-1]
+    assert total[0] == "Összesen" and len(total) == 11
+    assert "," in total[7] and "." not in total[7]
+    assert (
+        _money(total[7].replace(",", "."))
+        == figures(
+            [b for b in generated.bookings if in_period(b) and b.partner_id == partners.partner_p.pk],
+            no_show_earns=cast.institution_a.no_show_earns_commission,
+        )["value"]
+    )
