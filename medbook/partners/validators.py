@@ -92,7 +92,7 @@ def _hungarian_tax_number(value: str) -> str:
         raise not_a_legal_entity(_("this is the tax identifier of a private person."))
     match = HU_TAX_RE.fullmatch(value.replace(".", ""))
     if match is None:
-        raise ValidationError(_("Enter the Hungarian tax number as 12345676-2-41."), code="invalid")
+        raise ValidationError(_("Enter the Hungarian tax number as 23456787-2-13."), code="invalid")
     core, vat_code, county = match.groups()
     if core.startswith("8"):
         # Ten-digit personal tax ids (adóazonosító jel) of private persons start with 8.

@@ -41,7 +41,7 @@ class PartnerForm(forms.Form):
     registration_number = forms.CharField(
         label=_("Company registration number"), max_length=64, help_text=_("Hungary: Cg. 01-09-123456")
     )
-    tax_number = forms.CharField(label=_("Tax number"), max_length=64, help_text=_("Hungary: 12345676-2-41"))
+    tax_number = forms.CharField(label=_("Tax number"), max_length=64, help_text=_("Hungary: 23456787-2-13"))
     address = forms.CharField(label=_("Headquarters address"), max_length=300)
     contact_name = forms.CharField(label=_("Contact person / representative"), max_length=200)
     contact_email = forms.EmailField(label=_("Contact email"))

@@ -47,7 +47,7 @@ def test_p1_admin_adds_a_partner_with_normalised_legal_details(cast, gtc, login)
     ("field", "value", "message"),
     [
         ("tax_number", "12345678-2-41", "not valid (check digit)"),
-        ("tax_number", "1234", "Enter the Hungarian tax number as 12345676-2-41."),
+        ("tax_number", "1234", "Enter the Hungarian tax number as 23456787-2-13."),
         ("tax_number", "", "This field is required."),
         ("tax_number", "21234505-2-99", "not a county code"),
         ("registration_number", "", "This field is required."),
