@@ -8,7 +8,7 @@ PORT ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 
-.PHONY: install run test test-postgres test-sqlite lint format chromium
+.PHONY: install run test test-postgres test-sqlite lint format chromium screens
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +65,7 @@ test: install chromium lint
 	fi
 	@echo "=== test suite on SQLite"
 	env -u DATABASE_URL $(BIN)/pytest
+
+# Screenshots of Book to partner and the reception calendar (1366 px and 375 px) from the demo data.
+screens: install chromium
+	$(BIN)/python scripts/screens.py
