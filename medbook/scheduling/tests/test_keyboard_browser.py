@@ -1,6 +1,7 @@
 """In Chromium, by keyboard alone: arrow keys between slots, Enter opens the form with the focus in it, and
 after booking the focus is back on the booked slot."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -43,3 +44,21 @@ def test_b7_reception_books_by_keyboard(cast, live_server, page):
     booked = column.locator(".slot.booked", has_text="Kira Keyboard")
     expect(booked).to_be_visible()
     expect(booked).to_be_focused()
+
+
+def test_b7_a_refused_booking_puts_the_focus_on_the_error_summary_beside_the_button(cast, live_server, page):
+    day = next_weekday(1)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(cast.bob.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Calendar")).to_be_visible()
+    query = f"location={cast.location_a1.pk}&service={cast.service_a.pk}&week={day.isoformat()}"
+    page.goto(f"{live_server.url}/calendar/?{query}")
+    page.locator(".slot.free").first.click()
+    expect(page.locator("#panel h2")).to_be_focused()
+    page.get_by_role("textbox", name="Phone:").fill("12")  # a new patient without a name, a bad phone
+    page.get_by_role("button", name="Book", exact=True).click()
+    summary = page.get_by_test_id("error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.locator("a").first).to_have_attribute("href", re.compile("^#id_new-"))
