@@ -93,10 +93,18 @@ class Membership(models.Model):
 
     Role = Role
 
+    class Digest(models.TextChoices):
+        IMMEDIATE = "immediate", _("Each e-mail at once")
+        HOURLY = "hourly", _("An hourly digest")
+        DAILY = "daily", _("A daily digest")
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     can_book = models.BooleanField(_("Can book to partner institution"), default=False)
+    email_digest = models.CharField(
+        _("booking e-mails"), max_length=16, choices=Digest.choices, default=Digest.IMMEDIATE
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # A person who already has an account is asked to accept a role (never granted it silently): set until

@@ -2,7 +2,7 @@
 
 from zoneinfo import available_timezones
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +17,35 @@ class Institution(Organization):
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Budapest")
     currency = models.CharField(_("currency"), max_length=3, default="HUF")
     no_show_earns_commission = models.BooleanField(_("no-shows earn commission"), default=False)
+    # What patients are told (B-12): the language of their e-mails and the number to call to cancel.
+    language = models.CharField(_("language of patient e-mails"), max_length=8, default="hu")
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # The booking rules (B-11): one home, medbook.scheduling.policy.
+    slot_grid_minutes = models.PositiveSmallIntegerField(
+        _("slot grid (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+        help_text=_("Minutes between slot starts; empty: each service's own duration."),
+    )
+    booking_horizon_days = models.PositiveSmallIntegerField(
+        _("booking horizon (days)"),
+        default=366,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text=_("How many days ahead an appointment may be booked."),
+    )
+    partner_cutoff_minutes = models.PositiveIntegerField(
+        _("partner cut-off (minutes)"),
+        default=0,
+        validators=[MaxValueValidator(7 * 24 * 60)],
+        help_text=_("The latest a partner may book, move or cancel before the appointment starts."),
+    )
+    attendance_grace_minutes = models.PositiveIntegerField(
+        _("attendance reminder after (minutes)"),
+        default=60,
+        validators=[MinValueValidator(0), MaxValueValidator(7 * 24 * 60)],
+        help_text=_("How long after its end a booking still marked booked is flagged for the desk."),
+    )
 
     class Meta:
         verbose_name = _("institution")

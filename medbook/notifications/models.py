@@ -16,6 +16,7 @@ class OutboxMessage(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")  # not to be sent: a reminder of a moved or cancelled booking
 
     idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, unique=True, editable=False)
     to_email = models.EmailField(_("recipient"))
@@ -25,7 +26,9 @@ class OutboxMessage(models.Model):
     html_body = models.TextField(_("HTML body"), blank=True)
     kind = models.CharField(_("kind"), max_length=50, blank=True)
     reference = models.CharField(_("reference"), max_length=100, blank=True, help_text=_("e.g. booking:42"))
-    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Files sent with the message: [{"filename", "content_type", "content"}] (text content, e.g. iCalendar).
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)

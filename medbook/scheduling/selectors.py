@@ -5,10 +5,10 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from medbook.core.tenancy import scoped
 from medbook.institutions.models import Location, Physician, Service
+from medbook.scheduling import policy
 from medbook.scheduling import slots as engine
 from medbook.scheduling.models import Booking, DeskPreference, ScheduleException, TrafficChannel, WorkingHours
 
@@ -69,19 +69,32 @@ def available_slots(
     date_until: date,
     now: datetime | None = None,
     ignore_booking: Booking | None = None,
+    partner: bool = False,
 ) -> list[engine.Interval]:
-    """Free slots for the service with the physician at the location over local days date_from..date_until."""
-    tz = ZoneInfo(physician.institution.time_zone)
+    """Free slots for the service with the physician at the location over local days date_from..date_until.
+
+    Only those the booking rules allow (`policy`): on the institution's grid, within its horizon, and for a
+    partner (`partner`) not inside its cut-off.
+    """
+    institution = physician.institution
+    tz = ZoneInfo(institution.time_zone)
     intervals = working_intervals_for(
         physician=physician, location=location, date_from=date_from, date_until=date_until
     )
-    candidates = engine.grid_slots(intervals, timedelta(minutes=service.duration_minutes))
+    step = policy.slot_step(institution=institution, duration_minutes=service.duration_minutes)
+    latest = policy.latest_start(institution=institution, now=now)
+    candidates = [
+        slot
+        for slot in engine.grid_slots(intervals, timedelta(minutes=service.duration_minutes), step)
+        if slot.starts_at <= latest
+    ]
     start, end = day_bounds(tz=tz, date_from=date_from, date_until=date_until)
     busy_qs = active_bookings(physician=physician, starts=start, ends=end)
     if ignore_booking is not None:
         busy_qs = busy_qs.exclude(pk=ignore_booking.pk)
     busy = [engine.Interval(s, e) for s, e in busy_qs.values_list("starts_at", "ends_at")]
-    return engine.free_slots(candidates, busy, not_before=now or timezone.now())
+    not_before = policy.earliest_start(institution=institution, partner=partner, now=now)
+    return engine.free_slots(candidates, busy, not_before=not_before)
 
 
 @dataclass
@@ -119,7 +132,12 @@ def calendar_week(
     tz = ZoneInfo(physician.institution.time_zone)
     week_end = week_start + timedelta(days=6)
     free = available_slots(
-        physician=physician, location=location, service=service, date_from=week_start, date_until=week_end
+        physician=physician,
+        location=location,
+        service=service,
+        date_from=week_start,
+        date_until=week_end,
+        partner=actor is not None and actor.partner is not None,
     )
     start, end = day_bounds(tz=tz, date_from=week_start, date_until=week_end)
     bookings = active_bookings(physician=physician, starts=start, ends=end).select_related(
@@ -173,7 +191,7 @@ def desk_preference(*, actor, page: str) -> dict:
     return dict(found.values) if found is not None else {}
 
 
-def move_choices(*, booking: Booking) -> list[CalendarDay]:
+def move_choices(*, booking: Booking, partner: bool = False) -> list[CalendarDay]:
     """The free slots a booking can move to, this week and the next, by local day (its own time left out)."""
     tz = ZoneInfo(booking.institution.time_zone)
     local_day = booking.starts_at.astimezone(tz).date()
@@ -185,6 +203,7 @@ def move_choices(*, booking: Booking) -> list[CalendarDay]:
         date_from=week_start,
         date_until=week_start + timedelta(days=13),
         ignore_booking=booking,
+        partner=partner,
     )
     by_day: dict[date, list[CalendarEntry]] = {}
     for slot in free:

@@ -20,7 +20,7 @@ from medbook.core.terms import PartnerTerms, require_terms
 from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.notifications.services import notification_enqueue
 from medbook.patients.models import Patient
-from medbook.scheduling import selectors
+from medbook.scheduling import policy, selectors
 from medbook.scheduling import slots as engine
 from medbook.scheduling.models import BUILTIN_CHANNEL_NAMES, Booking, DeskPreference, TrafficChannel
 
@@ -29,6 +29,7 @@ DEFAULT_CHANNELS = tuple(BUILTIN_CHANNEL_NAMES.items())
 # when the two writers wait for each other, a deadlock (40P01) or serialisation failure (40001), both an
 # OperationalError. Each means a concurrent booking got in first: the caller is told to choose again.
 SLOT_CONFLICT_SQLSTATES = {"23P01", "40P01", "40001"}
+CANCEL_REASON_MAX = 300  # Booking.cancel_reason
 
 
 @transaction.atomic
@@ -75,11 +76,16 @@ def _in_utc(starts_at: datetime) -> datetime:
 
 
 def _check_time(
-    *, location: Location, physician: Physician, starts_at: datetime, ends_at: datetime, exclude_pk=None
+    *,
+    location: Location,
+    physician: Physician,
+    starts_at: datetime,
+    ends_at: datetime,
+    partner: bool,
+    exclude_pk=None,
 ) -> None:
-    """Refuse a time in the past, outside working hours, or overlapping an active booking."""
-    if starts_at <= timezone.now():
-        raise DomainError(_("A booking cannot start in the past."), field="starts_at")
+    """Refuse a time the booking rules forbid (`policy`), outside working hours, or overlapping a booking."""
+    policy.check_start(institution=physician.institution, starts_at=starts_at, partner=partner)
     tz = ZoneInfo(physician.institution.time_zone)
     local_day = starts_at.astimezone(tz).date()
     intervals = selectors.working_intervals_for(
@@ -138,7 +144,13 @@ def booking_create(
         raise DomainError(_("This traffic channel is not in use."), field="channel")
     starts_at = _in_utc(starts_at)
     ends_at = starts_at + timedelta(minutes=service.duration_minutes)
-    _check_time(location=location, physician=physician, starts_at=starts_at, ends_at=ends_at)
+    _check_time(
+        location=location,
+        physician=physician,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        partner=partner_terms is not None,
+    )
     if partner_terms is not None:
         _check_on_grid(location=location, physician=physician, service=service, starts_at=starts_at)
     booking = Booking(
@@ -208,6 +220,7 @@ def _check_on_grid(
         date_from=day,
         date_until=day,
         ignore_booking=ignore_booking,
+        partner=True,
     )
     if not any(slot.starts_at == starts_at for slot in free):
         raise SlotUnavailable()
@@ -259,6 +272,8 @@ def booking_move(
         raise DomainError(_("Only a booked appointment can be moved."))
     if booking.starts_at <= timezone.now():
         raise DomainError(_("An appointment that has started cannot be moved."))
+    if partner_terms is not None:
+        policy.check_partner_change(institution=booking.institution, starts_at=booking.starts_at)
     starts_at = _in_utc(starts_at)
     ends_at = starts_at + (booking.ends_at - booking.starts_at)
     _check_time(
@@ -266,6 +281,7 @@ def booking_move(
         physician=booking.physician,
         starts_at=starts_at,
         ends_at=ends_at,
+        partner=partner_terms is not None,
         exclude_pk=booking.pk,
     )
     if partner_terms is not None:
@@ -292,23 +308,34 @@ def booking_move(
 
 @transaction.atomic
 def booking_cancel(
-    *, actor, booking: Booking, terms: PartnerTerms | None = None, source: str = ""
+    *, actor, booking: Booking, terms: PartnerTerms | None = None, source: str = "", reason: str = ""
 ) -> Booking:
     """Cancel a booked appointment; its slot becomes free again, the act is audited.
 
-    A partner's user cancels only its partner's bookings while the partnership is active (P-13); the other
-    side is told (N-4). `source` names the page or report it was cancelled from, for the audit log.
+    A partner's user cancels only its partner's bookings while the partnership is active (P-13), and not
+    inside the institution's cut-off; the other side is told (N-4), with the `reason` when one is given.
+    `source` names the page or report it was cancelled from, for the audit log.
     """
-    _change_guard(actor=actor, booking=booking, terms=terms, target=False)
+    partner_terms = _change_guard(actor=actor, booking=booking, terms=terms, target=False)
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be cancelled."))
     if booking.starts_at <= timezone.now():  # F6: a started visit keeps its value and commission
         raise DomainError(_("An appointment that has started cannot be cancelled."))
+    if partner_terms is not None:
+        policy.check_partner_change(institution=booking.institution, starts_at=booking.starts_at)
+    reason = " ".join((reason or "").split())
+    if len(reason) > CANCEL_REASON_MAX:
+        raise DomainError(
+            _("The reason can be at most %(max)s characters.") % {"max": CANCEL_REASON_MAX}, field="reason"
+        )
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = timezone.now()
-    booking.save(update_fields=["status", "cancelled_at", "updated_at"])
+    booking.cancel_reason = reason
+    booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
     details = _booking_details(booking)
+    if reason:
+        details["reason"] = reason
     if booking.partner is not None:
         details["partner"] = booking.partner.name
     if source:

@@ -118,19 +118,23 @@ def merge_overlapping(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
-def grid_slots(intervals: Iterable[Interval], duration: timedelta) -> list[Interval]:
-    """Cut each working interval into back-to-back slots of the duration, anchored at its start.
+def grid_slots(
+    intervals: Iterable[Interval], duration: timedelta, step: timedelta | None = None
+) -> list[Interval]:
+    """Cut each working interval into slots of the duration starting every `step` (by default back to
+    back), anchored at its start.
 
     Steps are taken in absolute time, so a DST change inside an interval neither adds nor drops a slot.
     """
-    if duration <= timedelta(0):
-        raise ValueError("duration must be positive")
+    step = step or duration
+    if duration <= timedelta(0) or step <= timedelta(0):
+        raise ValueError("duration and step must be positive")
     slots = []
     for interval in intervals:
         start = interval.starts_at
         while start + duration <= interval.ends_at:
             slots.append(Interval(start, start + duration))
-            start += duration
+            start += step
     return sorted(set(slots))
 
 

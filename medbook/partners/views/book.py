@@ -181,7 +181,7 @@ def _panel(request: ActorRequest, booking: Booking, move_form=None, note_form=No
     """The panel of one own booking: details, move to a free slot, change the note, delete."""
     context = {
         "booking": booking,
-        "move_days": scheduling_selectors.move_choices(booking=booking),
+        "move_days": scheduling_selectors.move_choices(booking=booking, partner=True),
         "move_form": move_form or MoveForm(),
         "note_form": note_form or NoteForm(initial={"note": booking.note}),
     }
