@@ -47,3 +47,4 @@ class AuditAction(StrEnum):
     TWO_FACTOR_ENABLE = "account.two_factor_enable"
     TWO_FACTOR_DISABLE = "account.two_factor_disable"
     ORGANIZATION_TWO_FACTOR_SET = "organization.two_factor_set"
+    INSTITUTION_SETTINGS_UPDATE = "institution.settings_update"

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from medbook.core.forms import IdsField
-from medbook.institutions.models import Location, Physician, Service
+from medbook.institutions.models import TIME_ZONE_CHOICES, Institution, Location, Physician, Service
 
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -79,3 +79,30 @@ class ServiceForm(TenantForm):
         if not re.fullmatch(r"[A-Z]{3}", currency):
             raise forms.ValidationError(_("Enter a three-letter currency code, such as HUF or EUR."))
         return currency
+
+
+class InstitutionSettingsForm(forms.ModelForm):
+    """ "Institution settings" (B-12): the form shows the fields; the service checks every value."""
+
+    time_zone = forms.ChoiceField(label=_("time zone"), choices=TIME_ZONE_CHOICES)
+    language = forms.ChoiceField(
+        label=_("language of patient e-mails"), choices=[("hu", "Magyar"), ("en", "English")]
+    )
+
+    class Meta:
+        model = Institution
+        fields = [
+            "name",
+            "registration_number",
+            "tax_number",
+            "address",
+            "country",
+            "phone",
+            "time_zone",
+            "language",
+            "no_show_earns_commission",
+            "slot_grid_minutes",
+            "booking_horizon_days",
+            "partner_cutoff_minutes",
+            "attendance_grace_minutes",
+        ]

@@ -3,9 +3,41 @@
 An institution itself is created by `medbook.scheduling.services.institution_create`, with its channels.
 """
 
-from django.db import transaction
+from zoneinfo import available_timezones
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from medbook.audit.actions import AuditAction
+from medbook.audit.services import audit_record
+from medbook.core.errors import DomainError
+from medbook.core.legal import (
+    an_institution_not_a_legal_entity,
+    validate_phone,
+    validate_registration_number,
+    validate_tax_number,
+)
 from medbook.core.permissions import Perm, require
+from medbook.institutions.models import Institution
+
+# What the institution's admin sets on "Institution settings" (B-12); currency and kind are the operator's.
+SETTINGS_FIELDS = (
+    "name",
+    "registration_number",
+    "tax_number",
+    "address",
+    "country",
+    "phone",
+    "time_zone",
+    "language",
+    "no_show_earns_commission",
+    "slot_grid_minutes",
+    "booking_horizon_days",
+    "partner_cutoff_minutes",
+    "attendance_grace_minutes",
+)
+PATIENT_LANGUAGES = ("hu", "en")
 
 
 @transaction.atomic
@@ -44,3 +76,78 @@ def tenant_object_delete(*, actor, obj) -> None:
     """Delete an administration object of the actor's institution."""
     require(actor, Perm.ADMINISTER, obj)
     obj.delete()
+
+
+def institution_settings_errors(values: dict) -> tuple[dict, dict[str, str]]:
+    """The institution's settings normalised, and what is wrong with them, field by field (B-12).
+
+    Registration and tax numbers are checked as a partner's are (B-1, `medbook.core.legal`); the numbers
+    against the model's own limits.
+    """
+    cleaned, errors = dict(values), {}
+    country = (values.get("country") or "HU").upper()
+    cleaned["country"] = country
+    cleaned["name"] = " ".join((values.get("name") or "").split())
+    if not cleaned["name"]:
+        errors["name"] = str(_("The name is required."))
+    checks = {
+        "registration_number": lambda v: validate_registration_number(v, country),
+        "tax_number": lambda v: validate_tax_number(v, country, an_institution_not_a_legal_entity),
+        "phone": lambda v: validate_phone(v, country) if v.strip() else "",
+    }
+    for field, check in checks.items():
+        try:
+            cleaned[field] = check(values.get(field) or "")
+        except ValidationError as error:
+            errors[field] = error.messages[0]
+    if values.get("time_zone") not in available_timezones():
+        errors["time_zone"] = str(_("Choose a time zone from the list."))
+    if values.get("language") not in PATIENT_LANGUAGES:
+        errors["language"] = str(_("Choose a language from the list."))
+    for name in (
+        "slot_grid_minutes",
+        "booking_horizon_days",
+        "partner_cutoff_minutes",
+        "attendance_grace_minutes",
+    ):
+        field = Institution._meta.get_field(name)
+        value = values.get(name)
+        if value is None:
+            if not field.null:
+                errors[name] = str(_("This field is required."))
+            continue
+        try:
+            field.run_validators(int(value))
+        except (TypeError, ValueError):
+            errors[name] = str(_("Enter a whole number."))
+        except ValidationError as error:
+            errors[name] = error.messages[0]
+        else:
+            cleaned[name] = int(value)
+    cleaned["no_show_earns_commission"] = bool(values.get("no_show_earns_commission"))
+    return cleaned, errors
+
+
+@transaction.atomic
+def institution_settings_update(*, actor, values: dict) -> Institution:
+    """The institution's admin changes its legal details and booking rules (B-12); audited with the changes.
+
+    Every value is checked here (`institution_settings_errors`), whichever page or API sends it.
+    """
+    require(actor, Perm.ADMINISTER)
+    institution = Institution.objects.select_for_update().get(pk=actor.institution.pk)  # only its own
+    cleaned, errors = institution_settings_errors({f: values.get(f) for f in SETTINGS_FIELDS})
+    for field, message in errors.items():
+        raise DomainError(message, field=field)
+    changes = {}
+    for field in SETTINGS_FIELDS:
+        before, after = getattr(institution, field), cleaned[field]
+        if before != after:
+            changes[field] = [before, after]
+            setattr(institution, field, after)
+    if changes:
+        institution.save()
+        audit_record(
+            actor=actor, action=AuditAction.INSTITUTION_SETTINGS_UPDATE, obj=institution, changes=changes
+        )
+    return institution

@@ -16,14 +16,19 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from medbook.accounts.security import reauthentication_required
 from medbook.core.decorators import requires
 from medbook.core.errors import DomainError
 from medbook.core.forms import add_refusal, form_status
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import get_for_actor, scoped
 from medbook.institutions import forms
-from medbook.institutions.models import Location, Physician, Service
-from medbook.institutions.services import tenant_object_delete, tenant_object_save
+from medbook.institutions.models import Institution, Location, Physician, Service
+from medbook.institutions.services import (
+    institution_settings_update,
+    tenant_object_delete,
+    tenant_object_save,
+)
 
 administration = requires(Perm.ADMINISTER)
 
@@ -204,3 +209,23 @@ def section_urls(section: Section, prefix: str = "") -> list[URLPattern]:
     if section.deletable:
         urls.append(path(f"{prefix}{slug}/<int:pk>/delete/", object_delete, kwargs, name=f"{noun}-delete"))
     return urls
+
+
+@administration
+@reauthentication_required
+def institution_settings(request: HttpRequest) -> HttpResponse:
+    """ "Institution settings": legal details, time zone, patients' e-mail language and the booking rules."""
+    institution = request.actor.institution
+    form = forms.InstitutionSettingsForm(
+        request.POST or None, instance=Institution.objects.get(pk=institution.pk)
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            institution_settings_update(actor=request.actor, values=form.cleaned_data)
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("institutions:settings")
+    context = {"form": form, "institution": institution}
+    return render(request, "institutions/settings.html", context, status=form_status(form))

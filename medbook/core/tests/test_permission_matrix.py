@@ -83,6 +83,7 @@ MATRIX = {
     "patients:patient-edit":              (GET,  "patient",     (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     "patients:patient-duplicates":        (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
     # The institution admin's Administration, and its audit log.
+    "institutions:settings":              (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
     "institutions:location-list":         (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
     "institutions:location-create":       (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
     "institutions:location-edit":         (GET,  "location",    (LOGIN, 403,   200,   403,   404,   403,   403,   403,   403,   403)),
