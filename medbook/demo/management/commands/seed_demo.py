@@ -59,6 +59,7 @@ class InstitutionPlan(NamedTuple):
     registration_number: str
     tax_number: str
     address: str
+    phone: str
     locations: tuple[tuple[str, str, str], ...]
     physicians: tuple[PhysicianPlan, ...]
     services: tuple[ServicePlan, ...]
@@ -72,6 +73,7 @@ NORTHSIDE = InstitutionPlan(
     registration_number="01-09-876543",
     tax_number="26184027-2-41",
     address="Váci út 45, 1134 Budapest",
+    phone="+36 1 234 5600",
     locations=(
         (CENTRAL, "Váci út 45, 1134 Budapest", "Mon–Fri 07:30–18:30"),
         (BUDA, "Budaörsi út 12, 1118 Budapest", "Mon–Fri 07:30–18:30"),
@@ -120,6 +122,7 @@ LAKESIDE = InstitutionPlan(
     registration_number="19-10-500123",
     tax_number="24703350-2-19",
     address="Tagore sétány 1, 8230 Balatonfüred",
+    phone="+36 87 555 100",
     locations=((LAKESIDE_MAIN, "Tagore sétány 1, 8230 Balatonfüred", "Mon–Fri 07:00–19:00"),),
     physicians=(
         PhysicianPlan("Dr. Ildikó Simon", "Internal medicine", (Shift(LAKESIDE_MAIN, MON_FRI, MORNING),)),
@@ -250,6 +253,10 @@ def demo_institution(plan: InstitutionPlan) -> Institution:
         "registration_number": plan.registration_number,
         "tax_number": plan.tax_number,
         "address": plan.address,
+        "phone": plan.phone,
+        # Demo readers read English; partners book, move and cancel up to two hours before a visit.
+        "language": "en",
+        "partner_cutoff_minutes": 120,
     }
     institution = Institution.objects.filter(name=plan.name).first()
     if institution is None:
