@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "medbook.partners",
     "medbook.audit",
     "medbook.reports",
+    "medbook.api",
     "medbook.demo",
 ]
 
@@ -251,3 +252,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+
+# The JSON API: requests per token, as django-ninja's rate ("600/m"); past it 429 with Retry-After.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")

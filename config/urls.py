@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from medbook.api.urls import api
+
 urlpatterns = [
+    path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("accounts/", include("medbook.accounts.urls")),
     path("", include("medbook.scheduling.urls")),

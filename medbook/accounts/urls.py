@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from medbook.accounts import views
+from medbook.accounts import token_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -27,5 +27,7 @@ urlpatterns = [
     path("members/add/", views.member_create, name="member-create"),
     path("members/<int:pk>/", views.member_edit, name="member-edit"),
     path("members/<int:pk>/active/", views.member_toggle, name="member-toggle"),
+    path("api-tokens/", token_views.token_list, name="api-token-list"),
+    path("api-tokens/<int:pk>/revoke/", token_views.token_revoke, name="api-token-revoke"),
     path("members/accept/<str:token>/", views.membership_accept_view, name="membership-accept"),
 ]

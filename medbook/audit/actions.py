@@ -48,3 +48,5 @@ class AuditAction(StrEnum):
     TWO_FACTOR_DISABLE = "account.two_factor_disable"
     ORGANIZATION_TWO_FACTOR_SET = "organization.two_factor_set"
     INSTITUTION_SETTINGS_UPDATE = "institution.settings_update"
+    API_TOKEN_CREATE = "api_token.create"
+    API_TOKEN_REVOKE = "api_token.revoke"

@@ -12,14 +12,20 @@ Each actor's requests run in a savepoint that is rolled back, so one cast serves
 names the URL, the actor, the expected and the actual answer of every wrong cell of the row.
 """
 
+import json
+
 import pytest
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from conftest import local
+from medbook.accounts.actor import actor_for
+from medbook.accounts.models import ApiToken
+from medbook.accounts.tokens import api_token_create
 from medbook.core.tests.cast import ACTORS, Everyone, everyone_make
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +33,7 @@ pytestmark = pytest.mark.django_db
 LOGIN = "login"  # a redirect to the login page (any other redirect is 302)
 GET, POST = "get", "post"
 _ = None  # the URL takes no object
-REFUSALS = {LOGIN, 403, 404, 405}
+REFUSALS = {LOGIN, 401, 403, 404, 405}
 # Who must never see institution A's patient: not A's people, nor a P user who books for A. (E booked her
 # at A before its partnership ended: since then, that booking is out of its sight too.)
 OUTSIDERS = ("anon", "operator", "b_admin", "p_nobook", "q_admin", "e_user")
@@ -138,6 +144,26 @@ MATRIX = {
     "reports:partner-statements":         (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   403,   403,   200,   200)),
     # E settles the bookings it made at A before the partnership ended: that statement is its own.
     "reports:partner-statement-download": (GET,  "statement_a", (LOGIN, 403,   403,   403,   403,   200,   403,   403,   404,   200)),
+    # API tokens: any member makes its own (the operator acts in Django admin); each revokes only its own.
+    "accounts:api-token-list":            (GET,  _,             (LOGIN, 403,   200,   200,   200,   200,   200,   200,   200,   200)),
+    "accounts:api-token-revoke":          (POST, "token_a",     (LOGIN, 403,   302,   404,   404,   404,   404,   404,   404,   404)),
+    # The JSON API, with each actor's own token (anon and the operator have none: 401; E's partnership has
+    # ended: 401). The schema and its docs are public; the API's root names no operation.
+    "api:api-root":                       (GET,  _,             (404,   404,   404,   404,   404,   404,   404,   404,   404,   404)),
+    "api:openapi-json":                   (GET,  _,             (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    "api:openapi-view":                   (GET,  _,             (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    "api:me":                             (GET,  _,             (401,   401,   200,   200,   200,   200,   200,   200,   200,   401)),
+    "api:institutions":                   (GET,  _,             (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "api:locations":                      (GET,  _,             (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "api:physicians":                     (GET,  _,             (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "api:services":                       (GET,  _,             (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "api:slots":                          (GET,  "api_slots",   (401,   401,   200,   200,   404,   200,   200,   403,   403,   401)),
+    "api:booking_list":                   (GET,  _,             (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "api:booking_get":                    (GET,  "booking_a",   (401,   401,   200,   200,   404,   404,   404,   403,   404,   401)),
+    "api:booking_create":                 (POST, "api_book",    (401,   401,   201,   201,   404,   201,   201,   403,   403,   401)),
+    "api:booking_move":                   (POST, "api_move",    (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
+    "api:booking_cancel":                 (POST, "booking_p",   (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
+    "api:patients":                       (GET,  "api_search",  (401,   401,   200,   200,   200,   200,   200,   403,   404,   401)),
 }
 # fmt: on
 # Cells where today's answer is unsafe: the table keeps the safe answer and the cell is a strict xfail.
@@ -192,6 +218,22 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
         }
     elif obj == "p_search":
         data = {"partnership": partners.partnership_p.pk, "q": "Anna"}
+    elif obj == "api_slots":
+        day = everyone.slot_day.isoformat()
+        ids = {"location_id": cast.location_a1.pk, "physician_id": cast.physician_a.pk}
+        data = {**ids, "service_id": cast.service_a.pk, "date_from": day}
+    elif obj == "api_book":
+        data = {
+            "location_id": cast.location_a1.pk,
+            "physician_id": cast.physician_a.pk,
+            "service_id": cast.service_a.pk,
+            "starts_at": local(everyone.slot_day, 14).isoformat(),
+            "new_patient": {"full_name": "Matrix Newcomer"},
+        }
+    elif obj == "api_move":
+        args, data = [everyone.booking_p.pk], {"starts_at": local(everyone.slot_day, 15).isoformat()}
+    elif obj == "api_search":
+        data = {"q": "Anna", "institution_id": cast.institution_a.pk}
     elif obj is not None:
         args = {
             "booking_a": [everyone.booking_a.pk],
@@ -212,6 +254,7 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
             "accept": [everyone.accept_token],
             "statement_p": [partners.partner_p.pk, "csv"],
             "statement_a": [cast.institution_a.pk, "csv"],
+            "token_a": [_token_of(everyone, "a_admin")[0].pk],
         }[obj]
     return method, reverse(name, args=args), data
 
@@ -240,30 +283,64 @@ def _patient_seen(response, everyone: Everyone) -> bool:
     )
 
 
+def _token_of(everyone: Everyone, actor: str):
+    """The actor's own API token (made once per test), or None for whoever may hold none."""
+    tokens = everyone.__dict__.setdefault("_tokens", {})
+    if actor not in tokens:
+        user = everyone.user(actor)
+        membership_actor = actor_for(user) if user is not None else None
+        if membership_actor is None or membership_actor.membership is None:
+            tokens[actor] = (None, "")
+        else:
+            token, secret = api_token_create(actor=membership_actor, name="matrix")
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())  # no write per call
+            tokens[actor] = (token, secret)
+    return tokens[actor]
+
+
+def _send(http: Client, name: str, everyone: Everyone, actor: str, method: str, url: str, data: dict):
+    """A page's request with the session; an API operation's with the actor's token (JSON bodies)."""
+    if not name.startswith("api:"):
+        return getattr(http, method)(url, data)
+    _token, secret = _token_of(everyone, actor)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
+    if method == POST:
+        return http.post(url, json.dumps(data), content_type="application/json", **headers)
+    return http.get(url, data, **headers)
+
+
 def _cell(http: Client, everyone: Everyone, actor: str, request: tuple, expected, name: str) -> list[str]:
     """Send the request as the actor (rolled back afterwards); say what is wrong with the answer."""
     method, url, data = request
     user = everyone.user(actor)
     problems = []
     attempts = [(method, expected)]
-    if method == GET and expected in REFUSALS:
+    api = name.startswith("api:")
+    if api:
+        pass  # a token's request: the method check is django-ninja's (405 before any authentication)
+    elif method == GET and expected in REFUSALS:
         attempts.append((POST, expected))  # no form is posted past a refusal
     elif method == POST and expected not in REFUSALS:
         attempts.append((GET, 405))  # a change is never made by a GET (a link, an image, a prefetch)
     http.cookies.clear()
-    if user is not None:
+    if user is not None and not api:
         http.force_login(user)
+    if api:
+        _token_of(everyone, actor)  # made before the request, outside what the cell counts as its writes
     for attempt, want in attempts:
         with transaction.atomic():
             with CaptureQueriesContext(connection) as queries:
-                response = getattr(http, attempt)(url, data)
+                response = _send(http, name, everyone, actor, attempt, url, data)
             got = _answer(response)
             where = f"{name} {attempt.upper()} {url} as {actor}"
             if got != want:
                 problems.append(f"{where}: expected {want}, got {got}")
             elif got in REFUSALS and (writes := _writes(queries)):
                 problems.append(f"{where}: refused with {got}, yet wrote {writes}")
-            if got == 403:
+            if got == 403 and api:
+                if not response.json()["error"]["message"]:
+                    problems.append(f"{where}: a 403 without a message saying why")
+            elif got == 403:
                 message = response.context.get("message") if response.context is not None else None
                 if not message or escape(str(message)).encode() not in response.content:
                     problems.append(f"{where}: a 403 without a message saying why")

@@ -1,0 +1,61 @@
+"""`Authorization: Bearer <token>`: the token's actor is the actor the pages would resolve for its user.
+
+The same permissions, partner rules, quotas and audit (with the token's id) follow. A read-only token
+is refused any change (403); a revoked or expired token, a deactivated user or membership, or a partner
+whose every partnership has ended answers 401 at once.
+"""
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
+from ninja.security import HttpBearer
+from ninja.throttling import AuthRateThrottle
+
+from medbook.accounts.actor import actor_for, client_ip
+from medbook.accounts.models import ApiToken
+from medbook.accounts.tokens import api_token_find
+from medbook.core.errors import NotPermitted
+from medbook.partners.models import Partnership
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        found = api_token_find(token)
+        if found is None:
+            return None
+        actor = actor_for(
+            found.user,
+            found.membership.organization_id,
+            client_ip=client_ip(request),
+            request_id=getattr(request, "request_id", ""),
+            token_id=found.pk,
+        )
+        if actor.membership is None or actor.membership.pk != found.membership_id:
+            return None
+        if actor.partner is not None and _every_partnership_ended(actor.partner):
+            return None
+        if found.read_only and request.method not in SAFE_METHODS:
+            raise NotPermitted(_("This token is read-only."))
+        request.actor = actor  # type: ignore[attr-defined]
+        translation.activate(found.user.language or settings.LANGUAGE_CODE)
+        return found
+
+
+class TokenRateThrottle(AuthRateThrottle):
+    """Requests per token (API_RATE_LIMIT, e.g. "600/m"); past it 429 with Retry-After."""
+
+    scope = "api-token"
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        token = getattr(request, "auth", None)
+        ident = f"token-{token.pk}" if isinstance(token, ApiToken) else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def _every_partnership_ended(partner) -> bool:
+    """A partner that had partnerships and has none pending or active any more: its tokens are dead."""
+    partnerships = Partnership.objects.filter(partner=partner)
+    return partnerships.exists() and not partnerships.live().exists()

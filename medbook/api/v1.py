@@ -1,0 +1,634 @@
+"""The JSON API, version 1 (X-1): what a partner user or the institution's staff do on the pages.
+
+Every operation resolves the token's actor (`auth.TokenAuth`) and calls the same selectors and services as
+the pages, so every permission, partner rule, quota and audit entry holds here too. Times are ISO 8601
+in UTC; a booking's local time is the client's to show in the institution's `time_zone`.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+from datetime import UTC, date, datetime, timedelta
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Header, Query, Router, Schema, Status
+
+from medbook.api.errors import READ_ERRORS, WRITE_ERRORS, Conflict
+from medbook.api.models import IdempotentAnswer
+from medbook.core.errors import DomainError, NotPermitted
+from medbook.core.permissions import Perm, has_perm
+from medbook.core.tenancy import scoped
+from medbook.institutions.models import Institution, Location, Physician, Service
+from medbook.partners import offers as partner_offers
+from medbook.partners.access import access_partnership
+from medbook.partners.selectors import partner_bookings
+from medbook.partners.services import booking as partner_booking
+from medbook.patients import selectors as patient_selectors
+from medbook.patients.models import Patient
+from medbook.patients.services import patient_create, patient_register_read
+from medbook.scheduling import selectors as scheduling_selectors
+from medbook.scheduling import services as scheduling
+from medbook.scheduling.models import Booking, TrafficChannel
+
+router = Router()
+MAX_LIMIT = 100
+MAX_SLOT_DAYS = 31
+
+
+# --- Schemas -------------------------------------------------------------------------------------------
+
+
+class MeOut(Schema):
+    email: str
+    name: str
+    organization_id: int
+    organization: str
+    kind: str
+    role: str
+    can_book: bool
+    read_only: bool
+
+
+class InstitutionOut(Schema):
+    id: int
+    name: str
+    time_zone: str
+    currency: str
+    phone: str
+
+
+class LocationOut(Schema):
+    id: int
+    institution_id: int
+    name: str
+    address: str
+
+
+class PhysicianOut(Schema):
+    id: int
+    institution_id: int
+    name: str
+    specialty: str
+    location_ids: list[int]
+
+
+class ServiceOut(Schema):
+    id: int
+    institution_id: int
+    name: str
+    duration_minutes: int
+    price: str
+    currency: str
+    location_ids: list[int]
+    physician_ids: list[int]
+
+
+class SlotOut(Schema):
+    starts_at: datetime
+    ends_at: datetime
+    location_id: int
+    physician_id: int
+    service_id: int
+
+
+class SlotPage(Schema):
+    items: list[SlotOut]
+    next_cursor: str | None
+
+
+class PatientOut(Schema):
+    id: int
+    name: str
+    birth_date: date | None
+
+
+class BookingOut(Schema):
+    id: int
+    institution_id: int
+    location_id: int
+    physician_id: int
+    service_id: int
+    patient: PatientOut
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    payment_status: str
+    partner_id: int | None
+    channel: str
+    note: str
+    cancel_reason: str
+    price: str
+    currency: str
+    created_at: datetime
+
+
+class BookingPage(Schema):
+    items: list[BookingOut]
+    next_cursor: str | None
+
+
+class NewPatientIn(Schema):
+    full_name: str = Field(..., max_length=200)
+    birth_date: date | None = None
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=32)
+    insurance_id: str = Field("", max_length=16)
+
+
+class BookingIn(Schema):
+    location_id: int
+    physician_id: int
+    service_id: int
+    starts_at: datetime
+    patient_id: int | None = None
+    new_patient: NewPatientIn | None = None
+    note: str = Field("", max_length=500)
+    channel_id: int | None = None
+
+
+class MoveIn(Schema):
+    starts_at: datetime
+
+
+class CancelIn(Schema):
+    reason: str = Field("", max_length=300)
+
+
+# --- Helpers -------------------------------------------------------------------------------------------
+
+
+def _actor(request: HttpRequest):
+    return request.actor  # type: ignore[attr-defined]
+
+
+def _encode(value: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> dict:
+    if not cursor:
+        return {}
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        value = None
+    if not isinstance(value, dict):
+        raise DomainError(_("The cursor is not valid."), field="cursor")
+    return value
+
+
+def _partner_offers(actor) -> list:
+    if not has_perm(actor, Perm.BOOK_FOR_PARTNER):
+        raise NotPermitted()
+    return partner_offers.bookable_offers(actor=actor)
+
+
+def _staff(actor) -> None:
+    if actor.institution is None:
+        raise NotPermitted()
+
+
+def _patient_out(patient: Patient) -> dict:
+    return {"id": patient.pk, "name": patient.full_name, "birth_date": patient.birth_date}
+
+
+def _booking_out(booking: Booking) -> dict:
+    return {
+        "id": booking.pk,
+        "institution_id": booking.institution_id,
+        "location_id": booking.location_id,
+        "physician_id": booking.physician_id,
+        "service_id": booking.service_id,
+        "patient": _patient_out(booking.patient),
+        "starts_at": booking.starts_at,
+        "ends_at": booking.ends_at,
+        "status": booking.status,
+        "payment_status": booking.payment_status,
+        "partner_id": booking.partner_id,
+        "channel": booking.channel.display_name,
+        "note": booking.note,
+        "cancel_reason": booking.cancel_reason,
+        "price": f"{booking.price:.2f}",
+        "currency": booking.currency,
+        "created_at": booking.created_at,
+    }
+
+
+def _bookings(actor):
+    """The bookings the actor sees: its institution's, or the ones its partner made."""
+    if actor.partner is not None:
+        if not has_perm(actor, Perm.BOOK_FOR_PARTNER):
+            raise NotPermitted()
+        return partner_bookings(actor).select_related("channel")
+    _staff(actor)
+    return scheduling_selectors.bookings_for_actor(actor)
+
+
+def _booking(actor, pk: int) -> Booking:
+    booking = _bookings(actor).filter(pk=pk).first()
+    if booking is None:
+        raise Http404()
+    return booking
+
+
+def _aware(value: datetime) -> datetime:
+    if timezone.is_naive(value):
+        raise DomainError(_("The start time must carry a time zone."), field="starts_at")
+    return value.astimezone(UTC)
+
+
+def _idempotent(request: HttpRequest, key: str | None, payload: dict, create):
+    """Run `create` once per Idempotency-Key of the token: a replay gets the first answer, another body 409."""
+    if not key:
+        return create()
+    if len(key) > 255:
+        raise DomainError(_("The Idempotency-Key can be at most 255 characters."), field="Idempotency-Key")
+    token = request.auth  # type: ignore[attr-defined]
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+    def replay(found: IdempotentAnswer):
+        if found.request_hash != digest:
+            raise Conflict(_("This Idempotency-Key was used with another request."))
+        return Status(found.status, found.body)
+
+    found = IdempotentAnswer.objects.filter(token=token, key=key).first()
+    if found is not None:
+        return replay(found)
+    try:
+        with transaction.atomic():
+            answer = create()
+            IdempotentAnswer.objects.create(
+                token=token,
+                key=key,
+                request_hash=digest,
+                status=answer.status_code,
+                body=json.loads(json.dumps(answer.value, cls=DjangoJSONEncoder)),
+            )
+    except IntegrityError:
+        found = IdempotentAnswer.objects.filter(token=token, key=key).first()
+        if found is None:
+            raise
+        return replay(found)
+    return answer
+
+
+# --- Who and what --------------------------------------------------------------------------------------
+
+
+@router.get("/me", response={200: MeOut, **READ_ERRORS}, summary="The token's user and organisation")
+def me(request: HttpRequest):
+    actor = _actor(request)
+    return {
+        "email": actor.user.email,
+        "name": actor.user.full_name,
+        "organization_id": actor.organization.pk,
+        "organization": actor.organization.name,
+        "kind": actor.organization.kind,
+        "role": actor.role,
+        "can_book": has_perm(actor, Perm.BOOK_FOR_PARTNER) or has_perm(actor, Perm.BOOK),
+        "read_only": request.auth.read_only,  # type: ignore[attr-defined]
+    }
+
+
+def _visible_institutions(actor) -> list[Institution]:
+    if actor.partner is not None:
+        seen: dict[int, Institution] = {}
+        for offer in _partner_offers(actor):
+            seen.setdefault(offer.institution.pk, offer.institution)
+        return sorted(seen.values(), key=lambda i: i.name)
+    _staff(actor)
+    return [Institution.objects.get(pk=actor.institution.pk)]
+
+
+@router.get("/institutions", response={200: list[InstitutionOut], **READ_ERRORS}, summary="Institutions")
+def institutions(request: HttpRequest):
+    """The actor's institution, or the institutions its partner may book at now."""
+    return [
+        {"id": i.pk, "name": i.name, "time_zone": i.time_zone, "currency": i.currency, "phone": i.phone}
+        for i in _visible_institutions(_actor(request))
+    ]
+
+
+@router.get("/locations", response={200: list[LocationOut], **READ_ERRORS}, summary="Locations")
+def locations(request: HttpRequest):
+    """Active locations: all of the actor's institution, or those a partner is authorised at."""
+    actor = _actor(request)
+    if actor.partner is not None:
+        found = list({o.location.pk: o.location for o in _partner_offers(actor)}.values())
+    else:
+        _staff(actor)
+        found = list(scoped(Location, actor).filter(is_active=True).order_by("name"))
+    return [
+        {"id": x.pk, "institution_id": x.institution_id, "name": x.name, "address": x.address} for x in found
+    ]
+
+
+@router.get("/physicians", response={200: list[PhysicianOut], **READ_ERRORS}, summary="Physicians")
+def physicians(request: HttpRequest):
+    actor = _actor(request)
+    if actor.partner is not None:
+        offers = _partner_offers(actor)
+        at: dict[int, set[int]] = {}
+        found: dict[int, Physician] = {}
+        for o in offers:
+            found[o.physician.pk] = o.physician
+            at.setdefault(o.physician.pk, set()).add(o.location.pk)
+        return [
+            {
+                "id": p.pk,
+                "institution_id": p.institution_id,
+                "name": p.full_name,
+                "specialty": p.specialty,
+                "location_ids": sorted(at[p.pk]),
+            }
+            for p in found.values()
+        ]
+    _staff(actor)
+    return [
+        {
+            "id": p.pk,
+            "institution_id": p.institution_id,
+            "name": p.full_name,
+            "specialty": p.specialty,
+            "location_ids": sorted(x.pk for x in p.locations.all()),
+        }
+        for p in scoped(Physician, actor).filter(is_active=True).prefetch_related("locations")
+    ]
+
+
+@router.get("/services", response={200: list[ServiceOut], **READ_ERRORS}, summary="Services")
+def services(request: HttpRequest):
+    actor = _actor(request)
+    rows: dict[int, dict] = {}
+    if actor.partner is not None:
+        for o in _partner_offers(actor):
+            row = rows.setdefault(o.service.pk, _service_row(o.service, set(), set()))
+            row["location_ids"].add(o.location.pk)
+            row["physician_ids"].add(o.physician.pk)
+    else:
+        _staff(actor)
+        for s in scoped(Service, actor).filter(is_active=True).prefetch_related("locations", "physicians"):
+            rows[s.pk] = _service_row(
+                s, {x.pk for x in s.locations.all()}, {p.pk for p in s.physicians.all()}
+            )
+    return [
+        {**row, "location_ids": sorted(row["location_ids"]), "physician_ids": sorted(row["physician_ids"])}
+        for row in rows.values()
+    ]
+
+
+def _service_row(service: Service, location_ids: set, physician_ids: set) -> dict:
+    return {
+        "id": service.pk,
+        "institution_id": service.institution_id,
+        "name": service.name,
+        "duration_minutes": service.duration_minutes,
+        "price": f"{service.price:.2f}",
+        "currency": service.currency,
+        "location_ids": location_ids,
+        "physician_ids": physician_ids,
+    }
+
+
+# --- Free slots ----------------------------------------------------------------------------------------
+
+
+def offer_of(actor, *, location_id: int, physician_id: int, service_id: int):
+    """The (location, physician, service) the actor may book, or a refusal: a partner's authorised offer,
+    or a combination of the staff's own institution (another tenant's ids are 404)."""
+    if actor.partner is not None:
+        offer = partner_offers.offer_for(
+            actor=actor, location_id=location_id, physician_id=physician_id, service_id=service_id
+        )
+        return offer.location, offer.physician, offer.service
+    _staff(actor)
+    location = scoped(Location, actor).filter(pk=location_id).first()
+    physician = scoped(Physician, actor).filter(pk=physician_id).first()
+    service = scoped(Service, actor).filter(pk=service_id).first()
+    if location is None or physician is None or service is None:
+        raise Http404()
+    return location, physician, service
+
+
+@router.get("/slots", response={200: SlotPage, **READ_ERRORS}, summary="Free slots")
+def slots(
+    request: HttpRequest,
+    location_id: int,
+    physician_id: int,
+    service_id: int,
+    date_from: date,
+    date_until: date | None = None,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=MAX_LIMIT),
+):
+    """Free slots of one calendar over local days date_from … date_until (at most 31 days), in order."""
+    actor = _actor(request)
+    date_until = date_until or date_from
+    if not timedelta(0) <= date_until - date_from < timedelta(days=MAX_SLOT_DAYS):
+        raise DomainError(_("Ask for 1 to 31 days from date_from."), field="date_until")
+    location, physician, service = offer_of(
+        actor, location_id=location_id, physician_id=physician_id, service_id=service_id
+    )
+    free = scheduling_selectors.available_slots(
+        physician=physician,
+        location=location,
+        service=service,
+        date_from=date_from,
+        date_until=date_until,
+        partner=actor.partner is not None,
+    )
+    start = _decode(cursor).get("offset", 0)
+    if not isinstance(start, int) or start < 0:
+        raise DomainError(_("The cursor is not valid."), field="cursor")
+    page = free[start : start + limit]
+    more = start + limit < len(free)
+    return {
+        "items": [
+            {
+                "starts_at": s.starts_at,
+                "ends_at": s.ends_at,
+                "location_id": location.pk,
+                "physician_id": physician.pk,
+                "service_id": service.pk,
+            }
+            for s in page
+        ],
+        "next_cursor": _encode({"offset": start + limit}) if more else None,
+    }
+
+
+# --- Bookings ------------------------------------------------------------------------------------------
+
+
+@router.get("/bookings", response={200: BookingPage, **READ_ERRORS}, summary="Bookings")
+def booking_list(
+    request: HttpRequest,
+    starts_from: datetime | None = None,
+    starts_before: datetime | None = None,
+    status: Booking.Status | None = None,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=MAX_LIMIT),
+):
+    """The actor's bookings by start time: the institution's, or those its partner made."""
+    bookings = _bookings(_actor(request))
+    if starts_from is not None:
+        bookings = bookings.filter(starts_at__gte=_aware(starts_from))
+    if starts_before is not None:
+        bookings = bookings.filter(starts_at__lt=_aware(starts_before))
+    if status:
+        bookings = bookings.filter(status=status)
+    after = _decode(cursor)
+    if after:
+        try:
+            at, pk = datetime.fromisoformat(after["at"]), int(after["id"])
+        except (KeyError, TypeError, ValueError):
+            raise DomainError(_("The cursor is not valid."), field="cursor") from None
+        bookings = bookings.filter(Q(starts_at__gt=at) | Q(starts_at=at, pk__gt=pk))
+    page = list(bookings.order_by("starts_at", "pk")[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    last = page[-1] if page else None
+    return {
+        "items": [_booking_out(b) for b in page],
+        "next_cursor": _encode({"at": last.starts_at.isoformat(), "id": last.pk}) if more and last else None,
+    }
+
+
+@router.get("/bookings/{booking_id}", response={200: BookingOut, **READ_ERRORS}, summary="One booking")
+def booking_get(request: HttpRequest, booking_id: int):
+    return _booking_out(_booking(_actor(request), booking_id))
+
+
+@router.post("/bookings", response={201: BookingOut, **WRITE_ERRORS}, summary="Book a free slot")
+def booking_create(
+    request: HttpRequest,
+    payload: BookingIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+):
+    """Book as the pages book: a partner only a free slot of an authorised offer, for a patient its search
+    returned (`patient_id`) or entered anew (`new_patient`). `Idempotency-Key`: a replay returns the first
+    answer; the same key with another body is 409."""
+    actor = _actor(request)
+
+    def create():
+        with transaction.atomic():
+            booking = _create(actor, payload)
+        return Status(201, _booking_out(booking))
+
+    return _idempotent(request, idempotency_key, payload.dict(), create)
+
+
+def _create(actor, payload: BookingIn) -> Booking:
+    starts_at = _aware(payload.starts_at)
+    new_patient = payload.new_patient.dict() if payload.new_patient else None
+    if actor.partner is not None:
+        offer = partner_offers.offer_for(
+            actor=actor,
+            location_id=payload.location_id,
+            physician_id=payload.physician_id,
+            service_id=payload.service_id,
+        )
+        return partner_booking.partner_booking_create(
+            actor=actor,
+            offer=offer,
+            starts_at=starts_at,
+            patient_id=payload.patient_id,
+            new_patient=new_patient,
+            note=payload.note,
+        )
+    location, physician, service = offer_of(
+        actor,
+        location_id=payload.location_id,
+        physician_id=payload.physician_id,
+        service_id=payload.service_id,
+    )
+    if payload.patient_id:
+        patient = scoped(Patient, actor).filter(pk=payload.patient_id).first()
+        if patient is None:
+            raise DomainError(_("Unknown patient."), field="patient_id")
+    elif new_patient:
+        patient = patient_create(actor=actor, **new_patient)
+    else:
+        raise DomainError(_("Choose a patient or enter the patient's details."), field="patient_id")
+    channel = None
+    if payload.channel_id is not None:
+        channel = scoped_channel(actor, payload.channel_id)
+    return scheduling.booking_create(
+        actor=actor,
+        location=location,
+        physician=physician,
+        service=service,
+        patient=patient,
+        starts_at=starts_at,
+        channel=channel,
+        note=payload.note,
+    )
+
+
+def scoped_channel(actor, pk: int) -> TrafficChannel:
+    channel = TrafficChannel.objects.filter(pk=pk, institution_id=actor.institution.pk).first()
+    if channel is None:
+        raise DomainError(_("Unknown traffic channel."), field="channel_id")
+    return channel
+
+
+@router.post(
+    "/bookings/{booking_id}/move", response={200: BookingOut, **WRITE_ERRORS}, summary="Move a booking"
+)
+def booking_move(request: HttpRequest, booking_id: int, payload: MoveIn):
+    actor = _actor(request)
+    booking = _booking(actor, booking_id)
+    starts_at = _aware(payload.starts_at)
+    if actor.partner is not None:
+        booking = partner_booking.partner_booking_move(actor=actor, booking=booking, starts_at=starts_at)
+    else:
+        booking = scheduling.booking_move(actor=actor, booking=booking, starts_at=starts_at)
+    return _booking_out(_booking(actor, booking.pk))
+
+
+@router.post(
+    "/bookings/{booking_id}/cancel", response={200: BookingOut, **WRITE_ERRORS}, summary="Cancel a booking"
+)
+def booking_cancel(request: HttpRequest, booking_id: int, payload: CancelIn):
+    actor = _actor(request)
+    booking = _booking(actor, booking_id)
+    if actor.partner is not None:
+        partner_booking.partner_booking_cancel(actor=actor, booking=booking)
+    else:
+        scheduling.booking_cancel(actor=actor, booking=booking, reason=payload.reason, source="api")
+    return _booking_out(_booking(actor, booking.pk))
+
+
+# --- Patients ------------------------------------------------------------------------------------------
+
+
+@router.get("/patients", response={200: list[PatientOut], **READ_ERRORS}, summary="Search patients")
+def patients(
+    request: HttpRequest,
+    q: str = Query(..., min_length=2, max_length=100),
+    institution_id: int | None = None,
+):
+    """Staff search their register (audited); a partner with patient-data access searches an institution's
+    patients within the same quotas as its pages (P-7, P-15)."""
+    actor = _actor(request)
+    if actor.partner is not None:
+        if not has_perm(actor, Perm.BOOK_FOR_PARTNER):
+            raise NotPermitted()
+        if institution_id is None:
+            raise DomainError(_("Name the institution to search at."), field="institution_id")
+        try:
+            partnership = access_partnership(partner=actor.partner, institution_id=institution_id)
+        except DomainError:
+            raise Http404() from None
+        found = partner_booking.partner_patient_search(actor=actor, partnership=partnership, query=q)
+        return [_patient_out(p) for p in found]
+    _staff(actor)
+    found = list(patient_selectors.patient_search(actor=actor, query=q))
+    patient_register_read(actor=actor, view="api search", patients=found, query=q)
+    return [_patient_out(p) for p in found]
