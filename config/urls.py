@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from medbook.api import fhir
 from medbook.api.urls import api
 
 urlpatterns = [
     path("api/", api.urls),
+    path("fhir/R4/", include((fhir.urlpatterns, "fhir"))),
     path("admin/", admin.site.urls),
     path("accounts/", include("medbook.accounts.urls")),
     path("", include("medbook.scheduling.urls")),

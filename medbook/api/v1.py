@@ -183,13 +183,13 @@ def _decode(cursor: str | None) -> dict:
     return value
 
 
-def _partner_offers(actor) -> list:
+def partner_offers_of(actor) -> list:
     if not has_perm(actor, Perm.BOOK_FOR_PARTNER):
         raise NotPermitted()
     return partner_offers.bookable_offers(actor=actor)
 
 
-def _staff(actor) -> None:
+def require_staff(actor) -> None:
     if actor.institution is None:
         raise NotPermitted()
 
@@ -220,18 +220,18 @@ def _booking_out(booking: Booking) -> dict:
     }
 
 
-def _bookings(actor):
+def visible_bookings(actor):
     """The bookings the actor sees: its institution's, or the ones its partner made."""
     if actor.partner is not None:
         if not has_perm(actor, Perm.BOOK_FOR_PARTNER):
             raise NotPermitted()
         return partner_bookings(actor).select_related("channel")
-    _staff(actor)
+    require_staff(actor)
     return scheduling_selectors.bookings_for_actor(actor)
 
 
-def _booking(actor, pk: int) -> Booking:
-    booking = _bookings(actor).filter(pk=pk).first()
+def visible_booking(actor, pk: int) -> Booking:
+    booking = visible_bookings(actor).filter(pk=pk).first()
     if booking is None:
         raise Http404()
     return booking
@@ -296,13 +296,13 @@ def me(request: HttpRequest):
     }
 
 
-def _visible_institutions(actor) -> list[Institution]:
+def visible_institutions(actor) -> list[Institution]:
     if actor.partner is not None:
         seen: dict[int, Institution] = {}
-        for offer in _partner_offers(actor):
+        for offer in partner_offers_of(actor):
             seen.setdefault(offer.institution.pk, offer.institution)
         return sorted(seen.values(), key=lambda i: i.name)
-    _staff(actor)
+    require_staff(actor)
     return [Institution.objects.get(pk=actor.institution.pk)]
 
 
@@ -311,7 +311,7 @@ def institutions(request: HttpRequest):
     """The actor's institution, or the institutions its partner may book at now."""
     return [
         {"id": i.pk, "name": i.name, "time_zone": i.time_zone, "currency": i.currency, "phone": i.phone}
-        for i in _visible_institutions(_actor(request))
+        for i in visible_institutions(_actor(request))
     ]
 
 
@@ -320,9 +320,9 @@ def locations(request: HttpRequest):
     """Active locations: all of the actor's institution, or those a partner is authorised at."""
     actor = _actor(request)
     if actor.partner is not None:
-        found = list({o.location.pk: o.location for o in _partner_offers(actor)}.values())
+        found = list({o.location.pk: o.location for o in partner_offers_of(actor)}.values())
     else:
-        _staff(actor)
+        require_staff(actor)
         found = list(scoped(Location, actor).filter(is_active=True).order_by("name"))
     return [
         {"id": x.pk, "institution_id": x.institution_id, "name": x.name, "address": x.address} for x in found
@@ -333,7 +333,7 @@ def locations(request: HttpRequest):
 def physicians(request: HttpRequest):
     actor = _actor(request)
     if actor.partner is not None:
-        offers = _partner_offers(actor)
+        offers = partner_offers_of(actor)
         at: dict[int, set[int]] = {}
         found: dict[int, Physician] = {}
         for o in offers:
@@ -349,7 +349,7 @@ def physicians(request: HttpRequest):
             }
             for p in found.values()
         ]
-    _staff(actor)
+    require_staff(actor)
     return [
         {
             "id": p.pk,
@@ -367,12 +367,12 @@ def services(request: HttpRequest):
     actor = _actor(request)
     rows: dict[int, dict] = {}
     if actor.partner is not None:
-        for o in _partner_offers(actor):
+        for o in partner_offers_of(actor):
             row = rows.setdefault(o.service.pk, _service_row(o.service, set(), set()))
             row["location_ids"].add(o.location.pk)
             row["physician_ids"].add(o.physician.pk)
     else:
-        _staff(actor)
+        require_staff(actor)
         for s in scoped(Service, actor).filter(is_active=True).prefetch_related("locations", "physicians"):
             rows[s.pk] = _service_row(
                 s, {x.pk for x in s.locations.all()}, {p.pk for p in s.physicians.all()}
@@ -407,7 +407,7 @@ def offer_of(actor, *, location_id: int, physician_id: int, service_id: int):
             actor=actor, location_id=location_id, physician_id=physician_id, service_id=service_id
         )
         return offer.location, offer.physician, offer.service
-    _staff(actor)
+    require_staff(actor)
     location = scoped(Location, actor).filter(pk=location_id).first()
     physician = scoped(Physician, actor).filter(pk=physician_id).first()
     service = scoped(Service, actor).filter(pk=service_id).first()
@@ -476,7 +476,7 @@ def booking_list(
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
 ):
     """The actor's bookings by start time: the institution's, or those its partner made."""
-    bookings = _bookings(_actor(request))
+    bookings = visible_bookings(_actor(request))
     if starts_from is not None:
         bookings = bookings.filter(starts_at__gte=_aware(starts_from))
     if starts_before is not None:
@@ -502,7 +502,7 @@ def booking_list(
 
 @router.get("/bookings/{booking_id}", response={200: BookingOut, **READ_ERRORS}, summary="One booking")
 def booking_get(request: HttpRequest, booking_id: int):
-    return _booking_out(_booking(_actor(request), booking_id))
+    return _booking_out(visible_booking(_actor(request), booking_id))
 
 
 @router.post("/bookings", response={201: BookingOut, **WRITE_ERRORS}, summary="Book a free slot")
@@ -518,13 +518,13 @@ def booking_create(
 
     def create():
         with transaction.atomic():
-            booking = _create(actor, payload)
+            booking = booking_from(actor, payload)
         return Status(201, _booking_out(booking))
 
     return _idempotent(request, idempotency_key, payload.dict(), create)
 
 
-def _create(actor, payload: BookingIn) -> Booking:
+def booking_from(actor, payload: BookingIn) -> Booking:
     starts_at = _aware(payload.starts_at)
     new_patient = payload.new_patient.dict() if payload.new_patient else None
     if actor.partner is not None:
@@ -583,13 +583,13 @@ def scoped_channel(actor, pk: int) -> TrafficChannel:
 )
 def booking_move(request: HttpRequest, booking_id: int, payload: MoveIn):
     actor = _actor(request)
-    booking = _booking(actor, booking_id)
+    booking = visible_booking(actor, booking_id)
     starts_at = _aware(payload.starts_at)
     if actor.partner is not None:
         booking = partner_booking.partner_booking_move(actor=actor, booking=booking, starts_at=starts_at)
     else:
         booking = scheduling.booking_move(actor=actor, booking=booking, starts_at=starts_at)
-    return _booking_out(_booking(actor, booking.pk))
+    return _booking_out(visible_booking(actor, booking.pk))
 
 
 @router.post(
@@ -597,12 +597,12 @@ def booking_move(request: HttpRequest, booking_id: int, payload: MoveIn):
 )
 def booking_cancel(request: HttpRequest, booking_id: int, payload: CancelIn):
     actor = _actor(request)
-    booking = _booking(actor, booking_id)
+    booking = visible_booking(actor, booking_id)
     if actor.partner is not None:
         partner_booking.partner_booking_cancel(actor=actor, booking=booking)
     else:
         scheduling.booking_cancel(actor=actor, booking=booking, reason=payload.reason, source="api")
-    return _booking_out(_booking(actor, booking.pk))
+    return _booking_out(visible_booking(actor, booking.pk))
 
 
 # --- Patients ------------------------------------------------------------------------------------------
@@ -628,7 +628,7 @@ def patients(
             raise Http404() from None
         found = partner_booking.partner_patient_search(actor=actor, partnership=partnership, query=q)
         return [_patient_out(p) for p in found]
-    _staff(actor)
+    require_staff(actor)
     found = list(patient_selectors.patient_search(actor=actor, query=q))
     patient_register_read(actor=actor, view="api search", patients=found, query=q)
     return [_patient_out(p) for p in found]

@@ -13,6 +13,7 @@ names the URL, the actor, the expected and the actual answer of every wrong cell
 """
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -34,6 +35,7 @@ LOGIN = "login"  # a redirect to the login page (any other redirect is 302)
 GET, POST = "get", "post"
 _ = None  # the URL takes no object
 REFUSALS = {LOGIN, 401, 403, 404, 405}
+TOKEN_NAMESPACES = ("api:", "fhir:")  # called with the actor's API token, not a session
 # Who must never see institution A's patient: not A's people, nor a P user who books for A. (E booked her
 # at A before its partnership ended: since then, that booking is out of its sight too.)
 OUTSIDERS = ("anon", "operator", "b_admin", "p_nobook", "q_admin", "e_user")
@@ -164,6 +166,24 @@ MATRIX = {
     "api:booking_move":                   (POST, "api_move",    (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
     "api:booking_cancel":                 (POST, "booking_p",   (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
     "api:patients":                       (GET,  "api_search",  (401,   401,   200,   200,   200,   200,   200,   403,   404,   401)),
+    # FHIR R4 with the same tokens: what each actor may book, its bookings, patients as P-7 allows.
+    "fhir:metadata":                      (GET,  _,            (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    "fhir:organization-search":           (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:organization-read":             (GET,  "institution",(401, 401,   200,   200,   404,   200,   200,   403,   404,   401)),
+    "fhir:location-search":               (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:location-read":                 (GET,  "location",   (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
+    "fhir:practitioner-search":           (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:practitioner-read":             (GET,  "physician",  (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
+    "fhir:practitionerrole-search":       (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:practitionerrole-read":         (GET,  "physician",  (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
+    "fhir:healthcareservice-search":      (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:healthcareservice-read":        (GET,  "service",    (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
+    "fhir:schedule-search":               (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:schedule-read":                 (GET,  "fhir_schedule",(401, 401,   200,   200,   404,   200,   200,   403,   404,   401)),
+    "fhir:slot-search":                   (GET,  "fhir_slots", (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
+    "fhir:appointment-search":            (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:appointment-read":              (GET,  "booking_a",  (401,   401,   200,   200,   404,   404,   404,   403,   404,   401)),
+    "fhir:patient-search":                (GET,  "fhir_search",(401, 401,   200,   200,   200,   200,   200,   403,   404,   401)),
 }
 # fmt: on
 # Cells where today's answer is unsafe: the table keeps the safe answer and the cell is a strict xfail.
@@ -234,6 +254,14 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
         args, data = [everyone.booking_p.pk], {"starts_at": local(everyone.slot_day, 15).isoformat()}
     elif obj == "api_search":
         data = {"q": "Anna", "institution_id": cast.institution_a.pk}
+    elif obj == "fhir_slots":
+        day = everyone.slot_day
+        data = {
+            "schedule": f"Schedule/{cast.physician_a.pk}-{cast.location_a1.pk}",
+            "start": [f"ge{day.isoformat()}", f"lt{(day + timedelta(days=1)).isoformat()}"],
+        }
+    elif obj == "fhir_search":
+        data = {"name": "Anna", "organization": f"Organization/{cast.institution_a.pk}"}
     elif obj is not None:
         args = {
             "booking_a": [everyone.booking_a.pk],
@@ -255,6 +283,8 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
             "statement_p": [partners.partner_p.pk, "csv"],
             "statement_a": [cast.institution_a.pk, "csv"],
             "token_a": [_token_of(everyone, "a_admin")[0].pk],
+            "institution": [cast.institution_a.pk],
+            "fhir_schedule": [f"{cast.physician_a.pk}-{cast.location_a1.pk}"],
         }[obj]
     return method, reverse(name, args=args), data
 
@@ -300,7 +330,7 @@ def _token_of(everyone: Everyone, actor: str):
 
 def _send(http: Client, name: str, everyone: Everyone, actor: str, method: str, url: str, data: dict):
     """A page's request with the session; an API operation's with the actor's token (JSON bodies)."""
-    if not name.startswith("api:"):
+    if not name.startswith(TOKEN_NAMESPACES):
         return getattr(http, method)(url, data)
     _token, secret = _token_of(everyone, actor)
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
@@ -315,7 +345,7 @@ def _cell(http: Client, everyone: Everyone, actor: str, request: tuple, expected
     user = everyone.user(actor)
     problems = []
     attempts = [(method, expected)]
-    api = name.startswith("api:")
+    api = name.startswith(TOKEN_NAMESPACES)
     if api:
         pass  # a token's request: the method check is django-ninja's (405 before any authentication)
     elif method == GET and expected in REFUSALS:
@@ -338,7 +368,10 @@ def _cell(http: Client, everyone: Everyone, actor: str, request: tuple, expected
             elif got in REFUSALS and (writes := _writes(queries)):
                 problems.append(f"{where}: refused with {got}, yet wrote {writes}")
             if got == 403 and api:
-                if not response.json()["error"]["message"]:
+                answer = response.json()
+                if not (
+                    answer.get("error", {}).get("message") or answer.get("issue", [{}])[0].get("diagnostics")
+                ):
                     problems.append(f"{where}: a 403 without a message saying why")
             elif got == 403:
                 message = response.context.get("message") if response.context is not None else None

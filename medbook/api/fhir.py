@@ -1,0 +1,764 @@
+"""HL7 FHIR R4 scheduling (X-2) under /fhir/R4/: the same actors, rules and services as the pages and the API.
+
+Resources: CapabilityStatement (`metadata`, public), Organization (institutions), Location, Practitioner
+and PractitionerRole (physicians), HealthcareService (services), Schedule (one per physician and location),
+Slot (free slots, computed: id `<physician>-<location>-<service>-<start as Unix seconds>`), Appointment
+(bookings: read, search, create = book a free Slot, cancel = update to `status: cancelled`) and Patient
+(only as the P-7 search allows). Errors are OperationOutcome; searches are Bundles with `next` links.
+Authentication: the API's personal tokens (`Authorization: Bearer <token>`).
+"""
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from pydantic import ValidationError as PydanticValidationError
+
+from medbook.api import v1
+from medbook.api.auth import bearer_of, token_actor
+from medbook.core.errors import DomainError, NotPermitted, SlotUnavailable, TooManyRequests
+from medbook.core.permissions import Perm, has_perm
+from medbook.core.tenancy import ActorRequest, scoped
+from medbook.institutions.models import Institution, Location, Physician, Service
+from medbook.partners.access import access_partnership
+from medbook.partners.services import booking as partner_booking
+from medbook.patients import selectors as patient_selectors
+from medbook.patients.services import patient_register_read
+from medbook.scheduling import selectors as scheduling_selectors
+from medbook.scheduling import services as scheduling
+from medbook.scheduling.models import Booking
+
+FHIR_JSON = "application/fhir+json"
+SERVICE_SYSTEM = "urn:medbook:service"
+TAJ_SYSTEM = "urn:oid:1.2.348.1.2.2.1"  # Hungarian social-security (TAJ) number
+DEFAULT_COUNT, MAX_COUNT = 50, 200
+SLOT_SEARCH_MAX_DAYS = 31
+APPOINTMENT_STATUS = {
+    Booking.Status.BOOKED: "booked",
+    Booking.Status.CANCELLED: "cancelled",
+    Booking.Status.COMPLETED: "fulfilled",
+    Booking.Status.NO_SHOW: "noshow",
+}
+STATUS_OF_APPOINTMENT = {fhir: ours for ours, fhir in APPOINTMENT_STATUS.items()}
+
+
+class Invalid(DomainError):
+    """A request FHIR cannot carry out as asked (422 OperationOutcome)."""
+
+
+# --- Responses ---------------------------------------------------------------------------------------
+
+
+def _json(data: dict, status: int = 200, **headers) -> HttpResponse:
+    response = HttpResponse(json.dumps(data, default=_encode), status=status, content_type=FHIR_JSON)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _encode(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
+def outcome(status: int, code: str, message, **headers) -> HttpResponse:
+    """An OperationOutcome with one issue."""
+    body = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "diagnostics": str(message)}],
+    }
+    return _json(body, status, **headers)
+
+
+def fhir_view(public: bool = False) -> Callable:
+    """Authenticate with the token (unless `public`) and turn every refusal into an OperationOutcome."""
+
+    def decorator(view: Callable) -> Callable:
+        @csrf_exempt
+        def wrapper(request: ActorRequest, *args, **kwargs) -> HttpResponse:
+            try:
+                if not public and token_actor(request, bearer_of(request)) is None:
+                    return outcome(
+                        401, "login", _("A valid API token is required."), WWW_Authenticate="Bearer"
+                    )
+                return view(request, *args, **kwargs)
+            except Http404:
+                return outcome(404, "not-found", _("Not found."))
+            except TooManyRequests as error:
+                return outcome(429, "throttled", error.message, Retry_After=str(error.retry_after or 60))
+            except (NotPermitted, PermissionDenied) as error:
+                return outcome(
+                    403, "forbidden", getattr(error, "message", _("You do not have permission to do this."))
+                )
+            except SlotUnavailable as error:
+                return outcome(409, "conflict", error.message)
+            except DomainError as error:
+                return outcome(422, "processing", error.message)
+            except PydanticValidationError as error:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+                return outcome(422, "invalid", problems)
+
+        return wrapper
+
+    return decorator
+
+
+def _base(request: ActorRequest) -> str:
+    return request.build_absolute_uri("/fhir/R4/")
+
+
+def _bundle(
+    request: ActorRequest, resources: list[dict], *, offset: int, count: int, more: bool
+) -> HttpResponse:
+    """A searchset Bundle of one page, with `self` and (when there is more) `next` links."""
+    base = _base(request)
+    params = {k: v for k, v in request.GET.lists() if k not in ("_offset",)}
+
+    def link(start: int) -> str:
+        query = urlencode([(k, v) for k, values in params.items() for v in values] + [("_offset", start)])
+        return f"{request.build_absolute_uri(request.path)}?{query}"
+
+    links = [{"relation": "self", "url": link(offset)}]
+    if more:
+        links.append({"relation": "next", "url": link(offset + count)})
+    return _json(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "link": links,
+            "entry": [
+                {
+                    "fullUrl": f"{base}{r['resourceType']}/{r['id']}",
+                    "resource": r,
+                    "search": {"mode": "match"},
+                }
+                for r in resources
+            ],
+        }
+    )
+
+
+def _paging(request: ActorRequest) -> tuple[int, int]:
+    try:
+        count = int(request.GET.get("_count", DEFAULT_COUNT))
+        offset = int(request.GET.get("_offset", 0))
+    except ValueError:
+        raise Invalid(_("_count and _offset must be whole numbers.")) from None
+    if not 1 <= count <= MAX_COUNT or offset < 0:
+        raise Invalid(_("_count must be 1 to %(max)s and _offset not negative.") % {"max": MAX_COUNT})
+    return offset, count
+
+
+def _page(request: ActorRequest, items: list, build: Callable[[Any], dict]) -> HttpResponse:
+    offset, count = _paging(request)
+    window = items[offset : offset + count + 1]
+    return _bundle(
+        request, [build(x) for x in window[:count]], offset=offset, count=count, more=len(window) > count
+    )
+
+
+def _ref_id(value: str, kind: str) -> int:
+    """The id of a reference `Kind/123` (or a bare `123`)."""
+    name, _slash, rest = value.rpartition("/")
+    if (name and name.split("/")[-1] != kind) or not rest.isdigit():
+        raise Invalid(_("Expected a reference to %(kind)s.") % {"kind": kind})
+    return int(rest)
+
+
+# --- What the actor sees -----------------------------------------------------------------------------
+
+
+def _offers(actor) -> list[tuple[Location, Physician, Service]]:
+    """Every (location, physician, service) the actor may book: a partner's authorised offers, or all of
+    the staff's own institution's."""
+    if actor.partner is not None:
+        return [(o.location, o.physician, o.service) for o in v1.partner_offers_of(actor)]
+    v1.require_staff(actor)
+    found = []
+    services = scoped(Service, actor).filter(is_active=True).prefetch_related("locations", "physicians")
+    for service in services:
+        for location in service.locations.all():
+            if not location.is_active:
+                continue
+            for physician in service.physicians.all():
+                if physician.is_active and location in physician.locations.all():
+                    found.append((location, physician, service))
+    return found
+
+
+def _institutions(actor) -> list[Institution]:
+    return v1.visible_institutions(actor)
+
+
+# --- Resources ---------------------------------------------------------------------------------------
+
+
+def organization(institution: Institution) -> dict:
+    resource = {
+        "resourceType": "Organization",
+        "id": str(institution.pk),
+        "active": True,
+        "name": institution.name,
+    }
+    if institution.phone:
+        resource["telecom"] = [{"system": "phone", "value": institution.phone}]
+    if institution.address:
+        resource["address"] = [{"text": institution.address}]
+    return resource
+
+
+def location(place: Location) -> dict:
+    return {
+        "resourceType": "Location",
+        "id": str(place.pk),
+        "status": "active" if place.is_active else "inactive",
+        "name": place.name,
+        "address": {"text": place.address},
+        "managingOrganization": {"reference": f"Organization/{place.institution_id}"},
+    }
+
+
+def practitioner(physician: Physician) -> dict:
+    return {
+        "resourceType": "Practitioner",
+        "id": str(physician.pk),
+        "active": physician.is_active,
+        "name": [{"text": physician.full_name}],
+    }
+
+
+def practitioner_role(physician: Physician, offers: list) -> dict:
+    mine = [o for o in offers if o[1].pk == physician.pk]
+    return {
+        "resourceType": "PractitionerRole",
+        "id": str(physician.pk),
+        "active": physician.is_active,
+        "practitioner": {"reference": f"Practitioner/{physician.pk}", "display": physician.full_name},
+        "organization": {"reference": f"Organization/{physician.institution_id}"},
+        "specialty": [{"text": physician.specialty}],
+        "location": [{"reference": f"Location/{pk}"} for pk in sorted({o[0].pk for o in mine})],
+        "healthcareService": [
+            {"reference": f"HealthcareService/{pk}"} for pk in sorted({o[2].pk for o in mine})
+        ],
+    }
+
+
+def _service_type(service: Service) -> dict:
+    return {"coding": [{"system": SERVICE_SYSTEM, "code": str(service.pk), "display": service.name}]}
+
+
+def healthcare_service(service: Service, offers: list) -> dict:
+    return {
+        "resourceType": "HealthcareService",
+        "id": str(service.pk),
+        "active": service.is_active,
+        "providedBy": {"reference": f"Organization/{service.institution_id}"},
+        "type": [_service_type(service)],
+        "name": service.name,
+        "location": [
+            {"reference": f"Location/{pk}"}
+            for pk in sorted({o[0].pk for o in offers if o[2].pk == service.pk})
+        ],
+    }
+
+
+def schedule(physician: Physician, place: Location, services: list[Service]) -> dict:
+    return {
+        "resourceType": "Schedule",
+        "id": f"{physician.pk}-{place.pk}",
+        "active": True,
+        "serviceType": [_service_type(s) for s in services],
+        "actor": [
+            {"reference": f"Practitioner/{physician.pk}", "display": physician.full_name},
+            {"reference": f"Location/{place.pk}", "display": place.name},
+        ],
+    }
+
+
+def slot(
+    physician: Physician, place: Location, service: Service, starts_at: datetime, ends_at: datetime
+) -> dict:
+    return {
+        "resourceType": "Slot",
+        "id": f"{physician.pk}-{place.pk}-{service.pk}-{int(starts_at.timestamp())}",
+        "schedule": {"reference": f"Schedule/{physician.pk}-{place.pk}"},
+        "serviceType": [_service_type(service)],
+        "status": "free",
+        "start": starts_at,
+        "end": ends_at,
+    }
+
+
+def patient(person) -> dict:
+    resource = {"resourceType": "Patient", "id": str(person.pk), "name": [{"text": person.full_name}]}
+    if person.birth_date:
+        resource["birthDate"] = person.birth_date
+    return resource
+
+
+def appointment(booking: Booking) -> dict:
+    return {
+        "resourceType": "Appointment",
+        "id": str(booking.pk),
+        "status": APPOINTMENT_STATUS[Booking.Status(booking.status)],
+        "serviceType": [_service_type(booking.service)],
+        "start": booking.starts_at,
+        "end": booking.ends_at,
+        "created": booking.created_at,
+        "minutesDuration": int((booking.ends_at - booking.starts_at).total_seconds() // 60),
+        "slot": [
+            {
+                "reference": f"Slot/{booking.physician_id}-{booking.location_id}-{booking.service_id}-"
+                f"{int(booking.starts_at.timestamp())}"
+            }
+        ],
+        "participant": [
+            {
+                "actor": {"reference": f"Patient/{booking.patient_id}", "display": booking.patient.full_name},
+                "status": "accepted",
+            },
+            {
+                "actor": {
+                    "reference": f"Practitioner/{booking.physician_id}",
+                    "display": booking.physician.full_name,
+                },
+                "status": "accepted",
+            },
+            {
+                "actor": {"reference": f"Location/{booking.location_id}", "display": booking.location.name},
+                "status": "accepted",
+            },
+        ],
+    }
+
+
+# --- Views -------------------------------------------------------------------------------------------
+
+
+@fhir_view(public=True)
+def metadata(request: ActorRequest) -> HttpResponse:
+    """The CapabilityStatement: what this server does (public, as FHIR asks)."""
+
+    def read_search(kind: str, params: list[tuple[str, str]]) -> dict:
+        return {
+            "type": kind,
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [{"name": n, "type": t} for n, t in params],
+        }
+
+    resources = [
+        read_search("Organization", []),
+        read_search("Location", []),
+        read_search("Practitioner", []),
+        read_search("PractitionerRole", []),
+        read_search("HealthcareService", []),
+        read_search("Schedule", []),
+        {
+            "type": "Slot",
+            "interaction": [{"code": "search-type"}],
+            "searchParam": [
+                {"name": "schedule", "type": "reference"},
+                {"name": "service-type", "type": "token"},
+                {"name": "start", "type": "date"},
+                {"name": "status", "type": "token"},
+            ],
+        },
+        {
+            "type": "Appointment",
+            "interaction": [
+                {"code": "read"},
+                {"code": "search-type"},
+                {"code": "create"},
+                {"code": "update"},
+            ],
+            "searchParam": [
+                {"name": "date", "type": "date"},
+                {"name": "actor", "type": "reference"},
+                {"name": "status", "type": "token"},
+            ],
+        },
+        {
+            "type": "Patient",
+            "interaction": [{"code": "search-type"}],
+            "searchParam": [
+                {"name": "name", "type": "string"},
+                {"name": "organization", "type": "reference"},
+            ],
+        },
+    ]
+    return _json(
+        {
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "date": timezone.now().date(),
+            "kind": "instance",
+            "software": {"name": "MedBook"},
+            "implementation": {"description": "MedBook scheduling", "url": _base(request)},
+            "fhirVersion": "4.0.1",
+            "format": ["json"],
+            "rest": [
+                {
+                    "mode": "server",
+                    "security": {
+                        "description": "Personal API tokens: Authorization: Bearer <token>",
+                        "service": [{"text": "Bearer token"}],
+                    },
+                    "resource": resources,
+                }
+            ],
+        }
+    )
+
+
+def _one(items: dict, pk: str):
+    if not pk.isdigit() or int(pk) not in items:
+        raise Http404()
+    return items[int(pk)]
+
+
+@fhir_view()
+def organization_view(request: ActorRequest, pk: str | None = None) -> HttpResponse:
+    found = {i.pk: i for i in _institutions(request.actor)}
+    if pk is not None:
+        return _json(organization(_one(found, pk)))
+    return _page(request, list(found.values()), organization)
+
+
+@fhir_view()
+def location_view(request: ActorRequest, pk: str | None = None) -> HttpResponse:
+    found = {o[0].pk: o[0] for o in _offers(request.actor)}
+    if pk is not None:
+        return _json(location(_one(found, pk)))
+    return _page(request, sorted(found.values(), key=lambda x: x.name), location)
+
+
+@fhir_view()
+def practitioner_view(request: ActorRequest, pk: str | None = None) -> HttpResponse:
+    found = {o[1].pk: o[1] for o in _offers(request.actor)}
+    if pk is not None:
+        return _json(practitioner(_one(found, pk)))
+    return _page(request, sorted(found.values(), key=lambda x: x.full_name), practitioner)
+
+
+@fhir_view()
+def practitioner_role_view(request: ActorRequest, pk: str | None = None) -> HttpResponse:
+    offers = _offers(request.actor)
+    found = {o[1].pk: o[1] for o in offers}
+    if pk is not None:
+        return _json(practitioner_role(_one(found, pk), offers))
+    return _page(
+        request, sorted(found.values(), key=lambda x: x.full_name), lambda p: practitioner_role(p, offers)
+    )
+
+
+@fhir_view()
+def healthcare_service_view(request: ActorRequest, pk: str | None = None) -> HttpResponse:
+    offers = _offers(request.actor)
+    found = {o[2].pk: o[2] for o in offers}
+    if pk is not None:
+        return _json(healthcare_service(_one(found, pk), offers))
+    return _page(
+        request, sorted(found.values(), key=lambda x: x.name), lambda s: healthcare_service(s, offers)
+    )
+
+
+def _schedules(actor) -> dict[str, tuple[Physician, Location, list[Service]]]:
+    found: dict[str, tuple[Physician, Location, list[Service]]] = {}
+    for place, physician, service in _offers(actor):
+        key = f"{physician.pk}-{place.pk}"
+        found.setdefault(key, (physician, place, []))[2].append(service)
+    return found
+
+
+@fhir_view()
+def schedule_view(request: ActorRequest, pk: str | None = None) -> HttpResponse:
+    found = _schedules(request.actor)
+    if pk is not None:
+        if pk not in found:
+            raise Http404()
+        return _json(schedule(*found[pk]))
+    return _page(request, [found[k] for k in sorted(found)], lambda row: schedule(*row))
+
+
+def _day(text: str) -> date | None:
+    """A date of the query, or None when it is not one (never a 500: 2026-13-45 is not a date)."""
+    try:
+        return parse_date(text)
+    except ValueError:
+        return None
+
+
+def _moment(text: str, tz) -> datetime | None:
+    """A date (its local midnight) or a date-time of the query, aware; None when it is not one."""
+    try:
+        moment = parse_datetime(text)
+    except ValueError:
+        return None
+    if moment is None:
+        day = _day(text)
+        return datetime.combine(day, datetime.min.time(), tzinfo=tz) if day is not None else None
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, tz)
+
+
+def _date_bounds(values: list[str]) -> tuple[date, date]:
+    """start=geYYYY-MM-DD & start=ltYYYY-MM-DD (also gt/le/eq) as local days from … until (included)."""
+    date_from = date_until = None
+    for value in values:
+        prefix, text = (value[:2], value[2:]) if value[:2].isalpha() else ("eq", value)
+        day = _day(text[:10]) if text else None
+        if day is None:
+            raise Invalid(_("Dates are searched as ge2026-01-31 and lt2026-02-07."))
+        if prefix in ("ge", "eq"):
+            date_from = day
+        if prefix == "gt":
+            date_from = day + timedelta(days=1)
+        if prefix == "lt":
+            date_until = day - timedelta(days=1)
+        if prefix in ("le", "eq"):
+            date_until = day
+        if prefix not in ("ge", "gt", "lt", "le", "eq"):
+            raise Invalid(_("Dates are searched as ge2026-01-31 and lt2026-02-07."))
+    today = timezone.localdate()
+    date_from = date_from or today
+    date_until = date_until or date_from + timedelta(days=6)
+    if not timedelta(0) <= date_until - date_from < timedelta(days=SLOT_SEARCH_MAX_DAYS):
+        raise Invalid(_("Search slots over 1 to 31 days."))
+    return date_from, date_until
+
+
+def _service_code(value: str) -> int:
+    system, bar, code = value.rpartition("|")
+    if (bar and system not in ("", SERVICE_SYSTEM)) or not code.isdigit():
+        raise Invalid(_("service-type is searched as %(system)s|<service id>.") % {"system": SERVICE_SYSTEM})
+    return int(code)
+
+
+@fhir_view()
+def slot_view(request: ActorRequest) -> HttpResponse:
+    """Slot?schedule=Schedule/<physician>-<location>&service-type=…&start=ge…&start=lt…&status=free"""
+    actor = request.actor
+    wanted = request.GET.get("schedule", "")
+    if not wanted:
+        raise Invalid(_("Search slots of one schedule: schedule=Schedule/<id>."))
+    key = wanted.rpartition("/")[2]
+    schedules = _schedules(actor)
+    if key not in schedules:
+        raise Http404()
+    status = request.GET.get("status", "free")
+    if status != "free":
+        raise Invalid(_("Only free slots can be searched (status=free)."))
+    physician, place, services = schedules[key]
+    if "service-type" in request.GET:
+        code = _service_code(request.GET["service-type"])
+        services = [s for s in services if s.pk == code]
+        if not services:
+            raise Http404()
+    date_from, date_until = _date_bounds(request.GET.getlist("start"))
+    found = []
+    for service in services:
+        for free in scheduling_selectors.available_slots(
+            physician=physician,
+            location=place,
+            service=service,
+            date_from=date_from,
+            date_until=date_until,
+            partner=actor.partner is not None,
+        ):
+            found.append((service, free))
+    found.sort(key=lambda row: (row[1].starts_at, row[0].pk))
+    return _page(request, found, lambda row: slot(physician, place, row[0], row[1].starts_at, row[1].ends_at))
+
+
+def _slot_of(reference: str) -> tuple[int, int, int, datetime]:
+    parts = reference.rpartition("/")[2].split("-")
+    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        raise Invalid(_("Book a free slot: slot[0].reference = Slot/<id>."))
+    physician, place, service, epoch = (int(p) for p in parts)
+    try:
+        starts_at = datetime.fromtimestamp(epoch, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise Invalid(_("Book a free slot: slot[0].reference = Slot/<id>.")) from None
+    return physician, place, service, starts_at
+
+
+@fhir_view()
+def appointment_view(request: ActorRequest, pk: str | None = None) -> HttpResponse:
+    actor = request.actor
+    if request.method == "POST" and pk is None:
+        return _appointment_create(request)
+    if request.method == "PUT" and pk is not None:
+        return _appointment_update(request, pk)
+    if request.method != "GET":
+        return outcome(405, "not-supported", _("This interaction is not supported."))
+    bookings = v1.visible_bookings(actor).select_related("patient", "physician", "location", "service")
+    if pk is not None:
+        if not pk.isdigit():
+            raise Http404()
+        return _json(appointment(v1.visible_booking(actor, int(pk))))
+    dates = request.GET.getlist("date")
+    if dates:
+        tz = timezone.get_current_timezone()
+        for value in dates:
+            prefix, text = (value[:2], value[2:]) if value[:2].isalpha() else ("eq", value)
+            moment = _moment(text, tz)
+            if moment is None or prefix not in ("ge", "gt", "lt", "le", "eq"):
+                raise Invalid(_("Dates are searched as ge2026-01-31 and lt2026-02-07."))
+            lookup = {"ge": "gte", "gt": "gt", "lt": "lt", "le": "lte", "eq": "gte"}[prefix]
+            bookings = bookings.filter(**{f"starts_at__{lookup}": moment})
+            if prefix == "eq":
+                bookings = bookings.filter(starts_at__lt=moment + timedelta(days=1))
+    for value in request.GET.getlist("actor"):
+        kind, _slash, ref = value.rpartition("/")
+        field = {"Patient": "patient_id", "Practitioner": "physician_id", "Location": "location_id"}.get(kind)
+        if field is None or not ref.isdigit():
+            raise Invalid(_("actor is searched as Patient/<id>, Practitioner/<id> or Location/<id>."))
+        bookings = bookings.filter(**{field: int(ref)})
+    statuses = [s for value in request.GET.getlist("status") for s in value.split(",") if s]
+    if statuses:
+        if any(s not in STATUS_OF_APPOINTMENT for s in statuses):
+            raise Invalid(_("status is one of booked, cancelled, fulfilled, noshow."))
+        bookings = bookings.filter(status__in=[STATUS_OF_APPOINTMENT[s] for s in statuses])
+    offset, count = _paging(request)
+    window = list(bookings.order_by("starts_at", "pk")[offset : offset + count + 1])
+    return _bundle(
+        request,
+        [appointment(b) for b in window[:count]],
+        offset=offset,
+        count=count,
+        more=len(window) > count,
+    )
+
+
+def _body(request: ActorRequest, kind: str) -> dict:
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid(_("The body is not JSON.")) from None
+    if not isinstance(data, dict) or data.get("resourceType") != kind:
+        raise Invalid(_("The body must be a %(kind)s resource.") % {"kind": kind})
+    return data
+
+
+def _new_patient_of(data: dict) -> dict | None:
+    """A patient entered anew, as a contained Patient resource (name, birthDate, telecom, TAJ identifier)."""
+    contained = [
+        r for r in data.get("contained") or [] if isinstance(r, dict) and r.get("resourceType") == "Patient"
+    ]
+    if not contained:
+        return None
+    person = contained[0]
+    names = person.get("name") or [{}]
+    name = names[0].get("text") or " ".join([*names[0].get("given", []), names[0].get("family", "")]).strip()
+    details = {"full_name": name, "email": "", "phone": "", "insurance_id": ""}
+    if person.get("birthDate"):
+        details["birth_date"] = _day(str(person["birthDate"]))
+        if details["birth_date"] is None:
+            raise Invalid(_("The patient's birthDate is not a date."))
+    for telecom in person.get("telecom") or []:
+        if telecom.get("system") in ("email", "phone"):
+            details[telecom["system"]] = str(telecom.get("value", ""))
+    for identifier in person.get("identifier") or []:
+        if identifier.get("system") == TAJ_SYSTEM:
+            details["insurance_id"] = str(identifier.get("value", ""))
+    return details
+
+
+def _appointment_create(request: ActorRequest) -> HttpResponse:
+    """Book the free Slot the Appointment names, for its Patient participant or its contained Patient."""
+    data = _body(request, "Appointment")
+    slots = data.get("slot") or []
+    if len(slots) != 1 or not isinstance(slots[0], dict):
+        raise Invalid(_("Book one free slot: slot[0].reference = Slot/<id>."))
+    physician_id, location_id, service_id, starts_at = _slot_of(str(slots[0].get("reference", "")))
+    patient_id = None
+    for participant in data.get("participant") or []:
+        reference = str((participant.get("actor") or {}).get("reference", ""))
+        if reference.startswith("Patient/"):
+            patient_id = _ref_id(reference, "Patient")
+    payload = v1.BookingIn(
+        location_id=location_id,
+        physician_id=physician_id,
+        service_id=service_id,
+        starts_at=starts_at,
+        patient_id=patient_id,
+        new_patient=v1.NewPatientIn(**new_patient) if (new_patient := _new_patient_of(data)) else None,
+        note=str(data.get("comment", ""))[:500],
+    )
+    with transaction.atomic():
+        booking = v1.booking_from(request.actor, payload)
+    booking = v1.visible_booking(request.actor, booking.pk)
+    return _json(appointment(booking), 201, Location=f"{_base(request)}Appointment/{booking.pk}")
+
+
+def _appointment_update(request: ActorRequest, pk: str) -> HttpResponse:
+    """Cancel: the Appointment sent back with `status: cancelled` (the one change this server takes)."""
+    if not pk.isdigit():
+        raise Http404()
+    booking = v1.visible_booking(request.actor, int(pk))
+    data = _body(request, "Appointment")
+    if data.get("status") != "cancelled":
+        raise Invalid(_("An appointment is changed only by cancelling it (status: cancelled)."))
+    if request.actor.partner is not None:
+        partner_booking.partner_booking_cancel(actor=request.actor, booking=booking)
+    else:
+        reason = str((data.get("cancelationReason") or {}).get("text", ""))[:300]
+        scheduling.booking_cancel(actor=request.actor, booking=booking, reason=reason, source="fhir")
+    return _json(appointment(v1.visible_booking(request.actor, booking.pk)))
+
+
+@fhir_view()
+def patient_view(request: ActorRequest) -> HttpResponse:
+    """Patient?name=… : staff search their register (audited); a partner with patient-data access searches
+    an institution's (organization=Organization/<id>) within its quotas (P-7, P-15)."""
+    actor = request.actor
+    query = request.GET.get("name", "").strip()
+    if not 2 <= len(query) <= 100:
+        raise Invalid(_("Search patients by name (2 to 100 characters)."))
+    if actor.partner is not None:
+        if not has_perm(actor, Perm.BOOK_FOR_PARTNER):
+            raise NotPermitted()
+        institution_id = _ref_id(request.GET.get("organization", ""), "Organization")
+        try:
+            partnership = access_partnership(partner=actor.partner, institution_id=institution_id)
+        except DomainError:
+            raise Http404() from None
+        found = partner_booking.partner_patient_search(actor=actor, partnership=partnership, query=query)
+    else:
+        v1.require_staff(actor)
+        found = list(patient_selectors.patient_search(actor=actor, query=query))
+        patient_register_read(actor=actor, view="fhir search", patients=found, query=query)
+    return _page(request, list(found), patient)
+
+
+urlpatterns = [
+    path("metadata", metadata, name="metadata"),
+    path("Organization", organization_view, name="organization-search"),
+    path("Organization/<str:pk>", organization_view, name="organization-read"),
+    path("Location", location_view, name="location-search"),
+    path("Location/<str:pk>", location_view, name="location-read"),
+    path("Practitioner", practitioner_view, name="practitioner-search"),
+    path("Practitioner/<str:pk>", practitioner_view, name="practitioner-read"),
+    path("PractitionerRole", practitioner_role_view, name="practitionerrole-search"),
+    path("PractitionerRole/<str:pk>", practitioner_role_view, name="practitionerrole-read"),
+    path("HealthcareService", healthcare_service_view, name="healthcareservice-search"),
+    path("HealthcareService/<str:pk>", healthcare_service_view, name="healthcareservice-read"),
+    path("Schedule", schedule_view, name="schedule-search"),
+    path("Schedule/<str:pk>", schedule_view, name="schedule-read"),
+    path("Slot", slot_view, name="slot-search"),
+    path("Appointment", appointment_view, name="appointment-search"),
+    path("Appointment/<str:pk>", appointment_view, name="appointment-read"),
+    path("Patient", patient_view, name="patient-search"),
+]
