@@ -692,7 +692,7 @@ def _appointment_create(request: ActorRequest) -> HttpResponse:
         location_id=location_id,
         physician_id=physician_id,
         service_id=service_id,
-        starts_at=starts_at,
+        starts_at=starts_at.isoformat(),
         patient_id=patient_id,
         new_patient=v1.NewPatientIn(**new_patient) if (new_patient := _new_patient_of(data)) else None,
         note=str(data.get("comment", ""))[:500],

@@ -17,11 +17,12 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Query, Router, Schema, Status
+from ninja import Field, Header, Path, Query, Router, Schema, Status
 
 from medbook.api.errors import READ_ERRORS, WRITE_ERRORS, Conflict
 from medbook.api.models import IdempotentAnswer
 from medbook.core.errors import DomainError, NotPermitted
+from medbook.core.ids import MAX_ID
 from medbook.core.permissions import Perm, has_perm
 from medbook.core.tenancy import scoped
 from medbook.institutions.models import Institution, Location, Physician, Service
@@ -37,6 +38,8 @@ from medbook.scheduling import services as scheduling
 from medbook.scheduling.models import Booking, TrafficChannel
 
 router = Router()
+ID = {"ge": 1, "le": MAX_ID}  # every id: a positive bigint (a larger number is no id, not a 500)
+WHEN = "ISO 8601 date and time with its offset, e.g. 2026-12-09T08:00:00Z"
 MAX_LIMIT = 100
 MAX_SLOT_DAYS = 31
 
@@ -142,18 +145,18 @@ class NewPatientIn(Schema):
 
 
 class BookingIn(Schema):
-    location_id: int
-    physician_id: int
-    service_id: int
-    starts_at: datetime
-    patient_id: int | None = None
+    location_id: int = Field(..., **ID)
+    physician_id: int = Field(..., **ID)
+    service_id: int = Field(..., **ID)
+    starts_at: str = Field(..., description=WHEN, max_length=40)
+    patient_id: int | None = Field(None, **ID)
     new_patient: NewPatientIn | None = None
     note: str = Field("", max_length=500)
-    channel_id: int | None = None
+    channel_id: int | None = Field(None, **ID)
 
 
 class MoveIn(Schema):
-    starts_at: datetime
+    starts_at: str = Field(..., description=WHEN, max_length=40)
 
 
 class CancelIn(Schema):
@@ -237,10 +240,22 @@ def visible_booking(actor, pk: int) -> Booking:
     return booking
 
 
-def _aware(value: datetime) -> datetime:
-    if timezone.is_naive(value):
-        raise DomainError(_("The start time must carry a time zone."), field="starts_at")
-    return value.astimezone(UTC)
+def _aware(value: str, field: str = "starts_at") -> datetime:
+    """An ISO 8601 date and time with its offset, in UTC; anything else is a 422 naming the field."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise DomainError(_("Enter a date and time such as 2026-12-09T08:00:00Z."), field=field) from None
+    if timezone.is_naive(moment):
+        raise DomainError(_("The start time must carry a time zone."), field=field)
+    return moment.astimezone(UTC)
+
+
+def _day(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise DomainError(_("Enter a date such as 2026-12-09."), field=field) from None
 
 
 def _idempotent(request: HttpRequest, key: str | None, payload: dict, create):
@@ -419,18 +434,21 @@ def offer_of(actor, *, location_id: int, physician_id: int, service_id: int):
 @router.get("/slots", response={200: SlotPage, **READ_ERRORS}, summary="Free slots")
 def slots(
     request: HttpRequest,
-    location_id: int,
-    physician_id: int,
-    service_id: int,
-    date_from: date,
-    date_until: date | None = None,
-    cursor: str | None = None,
+    location_id: int = Query(..., **ID),
+    physician_id: int = Query(..., **ID),
+    service_id: int = Query(..., **ID),
+    date_from: str = Query(..., description="the first local day, e.g. 2026-12-09", max_length=10),
+    date_until: str | None = Query(
+        None, description="the last local day (by default date_from)", max_length=10
+    ),
+    cursor: str | None = Query(None, max_length=200),
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
 ):
     """Free slots of one calendar over local days date_from … date_until (at most 31 days), in order."""
     actor = _actor(request)
-    date_until = date_until or date_from
-    if not timedelta(0) <= date_until - date_from < timedelta(days=MAX_SLOT_DAYS):
+    first = _day(date_from, "date_from")
+    last = _day(date_until, "date_until") if date_until else first
+    if not timedelta(0) <= last - first < timedelta(days=MAX_SLOT_DAYS):
         raise DomainError(_("Ask for 1 to 31 days from date_from."), field="date_until")
     location, physician, service = offer_of(
         actor, location_id=location_id, physician_id=physician_id, service_id=service_id
@@ -439,8 +457,8 @@ def slots(
         physician=physician,
         location=location,
         service=service,
-        date_from=date_from,
-        date_until=date_until,
+        date_from=first,
+        date_until=last,
         partner=actor.partner is not None,
     )
     start = _decode(cursor).get("offset", 0)
@@ -469,18 +487,18 @@ def slots(
 @router.get("/bookings", response={200: BookingPage, **READ_ERRORS}, summary="Bookings")
 def booking_list(
     request: HttpRequest,
-    starts_from: datetime | None = None,
-    starts_before: datetime | None = None,
+    starts_from: str | None = Query(None, description=WHEN, max_length=40),
+    starts_before: str | None = Query(None, description=WHEN, max_length=40),
     status: Booking.Status | None = None,
-    cursor: str | None = None,
+    cursor: str | None = Query(None, max_length=200),
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
 ):
     """The actor's bookings by start time: the institution's, or those its partner made."""
     bookings = visible_bookings(_actor(request))
     if starts_from is not None:
-        bookings = bookings.filter(starts_at__gte=_aware(starts_from))
+        bookings = bookings.filter(starts_at__gte=_aware(starts_from, "starts_from"))
     if starts_before is not None:
-        bookings = bookings.filter(starts_at__lt=_aware(starts_before))
+        bookings = bookings.filter(starts_at__lt=_aware(starts_before, "starts_before"))
     if status:
         bookings = bookings.filter(status=status)
     after = _decode(cursor)
@@ -501,7 +519,7 @@ def booking_list(
 
 
 @router.get("/bookings/{booking_id}", response={200: BookingOut, **READ_ERRORS}, summary="One booking")
-def booking_get(request: HttpRequest, booking_id: int):
+def booking_get(request: HttpRequest, booking_id: int = Path(..., **ID)):
     return _booking_out(visible_booking(_actor(request), booking_id))
 
 
@@ -581,7 +599,7 @@ def scoped_channel(actor, pk: int) -> TrafficChannel:
 @router.post(
     "/bookings/{booking_id}/move", response={200: BookingOut, **WRITE_ERRORS}, summary="Move a booking"
 )
-def booking_move(request: HttpRequest, booking_id: int, payload: MoveIn):
+def booking_move(request: HttpRequest, payload: MoveIn, booking_id: int = Path(..., **ID)):
     actor = _actor(request)
     booking = visible_booking(actor, booking_id)
     starts_at = _aware(payload.starts_at)
@@ -595,7 +613,7 @@ def booking_move(request: HttpRequest, booking_id: int, payload: MoveIn):
 @router.post(
     "/bookings/{booking_id}/cancel", response={200: BookingOut, **WRITE_ERRORS}, summary="Cancel a booking"
 )
-def booking_cancel(request: HttpRequest, booking_id: int, payload: CancelIn):
+def booking_cancel(request: HttpRequest, payload: CancelIn, booking_id: int = Path(..., **ID)):
     actor = _actor(request)
     booking = visible_booking(actor, booking_id)
     if actor.partner is not None:
@@ -612,7 +630,7 @@ def booking_cancel(request: HttpRequest, booking_id: int, payload: CancelIn):
 def patients(
     request: HttpRequest,
     q: str = Query(..., min_length=2, max_length=100),
-    institution_id: int | None = None,
+    institution_id: int | None = Query(None, **ID),
 ):
     """Staff search their register (audited); a partner with patient-data access searches an institution's
     patients within the same quotas as its pages (P-7, P-15)."""
