@@ -696,6 +696,7 @@ def _appointment_create(request: ActorRequest) -> HttpResponse:
         patient_id=patient_id,
         new_patient=v1.NewPatientIn(**new_patient) if (new_patient := _new_patient_of(data)) else None,
         note=str(data.get("comment", ""))[:500],
+        channel_id=None,
     )
     with transaction.atomic():
         booking = v1.booking_from(request.actor, payload)

@@ -38,7 +38,6 @@ from medbook.scheduling import services as scheduling
 from medbook.scheduling.models import Booking, TrafficChannel
 
 router = Router()
-ID = {"ge": 1, "le": MAX_ID}  # every id: a positive bigint (a larger number is no id, not a 500)
 WHEN = "ISO 8601 date and time with its offset, e.g. 2026-12-09T08:00:00Z"
 MAX_LIMIT = 100
 MAX_SLOT_DAYS = 31
@@ -145,14 +144,14 @@ class NewPatientIn(Schema):
 
 
 class BookingIn(Schema):
-    location_id: int = Field(..., **ID)
-    physician_id: int = Field(..., **ID)
-    service_id: int = Field(..., **ID)
+    location_id: int = Field(..., ge=1, le=MAX_ID)
+    physician_id: int = Field(..., ge=1, le=MAX_ID)
+    service_id: int = Field(..., ge=1, le=MAX_ID)
     starts_at: str = Field(..., description=WHEN, max_length=40)
-    patient_id: int | None = Field(None, **ID)
+    patient_id: int | None = Field(None, ge=1, le=MAX_ID)
     new_patient: NewPatientIn | None = None
     note: str = Field("", max_length=500)
-    channel_id: int | None = Field(None, **ID)
+    channel_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class MoveIn(Schema):
@@ -434,9 +433,9 @@ def offer_of(actor, *, location_id: int, physician_id: int, service_id: int):
 @router.get("/slots", response={200: SlotPage, **READ_ERRORS}, summary="Free slots")
 def slots(
     request: HttpRequest,
-    location_id: int = Query(..., **ID),
-    physician_id: int = Query(..., **ID),
-    service_id: int = Query(..., **ID),
+    location_id: int = Query(..., ge=1, le=MAX_ID),
+    physician_id: int = Query(..., ge=1, le=MAX_ID),
+    service_id: int = Query(..., ge=1, le=MAX_ID),
     date_from: str = Query(..., description="the first local day, e.g. 2026-12-09", max_length=10),
     date_until: str | None = Query(
         None, description="the last local day (by default date_from)", max_length=10
@@ -519,7 +518,7 @@ def booking_list(
 
 
 @router.get("/bookings/{booking_id}", response={200: BookingOut, **READ_ERRORS}, summary="One booking")
-def booking_get(request: HttpRequest, booking_id: int = Path(..., **ID)):
+def booking_get(request: HttpRequest, booking_id: int = Path(..., ge=1, le=MAX_ID)):
     return _booking_out(visible_booking(_actor(request), booking_id))
 
 
@@ -599,7 +598,7 @@ def scoped_channel(actor, pk: int) -> TrafficChannel:
 @router.post(
     "/bookings/{booking_id}/move", response={200: BookingOut, **WRITE_ERRORS}, summary="Move a booking"
 )
-def booking_move(request: HttpRequest, payload: MoveIn, booking_id: int = Path(..., **ID)):
+def booking_move(request: HttpRequest, payload: MoveIn, booking_id: int = Path(..., ge=1, le=MAX_ID)):
     actor = _actor(request)
     booking = visible_booking(actor, booking_id)
     starts_at = _aware(payload.starts_at)
@@ -613,7 +612,7 @@ def booking_move(request: HttpRequest, payload: MoveIn, booking_id: int = Path(.
 @router.post(
     "/bookings/{booking_id}/cancel", response={200: BookingOut, **WRITE_ERRORS}, summary="Cancel a booking"
 )
-def booking_cancel(request: HttpRequest, payload: CancelIn, booking_id: int = Path(..., **ID)):
+def booking_cancel(request: HttpRequest, payload: CancelIn, booking_id: int = Path(..., ge=1, le=MAX_ID)):
     actor = _actor(request)
     booking = visible_booking(actor, booking_id)
     if actor.partner is not None:
@@ -630,7 +629,7 @@ def booking_cancel(request: HttpRequest, payload: CancelIn, booking_id: int = Pa
 def patients(
     request: HttpRequest,
     q: str = Query(..., min_length=2, max_length=100),
-    institution_id: int | None = Query(None, **ID),
+    institution_id: int | None = Query(None, ge=1, le=MAX_ID),
 ):
     """Staff search their register (audited); a partner with patient-data access searches an institution's
     patients within the same quotas as its pages (P-7, P-15)."""
