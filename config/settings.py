@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "medbook.patients",
     "medbook.scheduling",
     "medbook.notifications",
+    "medbook.webhooks",
     "medbook.partners",
     "medbook.audit",
     "medbook.reports",
@@ -255,3 +256,12 @@ LOGGING = {
 
 # The JSON API: requests per token, as django-ninja's rate ("600/m"); past it 429 with Retry-After.
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")
+
+# Webhooks: HTTPS endpoints outside this network only (the two switches are for a development
+# machine's own receiver), a short timeout, retries with backoff like the outbox's.
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
+WEBHOOK_BACKOFF_CAP_SECONDS = env.int("WEBHOOK_BACKOFF_CAP_SECONDS", default=3600)
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("medbook.scheduling.urls")),
     path("patients/", include("medbook.patients.urls")),
     path("administration/audit/", include("medbook.audit.urls")),
+    path("administration/webhooks/", include("medbook.webhooks.urls")),
     path("reports/", include("medbook.reports.urls")),
     path("administration/", include("medbook.institutions.urls")),
     path("", include("medbook.partners.urls")),

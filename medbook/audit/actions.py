@@ -50,3 +50,6 @@ class AuditAction(StrEnum):
     INSTITUTION_SETTINGS_UPDATE = "institution.settings_update"
     API_TOKEN_CREATE = "api_token.create"
     API_TOKEN_REVOKE = "api_token.revoke"
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_DELETE = "webhook.delete"
+    WEBHOOK_REDELIVER = "webhook.redeliver"

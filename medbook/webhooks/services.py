@@ -1,0 +1,141 @@
+"""Webhooks (X-7): register and remove endpoints, enqueue events in the change's transaction, redeliver.
+
+An event reaches only the endpoints of the organisations the caller names: the booking's institution and
+its partner, or the two sides of a partnership. What it carries is built by the caller from what both of
+them see on their own pages, never the internal note.
+"""
+
+import base64
+import ipaddress
+import secrets
+import socket
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from medbook.audit.actions import AuditAction
+from medbook.audit.services import audit_record
+from medbook.core.errors import DomainError
+from medbook.core.ids import parse_id
+from medbook.core.permissions import Perm, require
+from medbook.core.tenancy import Actor
+from medbook.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+MAX_ENDPOINTS = 10  # per organisation
+
+
+def webhook_secret_new() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def url_refusal(url: str) -> str | None:
+    """Why the worker may not call this URL, or None: HTTPS only, and never an address inside this network
+    (loopback, private, link-local: a tenant must not make the server call its neighbours). Settings open
+    both for a development machine (WEBHOOK_ALLOW_HTTP, WEBHOOK_ALLOW_PRIVATE_ADDRESSES)."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not (parts.scheme == "http" and settings.WEBHOOK_ALLOW_HTTP):
+        return _("The URL must start with https://.")
+    if not parts.hostname or parts.username or parts.password:
+        return _("Enter the URL of your endpoint, such as https://example.com/medbook.")
+    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        return None
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+    except (socket.gaierror, UnicodeError, ValueError):
+        return _("The URL's host cannot be found.")
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global:
+            return _("The URL points inside a private network.")
+    return None
+
+
+def _admin(actor: Actor) -> None:
+    require(actor, Perm.MANAGE_USERS)  # an institution's or a partner's administrator
+    if actor.organization is None:
+        raise Http404()
+
+
+@transaction.atomic
+def webhook_endpoint_create(*, actor: Actor, url: str, events: list[str]) -> tuple[WebhookEndpoint, str]:
+    """Register an endpoint of the actor's organisation; return it with its signing secret (shown once)."""
+    _admin(actor)
+    url = (url or "").strip()
+    if len(url) > 500 or (refusal := url_refusal(url)):
+        raise DomainError(refusal or _("The URL can be at most 500 characters."), field="url")
+    chosen = sorted(set(events or []))
+    if not chosen or any(event not in WebhookEvent.values for event in chosen):
+        raise DomainError(_("Choose at least one event."), field="events")
+    organization = actor.organization
+    if WebhookEndpoint.objects.filter(organization=organization).count() >= MAX_ENDPOINTS:
+        raise DomainError(_("An organisation can have at most %(max)s endpoints.") % {"max": MAX_ENDPOINTS})
+    secret = webhook_secret_new()
+    endpoint = WebhookEndpoint.objects.create(
+        organization_id=organization.pk, url=url, events=chosen, secret=secret, created_by=actor.user
+    )
+    audit_record(actor=actor, action=AuditAction.WEBHOOK_CREATE, obj=endpoint, url=url, events=chosen)
+    return endpoint, secret
+
+
+def endpoints_of(actor: Actor):
+    if actor is None or actor.organization is None:
+        return WebhookEndpoint.objects.none()
+    return WebhookEndpoint.objects.filter(organization_id=actor.organization.pk)
+
+
+def deliveries_of(actor: Actor):
+    return WebhookDelivery.objects.filter(endpoint__in=endpoints_of(actor)).select_related("endpoint")
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, actor: Actor, endpoint_id) -> None:
+    """Remove an endpoint of the actor's organisation (another's is 404); its pending deliveries go too."""
+    _admin(actor)
+    endpoint = endpoints_of(actor).filter(pk=parse_id(endpoint_id)).first()
+    if endpoint is None:
+        raise Http404()
+    audit_record(actor=actor, action=AuditAction.WEBHOOK_DELETE, obj=endpoint, url=endpoint.url)
+    endpoint.delete()
+
+
+@transaction.atomic
+def webhook_redeliver(*, actor: Actor, delivery_id) -> WebhookDelivery:
+    """Send a delivery again (same event id, so the receiver can tell a repeat); another's is 404."""
+    _admin(actor)
+    delivery = deliveries_of(actor).select_for_update().filter(pk=parse_id(delivery_id)).first()
+    if delivery is None:
+        raise Http404()
+    if delivery.status == WebhookDelivery.Status.SENDING:
+        raise DomainError(_("This delivery is being sent right now."))
+    delivery.status = WebhookDelivery.Status.PENDING
+    delivery.attempts = 0
+    delivery.next_attempt_at = timezone.now()
+    delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+    audit_record(
+        actor=actor, action=AuditAction.WEBHOOK_REDELIVER, obj=delivery.endpoint, delivery=delivery.pk
+    )
+    return delivery
+
+
+def webhook_enqueue(*, organization_ids: list[int], event: str, data: dict) -> int:
+    """Write one delivery per subscribed active endpoint of these organisations, in the caller's
+    transaction (a rolled-back change sends nothing); return how many."""
+    endpoints = WebhookEndpoint.objects.filter(
+        organization_id__in=[pk for pk in organization_ids if pk], is_active=True
+    )
+    now = timezone.now()
+    deliveries = [
+        WebhookDelivery(
+            endpoint=endpoint,
+            event=event,
+            payload={"type": event, "timestamp": now.isoformat(), "data": data},
+        )
+        for endpoint in endpoints
+        if event in endpoint.events
+    ]
+    WebhookDelivery.objects.bulk_create(deliveries)
+    return len(deliveries)
