@@ -28,6 +28,7 @@ from medbook.accounts.actor import actor_for
 from medbook.accounts.models import ApiToken
 from medbook.accounts.tokens import api_token_create
 from medbook.core.tests.cast import ACTORS, Everyone, everyone_make
+from medbook.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -166,6 +167,10 @@ MATRIX = {
     "api:booking_move":                   (POST, "api_move",    (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
     "api:booking_cancel":                 (POST, "booking_p",   (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
     "api:patients":                       (GET,  "api_search",  (401,   401,   200,   200,   200,   200,   200,   403,   404,   401)),
+    # Webhooks: an organisation's administrators; another organisation's endpoint or delivery is 404.
+    "webhooks:endpoint-list":             (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
+    "webhooks:endpoint-delete":           (POST, "webhook_a",   (LOGIN, 403,   302,   403,   404,   404,   403,   403,   404,   404)),
+    "webhooks:delivery-redeliver":        (POST, "delivery_a",  (LOGIN, 403,   302,   403,   404,   404,   403,   403,   404,   404)),
     # FHIR R4 with the same tokens: what each actor may book, its bookings, patients as P-7 allows.
     "fhir:metadata":                      (GET,  _,            (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
     "fhir:organization-search":           (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
@@ -284,6 +289,8 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
             "statement_a": [cast.institution_a.pk, "csv"],
             "token_a": [_token_of(everyone, "a_admin")[0].pk],
             "institution": [cast.institution_a.pk],
+            "webhook_a": [_webhook_of(everyone).endpoint_id],
+            "delivery_a": [_webhook_of(everyone).pk],
             "fhir_schedule": [f"{cast.physician_a.pk}-{cast.location_a1.pk}"],
         }[obj]
     return method, reverse(name, args=args), data
@@ -326,6 +333,21 @@ def _token_of(everyone: Everyone, actor: str):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())  # no write per call
             tokens[actor] = (token, secret)
     return tokens[actor]
+
+
+def _webhook_of(everyone: Everyone) -> WebhookDelivery:
+    """A's webhook endpoint with one delivery in its log (made once per test)."""
+    if "_delivery" not in everyone.__dict__:
+        endpoint = WebhookEndpoint.objects.create(
+            organization_id=everyone.cast.institution_a.pk,
+            url="https://a.example/hook",
+            events=["booking.created"],
+            secret="whsec_" + "A" * 44,
+        )
+        everyone.__dict__["_delivery"] = WebhookDelivery.objects.create(
+            endpoint=endpoint, event="booking.created", payload={}, status=WebhookDelivery.Status.FAILED
+        )
+    return everyone.__dict__["_delivery"]
 
 
 def _send(http: Client, name: str, everyone: Everyone, actor: str, method: str, url: str, data: dict):
