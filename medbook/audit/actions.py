@@ -10,6 +10,8 @@ class AuditAction(StrEnum):
     BOOKING_MOVE = "booking.move"
     BOOKING_CANCEL = "booking.cancel"
     BOOKING_NOTE = "booking.note"
+    BOOKING_ATTENDANCE = "booking.attendance"
+    BOOKING_PAYMENT = "booking.payment"
     PATIENT_CREATE = "patient.create"
     PATIENT_UPDATE = "patient.update"
     PATIENT_REGISTER_READ = "patient.register_read"

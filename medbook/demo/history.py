@@ -3,8 +3,12 @@
 `booking_create` refuses the past, so the rows are written directly (the partner terms captured by the
 same `capture_partner_terms`), on the physicians' grid, never over
 another active booking of the same physician, with the price and the partner terms captured as the booking
-service would have captured them. A fixed seed keeps the history deterministic; it is made only once, while
-the institution has no past booking yet.
+service would have captured them. Their outcome is set as the desk's `booking_attendance_set` and
+`booking_payment_set` set it (status, when attendance was recorded, payment), without their audit rows and
+partner e-mails, which would tell of acts nobody did: most visits completed and paid at the desk (a few
+refunded), a few no-shows, some cancelled, and some of the last days not recorded yet (reception's
+"Attendance not recorded"). A fixed seed keeps the history deterministic; it is made only once, while the
+institution has no past booking yet.
 """
 
 import random
@@ -33,10 +37,13 @@ CALLCENTER_TARGET = 35
 OTHER_PARTNER_TARGET = 5  # per other active partnership (Westside Physicians Kft. is only invited)
 CHANNEL_WEIGHTS = {"online": 5, "phone": 3, "reception": 2}
 STATUS_WEIGHTS = {
-    Booking.Status.COMPLETED: 80,
+    Booking.Status.COMPLETED: 82,
     Booking.Status.CANCELLED: 12,
-    Booking.Status.NO_SHOW: 8,
+    Booking.Status.NO_SHOW: 6,
 }
+REFUNDED_SHARE = 0.03  # of the completed visits paid at the institution
+UNRECORDED_DAYS = 4  # over the last days before today, some visits' attendance is still to be recorded
+UNRECORDED_SHARE = 0.3
 ATTEMPTS_PER_BOOKING = 30
 
 
@@ -73,6 +80,7 @@ def demo_history(*, institution: Institution, reception: User, today: date) -> i
     if not patients or not codes:
         return 0
     busy: dict[int, list[engine.Interval]] = {}
+    tz = ZoneInfo(institution.time_zone)
     queue = [own] * own.target + [source for source in sources for _ in range(source.target)]
     rng.shuffle(queue)
     created = 0
@@ -83,7 +91,7 @@ def demo_history(*, institution: Institution, reception: User, today: date) -> i
         if picked is None:
             continue
         physician, location, service, slot = picked
-        status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
+        status = _status(slot, today, tz, rng)
         if source.partnership is None:
             code = rng.choices(codes, weights=[CHANNEL_WEIGHTS[code] for code in codes])[0]
             channel = channels[code]
@@ -98,7 +106,8 @@ def demo_history(*, institution: Institution, reception: User, today: date) -> i
             starts_at=slot.starts_at,
             ends_at=slot.ends_at,
             status=status,
-            payment_status=_payment_status(status),
+            payment_status=_payment_status(status, rng),
+            attendance_recorded_at=_attendance_recorded_at(status, slot, rng),
             channel=channel,
             booked_by=source.booked_by,
             price=service.price,
@@ -140,10 +149,29 @@ def _free_slot(source: Source, busy: dict, rng: random.Random):
     return None
 
 
-def _payment_status(status: str) -> str:
-    if status == Booking.Status.COMPLETED:  # paid at the institution on the day
-        return Booking.PaymentStatus.PAID
-    return Booking.PaymentStatus.UNPAID
+def _status(slot: engine.Interval, today: date, tz: ZoneInfo, rng: random.Random) -> str:
+    """A past visit's outcome; one of the last days may still be booked (its attendance not recorded)."""
+    status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
+    recent = slot.starts_at.astimezone(tz).date() >= today - timedelta(days=UNRECORDED_DAYS)
+    if status != Booking.Status.CANCELLED and recent and rng.random() < UNRECORDED_SHARE:
+        return Booking.Status.BOOKED
+    return status
+
+
+def _payment_status(status: str, rng: random.Random) -> str:
+    """Paid at the desk on the day of a completed visit, now and then refunded; else not paid."""
+    if status != Booking.Status.COMPLETED:
+        return Booking.PaymentStatus.UNPAID
+    if rng.random() < REFUNDED_SHARE:
+        return Booking.PaymentStatus.REFUNDED
+    return Booking.PaymentStatus.PAID
+
+
+def _attendance_recorded_at(status: str, slot: engine.Interval, rng: random.Random) -> datetime | None:
+    """When the desk recorded the outcome: from ten minutes before the visit's end to two hours after."""
+    if status not in (Booking.Status.COMPLETED, Booking.Status.NO_SHOW):
+        return None
+    return slot.ends_at + timedelta(minutes=rng.randrange(-10, 120, 5))
 
 
 def _offers(

@@ -1,16 +1,29 @@
-"""The institution's booking rules (B-11), in one place: how far ahead, how late a partner may act, the grid.
+"""The institution's booking rules (B-11), in one place: how far ahead, how late a partner may act, the grid,
+when a booking counts as started, and when the desk may record its attendance and payment.
 
 The slot search, the calendars, the booking services and the API all ask these functions, so a rule set on
-the institution's settings page holds wherever a booking is made, moved or cancelled.
+the institution's settings page holds wherever a booking is made, moved, cancelled or marked.
 """
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from medbook.core.errors import DomainError
 from medbook.institutions.models import Institution
+from medbook.scheduling.models import Booking
+
+Status, Payment = Booking.Status, Booking.PaymentStatus
+# What the desk records: the patient came, did not come, or (undo) nothing recorded after all.
+ATTENDANCE_CHOICES = (Status.COMPLETED, Status.NO_SHOW, Status.BOOKED)
+# Where a payment status recorded by the desk may go; "paid at partner" is captured at booking and kept.
+PAYMENT_STEPS: dict[str, tuple[str, ...]] = {
+    Payment.UNPAID: (Payment.PAID,),
+    Payment.PAID: (Payment.REFUNDED, Payment.UNPAID),  # unpaid: a mistaken "paid" corrected
+    Payment.REFUNDED: (),
+}
 
 
 def slot_step(*, institution: Institution, duration_minutes: int) -> timedelta:
@@ -63,3 +76,85 @@ def _cutoff_message(institution: Institution) -> str:
         _("Partners may book, move or cancel up to %(minutes)s minutes before the appointment.")
         % {"minutes": minutes}
     )
+
+
+def has_started(booking: Booking, now: datetime | None = None) -> bool:
+    """Whether the appointment has started: from then on it is neither moved nor cancelled (F6), and the
+    desk records what happened."""
+    return booking.starts_at <= (now or timezone.now())
+
+
+def attendance_refusal(*, booking: Booking, status: str, now: datetime | None = None) -> str | None:
+    """Why the desk may not record `status` (completed, no-show, or booked: undo) for the booking now, or None.
+
+    Attendance is recorded once the appointment has started, unless it was cancelled. A recorded outcome
+    may be corrected (completed and no-show swapped) or undone only on the local day (the institution's
+    zone) it was recorded: after that reports and statements have counted it. Recording the status the
+    booking already has is no change, and allowed.
+    """
+    now = now or timezone.now()
+    if status not in ATTENDANCE_CHOICES:
+        return str(_("Choose completed, no-show or undo."))
+    if booking.status == Status.CANCELLED:
+        return str(_("A cancelled appointment has no attendance to record."))
+    if not has_started(booking, now):
+        return str(_("Attendance can be recorded once the appointment has started."))
+    recorded = booking.status != Status.BOOKED
+    if (
+        recorded
+        and status != booking.status
+        and not _same_local_day(booking, booking.attendance_recorded_at, now)
+    ):
+        return str(_("Attendance recorded on an earlier day can no longer be changed."))
+    return None
+
+
+def attendance_choices(booking: Booking, now: datetime | None = None) -> list[str]:
+    """The attendance changes the desk may make to the booking now (its buttons)."""
+    return [
+        status
+        for status in ATTENDANCE_CHOICES
+        if status != booking.status and attendance_refusal(booking=booking, status=status, now=now) is None
+    ]
+
+
+def payment_refusal(*, booking: Booking, payment_status: str, now: datetime | None = None) -> str | None:
+    """Why the desk may not record `payment_status` (paid, refunded, unpaid) for the booking now, or None.
+
+    Only where the patient pays the institution (a "paid at partner" booking keeps what was captured), once
+    the appointment has started and unless it was cancelled; only a paid appointment is refunded, and a
+    refund is final. Recording the status the booking already has is no change, and allowed.
+    """
+    if payment_status not in PAYMENT_STEPS:
+        return str(_("Choose paid, refunded or unpaid."))
+    if booking.payment_status == Payment.PAID_AT_PARTNER:
+        return str(_("The patient pays at the partner: this payment status stays as it was captured."))
+    if payment_status == booking.payment_status:
+        return None
+    if booking.status == Status.CANCELLED:
+        return str(_("A cancelled appointment has no payment to record."))
+    if not has_started(booking, now):
+        return str(_("Payment can be recorded once the appointment has started."))
+    if payment_status == Payment.REFUNDED and booking.payment_status != Payment.PAID:
+        return str(_("Only a paid appointment can be refunded."))
+    if payment_status not in PAYMENT_STEPS.get(booking.payment_status, ()):
+        return str(_("A refunded appointment stays refunded."))
+    return None
+
+
+def payment_choices(booking: Booking, now: datetime | None = None) -> list[str]:
+    """The payment changes the desk may make to the booking now (its buttons)."""
+    return [
+        step
+        for step in PAYMENT_STEPS
+        if step != booking.payment_status
+        and payment_refusal(booking=booking, payment_status=step, now=now) is None
+    ]
+
+
+def _same_local_day(booking: Booking, recorded_at: datetime | None, now: datetime) -> bool:
+    """Whether `recorded_at` fell on today's local day in the booking's institution (unknown: no)."""
+    if recorded_at is None:
+        return False
+    zone = ZoneInfo(booking.institution.time_zone)
+    return recorded_at.astimezone(zone).date() == now.astimezone(zone).date()

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from medbook.core.tenancy import scoped
 from medbook.institutions.models import Location, Physician, Service
@@ -179,6 +180,38 @@ def default_channel(*, institution, code: str = "reception") -> TrafficChannel:
 def bookings_for_actor(actor) -> QuerySet[Booking]:
     """Bookings of the actor's institution with what lists show."""
     return scoped(Booking, actor).select_related("patient", "service", "location", "physician", "channel")
+
+
+OVERDUE_DAYS = 30  # older unrecorded bookings are the reports' business, not the desk's
+OVERDUE_SHOWN = 20
+
+
+@dataclass
+class Overdue:
+    """The bookings whose attendance is overdue, latest first (at most OVERDUE_SHOWN), and how many there are."""
+
+    bookings: list[Booking]
+    total: int
+
+
+def attendance_overdue(*, actor, now: datetime | None = None, limit: int = OVERDUE_SHOWN) -> Overdue:
+    """The actor's institution's bookings still booked whose end is more than its attendance grace period
+    ago, over the last OVERDUE_DAYS days (two queries at most)."""
+    institution = actor.institution if actor is not None else None
+    if institution is None:
+        return Overdue([], 0)
+    now = now or timezone.now()
+    overdue = (
+        bookings_for_actor(actor)
+        .filter(
+            status=Booking.Status.BOOKED,
+            ends_at__lt=now - timedelta(minutes=institution.attendance_grace_minutes),
+            ends_at__gte=now - timedelta(days=OVERDUE_DAYS),
+        )
+        .order_by("-starts_at", "-pk")
+    )
+    total = overdue.count()
+    return Overdue(list(overdue[:limit]) if total else [], total)
 
 
 def desk_preference(*, actor, page: str) -> dict:

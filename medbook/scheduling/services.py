@@ -12,7 +12,7 @@ from medbook.accounts.models import Membership
 from medbook.accounts.selectors import organization_admins
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
-from medbook.core.errors import DomainError, SlotUnavailable
+from medbook.core.errors import DomainError, NotPermitted, SlotUnavailable
 from medbook.core.permissions import Perm, require
 from medbook.core.roles import OrgKind
 from medbook.core.tenancy import Actor
@@ -270,7 +270,7 @@ def booking_move(
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be moved."))
-    if booking.starts_at <= timezone.now():
+    if policy.has_started(booking):
         raise DomainError(_("An appointment that has started cannot be moved."))
     if partner_terms is not None:
         policy.check_partner_change(institution=booking.institution, starts_at=booking.starts_at)
@@ -320,7 +320,7 @@ def booking_cancel(
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be cancelled."))
-    if booking.starts_at <= timezone.now():  # F6: a started visit keeps its value and commission
+    if policy.has_started(booking):  # F6: a started visit keeps its value and commission
         raise DomainError(_("An appointment that has started cannot be cancelled."))
     if partner_terms is not None:
         policy.check_partner_change(institution=booking.institution, starts_at=booking.starts_at)
@@ -358,6 +358,72 @@ def booking_note_set(*, actor, booking: Booking, note: str, terms: PartnerTerms 
     booking.note = note
     booking.save(update_fields=["note", "updated_at"])
     audit_record(actor=actor, action=AuditAction.BOOKING_NOTE, obj=booking)
+    return booking
+
+
+def _desk_guard(*, actor, booking: Booking) -> None:
+    """Refuse anyone but the institution's own staff (reception, admin): a partner is only told the outcome."""
+    if actor is not None and actor.partner is not None:
+        raise NotPermitted(_("Only the institution's staff record attendance and payment."))
+    require(actor, Perm.BOOK, booking)
+
+
+@transaction.atomic
+def booking_attendance_set(*, actor, booking: Booking, status: str) -> Booking:
+    """Record that the patient came (completed) or did not (no-show), or undo it (booked), for B-11.
+
+    When it may be done is `policy.attendance_refusal`'s. The partner of a referred booking is told the
+    outcome (N-4); an undo tells no one, since the outcome recorded next is told in its turn.
+    """
+    _desk_guard(actor=actor, booking=booking)
+    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    now = timezone.now()
+    refusal = policy.attendance_refusal(booking=booking, status=status, now=now)
+    if refusal is not None:
+        raise DomainError(refusal, field="status")
+    if status == booking.status:
+        return booking
+    previous = booking.status
+    booking.status = status
+    booking.attendance_recorded_at = None if status == Booking.Status.BOOKED else now
+    booking.save(update_fields=["status", "attendance_recorded_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.BOOKING_ATTENDANCE,
+        obj=booking,
+        previous=previous,
+        status=status,
+        **_booking_details(booking),
+    )
+    if status != Booking.Status.BOOKED:
+        _notify_other_side(actor=actor, booking=booking, event="attendance")
+    return booking
+
+
+@transaction.atomic
+def booking_payment_set(*, actor, booking: Booking, payment_status: str) -> Booking:
+    """Record that the patient paid the institution, was refunded, or (a correction) has not paid, for B-11.
+
+    When it may be done is `policy.payment_refusal`'s; nobody is told (the partner's statement reads it).
+    """
+    _desk_guard(actor=actor, booking=booking)
+    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    refusal = policy.payment_refusal(booking=booking, payment_status=payment_status)
+    if refusal is not None:
+        raise DomainError(refusal, field="payment_status")
+    if payment_status == booking.payment_status:
+        return booking
+    previous = booking.payment_status
+    booking.payment_status = payment_status
+    booking.save(update_fields=["payment_status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.BOOKING_PAYMENT,
+        obj=booking,
+        previous=previous,
+        payment_status=payment_status,
+        **_booking_details(booking),
+    )
     return booking
 
 

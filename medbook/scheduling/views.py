@@ -1,25 +1,26 @@
-"""The staff calendar: show calendars, book a free slot, move or cancel a booking (htmx)."""
+"""The staff calendar: show calendars, book a free slot, move or cancel a booking, record its attendance and
+payment (htmx)."""
 
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from medbook.core.decorators import requires
-from medbook.core.errors import DomainError
-from medbook.core.forms import add_refusal, validated_forms
+from medbook.core.decorators import page, requires
+from medbook.core.errors import DomainError, NotPermitted
+from medbook.core.forms import REFUSED_STATUS, add_refusal, validated_forms
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import ActorRequest, get_for_actor, scoped
 from medbook.institutions.models import Physician
 from medbook.patients.forms import PatientForm
 from medbook.patients.models import Patient
 from medbook.patients.services import patient_create
-from medbook.scheduling import selectors, services
+from medbook.scheduling import policy, selectors, services
 from medbook.scheduling.forms import BookingForm, CalendarFilterForm, MoveForm
 from medbook.scheduling.models import Booking
 
@@ -87,12 +88,27 @@ def _calendars(actor, form: CalendarFilterForm) -> list:
 
 
 def _workspace(
-    request: ActorRequest, form: CalendarFilterForm | None = None, status: int = 200, focus_start: str = ""
+    request: ActorRequest,
+    form: CalendarFilterForm | None = None,
+    status: int = 200,
+    focus_start: str = "",
+    panel: Booking | None = None,
+    overdue_open: bool = False,
 ):
-    """Render the calendar workspace: the page, or just its fragment for htmx."""
+    """Render the calendar workspace (the page, or just its fragment for htmx): the calendars, the bookings
+    whose attendance is overdue, and `panel`'s booking panel open."""
     form = form or _filters(request)
     calendars = _calendars(request.actor, form)
-    context = {"form": form, "calendars": calendars, "focus_start": focus_start}
+    context = {
+        "form": form,
+        "calendars": calendars,
+        "focus_start": focus_start,
+        "overdue": selectors.attendance_overdue(actor=request.actor),
+        "overdue_open": overdue_open,
+        "panel": panel is not None,
+    }
+    if panel is not None:
+        context.update(_panel_context(panel))
     if form.is_bound and form.is_valid():
         services.desk_preference_save(
             actor=request.actor, page=PAGE, values={k: form.data.get(k) for k in FILTERS}
@@ -179,15 +195,30 @@ def _book(
     )
 
 
-def _booking_panel(
-    request: ActorRequest, booking: Booking, move_form: MoveForm | None = None, status: int = 200
-):
-    """The panel of one booking: its details, the free slots it can move to, cancel."""
-    context = {
+def _panel_context(booking: Booking, move_form: MoveForm | None = None, refusal: str = "") -> dict:
+    """What the panel of one booking shows: its details, the free slots it can move to and cancel (before it
+    starts), the attendance and payment the desk may record (after), and a refusal."""
+    movable = booking.status == Booking.Status.BOOKED and not policy.has_started(booking)
+    return {
         "booking": booking,
+        "movable": movable,
         "move_form": move_form or MoveForm(),
-        "move_days": selectors.move_choices(booking=booking),
+        "move_days": selectors.move_choices(booking=booking) if movable else [],
+        "attendance_choices": policy.attendance_choices(booking),
+        "payment_choices": policy.payment_choices(booking),
+        "refusal": refusal,
     }
+
+
+def _booking_panel(
+    request: ActorRequest,
+    booking: Booking,
+    move_form: MoveForm | None = None,
+    status: int = 200,
+    refusal: str = "",
+):
+    """The panel of one booking, on its own (htmx swaps it into #panel)."""
+    context = _panel_context(booking, move_form, refusal)
     return render(request, "scheduling/booking_detail.html", context, status=status)
 
 
@@ -225,3 +256,54 @@ def booking_cancel(request: ActorRequest, pk: int):
     services.booking_cancel(actor=request.actor, booking=booking)
     messages.success(request, _("The booking was cancelled."))
     return _workspace(request)
+
+
+def _refused(request: ActorRequest, booking: Booking, error: DomainError) -> HttpResponse:
+    """The booking's panel with the reason the desk's change was refused (422); a 403 stays a 403."""
+    if isinstance(error, NotPermitted):
+        raise error
+    return _booking_panel(request, booking, status=REFUSED_STATUS, refusal=str(error.message))
+
+
+def _recorded(request: ActorRequest, booking: Booking) -> HttpResponse:
+    """The workspace after the desk's change: the booking's panel open, or (from the list) the overdue list."""
+    messages.success(
+        request,
+        _("Recorded for %(booking)s: %(status)s, %(payment)s")
+        % {
+            "booking": booking,
+            "status": booking.get_status_display(),
+            "payment": booking.get_payment_status_display(),
+        },
+    )
+    if request.POST.get("from") == "overdue":
+        return _workspace(request, overdue_open=True)
+    return _workspace(request, panel=booking)
+
+
+@require_POST
+@page(Perm.BOOK, audience="institution")
+def booking_attendance(request: ActorRequest, pk: int):
+    """Record that the patient came ("Completed") or did not ("No-show"), or undo it."""
+    booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
+    try:
+        booking = services.booking_attendance_set(
+            actor=request.actor, booking=booking, status=request.POST.get("status", "")
+        )
+    except DomainError as error:
+        return _refused(request, booking, error)
+    return _recorded(request, booking)
+
+
+@require_POST
+@page(Perm.BOOK, audience="institution")
+def booking_payment(request: ActorRequest, pk: int):
+    """Record that the patient paid the institution, was refunded, or (a correction) has not paid."""
+    booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
+    try:
+        booking = services.booking_payment_set(
+            actor=request.actor, booking=booking, payment_status=request.POST.get("payment_status", "")
+        )
+    except DomainError as error:
+        return _refused(request, booking, error)
+    return _recorded(request, booking)

@@ -6,9 +6,11 @@ of P) for every kind of URL argument: bookings, working hours, leave, membership
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.contrib.auth.tokens import default_token_generator
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -57,6 +59,7 @@ class Everyone:
     booking_a: Booking  # reception's booking at A
     booking_p: Booking  # P's booking at A
     booking_e: Booking  # E's booking at A, made before the partnership ended (still booked)
+    booking_ended: Booking  # reception's booking at A that ended two hours ago, attendance not recorded
     working_hours_a: WorkingHours
     exception_a: object  # a leave of A's physician
     membership_a_staff: Membership  # bob's membership of A
@@ -101,6 +104,13 @@ def everyone_make(cast, partners) -> Everyone:
         )
 
     booking_a, booking_p, booking_e = book(cast.bob, 9), book(partners.peter, 10), book(erin, 11)
+    # Booked ahead like any other, then its time came and went (a booking service refuses the past).
+    booking_ended = book(cast.bob, 12)
+    ended = timezone.now() - timedelta(hours=2)
+    Booking.objects.filter(pk=booking_ended.pk).update(
+        starts_at=ended - (booking_ended.ends_at - booking_ended.starts_at), ends_at=ended
+    )
+    booking_ended.refresh_from_db()
     partner_services.partnership_end(
         actor=actor_of(cast.alice), partnership=partnership_e, cancel_future=False
     )
@@ -141,6 +151,7 @@ def everyone_make(cast, partners) -> Everyone:
         booking_a=booking_a,
         booking_p=booking_p,
         booking_e=booking_e,
+        booking_ended=booking_ended,
         working_hours_a=WorkingHours.objects.filter(physician=physician).first(),
         exception_a=ScheduleExceptionFactory(physician=physician),
         membership_a_staff=Membership.objects.get(user=cast.bob, organization=a),

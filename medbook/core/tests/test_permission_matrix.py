@@ -46,7 +46,8 @@ OUTSIDERS = ("anon", "operator", "b_admin", "p_nobook", "q_admin", "e_user")
 # B adm: charlie of B; P adm, P bk, P nbk: P's admin, user who may book, user who may not; Q adm: Q's admin;
 # E usr: the admin of E, whose partnership with A has ended.
 # The objects (see _request_of): A's free slot, booking_a (reception's booking at A), patient, location,
-# physician, service, hours, leave; booking_p (P's booking at A); member_a (bob's membership of A),
+# physician, service, hours, leave; booking_p (P's booking at A); attendance, payment (booking_ended, reception's
+# booking at A that ended two hours ago, marked completed or paid); member_a (bob's membership of A),
 # member_p (petra's of P); ship_p (the A-P partnership), cell (its Traffic Channels cell of A's service);
 # p_slot (a free slot of A that P may book), p_search (a search of A's patients through ship_p); feed
 # (peter's feed address), invite (A's registration link for a new partner), reset (a set-password link of a
@@ -86,6 +87,9 @@ MATRIX = {
     "scheduling:booking-detail":          (GET,  "booking_a",   (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     "scheduling:booking-move":            (POST, "booking_a",   (LOGIN, 403,   422,   422,   404,   403,   403,   403,   403,   403)),
     "scheduling:booking-cancel":          (POST, "booking_a",   (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
+    # Reception records the attendance and the payment of a booking that has ended (booking_ended).
+    "scheduling:booking-attendance":      (POST, "attendance",  (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
+    "scheduling:booking-payment":         (POST, "payment",     (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     "patients:patient-list":              (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
     "patients:patient-search":            (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
     "patients:patient-create":            (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
@@ -267,6 +271,9 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
         }
     elif obj == "fhir_search":
         data = {"name": "Anna", "organization": f"Organization/{cast.institution_a.pk}"}
+    elif obj in ("attendance", "payment"):
+        args = [everyone.booking_ended.pk]
+        data = {"status": "completed"} if obj == "attendance" else {"payment_status": "paid"}
     elif obj is not None:
         args = {
             "booking_a": [everyone.booking_a.pk],
