@@ -28,7 +28,7 @@ from medbook.core.tenancy import scoped
 from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.partners import offers as partner_offers
 from medbook.partners.access import access_partnership
-from medbook.partners.selectors import partner_bookings
+from medbook.partners.selectors import channel_matrix, institution_partnerships, partner_bookings
 from medbook.partners.services import booking as partner_booking
 from medbook.patients import selectors as patient_selectors
 from medbook.patients.models import Patient
@@ -649,3 +649,116 @@ def patients(
     found = list(patient_selectors.patient_search(actor=actor, query=q))
     patient_register_read(actor=actor, view="api search", patients=found, query=q)
     return [_patient_out(p) for p in found]
+
+
+# --- The institution's desk and administration -------------------------------------------------------
+
+
+class AttendanceIn(Schema):
+    status: str = Field(..., description="completed, no_show, or booked (undo, on the day it was recorded)")
+
+
+class PaymentIn(Schema):
+    payment_status: str = Field(..., description="paid, refunded or unpaid (institution-paid bookings)")
+
+
+@router.post(
+    "/bookings/{booking_id}/attendance",
+    response={200: BookingOut, **WRITE_ERRORS},
+    summary="Record attendance (staff)",
+)
+def booking_attendance(
+    request: HttpRequest, payload: AttendanceIn, booking_id: int = Path(..., ge=1, le=MAX_ID)
+):
+    """The institution's desk records whether the patient came (B-11); the partner is told."""
+    actor = _actor(request)
+    require_staff(actor)
+    booking = visible_booking(actor, booking_id)
+    scheduling.booking_attendance_set(actor=actor, booking=booking, status=payload.status)
+    return _booking_out(visible_booking(actor, booking_id))
+
+
+@router.post(
+    "/bookings/{booking_id}/payment",
+    response={200: BookingOut, **WRITE_ERRORS},
+    summary="Record payment (staff)",
+)
+def booking_payment(request: HttpRequest, payload: PaymentIn, booking_id: int = Path(..., ge=1, le=MAX_ID)):
+    """The institution's desk records that an institution-paid booking was paid or refunded (B-11)."""
+    actor = _actor(request)
+    require_staff(actor)
+    booking = visible_booking(actor, booking_id)
+    scheduling.booking_payment_set(actor=actor, booking=booking, payment_status=payload.payment_status)
+    return _booking_out(visible_booking(actor, booking_id))
+
+
+class PartnershipOut(Schema):
+    id: int
+    partner_id: int
+    partner: str
+    status: str
+    commission_percent: str | None
+    commission_fixed: str | None
+    paid_at_partner: bool
+    patient_data_access: bool
+    location_ids: list[int]
+    service_ids: list[int]
+    channel_id: int
+
+
+def _administrator(actor) -> None:
+    require_staff(actor)
+    if not has_perm(actor, Perm.ADMINISTER):
+        raise NotPermitted()
+
+
+@router.get("/partnerships", response={200: list[PartnershipOut], **READ_ERRORS}, summary="Partners (admin)")
+def partnerships(request: HttpRequest):
+    """The institution's partners and the settings of each partnership (Administration / Partner Module)."""
+    actor = _actor(request)
+    _administrator(actor)
+    rows = institution_partnerships(actor=actor).prefetch_related("services")
+    return [
+        {
+            "id": p.pk,
+            "partner_id": p.partner_id,
+            "partner": p.partner.name,
+            "status": p.status,
+            "commission_percent": None if p.commission_percent is None else f"{p.commission_percent}",
+            "commission_fixed": None if p.commission_fixed is None else f"{p.commission_fixed:.2f}",
+            "paid_at_partner": p.paid_at_partner,
+            "patient_data_access": bool(p.patient_data_access),
+            "location_ids": sorted(x.pk for x in p.locations.all()),
+            "service_ids": sorted(x.pk for x in p.services.all()),
+            "channel_id": p.channel_id,
+        }
+        for p in rows
+    ]
+
+
+class ChannelOut(Schema):
+    id: int
+    name: str
+    partner_id: int | None
+    active: bool
+    service_ids: list[int] | None = Field(
+        None, description="for a partner's channel: the services it may book"
+    )
+
+
+@router.get("/channels", response={200: list[ChannelOut], **READ_ERRORS}, summary="Traffic Channels (admin)")
+def channels(request: HttpRequest):
+    """The Traffic Channels matrix: every channel, and for a partner's the services authorised (P-9)."""
+    actor = _actor(request)
+    _administrator(actor)
+    _services, columns = channel_matrix(actor=actor)
+    return [
+        {
+            "id": c.channel.pk,
+            "name": c.channel.display_name,
+            "partner_id": c.channel.partner_id,
+            "active": c.channel.is_active,
+            "service_ids": sorted(c.service_ids) if c.partnership is not None else None,
+        }
+        for c in columns
+    ]

@@ -171,6 +171,10 @@ MATRIX = {
     "api:booking_move":                   (POST, "api_move",    (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
     "api:booking_cancel":                 (POST, "booking_p",   (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
     "api:patients":                       (GET,  "api_search",  (401,   401,   200,   200,   200,   200,   200,   403,   404,   401)),
+    "api:booking_attendance":             (POST, "api_attendance", (401, 401,   200,   200,   404,   403,   403,   403,   403,   401)),
+    "api:booking_payment":                (POST, "api_payment", (401,   401,   200,   200,   404,   403,   403,   403,   403,   401)),
+    "api:partnerships":                   (GET,  _,             (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
+    "api:channels":                       (GET,  _,             (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
     # Webhooks: an organisation's administrators; another organisation's endpoint or delivery is 404.
     "webhooks:endpoint-list":             (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
     "webhooks:endpoint-delete":           (POST, "webhook_a",   (LOGIN, 403,   302,   403,   404,   404,   403,   403,   404,   404)),
@@ -263,6 +267,9 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
         args, data = [everyone.booking_p.pk], {"starts_at": local(everyone.slot_day, 15).isoformat()}
     elif obj == "api_search":
         data = {"q": "Anna", "institution_id": cast.institution_a.pk}
+    elif obj in ("api_attendance", "api_payment"):
+        args = [everyone.booking_ended.pk]
+        data = {"status": "completed"} if obj == "api_attendance" else {"payment_status": "paid"}
     elif obj == "fhir_slots":
         day = everyone.slot_day
         data = {
