@@ -224,3 +224,11 @@ def test_x1_the_openapi_schema_declares_every_operations_errors(client):
     create = schema["paths"]["/api/v1/bookings"]["post"]
     assert {"201", "401", "403", "404", "409", "422", "429"} <= set(create["responses"])
     assert schema["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
+
+
+def test_x1_the_docs_page_serves_its_own_swagger_ui_under_the_csp(client):
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn." not in html
+    assert "script-src 'self'" in page["Content-Security-Policy"]
