@@ -20,7 +20,7 @@ from medbook.core.terms import PartnerTerms, require_terms
 from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.notifications.services import notification_enqueue
 from medbook.patients.models import Patient
-from medbook.scheduling import policy, selectors
+from medbook.scheduling import events, policy, selectors
 from medbook.scheduling import slots as engine
 from medbook.scheduling.models import BUILTIN_CHANNEL_NAMES, Booking, DeskPreference, TrafficChannel
 
@@ -171,6 +171,7 @@ def booking_create(
         capture_partner_terms(booking, partner_terms)
     _save_guarded(booking)
     audit_record(actor=actor, action=AuditAction.BOOKING_CREATE, obj=booking, **_booking_details(booking))
+    events.booking_event(booking, "booking.created")
     _notify_other_side(actor=actor, booking=booking, event="made")
     return booking
 
@@ -302,6 +303,7 @@ def booking_move(
         previous_start=previous_start.isoformat(),
         **_booking_details(booking),
     )
+    events.booking_event(booking, "booking.moved")
     _notify_other_side(actor=actor, booking=booking, event="moved", previous_start=previous_start)
     return booking
 
@@ -341,6 +343,7 @@ def booking_cancel(
     if source:
         details["source"] = source
     audit_record(actor=actor, action=AuditAction.BOOKING_CANCEL, obj=booking, **details)
+    events.booking_event(booking, "booking.cancelled")
     _notify_other_side(actor=actor, booking=booking, event="cancelled")
     return booking
 
@@ -395,6 +398,7 @@ def booking_attendance_set(*, actor, booking: Booking, status: str) -> Booking:
         status=status,
         **_booking_details(booking),
     )
+    events.booking_event(booking, "booking.attendance")  # an undo too: the receiver's record follows ours
     if status != Booking.Status.BOOKED:
         _notify_other_side(actor=actor, booking=booking, event="attendance")
     return booking

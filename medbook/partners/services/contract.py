@@ -16,11 +16,13 @@ from medbook.core.errors import DomainError
 from medbook.core.permissions import Perm, require
 from medbook.core.roles import OrgKind
 from medbook.institutions.models import Service
+from medbook.partners.events import partnership_event
 from medbook.partners.models import Partner, PartnerInvitation, Partnership
 from medbook.partners.selectors import future_partner_bookings
 from medbook.partners.services.notices import approval_request_send, ended_notice_send
 from medbook.partners.services.registration import invitation_issue
 from medbook.partners.validators import commission_errors, partner_details_errors, registry_key
+from medbook.scheduling.events import booking_event
 from medbook.scheduling.models import Booking, TrafficChannel
 
 LEGAL_FIELDS = ("name", "registration_number", "tax_number", "address", "country")
@@ -190,6 +192,7 @@ def partnership_update(
     if "contact_email" in changes and partnership.status == Partnership.Status.PENDING_REGISTRATION:
         invitation_issue(partnership=partnership)
     audit_record(actor=actor, action=AuditAction.PARTNERSHIP_UPDATE, obj=partnership, changes=changes)
+    partnership_event(partnership, "updated")
     return partnership
 
 
@@ -236,6 +239,10 @@ def partnership_end(*, actor, partnership: Partnership, cancel_future: bool) -> 
         future_bookings="cancelled" if cancel_future else "kept",
         cancelled_booking_ids=[b.pk for b in cancelled],
     )
+    partnership_event(partnership, "ended")
+    for booking in cancelled:
+        booking.status, booking.cancelled_at = Booking.Status.CANCELLED, now
+        booking_event(booking, "booking.cancelled")
     return len(cancelled)
 
 
@@ -261,4 +268,5 @@ def partnership_service_set(
         service_id=service.pk,
         enabled=enabled,
     )
+    partnership_event(partnership, "services")
     return partnership

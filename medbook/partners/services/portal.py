@@ -11,6 +11,7 @@ from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError, NotPermitted
 from medbook.core.permissions import Perm, require
 from medbook.partners.access import gtc_accepted
+from medbook.partners.events import partnership_event
 from medbook.partners.models import GTCAcceptance, GTCVersion, Partner, Partnership
 from medbook.partners.services.notices import answered_notice_send
 from medbook.partners.validators import partner_details_errors, registry_key
@@ -37,6 +38,7 @@ def _answer(*, actor, partnership: Partnership, approve: bool) -> Partnership:
     partnership.save(update_fields=["status", "activated_at", "ended_at"])
     action = AuditAction.PARTNERSHIP_APPROVE if approve else AuditAction.PARTNERSHIP_DECLINE
     audit_record(actor=actor, action=action, obj=partnership)
+    partnership_event(partnership, "approved" if approve else "declined")
     answered_notice_send(partnership)
     return partnership
 

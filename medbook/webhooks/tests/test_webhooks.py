@@ -12,7 +12,11 @@ import pytest
 from django.utils import timezone
 
 from conftest import actor_of as actor_for
+from conftest import local, next_weekday
 from medbook.core.errors import DomainError
+from medbook.partners.services.contract import partnership_service_set
+from medbook.partners.tests import services
+from medbook.scheduling import services as scheduling
 from medbook.webhooks.models import WebhookDelivery, WebhookEndpoint
 from medbook.webhooks.services import webhook_endpoint_create, webhook_enqueue, webhook_redeliver
 from medbook.webhooks.worker import webhooks_drain
@@ -176,3 +180,43 @@ def test_x7_the_webhooks_page_shows_the_secret_once_and_another_tenant_cannot_re
     delivery.refresh_from_db()
     assert delivery.status == "pending"
     assert delivery.next_attempt_at <= timezone.now() + timedelta(seconds=1)
+
+
+def test_x7_booking_and_partnership_events_reach_both_sides_and_nobody_else(cast, partners, local_receivers):
+    with Receiver() as a, Receiver() as p, Receiver() as q:
+        webhook_endpoint_create(
+            actor=actor_for(cast.alice),
+            url=a.url,
+            events=[e for e in ("booking.created", "booking.cancelled", "partnership.changed")],
+        )
+        webhook_endpoint_create(
+            actor=actor_for(partners.paula), url=p.url, events=["booking.created", "partnership.changed"]
+        )
+        webhook_endpoint_create(
+            actor=actor_for(partners.quentin), url=q.url, events=["booking.created", "partnership.changed"]
+        )
+        booking = services.booking_create(
+            actor=actor_for(partners.peter),
+            location=cast.location_a1,
+            physician=cast.physician_a,
+            service=cast.service_a,
+            patient=cast.patient_a,
+            starts_at=local(next_weekday(1), 9),
+            note="internal: call back after 5",
+        )
+        scheduling.booking_cancel(actor=actor_for(cast.bob), booking=booking, reason="Physician ill")
+        partnership_service_set(
+            actor=actor_for(cast.alice),
+            partnership=partners.partnership_p,
+            service=cast.service_a,
+            enabled=False,
+        )
+        webhooks_drain()
+        kinds = lambda receiver: [json.loads(r["body"])["type"] for r in receiver.received]  # noqa: E731
+        assert kinds(a) == ["booking.created", "booking.cancelled", "partnership.changed"]
+        assert kinds(p) == ["booking.created", "partnership.changed"]
+        assert kinds(q) == []
+        created = json.loads(p.received[0]["body"])["data"]["booking"]
+        assert (created["id"], created["patient"]["name"]) == (booking.pk, "Anna Patient")
+        assert all(b"call back" not in r["body"] for r in a.received + p.received)
+        assert json.loads(a.received[1]["body"])["data"]["booking"]["cancel_reason"] == "Physician ill"
