@@ -1,7 +1,7 @@
 """The filters of the reports (read from the query string)."""
 
 from calendar import monthrange
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -22,6 +22,13 @@ def this_month(time_zone: str) -> tuple[date, date]:
     """The first and last local day of the current month in the zone."""
     today = datetime.now(ZoneInfo(time_zone)).date()
     return today.replace(day=1), today.replace(day=monthrange(today.year, today.month)[1])
+
+
+def last_month(time_zone: str) -> tuple[date, date]:
+    """The first and last local day of the month before the current one (the one usually settled)."""
+    first, _last = this_month(time_zone)
+    end = first - timedelta(days=1)
+    return end.replace(day=1), end
 
 
 class PeriodForm(forms.Form):

@@ -1,5 +1,5 @@
-"""Reads of the settlement (X-4, R-4): a partner's statement at an institution for a period, open or closed,
-and the figures of every partner (or every institution, for a partner) on the settlement pages.
+"""Reads of the settlement (X-4, R-4): a partner's statement at an institution for a period, open or closed
+(the settlement pages' figures of every partner at once are medbook.reports.summaries').
 
 An open statement holds the bookings that start in the period and that no closed statement covers: the
 held ones are its lines, the others (booked, cancelled, refunded, a no-show that earns nothing) are listed
@@ -8,8 +8,7 @@ period whose attendance or payment changed after it was closed, so that its held
 the ones frozen, appears as an adjustment of the difference, in every open statement of a later period,
 until a statement carrying it is closed (that freezes the adjustment, so it never comes again).
 
-Every amount is an expression of medbook.reports.money computed by the database in whole cents; the pages
-aggregate per partner in SQL, so they cost the same few queries however many bookings there are.
+Every amount is an expression of medbook.reports.money computed by the database in whole cents.
 """
 
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import (
     BigIntegerField,
-    Count,
     Exists,
     F,
     OuterRef,
@@ -32,19 +30,16 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from medbook.accounts.models import Organization
-from medbook.core.ids import parse_id
 from medbook.core.templatetags.money import money as money_text
 from medbook.core.timefmt import when
 from medbook.institutions.models import Institution
-from medbook.partners.models import Partnership
 from medbook.reports.models import StatementClosing, StatementLine
-from medbook.reports.money import AMOUNTS, held, held_flag, money, net_cents, statement_amounts
-from medbook.reports.selectors import Period, report_partners
+from medbook.reports.money import AMOUNTS, held_flag, money, net_cents, statement_amounts
+from medbook.reports.selectors import Period
 from medbook.scheduling.models import Booking
 
 Status = Booking.Status
@@ -234,7 +229,7 @@ class Statement:
 # Which bookings a statement takes.
 
 
-def _starting_in(periods: list[Period], *, per_zone: bool) -> Q:
+def starting_in(periods: list[Period], *, per_zone: bool) -> Q:
     """Bookings starting in the period's local days; `per_zone`: each in its institution's zone."""
     parts = []
     for period in periods:
@@ -257,7 +252,7 @@ def _covering(**more) -> Exists:
     )
 
 
-def _open_bookings(bookings: QuerySet[Booking], within: Q) -> QuerySet[Booking]:
+def open_bookings(bookings: QuerySet[Booking], within: Q) -> QuerySet[Booking]:
     """The bookings an open statement settles: in the period, and covered by no closed statement."""
     return bookings.filter(within).filter(~_covering())
 
@@ -271,7 +266,7 @@ def _frozen_sum(name: str):
     )
 
 
-def _corrections(bookings: QuerySet[Booking], *, before: date) -> QuerySet[Booking]:
+def corrections(bookings: QuerySet[Booking], *, before: date) -> QuerySet[Booking]:
     """Bookings of periods closed before `before` whose attendance or payment changed since, so that their
     held amounts now differ from all that closed statements froze of them (the adjustments due)."""
     latest = StatementLine.objects.filter(booking=OuterRef("pk")).order_by("-pk")
@@ -292,11 +287,11 @@ def _corrections(bookings: QuerySet[Booking], *, before: date) -> QuerySet[Booki
     )
 
 
-def _difference(booking: Booking) -> dict:
+def difference(booking: Booking) -> dict:
     return {name: getattr(booking, name) - getattr(booking, f"frozen_{name}") for name in AMOUNTS}
 
 
-def _overlapping(closings: QuerySet[StatementClosing], period: Period) -> QuerySet[StatementClosing]:
+def overlapping(closings: QuerySet[StatementClosing], period: Period) -> QuerySet[StatementClosing]:
     return closings.filter(date_from__lte=period.date_until, date_until__gte=period.date_from)
 
 
@@ -312,7 +307,7 @@ def _open_statement(
     figures = Figures()
     rows, unsettled = [], []
     for booking in (
-        _open_bookings(bookings, _starting_in([period], per_zone=False))
+        open_bookings(bookings, starting_in([period], per_zone=False))
         .annotate(**statement_amounts(), is_held=held_flag())
         .order_by("starts_at", "pk")
     ):
@@ -320,8 +315,8 @@ def _open_statement(
         (rows if row.held else unsettled).append(row)
         figures.add_amounts(row)
     adjustments = [
-        _row_of_booking(booking, Kind.ADJUSTMENT, _difference(booking))
-        for booking in _corrections(bookings, before=period.date_from).order_by("starts_at", "pk")
+        _row_of_booking(booking, Kind.ADJUSTMENT, difference(booking))
+        for booking in corrections(bookings, before=period.date_from).order_by("starts_at", "pk")
     ]
     for row in adjustments:
         figures.add_amounts(row)
@@ -371,7 +366,7 @@ def statement(*, institution: Institution, partner: Organization, period: Period
     """The partner's statement at the institution for the period: the closed one when that very period was
     closed, else the open one (its held bookings, what is not settled, and the adjustments due)."""
     overlaps = list(
-        _overlapping(StatementClosing.objects.filter(institution=institution, partner=partner), period)
+        overlapping(StatementClosing.objects.filter(institution=institution, partner=partner), period)
         .select_related("institution", "partner", "closed_by")
         .order_by("date_from")
     )
@@ -401,191 +396,3 @@ def close_refusal(*, institution: Institution, period: Period, overlaps) -> str:
             "end": when(closing.date_until, institution, "date"),
         }
     return ""
-
-
-# The settlement pages: every partner's (or institution's) figures at once.
-
-
-@dataclass
-class SettlementLine:
-    """One partner at the institution (or one institution, for a partner) on a settlement page."""
-
-    institution: Institution
-    partner: Organization
-    figures: Figures
-    closing: StatementClosing | None = None
-    refusal: str = ""
-
-    @property
-    def direction_text(self) -> str:
-        currency = self.closing.currency if self.closing is not None else self.institution.currency
-        return owed_text(
-            institution=self.institution.name,
-            partner=self.partner.name,
-            figures=self.figures,
-            currency=currency,
-        )
-
-
-def closed_lines(closings) -> list[SettlementLine]:
-    """Closed statements with their frozen figures, for a list of them."""
-    return [
-        SettlementLine(
-            institution=closing.institution,
-            partner=closing.partner,
-            figures=closing_figures(closing),
-            closing=closing,
-        )
-        for closing in closings
-    ]
-
-
-def _live_figures(bookings: QuerySet[Booking], *, within: Q, before: date, key: str) -> dict[int, Figures]:
-    """Per `key` (partner_id or institution_id): the open figures of the period, aggregated in SQL."""
-    found: dict[int, Figures] = {}
-    totals = (
-        _open_bookings(bookings, within)
-        .order_by()
-        .values(key)
-        .annotate(
-            held_count=Count("pk", filter=held()),
-            unsettled_count=Count("pk", filter=~held()),
-            **{name: Sum(expression) for name, expression in statement_amounts().items()},
-        )
-    )
-    for line in totals:
-        figures = found.setdefault(line[key], Figures())
-        figures.bookings, figures.unsettled = line["held_count"], line["unsettled_count"]
-        figures.add_amounts(line)
-    for booking in _corrections(bookings, before=before).only("pk", key):
-        figures = found.setdefault(getattr(booking, key), Figures())
-        figures.adjustments += 1
-        figures.add_amounts(_difference(booking))
-    return found
-
-
-def settlement_summary(*, actor, period: Period) -> list[SettlementLine]:
-    """The settlement page: per partner of the actor's institution, its figures for the period (frozen
-    where that very period was closed) and whether it can be closed."""
-    institution = actor.institution
-    bookings = Booking.objects.filter(institution=institution, partner__isnull=False)
-    live = _live_figures(
-        bookings, within=_starting_in([period], per_zone=False), before=period.date_from, key="partner_id"
-    )
-    closings = list(_overlapping(StatementClosing.objects.filter(institution=institution), period))
-    lines = []
-    for partner in report_partners(actor=actor):
-        overlaps = [c for c in closings if c.partner_id == partner.pk]
-        exact = next(
-            (c for c in overlaps if (c.date_from, c.date_until) == (period.date_from, period.date_until)),
-            None,
-        )
-        lines.append(
-            SettlementLine(
-                institution=institution,
-                partner=partner,
-                figures=closing_figures(exact) if exact else live.get(partner.pk, Figures()),
-                closing=exact,
-                refusal=close_refusal(institution=institution, period=period, overlaps=overlaps),
-            )
-        )
-    return lines
-
-
-def partner_summary(*, actor, date_from: date, date_until: date) -> list[SettlementLine]:
-    """The partner's statements page: per institution it works with, its figures for the local days."""
-    partner = actor.partner
-    institutions = list(partner_statement_institutions(actor=actor))
-    periods = {zone: Period(date_from, date_until, zone) for zone in {i.time_zone for i in institutions}}
-    bookings = Booking.objects.filter(partner=partner, institution__in=[i.pk for i in institutions])
-    live = _live_figures(
-        bookings,
-        within=_starting_in(list(periods.values()), per_zone=True),
-        before=date_from,
-        key="institution_id",
-    )
-    exact = {
-        closing.institution_id: closing
-        for closing in StatementClosing.objects.filter(
-            partner=partner, date_from=date_from, date_until=date_until
-        )
-    }
-    return [
-        SettlementLine(
-            institution=institution,
-            partner=partner,
-            figures=closing_figures(exact[institution.pk])
-            if institution.pk in exact
-            else live.get(institution.pk, Figures()),
-            closing=exact.get(institution.pk),
-        )
-        for institution in institutions
-    ]
-
-
-# Whose statements the actor may read.
-
-
-def institution_statement_partner(*, actor, pk) -> Organization:
-    """A partner of the actor's institution (for its statement); any other is 404."""
-    pk = parse_id(pk)
-    partner = report_partners(actor=actor).filter(pk=pk).first()
-    if partner is None:
-        raise Http404()
-    return partner
-
-
-def partner_statement_institutions(*, actor) -> QuerySet[Institution]:
-    """The institutions the actor's partner works (or worked) with."""
-    if actor is None or actor.partner is None:
-        return Institution.objects.none()
-    ids = Partnership.objects.filter(partner=actor.partner).values("institution_id")
-    return Institution.objects.filter(pk__in=ids).order_by("name")
-
-
-def partner_statement_institution(*, actor, pk) -> Institution:
-    """One institution the actor's partner works with; any other is 404."""
-    pk = parse_id(pk)
-    institution = partner_statement_institutions(actor=actor).filter(pk=pk).first()
-    if institution is None:
-        raise Http404()
-    return institution
-
-
-def institution_closings(*, actor) -> QuerySet[StatementClosing]:
-    """The closed statements of the actor's institution, the latest first."""
-    if actor is None or actor.institution is None:
-        return StatementClosing.objects.none()
-    return (
-        StatementClosing.objects.filter(institution=actor.institution)
-        .select_related("institution", "partner", "closed_by")
-        .order_by("-number")
-    )
-
-
-def partner_closings(*, actor) -> QuerySet[StatementClosing]:
-    """The closed statements of the actor's partner at every institution, the latest first."""
-    if actor is None or actor.partner is None:
-        return StatementClosing.objects.none()
-    return (
-        StatementClosing.objects.filter(partner=actor.partner)
-        .select_related("institution", "partner")
-        .order_by("-closed_at", "-pk")
-    )
-
-
-def _one(closings: QuerySet[StatementClosing], pk) -> StatementClosing:
-    closing = closings.filter(pk=parse_id(pk)).select_related("institution", "partner").first()
-    if closing is None:
-        raise Http404()
-    return closing
-
-
-def institution_closing(*, actor, pk) -> StatementClosing:
-    """One closed statement of the actor's institution; another institution's (or a bad id) is 404."""
-    return _one(institution_closings(actor=actor), pk)
-
-
-def partner_closing(*, actor, pk) -> StatementClosing:
-    """One closed statement of the actor's partner; another partner's (or a bad id) is 404."""
-    return _one(partner_closings(actor=actor), pk)

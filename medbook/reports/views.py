@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from medbook.core.errors import DomainError
 from medbook.core.forms import REFUSED_STATUS, add_refusal, form_status
 from medbook.core.permissions import Perm
-from medbook.reports import charts, exports, selectors, services, statements
+from medbook.reports import charts, exports, selectors, services, statements, summaries
 from medbook.reports.access import institution_report, partner_statements
 from medbook.reports.forms import (
     BookingReportForm,
@@ -20,6 +20,7 @@ from medbook.reports.forms import (
     PartnerBookingsForm,
     PeriodForm,
     TrafficForm,
+    last_month,
 )
 from medbook.reports.money import money
 
@@ -109,7 +110,7 @@ def partner_booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def _closed_page(request: HttpRequest, closings):
     """A page of closed statements, each with its frozen figures."""
     page = _page(request, closings)
-    page.object_list = statements.closed_lines(page.object_list)
+    page.object_list = summaries.closed_lines(page.object_list)
     return page
 
 
@@ -117,9 +118,10 @@ def _settlement_context(request: HttpRequest, form: PeriodForm, period: selector
     return {
         "form": form,
         "period": period,
-        "lines": statements.settlement_summary(actor=request.actor, period=period),
-        "closings": _closed_page(request, statements.institution_closings(actor=request.actor)),
+        "lines": summaries.settlement_summary(actor=request.actor, period=period),
+        "closings": _closed_page(request, summaries.institution_closings(actor=request.actor)),
         "query": _period_query(period),
+        "last_month": _period_query(selectors.Period(*last_month(period.time_zone), period.time_zone)),
     }
 
 
@@ -135,7 +137,7 @@ def settlement(request: HttpRequest) -> HttpResponse:
 @require_POST
 def settlement_close(request: HttpRequest, pk: int) -> HttpResponse:
     """R-4: close the partner's statement of the posted period, then show the settlement of that period."""
-    partner = statements.institution_statement_partner(actor=request.actor, pk=pk)
+    partner = summaries.institution_statement_partner(actor=request.actor, pk=pk)
     form = PeriodForm(request.POST, time_zone=request.actor.institution.time_zone)
     period = form.period()  # the posted one (the current month when it is invalid), before any refusal
     if form.is_valid():
@@ -154,7 +156,7 @@ def settlement_close(request: HttpRequest, pk: int) -> HttpResponse:
 @institution_report(Perm.ADMINISTER)
 def settlement_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """X-4: the institution's copy of a partner's statement of the period as CSV or XLSX."""
-    partner = statements.institution_statement_partner(actor=request.actor, pk=pk)
+    partner = summaries.institution_statement_partner(actor=request.actor, pk=pk)
     institution = request.actor.institution
     form = PeriodForm(request.GET, time_zone=institution.time_zone)
     statement = statements.statement(institution=institution, partner=partner, period=form.period())
@@ -164,7 +166,7 @@ def settlement_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse
 @institution_report(Perm.ADMINISTER)
 def settlement_closed_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """R-4: a closed statement of the institution, with its frozen figures."""
-    closing = statements.institution_closing(actor=request.actor, pk=pk)
+    closing = summaries.institution_closing(actor=request.actor, pk=pk)
     return _download(request, statements.closed_statement(closing), fmt)
 
 
@@ -177,11 +179,12 @@ def partner_statement_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "period": period,
-        "lines": statements.partner_summary(
+        "lines": summaries.partner_summary(
             actor=request.actor, date_from=period.date_from, date_until=period.date_until
         ),
-        "closings": _closed_page(request, statements.partner_closings(actor=request.actor)),
+        "closings": _closed_page(request, summaries.partner_closings(actor=request.actor)),
         "query": _period_query(period),
+        "last_month": _period_query(selectors.Period(*last_month(period.time_zone), period.time_zone)),
     }
     return render(request, "reports/partner_statements.html", context)
 
@@ -189,7 +192,7 @@ def partner_statement_list(request: HttpRequest) -> HttpResponse:
 @partner_statements
 def partner_statement_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """X-4, partner side: the same statement, for the partner's own bookings at one institution."""
-    institution = statements.partner_statement_institution(actor=request.actor, pk=pk)
+    institution = summaries.partner_statement_institution(actor=request.actor, pk=pk)
     form = PeriodForm(request.GET, time_zone=institution.time_zone)
     statement = statements.statement(
         institution=institution, partner=request.actor.partner, period=form.period()
@@ -200,7 +203,7 @@ def partner_statement_download(request: HttpRequest, pk: int, fmt: str) -> HttpR
 @partner_statements
 def partner_statement_closed_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """R-4, partner side: one of the partner's closed statements, with its frozen figures."""
-    closing = statements.partner_closing(actor=request.actor, pk=pk)
+    closing = summaries.partner_closing(actor=request.actor, pk=pk)
     return _download(request, statements.closed_statement(closing), fmt)
 
 
