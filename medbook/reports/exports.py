@@ -95,6 +95,21 @@ def _line(row: StatementRow, tz: ZoneInfo) -> list:
     ]
 
 
+def unsettled_headers() -> list[str]:
+    return [
+        _("Booking"),
+        _("Why not settled"),
+        _("Date"),
+        _("Time"),
+        _("Location"),
+        _("Physician"),
+        _("Service"),
+        _("Status"),
+        _("Payment"),
+        _("Price"),
+    ]
+
+
 def _unsettled_line(row: StatementRow, tz: ZoneInfo) -> list:
     starts = row.starts_at.astimezone(tz)
     return [
@@ -219,6 +234,7 @@ def statement_csv(statement: Statement) -> bytes:
     if table["unsettled"]:
         write([])
         write([_("Not settled (counted in no total)")])
+        write(unsettled_headers())
         for line in table["unsettled"]:
             write(line)
     return buffer.getvalue().encode("utf-8-sig")
@@ -281,6 +297,8 @@ def statement_xlsx(statement: Statement) -> bytes:
     if table["unsettled"]:
         sheet.append([])
         sheet.append([_("Not settled (counted in no total)")])
+        _format_row(sheet, bold=True)
+        sheet.append(_safe(unsettled_headers()))
         _format_row(sheet, bold=True)
         for line in table["unsettled"]:
             sheet.append(_safe(line))

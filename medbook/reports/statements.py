@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import (
     BigIntegerField,
+    BooleanField,
+    Case,
     Exists,
     F,
     OuterRef,
@@ -28,6 +30,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -266,25 +269,32 @@ def _frozen_sum(name: str):
     )
 
 
-def corrections(bookings: QuerySet[Booking], *, before: date) -> QuerySet[Booking]:
-    """Bookings of periods closed before `before` whose attendance or payment changed since, so that their
-    held amounts now differ from all that closed statements froze of them (the adjustments due)."""
+def _with_frozen(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
+    """The bookings with their amounts now and all that closed statements froze of them (sums, and the
+    status and payment status the latest one saw)."""
     latest = StatementLine.objects.filter(booking=OuterRef("pk")).order_by("-pk")
+    return bookings.annotate(
+        **statement_amounts(),
+        **{f"frozen_{name}": _frozen_sum(name) for name in AMOUNTS},
+        is_held=held_flag(),
+        frozen_status=Subquery(latest.values("status")[:1]),
+        frozen_payment=Subquery(latest.values("payment_status")[:1]),
+    )
+
+
+def _corrected(*, before: date) -> Q:
+    """A booking of a period closed before `before` whose attendance or payment changed since, so that its
+    held amounts now differ from all that closed statements froze of it (over _with_frozen)."""
     changed = (
         Q(frozen_status__isnull=True) | ~Q(status=F("frozen_status")) | ~Q(payment_status=F("frozen_payment"))
     )
     differs = reduce(or_, [~Q(**{name: F(f"frozen_{name}")}) for name in AMOUNTS])
-    return (
-        bookings.filter(_covering(date_until__lt=before))
-        .annotate(
-            **statement_amounts(),
-            **{f"frozen_{name}": _frozen_sum(name) for name in AMOUNTS},
-            is_held=held_flag(),
-            frozen_status=Subquery(latest.values("status")[:1]),
-            frozen_payment=Subquery(latest.values("payment_status")[:1]),
-        )
-        .filter(changed & differs)
-    )
+    return Q(_covering(date_until__lt=before)) & changed & differs
+
+
+def corrections(bookings: QuerySet[Booking], *, before: date) -> QuerySet[Booking]:
+    """The adjustments due in a statement of a period starting on `before` (see _corrected)."""
+    return _with_frozen(bookings).filter(_corrected(before=before))
 
 
 def difference(booking: Booking) -> dict:
@@ -304,21 +314,24 @@ def _open_statement(
     bookings = Booking.objects.filter(institution=institution, partner=partner).select_related(
         "location", "physician", "service"
     )
-    figures = Figures()
-    rows, unsettled = [], []
-    for booking in (
-        open_bookings(bookings, starting_in([period], per_zone=False))
-        .annotate(**statement_amounts(), is_held=held_flag())
+    # One query for both: the bookings of the period that no closing covers, and the corrections due.
+    regular = starting_in([period], per_zone=False) & ~_covering()
+    lines = (
+        _with_frozen(bookings)
+        .annotate(
+            in_period=Case(When(regular, then=Value(True)), default=Value(False), output_field=BooleanField())
+        )
+        .filter(Q(in_period=True) | _corrected(before=period.date_from))
         .order_by("starts_at", "pk")
-    ):
-        row = _row_of_booking(booking, Kind.REGULAR, {name: getattr(booking, name) for name in AMOUNTS})
-        (rows if row.held else unsettled).append(row)
-        figures.add_amounts(row)
-    adjustments = [
-        _row_of_booking(booking, Kind.ADJUSTMENT, difference(booking))
-        for booking in corrections(bookings, before=period.date_from).order_by("starts_at", "pk")
-    ]
-    for row in adjustments:
+    )
+    figures = Figures()
+    rows, unsettled, adjustments = [], [], []
+    for booking in lines:
+        # A booking no closing covers has nothing frozen: its difference is its amounts.
+        row = _row_of_booking(
+            booking, Kind.REGULAR if booking.in_period else Kind.ADJUSTMENT, difference(booking)
+        )
+        (adjustments if row.is_adjustment else rows if row.held else unsettled).append(row)
         figures.add_amounts(row)
     figures.bookings, figures.unsettled, figures.adjustments = len(rows), len(unsettled), len(adjustments)
     return Statement(

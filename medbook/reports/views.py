@@ -100,9 +100,10 @@ def partner_booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except DomainError as error:  # refused (already cancelled, or started): say so, change nothing
             add_refusal(form, error)
-        else:
-            messages.success(request, _("The booking was cancelled and the partner notified."))
-            return redirect(back)
+            context = {"booking": booking, "next": back, "form": form}
+            return render(request, "reports/booking_cancel.html", context, status=error.status_code)
+        messages.success(request, _("The booking was cancelled and the partner notified."))
+        return redirect(back)
     context = {"booking": booking, "next": back, "form": form}
     return render(request, "reports/booking_cancel.html", context, status=form_status(form))
 

@@ -340,3 +340,27 @@ def test_r4_simultaneous_closes_of_one_period_give_one_closing(cast, partners, c
         worker.join(timeout=WAIT_SECONDS)
     assert Counter(outcomes) == Counter({"closed": 1, "refused": threads - 1})
     assert StatementClosing.objects.count() == 1
+
+
+@pytest.mark.postgres
+def test_r4_the_database_itself_refuses_overlapping_closings(cast, partners):
+    from django.db import IntegrityError, transaction
+
+    def closing(number: int, first: date, last: date) -> StatementClosing:
+        start, end = Period(first, last, "Europe/Budapest").bounds()
+        return StatementClosing.objects.create(
+            institution=cast.institution_a,
+            partner=partners.partner_p,
+            number=number,
+            date_from=first,
+            date_until=last,
+            time_zone="Europe/Budapest",
+            period_start=start,
+            period_end=end,
+            currency="HUF",
+        )
+
+    closing(1, *EARLIER)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        closing(2, EARLIER[1], LAST[1])  # shares the last day
+    closing(3, *LAST)  # back to back is fine
