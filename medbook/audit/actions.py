@@ -42,6 +42,7 @@ class AuditAction(StrEnum):
     LOGIN_FAILED = "auth.login_failed"
     ORGANIZATION_SWITCH = "organization.switch"
     STATEMENT_EXPORT = "statement.export"
+    STATEMENT_CLOSE = "statement.close"
     ADMIN_LIST = "admin.list"
     ADMIN_VIEW = "admin.view"
     FEED_RENEW = "feed.renew"

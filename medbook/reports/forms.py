@@ -1,7 +1,7 @@
 """The filters of the reports (read from the query string)."""
 
 from calendar import monthrange
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -11,15 +11,24 @@ from medbook.core.forms import DayField
 from medbook.institutions.models import Location, Physician, Service
 from medbook.reports.selectors import Period, report_partners
 from medbook.scheduling.models import Booking
+from medbook.scheduling.services import CANCEL_REASON_MAX
 
 MAX_DAYS = 366
 STATUS_CHOICES = [("", _("All"))] + list(Booking.Status.choices)
+PAYMENT_CHOICES = [("", _("All"))] + list(Booking.PaymentStatus.choices)
 
 
 def this_month(time_zone: str) -> tuple[date, date]:
     """The first and last local day of the current month in the zone."""
     today = datetime.now(ZoneInfo(time_zone)).date()
     return today.replace(day=1), today.replace(day=monthrange(today.year, today.month)[1])
+
+
+def last_month(time_zone: str) -> tuple[date, date]:
+    """The first and last local day of the month before the current one (the one usually settled)."""
+    first, _last = this_month(time_zone)
+    end = first - timedelta(days=1)
+    return end.replace(day=1), end
 
 
 class PeriodForm(forms.Form):
@@ -96,12 +105,13 @@ class TrafficForm(PeriodForm):
 
 
 class PartnerBookingsForm(PeriodForm):
-    """R-3: period, partner, status."""
+    """R-3: period, partner, status (attendance), payment status."""
 
     partner = forms.ModelChoiceField(
         label=_("Partner"), queryset=None, required=False, empty_label=_("All partners")
     )
     status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
+    payment_status = forms.ChoiceField(label=_("Payment"), choices=PAYMENT_CHOICES, required=False)
 
     def __init__(self, data, *, actor, **kwargs):
         super().__init__(data, time_zone=actor.institution.time_zone, **kwargs)
@@ -110,4 +120,22 @@ class PartnerBookingsForm(PeriodForm):
     def filters(self) -> dict:
         self.is_valid()  # an invalid filter is left out, the valid ones still apply
         data = self.cleaned_data
-        return {"partner": data.get("partner"), "status": data.get("status", "")}
+        return {
+            "partner": data.get("partner"),
+            "status": data.get("status", ""),
+            "payment_status": data.get("payment_status", ""),
+        }
+
+
+class PartnerBookingCancelForm(forms.Form):
+    """R-3: cancelling a partner's booking, with an optional reason the partner is told."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=CANCEL_REASON_MAX,
+        widget=forms.Textarea(
+            attrs={"rows": 2, "maxlength": CANCEL_REASON_MAX, "aria-describedby": "reason-help"}
+        ),
+        help_text=_("Optional. The partner reads it in the e-mail that tells of the cancellation."),
+    )

@@ -1,4 +1,5 @@
-"""Reads of the reports (R-1 … R-3, X-4): SQL aggregation over the bookings of one institution and period.
+"""Reads of the reports (R-1 … R-3): SQL aggregation over the bookings of one institution and period (the
+settlement, X-4 and R-4, is medbook.reports.statements).
 
 Every figure is computed by the database (Count, Sum over Case/When in whole cents), so a page costs the
 same few queries however many bookings or partners there are.
@@ -199,14 +200,19 @@ def report_partners(*, actor) -> QuerySet[Organization]:
     return Organization.objects.filter(pk__in=ids, kind=Organization.Kind.PARTNER).order_by("name")
 
 
-def partner_bookings(*, actor, period: Period, partner=None, status: str = "") -> QuerySet[Booking]:
-    """R-3: the bookings partners made in the period, with their details and commission due."""
+def partner_bookings(
+    *, actor, period: Period, partner=None, status: str = "", payment_status: str = ""
+) -> QuerySet[Booking]:
+    """R-3: the bookings partners made in the period, with their details, attendance, payment and the
+    commission due, filtered by partner, status and payment status."""
     institution = actor.institution
     bookings = bookings_in(actor=actor, period=period).filter(partner__isnull=False)
     if partner is not None:
         bookings = bookings.filter(partner=partner)
     if status:
         bookings = bookings.filter(status=status)
+    if payment_status:
+        bookings = bookings.filter(payment_status=payment_status)
     return (
         bookings.annotate(
             commission_due_cents=commission_cents(no_show_earns=institution.no_show_earns_commission)
@@ -222,72 +228,9 @@ def partner_booking_for_cancel(*, actor, pk) -> Booking:
     booking = (
         scoped(Booking, actor)
         .filter(pk=pk, partner__isnull=False)
-        .select_related("patient", "service", "location", "physician", "partner")
+        .select_related("institution", "patient", "service", "location", "physician", "partner")
         .first()
     )
     if booking is None:
         raise Http404()
     return booking
-
-
-@dataclass
-class Statement:
-    """X-4: a partner's commission statement at one institution over a period."""
-
-    institution: Institution
-    partner: Organization
-    period: Period
-    lines: list[Booking]
-    bookings: int
-    value: Decimal
-    commission: Decimal
-
-
-def statement(*, institution: Institution, partner: Organization, period: Period) -> Statement:
-    """Every booking the partner made at the institution in the period, with the commission due on each."""
-    start, end = period.bounds()
-    bookings = Booking.objects.filter(
-        institution=institution, partner=partner, starts_at__gte=start, starts_at__lt=end
-    )
-    commission = commission_cents(no_show_earns=institution.no_show_earns_commission)
-    lines = list(
-        bookings.annotate(commission_due_cents=commission, value_due_cents=value_cents())
-        .select_related("service", "location", "physician")
-        .order_by("starts_at", "pk")
-    )
-    totals = bookings.aggregate(n=Count("pk"), value=Sum(value_cents()), commission=Sum(commission))
-    return Statement(
-        institution=institution,
-        partner=partner,
-        period=period,
-        lines=lines,
-        bookings=totals["n"],
-        value=money(totals["value"]),
-        commission=money(totals["commission"]),
-    )
-
-
-def institution_statement_partner(*, actor, pk) -> Organization:
-    """A partner of the actor's institution (for its statement); any other is 404."""
-    pk = parse_id(pk)
-    partner = report_partners(actor=actor).filter(pk=pk).first()
-    if partner is None:
-        raise Http404()
-    return partner
-
-
-def partner_statement_institutions(*, actor) -> QuerySet[Institution]:
-    """The institutions the actor's partner works (or worked) with."""
-    if actor is None or actor.partner is None:
-        return Institution.objects.none()
-    ids = Partnership.objects.filter(partner=actor.partner).values("institution_id")
-    return Institution.objects.filter(pk__in=ids).order_by("name")
-
-
-def partner_statement_institution(*, actor, pk) -> Institution:
-    """One institution the actor's partner works with; any other is 404."""
-    pk = parse_id(pk)
-    institution = partner_statement_institutions(actor=actor).filter(pk=pk).first()
-    if institution is None:
-        raise Http404()
-    return institution

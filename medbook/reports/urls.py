@@ -11,9 +11,20 @@ urlpatterns = [
     path("partner-bookings/<int:pk>/cancel/", views.partner_booking_cancel, name="partner-booking-cancel"),
     path("settlement/", views.settlement, name="settlement"),
     path("settlement/<int:pk>.<str:fmt>", views.settlement_download, name="settlement-download"),
+    path("settlement/<int:pk>/close/", views.settlement_close, name="settlement-close"),
+    path(
+        "settlement/closed/<int:pk>.<str:fmt>",
+        views.settlement_closed_download,
+        name="settlement-closed-download",
+    ),
     # The partner's own statements at each institution it works with.
     path("statements/", views.partner_statement_list, name="partner-statements"),
     path(
         "statements/<int:pk>.<str:fmt>", views.partner_statement_download, name="partner-statement-download"
+    ),
+    path(
+        "statements/closed/<int:pk>.<str:fmt>",
+        views.partner_statement_closed_download,
+        name="partner-statement-closed-download",
     ),
 ]

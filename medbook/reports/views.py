@@ -7,13 +7,21 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from medbook.core.errors import DomainError
+from medbook.core.forms import REFUSED_STATUS, add_refusal, form_status
 from medbook.core.permissions import Perm
-from medbook.reports import charts, exports, selectors, services
+from medbook.reports import charts, exports, selectors, services, statements, summaries
 from medbook.reports.access import institution_report, partner_statements
-from medbook.reports.forms import BookingReportForm, PartnerBookingsForm, PeriodForm, TrafficForm
+from medbook.reports.forms import (
+    BookingReportForm,
+    PartnerBookingCancelForm,
+    PartnerBookingsForm,
+    PeriodForm,
+    TrafficForm,
+    last_month,
+)
 from medbook.reports.money import money
 
 PAGE_SIZE = 50
@@ -78,68 +86,133 @@ def partner_bookings(request: HttpRequest) -> HttpResponse:
 @institution_report(Perm.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def partner_booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    """Ask for confirmation, then cancel the partner's booking and go back to the filtered list."""
+    """Ask for confirmation (and an optional reason), then cancel the partner's booking and go back to the
+    filtered list."""
     booking = selectors.partner_booking_for_cancel(actor=request.actor, pk=pk)
     back = request.POST.get("next") or request.GET.get("next") or ""
     if not back.startswith(reverse("reports:partner-bookings")):
         back = reverse("reports:partner-bookings")
-    if request.method == "POST":
+    form = PartnerBookingCancelForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
         try:
-            services.partner_booking_cancel(actor=request.actor, booking=booking)
+            services.partner_booking_cancel(
+                actor=request.actor, booking=booking, reason=form.cleaned_data["reason"]
+            )
         except DomainError as error:  # refused (already cancelled, or started): say so, change nothing
-            messages.error(request, error.message)
-            context = {"booking": booking, "next": back}
+            add_refusal(form, error)
+            context = {"booking": booking, "next": back, "form": form}
             return render(request, "reports/booking_cancel.html", context, status=error.status_code)
         messages.success(request, _("The booking was cancelled and the partner notified."))
         return redirect(back)
-    return render(request, "reports/booking_cancel.html", {"booking": booking, "next": back})
+    context = {"booking": booking, "next": back, "form": form}
+    return render(request, "reports/booking_cancel.html", context, status=form_status(form))
+
+
+def _closed_page(request: HttpRequest, closings):
+    """A page of closed statements, each with its frozen figures."""
+    page = _page(request, closings)
+    page.object_list = summaries.closed_lines(page.object_list)
+    return page
+
+
+def _settlement_context(request: HttpRequest, form: PeriodForm, period: selectors.Period) -> dict:
+    return {
+        "form": form,
+        "period": period,
+        "lines": summaries.settlement_summary(actor=request.actor, period=period),
+        "closings": _closed_page(request, summaries.institution_closings(actor=request.actor)),
+        "query": _period_query(period),
+        "last_month": _period_query(selectors.Period(*last_month(period.time_zone), period.time_zone)),
+    }
 
 
 @institution_report(Perm.ADMINISTER)
 def settlement(request: HttpRequest) -> HttpResponse:
-    """X-4: choose a partner and a period, download its commission statement."""
+    """X-4, R-4: per partner, the figures of the period (what is owed each way, the net and its direction),
+    the downloads, "Close period", and the closed statements."""
     form = PeriodForm(request.GET, time_zone=request.actor.institution.time_zone)
-    partners = selectors.report_partners(actor=request.actor)
-    context = {"form": form, "partners": partners, "query": _period_query(form)}
-    return render(request, "reports/settlement.html", context)
+    return render(request, "reports/settlement.html", _settlement_context(request, form, form.period()))
+
+
+@institution_report(Perm.ADMINISTER)
+@require_POST
+def settlement_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """R-4: close the partner's statement of the posted period, then show the settlement of that period."""
+    partner = summaries.institution_statement_partner(actor=request.actor, pk=pk)
+    form = PeriodForm(request.POST, time_zone=request.actor.institution.time_zone)
+    period = form.period()  # the posted one (the current month when it is invalid), before any refusal
+    if form.is_valid():
+        try:
+            closing = services.statement_close(actor=request.actor, partner=partner, period=period)
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            note = _("Statement %(number)s of %(partner)s is closed: its figures are frozen.")
+            messages.success(request, note % {"number": closing.number, "partner": partner.name})
+            return redirect(reverse("reports:settlement") + "?" + _period_query(period))
+    context = _settlement_context(request, form, period)
+    return render(request, "reports/settlement.html", context, status=REFUSED_STATUS)
 
 
 @institution_report(Perm.ADMINISTER)
 def settlement_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    """X-4: the institution's copy of a partner's statement as CSV or XLSX."""
-    partner = selectors.institution_statement_partner(actor=request.actor, pk=pk)
+    """X-4: the institution's copy of a partner's statement of the period as CSV or XLSX."""
+    partner = summaries.institution_statement_partner(actor=request.actor, pk=pk)
     institution = request.actor.institution
     form = PeriodForm(request.GET, time_zone=institution.time_zone)
-    statement = selectors.statement(institution=institution, partner=partner, period=form.period())
+    statement = statements.statement(institution=institution, partner=partner, period=form.period())
     return _download(request, statement, fmt)
+
+
+@institution_report(Perm.ADMINISTER)
+def settlement_closed_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """R-4: a closed statement of the institution, with its frozen figures."""
+    closing = summaries.institution_closing(actor=request.actor, pk=pk)
+    return _download(request, statements.closed_statement(closing), fmt)
 
 
 @partner_statements
 def partner_statement_list(request: HttpRequest) -> HttpResponse:
-    """X-4, partner side: the institutions the partner works with, a period, the downloads."""
-    institutions = selectors.partner_statement_institutions(actor=request.actor)
+    """X-4, R-4, partner side: per institution the figures of the period and the downloads, and the
+    partner's closed statements (read only)."""
     form = PeriodForm(request.GET, time_zone=settings.TIME_ZONE)
-    context = {"form": form, "institutions": institutions, "query": _period_query(form)}
+    period = form.period()
+    context = {
+        "form": form,
+        "period": period,
+        "lines": summaries.partner_summary(
+            actor=request.actor, date_from=period.date_from, date_until=period.date_until
+        ),
+        "closings": _closed_page(request, summaries.partner_closings(actor=request.actor)),
+        "query": _period_query(period),
+        "last_month": _period_query(selectors.Period(*last_month(period.time_zone), period.time_zone)),
+    }
     return render(request, "reports/partner_statements.html", context)
 
 
 @partner_statements
 def partner_statement_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """X-4, partner side: the same statement, for the partner's own bookings at one institution."""
-    institution = selectors.partner_statement_institution(actor=request.actor, pk=pk)
+    institution = summaries.partner_statement_institution(actor=request.actor, pk=pk)
     form = PeriodForm(request.GET, time_zone=institution.time_zone)
-    statement = selectors.statement(
+    statement = statements.statement(
         institution=institution, partner=request.actor.partner, period=form.period()
     )
     return _download(request, statement, fmt)
 
 
-def _period_query(form: PeriodForm) -> str:
-    period = form.period()
+@partner_statements
+def partner_statement_closed_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """R-4, partner side: one of the partner's closed statements, with its frozen figures."""
+    closing = summaries.partner_closing(actor=request.actor, pk=pk)
+    return _download(request, statements.closed_statement(closing), fmt)
+
+
+def _period_query(period: selectors.Period) -> str:
     return f"date_from={period.date_from.isoformat()}&date_until={period.date_until.isoformat()}"
 
 
-def _download(request: HttpRequest, statement: selectors.Statement, fmt: str) -> HttpResponse:
+def _download(request: HttpRequest, statement: statements.Statement, fmt: str) -> HttpResponse:
     content_types = {"csv": "text/csv; charset=utf-8", "xlsx": exports.XLSX_TYPE}
     if fmt not in content_types:
         raise Http404()

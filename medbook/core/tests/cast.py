@@ -6,7 +6,7 @@ of P) for every kind of URL argument: bookings, working hours, leave, membership
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from django.contrib.auth.tokens import default_token_generator
@@ -30,6 +30,8 @@ from medbook.partners.tests.factories import (
     partner_member,
     partnership_make,
 )
+from medbook.reports.selectors import Period
+from medbook.reports.services import statement_close
 from medbook.scheduling.models import Booking, WorkingHours
 
 # The actors, in the column order of the permission matrix.
@@ -70,6 +72,7 @@ class Everyone:
     reset_token: str
     accept_token: str  # charlie's link to accept reception at A (he has an account)
     slot_day: object  # the day of the bookings and of the free slots
+    closing_p: object  # A's closed statement of P for January 2020 (number 1)
 
     def user(self, actor: str):
         return self.users[actor]
@@ -130,6 +133,12 @@ def everyone_make(cast, partners) -> Everyone:
         user=cast.charlie, organization=a, role=Membership.Role.STAFF, is_active=False
     )
     accept_url = membership_invitation_send(membership=asked)
+    # A closed P's statement of January 2020 (R-4).
+    closing_p = statement_close(
+        actor=actor_of(cast.alice),
+        partner=partners.partner_p,
+        period=Period(date(2020, 1, 1), date(2020, 1, 31), a.time_zone),
+    )
 
     return Everyone(
         cast=cast,
@@ -162,4 +171,5 @@ def everyone_make(cast, partners) -> Everyone:
         reset_token=default_token_generator.make_token(nina),
         accept_token=urlsplit(accept_url).path.rstrip("/").rsplit("/", 1)[-1],
         slot_day=day,
+        closing_p=closing_p,
     )

@@ -52,7 +52,8 @@ OUTSIDERS = ("anon", "operator", "b_admin", "p_nobook", "q_admin", "e_user")
 # p_slot (a free slot of A that P may book), p_search (a search of A's patients through ship_p); feed
 # (peter's feed address), invite (A's registration link for a new partner), reset (a set-password link of a
 # user of A), accept (charlie's link to accept a role at A); statement_p (A's copy of P's statement),
-# statement_a (P's statement at A).
+# statement_a (P's statement at A), close_p (closing P's statement of February 2020 at A), closing_p (A's
+# closed statement of P for January 2020).
 # fmt: off
 MATRIX = {
 #   URL name                              method object          anon   oper   A adm  A stf  B adm  P adm  P bk   P nbk  Q adm  E usr
@@ -148,6 +149,9 @@ MATRIX = {
     "reports:partner-booking-cancel":     (GET,  "booking_p",   (LOGIN, 403,   200,   403,   404,   404,   404,   404,   404,   404)),
     "reports:settlement":                 (GET,  _,             (LOGIN, 403,   200,   403,   200,   404,   404,   404,   404,   404)),
     "reports:settlement-download":        (GET,  "statement_p", (LOGIN, 403,   200,   403,   404,   404,   404,   404,   404,   404)),
+    # Closing a period is the institution admin's; another institution's admin does not find A's closing.
+    "reports:settlement-close":           (POST, "close_p",     (LOGIN, 403,   302,   403,   404,   404,   404,   404,   404,   404)),
+    "reports:settlement-closed-download": (GET,  "closing_p",   (LOGIN, 403,   200,   403,   404,   404,   404,   404,   404,   404)),
     "reports:partner-statements":         (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   403,   403,   200,   200)),
     # E settles the bookings it made at A before the partnership ended: that statement is its own.
     "reports:partner-statement-download": (GET,  "statement_a", (LOGIN, 403,   403,   403,   403,   200,   403,   403,   404,   200)),
@@ -197,6 +201,8 @@ MATRIX = {
     "fhir:appointment-search":            (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
     "fhir:appointment-read":              (GET,  "booking_a",  (401,   401,   200,   200,   404,   404,   404,   403,   404,   401)),
     "fhir:patient-search":                (GET,  "fhir_search",(401, 401,   200,   200,   200,   200,   200,   403,   404,   401)),
+    # P's closed statement at A: P's admin reads it; no other partner finds it.
+    "reports:partner-statement-closed-download": (GET, "closing_p", (LOGIN, 403, 403,   403,   403,   200,   403,   403,   404,   404)),
 }
 # fmt: on
 # Cells where today's answer is unsafe: the table keeps the safe answer and the cell is a strict xfail.
@@ -281,6 +287,8 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
     elif obj in ("attendance", "payment"):
         args = [everyone.booking_ended.pk]
         data = {"status": "completed"} if obj == "attendance" else {"payment_status": "paid"}
+    elif obj == "close_p":
+        args, data = [partners.partner_p.pk], {"date_from": "2020-02-01", "date_until": "2020-02-29"}
     elif obj is not None:
         args = {
             "booking_a": [everyone.booking_a.pk],
@@ -306,6 +314,7 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
             "webhook_a": [_webhook_of(everyone).endpoint_id],
             "delivery_a": [_webhook_of(everyone).pk],
             "fhir_schedule": [f"{cast.physician_a.pk}-{cast.location_a1.pk}"],
+            "closing_p": [everyone.closing_p.pk, "xlsx"],
         }[obj]
     return method, reverse(name, args=args), data
 

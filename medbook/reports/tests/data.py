@@ -18,6 +18,8 @@ BUDAPEST = ZoneInfo("Europe/Budapest")
 PERIOD = (date(2026, 10, 1), date(2026, 10, 31))
 PRICES = [Decimal(p) for p in ("10.20", "0.05", "12345.55", "999.99", "2.50", "15000.00", "333.33", "10.00")]
 STATUSES = ["booked", "completed", "cancelled", "no_show"]
+PAYMENTS = ["paid", "unpaid", "refunded"]  # where the institution is paid
+ZERO = Decimal("0.00")
 
 
 @dataclass
@@ -38,9 +40,11 @@ def generate(
     """Bookings at institution A: built-in channels and several partners with both commission kinds."""
     rng = random.Random(seed)
     p = partners.partner_p  # 10 %, from the fixture
+    # Both payment locations (P-6): R and S are paid by the patient, P (the fixture) and T are not. R's fixed
+    # commission is more than some prices (the institution then owes R the difference).
     terms = [
-        {"commission_enabled": True, "commission_fixed": Decimal("1500.00")},
-        {"commission_enabled": True, "commission_percent": Decimal("12.50")},
+        {"commission_enabled": True, "commission_fixed": Decimal("1500.00"), "payment_location": "partner"},
+        {"commission_enabled": True, "commission_percent": Decimal("12.50"), "payment_location": "partner"},
         {"commission_enabled": True, "commission_fixed": Decimal("0.99")},
         {"commission_enabled": False},
     ]
@@ -95,6 +99,11 @@ def generate(
             currency="HUF",
             commission_percent=partnership.commission_percent if partner else None,
             commission_fixed=partnership.commission_fixed if partner else None,
+            payment_status=(
+                Booking.PaymentStatus.PAID_AT_PARTNER
+                if partner and partnership.paid_at_partner
+                else PAYMENTS[index % len(PAYMENTS)]
+            ),
         )
         generated.bookings.append(booking)
     return generated
@@ -114,6 +123,50 @@ def commission(booking: Booking, *, no_show_earns: bool) -> Decimal:
     if booking.commission_fixed is not None:
         return Decimal(booking.commission_fixed)
     return Decimal("0.00")
+
+
+def rule(booking: Booking) -> Decimal:
+    """The commission the booking's captured rule gives, whatever became of it."""
+    if booking.commission_percent is not None:
+        raw = Decimal(booking.price) * Decimal(booking.commission_percent) / Decimal(100)
+        return raw.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return Decimal(booking.commission_fixed) if booking.commission_fixed is not None else ZERO
+
+
+def is_held(booking: Booking, *, no_show_earns: bool) -> bool:
+    """R-4 by hand: completed, or a no-show that earns; never refunded."""
+    attended = booking.status == "completed" or (booking.status == "no_show" and no_show_earns)
+    return attended and booking.payment_status != "refunded"
+
+
+def owed(booking: Booking, *, no_show_earns: bool) -> dict[str, Decimal]:
+    """R-4 by hand: a booking's value, commission and what each side owes the other (SPEC P-6)."""
+    if not is_held(booking, no_show_earns=no_show_earns):
+        return {"value": ZERO, "commission": ZERO, "to_partner": ZERO, "to_institution": ZERO}
+    commission_due = rule(booking)
+    price = Decimal(booking.price)
+    if booking.payment_status == "paid_at_partner" and booking.status == "completed":
+        # The partner collected the price and keeps its commission out of it.
+        to_institution, to_partner = max(price - commission_due, ZERO), max(commission_due - price, ZERO)
+    else:
+        # The institution collected (or, for a no-show, nobody did): it owes the commission.
+        to_institution, to_partner = ZERO, commission_due
+    return {
+        "value": price,
+        "commission": commission_due,
+        "to_partner": to_partner,
+        "to_institution": to_institution,
+    }
+
+
+def settled(bookings: list[Booking], *, no_show_earns: bool) -> dict:
+    """The totals of a statement over the bookings of one partner and period, by hand."""
+    held = [b for b in bookings if is_held(b, no_show_earns=no_show_earns)]
+    totals = {"bookings": len(held), "unsettled": len(bookings) - len(held)}
+    for name in ("value", "commission", "to_partner", "to_institution"):
+        totals[name] = sum((owed(b, no_show_earns=no_show_earns)[name] for b in held), ZERO)
+    totals["net"] = totals["to_partner"] - totals["to_institution"]
+    return totals
 
 
 def figures(bookings: list[Booking], *, no_show_earns: bool) -> dict:
