@@ -33,6 +33,8 @@ from medbook.partners.services import booking as partner_booking
 from medbook.patients import selectors as patient_selectors
 from medbook.patients.models import Patient
 from medbook.patients.services import patient_create, patient_register_read
+from medbook.reports.selectors import Period, traffic_report
+from medbook.reports.summaries import settlement_summary
 from medbook.scheduling import selectors as scheduling_selectors
 from medbook.scheduling import services as scheduling
 from medbook.scheduling.models import Booking, TrafficChannel
@@ -761,4 +763,115 @@ def channels(request: HttpRequest):
             "service_ids": sorted(c.service_ids) if c.partnership is not None else None,
         }
         for c in columns
+    ]
+
+
+# --- Reports (the institution's administrators) --------------------------------------------------------
+
+MAX_REPORT_DAYS = 366
+
+
+class TrafficRowOut(Schema):
+    id: int | None
+    name: str
+    bookings: int
+    booked: int
+    completed: int
+    cancelled: int
+    no_show: int
+    value: str
+    commission: str
+
+
+class TrafficOut(Schema):
+    currency: str
+    channels: list[TrafficRowOut]
+    partners: list[TrafficRowOut]
+
+
+class SettlementOut(Schema):
+    partner_id: int
+    partner: str
+    held_bookings: int
+    adjustments: int
+    not_settled: int
+    value: str
+    commission: str
+    owed_to_partner: str
+    owed_to_institution: str
+    net: str
+    net_owed_by: str = Field(..., description='"institution", "partner", or "" when nothing is owed')
+    closed_number: int | None
+
+
+def _report_period(actor, date_from: str, date_until: str) -> Period:
+    _administrator(actor)
+    first, last = _day(date_from, "date_from"), _day(date_until, "date_until")
+    if not timedelta(0) <= last - first < timedelta(days=MAX_REPORT_DAYS):
+        raise DomainError(_("Ask for a period of at most a year."), field="date_until")
+    return Period(first, last, actor.institution.time_zone)
+
+
+def _traffic_row(row) -> dict:
+    return {
+        "id": row.key,
+        "name": row.name,
+        "bookings": row.bookings,
+        "booked": row.booked,
+        "completed": row.completed,
+        "cancelled": row.cancelled,
+        "no_show": row.no_show,
+        "value": f"{row.value:.2f}",
+        "commission": f"{row.commission:.2f}",
+    }
+
+
+@router.get(
+    "/reports/traffic", response={200: TrafficOut, **READ_ERRORS}, summary="Traffic statistics (admin)"
+)
+def traffic(
+    request: HttpRequest,
+    date_from: str = Query(..., max_length=10),
+    date_until: str = Query(..., max_length=10),
+    partners_only: bool = False,
+):
+    """R-2: bookings, value and commission per traffic channel and per partner over local days."""
+    actor = _actor(request)
+    report = traffic_report(
+        actor=actor, period=_report_period(actor, date_from, date_until), partners_only=partners_only
+    )
+    return {
+        "currency": actor.institution.currency,
+        "channels": [_traffic_row(r) for r in report.channels],
+        "partners": [_traffic_row(r) for r in report.partners],
+    }
+
+
+@router.get(
+    "/reports/settlement", response={200: list[SettlementOut], **READ_ERRORS}, summary="Settlement (admin)"
+)
+def settlement(
+    request: HttpRequest,
+    date_from: str = Query(..., max_length=10),
+    date_until: str = Query(..., max_length=10),
+):
+    """R-4: per partner, the held bookings of the period, what is owed each way, the net and who owes it."""
+    actor = _actor(request)
+    lines = settlement_summary(actor=actor, period=_report_period(actor, date_from, date_until))
+    return [
+        {
+            "partner_id": line.partner.pk,
+            "partner": line.partner.name,
+            "held_bookings": line.figures.bookings,
+            "adjustments": line.figures.adjustments,
+            "not_settled": line.figures.unsettled,
+            "value": f"{line.figures.value:.2f}",
+            "commission": f"{line.figures.commission:.2f}",
+            "owed_to_partner": f"{line.figures.to_partner:.2f}",
+            "owed_to_institution": f"{line.figures.to_institution:.2f}",
+            "net": f"{line.figures.net:.2f}",
+            "net_owed_by": line.figures.direction,
+            "closed_number": line.closing.number if line.closing is not None else None,
+        }
+        for line in lines
     ]

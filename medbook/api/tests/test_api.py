@@ -232,3 +232,27 @@ def test_x1_the_docs_page_serves_its_own_swagger_ui_under_the_csp(client):
     html = page.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn." not in html
     assert "script-src 'self'" in page["Content-Security-Policy"]
+
+
+def test_x1_the_settlement_as_json_says_who_owes_whom(client, cast, partners):
+    staff = Api(client, _token(cast.bob))
+    day = next_weekday(1)
+    booked = Api(client, _token(partners.peter)).post(
+        "/bookings", {**_booking_body(cast, day, 9), "new_patient": {"full_name": "Settled Patient"}}
+    )
+    booking = Booking.objects.get(pk=booked.json()["id"])
+    past = timezone.now() - timedelta(days=3)
+    Booking.objects.filter(pk=booking.pk).update(
+        starts_at=past, ends_at=past + timedelta(minutes=30), status=Booking.Status.COMPLETED
+    )
+    local_day = timezone.localtime(past, timezone.get_fixed_timezone(60)).date().isoformat()
+    period = {"date_from": (past - timedelta(days=2)).date().isoformat(), "date_until": local_day}
+    assert staff.get("/reports/settlement", **period).status_code == 403  # reception: not an administrator
+    admin = Api(client, _token(cast.alice))
+    [line] = admin.get("/reports/settlement", **period).json()
+    commission = booking.price * booking.commission_percent / 100
+    assert (line["partner"], line["held_bookings"]) == ("CallCenter Ltd", 1)
+    assert line["owed_to_partner"] == f"{commission:.2f}" and line["net_owed_by"] == "institution"
+    traffic = admin.get("/reports/traffic", **period, partners_only=True).json()
+    assert [(r["name"], r["completed"]) for r in traffic["partners"]] == [("CallCenter Ltd", 1)]
+    assert admin.get("/reports/settlement", date_from="2026-01-01", date_until="2028-01-01").status_code == 422

@@ -178,6 +178,8 @@ MATRIX = {
     "api:booking_attendance":             (POST, "api_attendance", (401, 401,   200,   200,   404,   403,   403,   403,   403,   401)),
     "api:booking_payment":                (POST, "api_payment", (401,   401,   200,   200,   404,   403,   403,   403,   403,   401)),
     "api:partnerships":                   (GET,  _,             (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
+    "api:traffic":                        (GET,  "api_period",  (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
+    "api:settlement":                     (GET,  "api_period",  (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
     "api:channels":                       (GET,  _,             (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
     # Webhooks: an organisation's administrators; another organisation's endpoint or delivery is 404.
     "webhooks:endpoint-list":             (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
@@ -273,6 +275,8 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
         args, data = [everyone.booking_p.pk], {"starts_at": local(everyone.slot_day, 15).isoformat()}
     elif obj == "api_search":
         data = {"q": "Anna", "institution_id": cast.institution_a.pk}
+    elif obj == "api_period":
+        data = {"date_from": everyone.slot_day.isoformat(), "date_until": everyone.slot_day.isoformat()}
     elif obj in ("api_attendance", "api_payment"):
         args = [everyone.booking_ended.pk]
         data = {"status": "completed"} if obj == "api_attendance" else {"payment_status": "paid"}
