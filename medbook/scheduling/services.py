@@ -23,6 +23,7 @@ from medbook.patients.models import Patient
 from medbook.scheduling import policy, selectors
 from medbook.scheduling import slots as engine
 from medbook.scheduling.models import BUILTIN_CHANNEL_NAMES, Booking, DeskPreference, TrafficChannel
+from medbook.scheduling.patient_mail import patient_notify
 
 DEFAULT_CHANNELS = tuple(BUILTIN_CHANNEL_NAMES.items())
 # How PostgreSQL settles two overlapping writes (B-8): the exclusion constraint (23P01, an IntegrityError), or,
@@ -172,6 +173,7 @@ def booking_create(
     _save_guarded(booking)
     audit_record(actor=actor, action=AuditAction.BOOKING_CREATE, obj=booking, **_booking_details(booking))
     _notify_other_side(actor=actor, booking=booking, event="made")
+    patient_notify(booking=booking, event="made")
     return booking
 
 
@@ -303,6 +305,7 @@ def booking_move(
         **_booking_details(booking),
     )
     _notify_other_side(actor=actor, booking=booking, event="moved", previous_start=previous_start)
+    patient_notify(booking=booking, event="moved", previous_start=previous_start)
     return booking
 
 
@@ -342,6 +345,7 @@ def booking_cancel(
         details["source"] = source
     audit_record(actor=actor, action=AuditAction.BOOKING_CANCEL, obj=booking, **details)
     _notify_other_side(actor=actor, booking=booking, event="cancelled")
+    patient_notify(booking=booking, event="cancelled")
     return booking
 
 
