@@ -196,6 +196,8 @@ OUTBOX_POLL_SECONDS = env.float("OUTBOX_POLL_SECONDS", default=2.0)
 OUTBOX_MESSAGE_ID_DOMAIN = env.str(
     "OUTBOX_MESSAGE_ID_DOMAIN", default=DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "medbook.local"
 )
+# How often the worker loop looks for digests whose hour or day has ended (medbook.notifications.digest).
+DIGEST_POLL_SECONDS = env.float("DIGEST_POLL_SECONDS", default=60.0)
 
 # Patient-data quotas (P-15): searches of an institution's patients by a partner's users, per user (an hour,
 # a day) and per partnership (a day); 0 lifts a limit. A booking opens only a patient that the same user's
