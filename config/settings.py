@@ -199,6 +199,8 @@ OUTBOX_POLL_SECONDS = env.float("OUTBOX_POLL_SECONDS", default=2.0)
 OUTBOX_MESSAGE_ID_DOMAIN = env.str(
     "OUTBOX_MESSAGE_ID_DOMAIN", default=DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "medbook.local"
 )
+# How often the worker loop looks for digests whose hour or day has ended (medbook.notifications.digest).
+DIGEST_POLL_SECONDS = env.float("DIGEST_POLL_SECONDS", default=60.0)
 
 # Patient-data quotas (P-15): searches of an institution's patients by a partner's users, per user (an hour,
 # a day) and per partnership (a day); 0 lifts a limit. A booking opens only a patient that the same user's
@@ -266,3 +268,9 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
 WEBHOOK_BACKOFF_CAP_SECONDS = env.int("WEBHOOK_BACKOFF_CAP_SECONDS", default=3600)
 WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)
+
+# What the worker (`run_worker`) asks of other apps by dotted path, so that the notifications app imports
+# none of them: before sending a message of a kind, whether it is still wanted (a patient's reminder of a
+# booking that still holds); and the other durable queues it runs each round (the webhook deliveries).
+OUTBOX_SEND_CHECKS = {"patient_booking_reminder": "medbook.scheduling.patient_mail.reminder_still_wanted"}
+WORKER_TASKS = ["medbook.webhooks.worker.webhooks_drain"]

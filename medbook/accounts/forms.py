@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from medbook.accounts.models import Membership
 from medbook.core.roles import OrgKind, Role
 
 CAN_BOOK = _("Can book to partner institution")
@@ -56,3 +57,14 @@ class MemberForm(forms.Form):
     def invitation(self) -> dict:
         data = self.cleaned_data
         return {"email": data["email"], "full_name": data["full_name"], "language": data["language"]}
+
+
+class EmailDigestForm(forms.Form):
+    """How the member gets booking e-mails for the organisation: each at once, or an hourly or daily digest."""
+
+    email_digest = forms.ChoiceField(
+        label=_("Booking e-mails"),
+        choices=Membership.Digest.choices,
+        widget=forms.RadioSelect,
+        help_text=_("Appointments booked, moved or cancelled by the other side of a partnership."),
+    )

@@ -313,6 +313,29 @@ def organization_two_factor_require(*, actor: Actor, required: bool) -> None:
 
 
 @transaction.atomic
+def membership_email_digest_set(*, actor: Actor, choice: str) -> Membership:
+    """Choose how the actor gets booking e-mails (N-4) for the organisation acted for: each at once, or an
+    hourly or daily digest; audited (X-3). Only the actor's own membership of it changes."""
+    require(actor, Perm.CHOOSE_BOOKING_EMAILS)
+    if choice not in Membership.Digest.values:
+        raise DomainError(_("Choose one of the options offered."), field="email_digest")
+    membership = Membership.objects.select_for_update().get(pk=actor.membership.pk)
+    previous = membership.email_digest
+    if previous == choice:
+        return membership
+    membership.email_digest = choice
+    membership.save(update_fields=["email_digest"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.MEMBER_EMAIL_DIGEST_SET,
+        obj=membership,
+        previous=previous,
+        choice=choice,
+    )
+    return membership
+
+
+@transaction.atomic
 def user_language_set(*, user: User, language: str) -> None:
     """Set the language of the user's pages and e-mails (X-5)."""
     if language not in dict(settings.LANGUAGES):

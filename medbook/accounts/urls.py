@@ -21,6 +21,7 @@ urlpatterns = [
     path("two-factor/recovery-codes/", views.two_factor_recovery, name="two-factor-recovery"),
     path("two-factor/off/", views.two_factor_off, name="two-factor-disable"),
     path("confirm-password/", views.reauthenticate, name="reauthenticate"),
+    path("email-notifications/", views.email_preferences, name="email-preferences"),
     path("switch/", views.switch_organization, name="organization-switch"),
     path("members/", views.member_list, name="member-list"),
     path("members/two-factor/", views.two_factor_policy, name="two-factor-policy"),

@@ -22,13 +22,14 @@ from django.views.decorators.http import require_POST
 
 from medbook.accounts import security
 from medbook.accounts.actor import client_ip
-from medbook.accounts.forms import MemberForm
+from medbook.accounts.forms import EmailDigestForm, MemberForm
 from medbook.accounts.models import User
 from medbook.accounts.security import reauthentication_required
 from medbook.accounts.selectors import organization_members
 from medbook.accounts.services import (
     member_permissions_set,
     membership_accept,
+    membership_email_digest_set,
     membership_invitation_open,
     membership_set_active,
     organization_switch,
@@ -371,6 +372,25 @@ def two_factor_off(request: HttpRequest) -> HttpResponse:
         security.enrolment_changed(request)
         messages.success(request, _("Two-factor authentication is off."))
     return redirect("accounts:two-factor")
+
+
+@page(Perm.CHOOSE_BOOKING_EMAILS)
+def email_preferences(request: HttpRequest) -> HttpResponse:
+    """The member's choice for the organisation acted for: booking e-mails each at once, or a digest."""
+    membership = request.actor.membership
+    form = EmailDigestForm(
+        request.POST if request.method == "POST" else None, initial={"email_digest": membership.email_digest}
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            membership_email_digest_set(actor=request.actor, choice=form.cleaned_data["email_digest"])
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, _("Your choice of e-mails is saved."))
+            return redirect("accounts:email-preferences")
+    context = {"form": form, "organization": request.actor.organization}
+    return render(request, "accounts/email_preferences.html", context, status=form_status(form))
 
 
 @login_required

@@ -107,6 +107,8 @@ def fhir_view(public: bool = False) -> Callable:
                 return outcome(409, "conflict", error.message)
             except DomainError as error:
                 return outcome(422, "processing", error.message)
+            except OverflowError:
+                return outcome(422, "invalid", _("A date is out of range."))
             except PydanticValidationError as error:
                 problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
                 return outcome(422, "invalid", problems)

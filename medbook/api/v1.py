@@ -249,7 +249,10 @@ def _aware(value: str, field: str = "starts_at") -> datetime:
         raise DomainError(_("Enter a date and time such as 2026-12-09T08:00:00Z."), field=field) from None
     if timezone.is_naive(moment):
         raise DomainError(_("The start time must carry a time zone."), field=field)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first instant there is
+        raise DomainError(_("Enter a date and time such as 2026-12-09T08:00:00Z."), field=field) from None
 
 
 def _day(value: str, field: str) -> date:

@@ -38,6 +38,7 @@ class AuditAction(StrEnum):
     MEMBER_PERMISSIONS_SET = "member.permissions_set"
     MEMBER_ACTIVATE = "member.activate"
     MEMBER_DEACTIVATE = "member.deactivate"
+    MEMBER_EMAIL_DIGEST_SET = "member.email_digest_set"
     LOGIN = "auth.login"
     LOGIN_FAILED = "auth.login_failed"
     ORGANIZATION_SWITCH = "organization.switch"

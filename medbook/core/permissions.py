@@ -28,12 +28,15 @@ class Perm(StrEnum):
     VIEW_STATEMENTS = "view_statements"
     # "Can book to partner institution" (P-10): a partner role together with the membership's option.
     BOOK_FOR_PARTNER = "book_for_partner"
+    # Booking e-mails of the other side (N-4) reach the admins and the partner's users who book: they
+    # choose each at once or a digest (a partner user only with "Can book to partner institution").
+    CHOOSE_BOOKING_EMAILS = "choose_booking_emails"
 
 
 _STAFF = {Perm.VIEW_CALENDAR, Perm.BOOK, Perm.VIEW_PATIENTS, Perm.MANAGE_PATIENTS}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
-    Role.ADMIN: frozenset(_STAFF | {Perm.ADMINISTER, Perm.MANAGE_USERS}),
+    Role.ADMIN: frozenset(_STAFF | {Perm.ADMINISTER, Perm.MANAGE_USERS, Perm.CHOOSE_BOOKING_EMAILS}),
     Role.STAFF: frozenset(_STAFF),
     Role.PARTNER_ADMIN: frozenset(
         {
@@ -42,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.APPROVE_PARTNERSHIPS,
             Perm.ACCEPT_GTC,
             Perm.VIEW_STATEMENTS,
+            Perm.CHOOSE_BOOKING_EMAILS,
         }
     ),
     Role.PARTNER_USER: frozenset({Perm.VIEW_PARTNERSHIPS}),
@@ -55,6 +59,8 @@ def has_perm(actor: Actor | None, perm: Perm) -> bool:
     role = actor.membership.role
     if perm is Perm.BOOK_FOR_PARTNER:
         return role in PARTNER_ROLES and actor.partner is not None and bool(actor.membership.can_book)
+    if perm is Perm.CHOOSE_BOOKING_EMAILS and role == Role.PARTNER_USER:
+        return has_perm(actor, Perm.BOOK_FOR_PARTNER)
     return perm in ROLE_PERMISSIONS.get(role, frozenset())
 
 

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from medbook.notifications.models import OutboxMessage
+from medbook.notifications.models import DigestEntry, OutboxMessage
 from medbook.notifications.services import outbox_retry_now, redact_links
 
 
@@ -52,3 +52,20 @@ class OutboxMessageAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(DigestEntry)
+class DigestEntryAdmin(admin.ModelAdmin):
+    """The notifications held back for digests, and the message each went out in."""
+
+    list_display = ("created_at", "to_email", "frequency", "subject", "sent_in")
+    list_filter = ("frequency", "kind")
+    search_fields = ("to_email", "subject", "reference")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in DigestEntry._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # entries come from the changes that cause them
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -26,6 +26,9 @@ import logging
 import random
 import uuid
 from datetime import timedelta
+from email import encoders
+from email.mime.base import MIMEBase
+from email.mime.text import MIMEText
 from typing import NamedTuple
 
 from django.conf import settings
@@ -36,7 +39,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from medbook.notifications.models import OutboxMessage
-from medbook.notifications.services import redact_links
+from medbook.notifications.services import outbox_still_wanted, redact_links
 
 log = logging.getLogger(__name__)
 Status = OutboxMessage.Status
@@ -91,6 +94,9 @@ def deliver(message: OutboxMessage, *, token: uuid.UUID, connection: BaseEmailBa
     if not _begin_attempt(message, token):
         return False
     try:
+        if not outbox_still_wanted(message):  # e.g. a reminder of a booking cancelled some other way
+            _withdraw(message, token)
+            return False
         connection.open()  # reuses the batch's open connection; reopens after a failure closed it
         if connection.send_messages([email_for(message)]) != 1:
             raise RuntimeError("the mail backend did not accept the message")
@@ -125,7 +131,28 @@ def email_for(message: OutboxMessage) -> EmailMultiAlternatives:
     )
     if message.html_body:
         email.attach_alternative(message.html_body, "text/html")
+    for attachment in message.attachments or []:
+        email.attach(attachment_part(attachment))
     return email
+
+
+def attachment_part(attachment: dict) -> MIMEBase:
+    """The MIME part of a stored attachment: its text in UTF-8, its type's parameters kept (an iCalendar
+    invitation says `method=REQUEST` there), offered as a file of its name."""
+    mime_type, *parameters = (piece.strip() for piece in attachment["content_type"].split(";"))
+    maintype, _, subtype = mime_type.partition("/")
+    if maintype == "text":
+        part: MIMEBase = MIMEText(attachment["content"], subtype, "utf-8")
+    else:
+        part = MIMEBase(maintype, subtype)
+        part.set_payload(attachment["content"].encode())
+        encoders.encode_base64(part)
+    for parameter in parameters:
+        key, _, value = parameter.partition("=")
+        if key and value:
+            part.set_param(key.strip(), value.strip().strip('"'))
+    part.add_header("Content-Disposition", "attachment", filename=attachment["filename"])
+    return part
 
 
 def backoff(attempts: int) -> timedelta:
@@ -141,6 +168,14 @@ def _begin_attempt(message: OutboxMessage, token: uuid.UUID) -> bool:
     )
     message.attempts += 1
     return bool(renewed)
+
+
+def _withdraw(message: OutboxMessage, token: uuid.UUID) -> None:
+    """Mark a claimed message withdrawn: a rule of its kind says it is no longer wanted."""
+    OutboxMessage.objects.filter(pk=message.pk, claim_token=token, status=Status.SENDING).update(
+        status=Status.WITHDRAWN, claim_token=None
+    )
+    log.info("outbox message %s (%s) withdrawn at send time", message.pk, message.kind)
 
 
 def _record_failure(message: OutboxMessage, token: uuid.UUID, error: Exception) -> None:

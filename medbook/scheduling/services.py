@@ -1,6 +1,7 @@
 """Everything that writes bookings and channels: one transaction each, the acting user first."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import DatabaseError, transaction
@@ -18,11 +19,13 @@ from medbook.core.roles import OrgKind
 from medbook.core.tenancy import Actor
 from medbook.core.terms import PartnerTerms, require_terms
 from medbook.institutions.models import Institution, Location, Physician, Service
+from medbook.notifications.digest import digest_entry_add
 from medbook.notifications.services import notification_enqueue
 from medbook.patients.models import Patient
 from medbook.scheduling import events, policy, selectors
 from medbook.scheduling import slots as engine
 from medbook.scheduling.models import BUILTIN_CHANNEL_NAMES, Booking, DeskPreference, TrafficChannel
+from medbook.scheduling.patient_mail import patient_notify
 
 DEFAULT_CHANNELS = tuple(BUILTIN_CHANNEL_NAMES.items())
 # How PostgreSQL settles two overlapping writes (B-8): the exclusion constraint (23P01, an IntegrityError), or,
@@ -173,6 +176,7 @@ def booking_create(
     audit_record(actor=actor, action=AuditAction.BOOKING_CREATE, obj=booking, **_booking_details(booking))
     events.booking_event(booking, "booking.created")
     _notify_other_side(actor=actor, booking=booking, event="made")
+    patient_notify(booking=booking, event="made")
     return booking
 
 
@@ -305,6 +309,7 @@ def booking_move(
     )
     events.booking_event(booking, "booking.moved")
     _notify_other_side(actor=actor, booking=booking, event="moved", previous_start=previous_start)
+    patient_notify(booking=booking, event="moved", previous_start=previous_start)
     return booking
 
 
@@ -345,6 +350,7 @@ def booking_cancel(
     audit_record(actor=actor, action=AuditAction.BOOKING_CANCEL, obj=booking, **details)
     events.booking_event(booking, "booking.cancelled")
     _notify_other_side(actor=actor, booking=booking, event="cancelled")
+    patient_notify(booking=booking, event="cancelled")
     return booking
 
 
@@ -437,34 +443,32 @@ def _notify_other_side(
     """Tell the other side of a partner's booking what happened to it (N-4), through the outbox.
 
     A partner's change goes to the institution's admins; the institution's change goes to the partner's
-    admins and the user who booked it. Times in the institution's zone, in each recipient's language.
+    admins and the user who booked it. Times in the institution's zone, in each recipient's language. A
+    recipient who chose an hourly or daily digest for that organisation gets it in the digest instead.
     """
     partner = booking.partner
     if partner is None:
         return
     acting_partner = actor is not None and actor.partner is not None
     if acting_partner:
-        recipients = [m.user for m in organization_admins(booking.institution_id)]
+        recipients = list(organization_admins(booking.institution_id))
     else:
-        recipients = [m.user for m in organization_admins(partner.pk)]
+        recipients = list(organization_admins(partner.pk))
         booker = booking.booked_by
-        if (
-            booker is not None
-            and booker.is_active
-            and Membership.objects.filter(user=booker, organization_id=partner.pk, is_active=True).exists()
-        ):
-            recipients.append(booker)
+        if booker is not None and booker.is_active:
+            recipients += Membership.objects.filter(user=booker, organization_id=partner.pk, is_active=True)
     institution = booking.institution
     seen: set[int] = set()
-    for user in recipients:
+    for membership in recipients:
+        user = membership.user
         if user.pk in seen or (actor is not None and user.pk == getattr(actor.user, "pk", None)):
             continue
         seen.add(user.pk)
-        notification_enqueue(
-            to=user.email,
-            template=f"booking_{event}",
-            template_dir="scheduling/email",
-            context={
+        message: dict[str, Any] = {
+            "to": user.email,
+            "template": f"booking_{event}",
+            "template_dir": "scheduling/email",
+            "context": {
                 "user": user,
                 "booking": booking,
                 "previous_start": previous_start,
@@ -474,10 +478,14 @@ def _notify_other_side(
                 "actor_name": str(actor.user) if actor is not None and actor.user else "",
                 "time_zone": institution.time_zone,
             },
-            language=user.language,
-            kind=f"booking_{event}",
-            reference=f"booking:{booking.pk}:{event}",
-        )
+            "language": user.language,
+            "kind": f"booking_{event}",
+            "reference": f"booking:{booking.pk}:{event}",
+        }
+        if membership.email_digest == Membership.Digest.IMMEDIATE:
+            notification_enqueue(**message)
+        else:
+            digest_entry_add(frequency=membership.email_digest, line_template="booking_line", **message)
 
 
 DESK_FILTER_LIMIT = 500  # characters of one remembered value; anything longer is not a filter

@@ -255,4 +255,16 @@ def test_x1_the_settlement_as_json_says_who_owes_whom(client, cast, partners):
     assert line["owed_to_partner"] == f"{commission:.2f}" and line["net_owed_by"] == "institution"
     traffic = admin.get("/reports/traffic", **period, partners_only=True).json()
     assert [(r["name"], r["completed"]) for r in traffic["partners"]] == [("CallCenter Ltd", 1)]
-    assert admin.get("/reports/settlement", date_from="2026-01-01", date_until="2028-01-01").status_code == 422
+    assert (
+        admin.get("/reports/settlement", date_from="2026-01-01", date_until="2028-01-01").status_code == 422
+    )
+
+
+def test_x1_times_at_the_edge_of_the_calendar_are_a_422_not_a_500(client, cast, partners):
+    api = Api(client, _token(partners.peter))
+    for moment in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2026-02-30T10:00:00Z"):
+        answer = api.get("/bookings", starts_from=moment)
+        assert answer.status_code == 422, moment
+        assert answer.json()["error"]["fields"] == {
+            "starts_from": ["Enter a date and time such as 2026-12-09T08:00:00Z."]
+        }

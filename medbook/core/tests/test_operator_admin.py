@@ -28,9 +28,13 @@ ADMIN_MODELS = {
     "scheduling.trafficchannel": "B-9",
     "scheduling.booking": "B-7",
     "notifications.outboxmessage": "N-outbox",
+    "notifications.digestentry": "N-4",
 }
 MEDBOOK_APPS = {"accounts", "institutions", "patients", "scheduling", "notifications"}
-READ_ONLY = {"notifications.outboxmessage"}  # written only by the application, never by hand
+READ_ONLY = {
+    "notifications.outboxmessage",
+    "notifications.digestentry",
+}  # written only by the application, never by hand
 
 
 @pytest.fixture(autouse=True)

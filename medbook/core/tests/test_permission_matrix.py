@@ -76,6 +76,8 @@ MATRIX = {
     "accounts:two-factor-recovery":       (POST, _,             (LOGIN, 302,   302,   302,   302,   302,   302,   302,   302,   302)),
     "accounts:two-factor-disable":        (POST, _,             (LOGIN, 302,   302,   302,   302,   302,   302,   302,   302,   302)),
     "accounts:reauthenticate":            (GET,  _,             (LOGIN, 200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    # The choice of booking e-mails at once or in a digest (N-4): whoever receives them, for their own membership.
+    "accounts:email-preferences":         (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   200,   403,   200,   200)),
     # The members page: an institution's "Users" and a partner's "Admin Users" (one page, per organisation).
     "accounts:member-list":               (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
     "accounts:two-factor-policy":         (POST, _,             (LOGIN, 403,   302,   403,   302,   302,   403,   403,   302,   302)),

@@ -24,6 +24,7 @@ from medbook.partners.services.registration import invitation_issue
 from medbook.partners.validators import commission_errors, partner_details_errors, registry_key
 from medbook.scheduling.events import booking_event
 from medbook.scheduling.models import Booking, TrafficChannel
+from medbook.scheduling.patient_mail import patient_notify
 
 LEGAL_FIELDS = ("name", "registration_number", "tax_number", "address", "country")
 CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone", "contact_language")
@@ -230,6 +231,8 @@ def partnership_end(*, actor, partnership: Partnership, cancel_future: bool) -> 
         Booking.objects.filter(pk__in=[b.pk for b in cancelled]).update(
             status=Booking.Status.CANCELLED, cancelled_at=now, updated_at=now
         )
+        for booking in cancelled:  # the patients hear it from the institution (N-5)
+            patient_notify(booking=booking, event="cancelled")
     if was_status != Partnership.Status.PENDING_REGISTRATION:
         ended_notice_send(partnership, cancelled)
     audit_record(

@@ -57,7 +57,9 @@ def _ended(booking: Booking, ago: timedelta = timedelta(hours=2)) -> Booking:
 @pytest.fixture
 def ended(cast) -> Booking:
     """Reception booked Anna a visit that ended two hours ago; nothing was recorded yet."""
-    return _ended(_book(cast, cast.bob))
+    booking = _ended(_book(cast, cast.bob))
+    OutboxMessage.objects.all().delete()  # the patient's confirmation and reminder of the booking
+    return booking
 
 
 @pytest.fixture
