@@ -10,6 +10,7 @@ import binascii
 import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -28,8 +29,14 @@ from medbook.core.tenancy import scoped
 from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.partners import offers as partner_offers
 from medbook.partners.access import access_partnership
-from medbook.partners.selectors import channel_matrix, institution_partnerships, partner_bookings
+from medbook.partners.selectors import (
+    channel_matrix,
+    institution_partnership,
+    institution_partnerships,
+    partner_bookings,
+)
 from medbook.partners.services import booking as partner_booking
+from medbook.partners.services.contract import partnership_service_set, partnership_update
 from medbook.patients import selectors as patient_selectors
 from medbook.patients.models import Patient
 from medbook.patients.services import patient_create, patient_register_read
@@ -723,22 +730,7 @@ def partnerships(request: HttpRequest):
     actor = _actor(request)
     _administrator(actor)
     rows = institution_partnerships(actor=actor).prefetch_related("services")
-    return [
-        {
-            "id": p.pk,
-            "partner_id": p.partner_id,
-            "partner": p.partner.name,
-            "status": p.status,
-            "commission_percent": None if p.commission_percent is None else f"{p.commission_percent}",
-            "commission_fixed": None if p.commission_fixed is None else f"{p.commission_fixed:.2f}",
-            "paid_at_partner": p.paid_at_partner,
-            "patient_data_access": bool(p.patient_data_access),
-            "location_ids": sorted(x.pk for x in p.locations.all()),
-            "service_ids": sorted(x.pk for x in p.services.all()),
-            "channel_id": p.channel_id,
-        }
-        for p in rows
-    ]
+    return [_partnership_out(p) for p in rows]
 
 
 class ChannelOut(Schema):
@@ -878,3 +870,75 @@ def settlement(
         }
         for line in lines
     ]
+
+
+class PartnershipIn(Schema):
+    commission_enabled: bool
+    commission_percent: Decimal | None = Field(None, ge=0, le=100, max_digits=5, decimal_places=2)
+    commission_fixed: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    payment_location: str = Field(..., description="institution or partner")
+    patient_data_access: bool = False
+    location_ids: list[int] = Field(..., min_length=1, max_length=500)
+
+
+def _partnership_out(p) -> dict:
+    return {
+        "id": p.pk,
+        "partner_id": p.partner_id,
+        "partner": p.partner.name,
+        "status": p.status,
+        "commission_percent": None if p.commission_percent is None else f"{p.commission_percent}",
+        "commission_fixed": None if p.commission_fixed is None else f"{p.commission_fixed:.2f}",
+        "paid_at_partner": p.paid_at_partner,
+        "patient_data_access": bool(p.patient_data_access),
+        "location_ids": sorted(x.pk for x in p.locations.all()),
+        "service_ids": sorted(x.pk for x in p.services.all()),
+        "channel_id": p.channel_id,
+    }
+
+
+@router.put(
+    "/partnerships/{partnership_id}",
+    response={200: PartnershipOut, **WRITE_ERRORS},
+    summary="Change a partnership's settings (admin)",
+)
+def partnership_put(
+    request: HttpRequest, payload: PartnershipIn, partnership_id: int = Path(..., ge=1, le=MAX_ID)
+):
+    """The settings of Administration / Partner Module (P-4 … P-7): commission, payment location, patient-data
+    access, locations. The same service and checks as the page; the partner's own record is not changed."""
+    actor = _actor(request)
+    _administrator(actor)
+    partnership = institution_partnership(actor=actor, pk=partnership_id)
+    locations = list(scoped(Location, actor).filter(pk__in=payload.location_ids))
+    if len(locations) != len(set(payload.location_ids)):
+        raise Http404()
+    terms = payload.dict(exclude={"location_ids"})
+    partnership_update(actor=actor, partnership=partnership, details={}, terms=terms, locations=locations)
+    return _partnership_out(institution_partnership(actor=actor, pk=partnership_id))
+
+
+class ChannelCellIn(Schema):
+    enabled: bool
+
+
+@router.put(
+    "/partnerships/{partnership_id}/services/{service_id}",
+    response={200: PartnershipOut, **WRITE_ERRORS},
+    summary="Allow or forbid a service (Traffic Channels, admin)",
+)
+def partnership_service(
+    request: HttpRequest,
+    payload: ChannelCellIn,
+    partnership_id: int = Path(..., ge=1, le=MAX_ID),
+    service_id: int = Path(..., ge=1, le=MAX_ID),
+):
+    """One cell of the Traffic Channels matrix: may this partner book this service (P-9)."""
+    actor = _actor(request)
+    _administrator(actor)
+    partnership = institution_partnership(actor=actor, pk=partnership_id)
+    service = scoped(Service, actor).filter(pk=service_id).first()
+    if service is None:
+        raise Http404()
+    partnership_service_set(actor=actor, partnership=partnership, service=service, enabled=payload.enabled)
+    return _partnership_out(institution_partnership(actor=actor, pk=partnership_id))

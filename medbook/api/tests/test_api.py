@@ -268,3 +268,45 @@ def test_x1_times_at_the_edge_of_the_calendar_are_a_422_not_a_500(client, cast, 
         assert answer.json()["error"]["fields"] == {
             "starts_from": ["Enter a date and time such as 2026-12-09T08:00:00Z."]
         }
+
+
+def test_x1_an_admin_automates_the_partner_module_and_the_traffic_channels(client, cast, partners):
+    admin = Api(client, _token(cast.alice))
+    ship = partners.partnership_p
+    body = {
+        "commission_enabled": True,
+        "commission_percent": "12.50",
+        "payment_location": "partner",
+        "location_ids": [cast.location_a1.pk, cast.location_a2.pk],
+    }
+    changed = admin.client.put(
+        f"/api/v1/partnerships/{ship.pk}", json.dumps(body), content_type="application/json", **admin.headers
+    )
+    assert changed.status_code == 200, changed.content
+    assert (changed.json()["commission_percent"], changed.json()["paid_at_partner"]) == ("12.50", True)
+    assert changed.json()["location_ids"] == sorted([cast.location_a1.pk, cast.location_a2.pk])
+    both = {**body, "commission_fixed": "500.00"}
+    refused = admin.client.put(
+        f"/api/v1/partnerships/{ship.pk}", json.dumps(both), content_type="application/json", **admin.headers
+    )
+    assert refused.status_code == 422
+    assert refused.json()["error"]["fields"] == {
+        "commission_fixed": ["Enter either a percentage or a fixed amount, not both."]
+    }
+    cell = admin.client.put(
+        f"/api/v1/partnerships/{ship.pk}/services/{cast.service_a.pk}",
+        json.dumps({"enabled": False}),
+        content_type="application/json",
+        **admin.headers,
+    )
+    assert cell.status_code == 200 and cell.json()["service_ids"] == []
+    # The partner can no longer book that service, through the API either.
+    partner = Api(client, _token(partners.peter))
+    assert partner.get("/services").json() == []
+    foreign = admin.client.put(
+        f"/api/v1/partnerships/{ship.pk}/services/{cast.service_b.pk}",
+        json.dumps({"enabled": True}),
+        content_type="application/json",
+        **admin.headers,
+    )
+    assert foreign.status_code == 404

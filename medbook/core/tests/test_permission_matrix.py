@@ -33,7 +33,7 @@ from medbook.webhooks.models import WebhookDelivery, WebhookEndpoint
 pytestmark = pytest.mark.django_db
 
 LOGIN = "login"  # a redirect to the login page (any other redirect is 302)
-GET, POST = "get", "post"
+GET, POST, PUT = "get", "post", "put"  # PUT only in the API's rows
 _ = None  # the URL takes no object
 REFUSALS = {LOGIN, 401, 403, 404, 405}
 TOKEN_NAMESPACES = ("api:", "fhir:")  # called with the actor's API token, not a session
@@ -182,6 +182,8 @@ MATRIX = {
     "api:partnerships":                   (GET,  _,             (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
     "api:traffic":                        (GET,  "api_period",  (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
     "api:settlement":                     (GET,  "api_period",  (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
+    "api:partnership_put":                (PUT,  "api_ship",    (401,   401,   200,   403,   404,   403,   403,   403,   403,   401)),
+    "api:partnership_service":            (PUT,  "api_cell",    (401,   401,   200,   403,   404,   403,   403,   403,   403,   401)),
     "api:channels":                       (GET,  _,             (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
     # Webhooks: an organisation's administrators; another organisation's endpoint or delivery is 404.
     "webhooks:endpoint-list":             (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
@@ -277,6 +279,16 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
         args, data = [everyone.booking_p.pk], {"starts_at": local(everyone.slot_day, 15).isoformat()}
     elif obj == "api_search":
         data = {"q": "Anna", "institution_id": cast.institution_a.pk}
+    elif obj == "api_ship":
+        args = [partners.partnership_p.pk]
+        data = {
+            "commission_enabled": True,
+            "commission_percent": "12.50",
+            "payment_location": "institution",
+            "location_ids": [cast.location_a1.pk],
+        }
+    elif obj == "api_cell":
+        args, data = [partners.partnership_p.pk, cast.service_a.pk], {"enabled": False}
     elif obj == "api_period":
         data = {"date_from": everyone.slot_day.isoformat(), "date_until": everyone.slot_day.isoformat()}
     elif obj in ("api_attendance", "api_payment"):
@@ -385,8 +397,9 @@ def _send(http: Client, name: str, everyone: Everyone, actor: str, method: str, 
         return getattr(http, method)(url, data)
     _token, secret = _token_of(everyone, actor)
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
-    if method == POST:
-        return http.post(url, json.dumps(data), content_type="application/json", **headers)
+    if method in (POST, PUT):
+        send = http.post if method == POST else http.put
+        return send(url, json.dumps(data), content_type="application/json", **headers)
     return http.get(url, data, **headers)
 
 
