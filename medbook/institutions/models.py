@@ -8,7 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from medbook.accounts.models import Organization
 
-TIME_ZONE_CHOICES = [(name, name) for name in sorted(available_timezones())]
+# The zones a person picks from: places (Europe/Budapest), not offsets or aliases (UTC, Etc/GMT+1, GMT).
+TIME_ZONE_CHOICES = [
+    (name, name)
+    for name in sorted(available_timezones())
+    if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
+]
 
 
 class Institution(Organization):
