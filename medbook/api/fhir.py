@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse
-from django.urls import path
+from django.urls import path, re_path
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -42,6 +42,7 @@ FHIR_JSON = "application/fhir+json"
 SERVICE_SYSTEM = "urn:medbook:service"
 TAJ_SYSTEM = "urn:oid:1.2.348.1.2.2.1"  # Hungarian social-security (TAJ) number
 DEFAULT_COUNT, MAX_COUNT = 50, 200
+MAX_OFFSET = 100_000  # deeper than any page a person or a client walks; a bigger one is a 422, not a 500
 SLOT_SEARCH_MAX_DAYS = 31
 APPOINTMENT_STATUS = {
     Booking.Status.BOOKED: "booked",
@@ -159,8 +160,11 @@ def _paging(request: ActorRequest) -> tuple[int, int]:
         offset = int(request.GET.get("_offset", 0))
     except ValueError:
         raise Invalid(_("_count and _offset must be whole numbers.")) from None
-    if not 1 <= count <= MAX_COUNT or offset < 0:
-        raise Invalid(_("_count must be 1 to %(max)s and _offset not negative.") % {"max": MAX_COUNT})
+    if not 1 <= count <= MAX_COUNT or not 0 <= offset <= MAX_OFFSET:
+        raise Invalid(
+            _("_count must be 1 to %(max)s and _offset 0 to %(offset)s.")
+            % {"max": MAX_COUNT, "offset": MAX_OFFSET}
+        )
     return offset, count
 
 
@@ -746,6 +750,11 @@ def patient_view(request: ActorRequest) -> HttpResponse:
     return _page(request, list(found), patient)
 
 
+@csrf_exempt
+def unknown(request: ActorRequest) -> HttpResponse:
+    return outcome(404, "not-found", _("This server has no such resource or interaction."))
+
+
 urlpatterns = [
     path("metadata", metadata, name="metadata"),
     path("Organization", organization_view, name="organization-search"),
@@ -764,4 +773,5 @@ urlpatterns = [
     path("Appointment", appointment_view, name="appointment-search"),
     path("Appointment/<str:pk>", appointment_view, name="appointment-read"),
     path("Patient", patient_view, name="patient-search"),
+    re_path(r"^.*$", unknown),  # anything else under /fhir/R4/ is an OperationOutcome too, not an HTML page
 ]

@@ -212,3 +212,52 @@ def test_x2_patients_only_as_the_p7_search_allows(client, cast, partners):
     assert [e.resource.name[0].text for e in found.entry] == ["Anna Patient"]
     stranger = valid(Fhir(client, cast.charlie).get("Patient", name="Anna").json())
     assert stranger.entry is None or stranger.entry == []
+
+
+GARBAGE = ("", "x" * 300, "-1", "0", "9" * 30, "ge", "ge9999-12-31", "lt0001-01-01", "eq2026-02-30",
+           "Schedule/1-x", "Slot/1-2-3-99999999999999", "Patient/abc", "urn:medbook:service|x", "\x00", "%",
+           "ge2026-01-01T25:61", "Organization/9223372036854775808")  # fmt: skip
+SEARCH_PARAMS = ("_count", "_offset", "start", "date", "actor", "status", "schedule", "service-type", "name",
+                 "organization")  # fmt: skip
+KINDS = ("Organization", "Location", "Practitioner", "PractitionerRole", "HealthcareService", "Schedule",
+         "Slot", "Appointment", "Patient")  # fmt: skip
+
+
+def test_x2_hostile_input_never_answers_a_server_error(client, cast, partners):
+    """Garbage in every search parameter, id and body, with a clerk's and a partner's token: always a 4xx
+    OperationOutcome or a valid answer, never a 5xx."""
+    Partnership.objects.filter(pk=partners.partnership_p.pk).update(patient_data_access=True)
+    for user in (cast.bob, partners.peter):
+        fhir = Fhir(client, user)
+        for kind in KINDS:
+            for value in GARBAGE:
+                for param in SEARCH_PARAMS:
+                    answer = fhir.get(kind, **{param: value})
+                    assert answer.status_code < 500, (kind, param, value)
+                if kind not in ("Slot", "Patient"):
+                    assert fhir.get(f"{kind}/{value or 'x'}".replace("\x00", "x")).status_code < 500
+        for body in (
+            {},
+            {"resourceType": "Appointment"},
+            {"resourceType": "Appointment", "slot": [{"reference": "Slot/1-2-3-4"}]},
+            {"resourceType": "Appointment", "slot": "x", "participant": "y", "contained": 5},
+            {
+                "resourceType": "Appointment",
+                "slot": [
+                    {
+                        "reference": f"Slot/{cast.physician_a.pk}-{cast.location_a1.pk}-{cast.service_a.pk}-{int(local(next_weekday(1), 9).timestamp())}"
+                    }
+                ],
+                "contained": [
+                    {"resourceType": "Patient", "name": [{"text": "x" * 500}], "birthDate": "2026-02-30"}
+                ],
+            },
+            {"resourceType": "Appointment", "slot": [{"reference": "Slot/1-1-1-99999999999999999"}]},
+        ):
+            answer = fhir.send("post", "Appointment", body)
+            assert 400 <= answer.status_code < 500, (body, answer.content)
+            valid(answer.json())
+        assert (
+            fhir.send("put", "Appointment/1", {"resourceType": "Appointment", "status": 7}).status_code < 500
+        )
+    assert not Booking.objects.exists()
