@@ -215,6 +215,15 @@ STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "static"))
 # Front-end libraries come from npm (package-lock.json), never copied into the repository.
 STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist")]
 WHITENOISE_USE_FINDERS = True
+# `make serve` collects the static files under hashed names (STATIC_MANIFEST=true), which WhiteNoise serves
+# with a far-future, immutable Cache-Control; without it (the quick start, the tests) names stay plain.
+if env.bool("STATIC_MANIFEST", default=False):
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+# The load balancer's probes answer over plain HTTP too.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 # HTTPS in production: secure cookies, HSTS and the redirect follow SITE_URL unless set explicitly.
 HTTPS = not DEBUG and SITE_URL.startswith("https")
@@ -250,10 +259,24 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Logs on standard error: JSON lines with the request id in production (LOG_FORMAT=json, the default
+# without DEBUG), plain text on a developer's console.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "medbook.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "medbook.core.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
 

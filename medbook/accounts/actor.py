@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from medbook.accounts.models import Membership
+from medbook.core.logs import request_id_var
 from medbook.core.tenancy import SESSION_ORG_KEY, Actor
 
 REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
@@ -75,12 +76,15 @@ class ActorMiddleware:
 
     def __call__(self, request):
         request.request_id = request_id(request)
+        request_id_var.set(request.request_id)  # on every log line of the request, Django's own included
         request.actor = SimpleLazyObject(lambda: resolve_actor(request))
         institution = request.actor.institution if request.user.is_authenticated else None
         if institution is not None:
             # Times are stored in UTC and shown in the institution's zone.
             timezone.activate(institution.time_zone)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             timezone.deactivate()
+        response["X-Request-ID"] = request.request_id  # for the access log and the client's support call
+        return response

@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from medbook.accounts.models import Organization
 
 # The zones a person picks from: places (Europe/Budapest), not offsets or aliases (UTC, Etc/GMT+1, GMT).
+# The longest a service (and so a booking) lasts: the busy-time queries read only this far back.
+MAX_SERVICE_MINUTES = 12 * 60
+
 TIME_ZONE_CHOICES = [
     (name, name)
     for name in sorted(available_timezones())
@@ -107,7 +110,9 @@ class Service(models.Model):
     institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="services")
     name = models.CharField(_("name"), max_length=200)
     duration_minutes = models.PositiveSmallIntegerField(
-        _("duration (minutes)"), validators=[MinValueValidator(5)], default=30
+        _("duration (minutes)"),
+        validators=[MinValueValidator(5), MaxValueValidator(MAX_SERVICE_MINUTES)],
+        default=30,
     )
     price = models.DecimalField(
         _("price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
@@ -125,6 +130,9 @@ class Service(models.Model):
             models.CheckConstraint(condition=models.Q(price__gte=0), name="service_price_not_negative"),
             models.CheckConstraint(
                 condition=models.Q(duration_minutes__gte=5), name="service_duration_min_5"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__lte=MAX_SERVICE_MINUTES), name="service_duration_max"
             ),
         ]
 

@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from medbook.core.tenancy import scoped
-from medbook.institutions.models import Location, Physician, Service
+from medbook.institutions.models import MAX_SERVICE_MINUTES, Location, Physician, Service
 from medbook.scheduling import policy
 from medbook.scheduling import slots as engine
 from medbook.scheduling.models import Booking, DeskPreference, ScheduleException, TrafficChannel, WorkingHours
@@ -48,9 +48,19 @@ def working_intervals_for(
 
 
 def active_bookings(*, physician: Physician, starts: datetime, ends: datetime) -> QuerySet[Booking]:
-    """The physician's active bookings overlapping [starts, ends), at any location."""
+    """The physician's active bookings overlapping [starts, ends), at any location.
+
+    A booking is never longer than a service may last (MAX_SERVICE_MINUTES, a constraint), so its start
+    is bounded from below as well: the (physician, starts_at) index reads only the window, however long
+    the physician's history.
+    """
+    earliest = starts - timedelta(minutes=MAX_SERVICE_MINUTES)
     return Booking.objects.filter(
-        physician=physician, status__in=Booking.ACTIVE_STATUSES, starts_at__lt=ends, ends_at__gt=starts
+        physician=physician,
+        status__in=Booking.ACTIVE_STATUSES,
+        starts_at__gt=earliest,
+        starts_at__lt=ends,
+        ends_at__gt=starts,
     )
 
 

@@ -59,6 +59,8 @@ MATRIX = {
 #   URL name                              method object          anon   oper   A adm  A stf  B adm  P adm  P bk   P nbk  Q adm  E usr
     # Start page, language and accounts. The logout's redirect to the login page is its success.
     "core:home":                          (GET,  _,             (LOGIN, 200,   302,   302,   302,   302,   302,   302,   302,   302)),
+    "core:healthz":                       (GET,  _,             (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    "core:readyz":                        (GET,  _,             (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
     "core:language-set":                  (POST, _,             (302,   302,   302,   302,   302,   302,   302,   302,   302,   302)),
     "accounts:login":                     (GET,  _,             (200,   302,   302,   302,   302,   302,   302,   302,   302,   302)),
     "accounts:logout":                    (POST, _,             (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),
