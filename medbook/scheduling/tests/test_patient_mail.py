@@ -194,6 +194,8 @@ def test_n5_email_in_the_institutions_language_and_zone(cast, smtp_server, deliv
 
 
 def test_n5_without_a_phone_the_patient_is_sent_to_the_location(cast):
+    cast.institution_a.language = "en"
+    cast.institution_a.save(update_fields=["language"])
     book(cast, cast.bob, local(next_weekday(2), 10))
 
     made = OutboxMessage.objects.get(to_email=cast.patient_a.email, kind="patient_booking_made")
