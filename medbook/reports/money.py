@@ -50,11 +50,14 @@ def rule_cents():
 
 
 def commission_cents(*, no_show_earns: bool):
-    """Per booking: the commission due in cents (none for cancelled; no-shows as the institution set)."""
-    unearned = Q(status=Status.CANCELLED)
-    if not no_show_earns:
-        unearned |= Q(status=Status.NO_SHOW)
-    return Case(When(unearned, then=Value(0)), default=rule_cents(), output_field=BigIntegerField())
+    """Per booking: the commission earned in cents, as the statements count it (R-4): on a completed visit,
+    and on a no-show where the institution lets no-shows earn; never on one still booked (it has not
+    happened), cancelled or refunded."""
+    earned = Q(status=Status.COMPLETED)
+    if no_show_earns:
+        earned |= Q(status=Status.NO_SHOW)
+    earned &= ~Q(payment_status=Payment.REFUNDED)
+    return Case(When(earned, then=rule_cents()), default=Value(0), output_field=BigIntegerField())
 
 
 def value_cents():

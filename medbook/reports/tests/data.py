@@ -114,8 +114,10 @@ def in_period(booking: Booking, first: date = PERIOD[0], last: date = PERIOD[1])
 
 
 def commission(booking: Booking, *, no_show_earns: bool) -> Decimal:
-    """P-5 by hand: percentage rounded half-up per booking, or the fixed amount; none for cancelled."""
-    if booking.status == "cancelled" or (booking.status == "no_show" and not no_show_earns):
+    """P-5 by hand: percentage rounded half-up per booking, or the fixed amount; earned only by a completed
+    visit or a no-show where no-shows earn, never by one still booked, cancelled or refunded (R-4)."""
+    earned = booking.status == "completed" or (booking.status == "no_show" and no_show_earns)
+    if not earned or booking.payment_status == "refunded":
         return Decimal("0.00")
     if booking.commission_percent is not None:
         raw = Decimal(booking.price) * Decimal(booking.commission_percent) / Decimal(100)
