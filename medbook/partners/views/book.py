@@ -25,6 +25,7 @@ from medbook.partners.services import booking as partner_services
 from medbook.partners.views.common import partner_page
 from medbook.patients.forms import PatientForm
 from medbook.patients.selectors import PARTNER_MIN_QUERY_LENGTH
+from medbook.scheduling import policy
 from medbook.scheduling import selectors as scheduling_selectors
 from medbook.scheduling.forms import MoveForm
 from medbook.scheduling.models import Booking
@@ -181,6 +182,7 @@ def _panel(request: ActorRequest, booking: Booking, move_form=None, note_form=No
     """The panel of one own booking: details, move to a free slot, change the note, delete."""
     context = {
         "booking": booking,
+        "started": policy.has_started(booking),
         "move_days": scheduling_selectors.move_choices(booking=booking, partner=True),
         "move_form": move_form or MoveForm(),
         "note_form": note_form or NoteForm(initial={"note": booking.note}),
