@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from medbook.core.forms import IdsField
 from medbook.institutions.models import TIME_ZONE_CHOICES, Institution, Location, Physician, Service
+from medbook.institutions.services import SETTINGS_FIELDS
 
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -91,18 +92,4 @@ class InstitutionSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Institution
-        fields = [
-            "name",
-            "registration_number",
-            "tax_number",
-            "address",
-            "country",
-            "phone",
-            "time_zone",
-            "language",
-            "no_show_earns_commission",
-            "slot_grid_minutes",
-            "booking_horizon_days",
-            "partner_cutoff_minutes",
-            "attendance_grace_minutes",
-        ]
+        fields = list(SETTINGS_FIELDS)  # what the service takes, in its order
