@@ -8,7 +8,7 @@ def partnership_event(partnership: Partnership, change: str) -> None:
     webhook_enqueue(
         organization_ids=[partnership.institution_id, partnership.partner_id],
         event="partnership.changed",
-        data={
+        data=lambda: {
             "partnership": {
                 "id": partnership.pk,
                 "institution_id": partnership.institution_id,

@@ -29,5 +29,5 @@ def booking_event(booking: Booking, event: str) -> None:
     webhook_enqueue(
         organization_ids=[booking.institution_id, booking.partner_id or 0],
         event=event,
-        data=booking_data(booking),
+        data=lambda: booking_data(booking),
     )

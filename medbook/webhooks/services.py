@@ -9,6 +9,7 @@ import base64
 import ipaddress
 import secrets
 import socket
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -121,21 +122,22 @@ def webhook_redeliver(*, actor: Actor, delivery_id) -> WebhookDelivery:
     return delivery
 
 
-def webhook_enqueue(*, organization_ids: list[int], event: str, data: dict) -> int:
+def webhook_enqueue(*, organization_ids: list[int], event: str, data: Callable[[], dict]) -> int:
     """Write one delivery per subscribed active endpoint of these organisations, in the caller's
-    transaction (a rolled-back change sends nothing); return how many."""
-    endpoints = WebhookEndpoint.objects.filter(
-        organization_id__in=[pk for pk in organization_ids if pk], is_active=True
-    )
-    now = timezone.now()
-    deliveries = [
-        WebhookDelivery(
-            endpoint=endpoint,
-            event=event,
-            payload={"type": event, "timestamp": now.isoformat(), "data": data},
+    transaction (a rolled-back change sends nothing); return how many. `data` builds the payload, and is
+    called only when an endpoint subscribed: most organisations have none, and a booking change should
+    not read its related rows for nobody."""
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(
+            organization_id__in=[pk for pk in organization_ids if pk], is_active=True
         )
-        for endpoint in endpoints
         if event in endpoint.events
     ]
-    WebhookDelivery.objects.bulk_create(deliveries)
-    return len(deliveries)
+    if not endpoints:
+        return 0
+    payload = {"type": event, "timestamp": timezone.now().isoformat(), "data": data()}
+    WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(endpoint=endpoint, event=event, payload=payload) for endpoint in endpoints
+    )
+    return len(endpoints)

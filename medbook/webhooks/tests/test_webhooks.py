@@ -86,10 +86,10 @@ def test_x7_a_delivery_is_signed_retried_while_the_receiver_is_down_and_delivere
             actor=actor_for(cast.alice), url=receiver.url, events=["booking.created"]
         )
         webhook_enqueue(
-            organization_ids=[cast.institution_a.pk], event="booking.created", data={"booking": 1}
+            organization_ids=[cast.institution_a.pk], event="booking.created", data=lambda: {"booking": 1}
         )
         webhook_enqueue(
-            organization_ids=[cast.institution_a.pk], event="booking.cancelled", data={"booking": 1}
+            organization_ids=[cast.institution_a.pk], event="booking.cancelled", data=lambda: {"booking": 1}
         )
         receiver.down = True
         assert webhooks_drain() == 0
@@ -124,7 +124,7 @@ def test_x7_only_the_named_organisations_endpoints_receive_an_event(cast, local_
     with Receiver() as a, Receiver() as b:
         webhook_endpoint_create(actor=actor_for(cast.alice), url=a.url, events=["booking.created"])
         webhook_endpoint_create(actor=actor_for(cast.charlie), url=b.url, events=["booking.created"])
-        webhook_enqueue(organization_ids=[cast.institution_a.pk], event="booking.created", data={})
+        webhook_enqueue(organization_ids=[cast.institution_a.pk], event="booking.created", data=lambda: {})
         webhooks_drain()
         assert (len(a.received), len(b.received)) == (1, 0)
 
@@ -151,7 +151,7 @@ def test_x7_a_receiver_that_never_answers_well_is_given_up_after_the_attempts(
     with Receiver() as receiver:
         receiver.down = True
         webhook_endpoint_create(actor=actor_for(cast.alice), url=receiver.url, events=["booking.created"])
-        webhook_enqueue(organization_ids=[cast.institution_a.pk], event="booking.created", data={})
+        webhook_enqueue(organization_ids=[cast.institution_a.pk], event="booking.created", data=lambda: {})
         for _attempt in range(3):
             _due_now()
             webhooks_drain()
