@@ -8,7 +8,7 @@ the institution's patients only with patient-data access (P-7). Pages, the API a
 ask here; the answer they carry down is a `PartnerTerms`.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -71,15 +71,25 @@ def bookable_partnerships(*, actor: Actor) -> QuerySet[Partnership]:
     )
 
 
-def access_partnership(*, partner: Partner, institution_id: int) -> Partnership:
+def access_partnership(*, partner: Partner, institution_id: int, location=None, service=None) -> Partnership:
     """The partner's latest partnership with the institution if its partner may book under it (P-3, P-8),
-    with the current GTC accepted; otherwise a refusal that says why."""
-    partnership = (
-        Partnership.objects.filter(partner_id=partner.pk, institution_id=institution_id)
-        .select_related("institution", "partner")
-        .order_by("-created_at")
-        .first()
-    )
+    with the current GTC accepted; otherwise a refusal that says why. With a location and a service, the
+    partnership is read with whether it authorises them (`access_partnership_target` decides)."""
+    partnerships = Partnership.objects.filter(partner_id=partner.pk, institution_id=institution_id)
+    if location is not None and service is not None:
+        partnerships = partnerships.annotate(
+            location_authorised=Exists(
+                Partnership.locations.through.objects.filter(
+                    partnership_id=OuterRef("pk"), location_id=location.pk
+                )
+            ),
+            service_authorised=Exists(
+                Partnership.services.through.objects.filter(
+                    partnership_id=OuterRef("pk"), service_id=service.pk
+                )
+            ),
+        )
+    partnership = partnerships.select_related("institution", "partner").order_by("-created_at").first()
     if partnership is None:
         raise DomainError(_("This partner has no partnership with the institution."))
     if partnership.status == Partnership.Status.PENDING_VERIFICATION:
@@ -102,10 +112,12 @@ def access_partnership_target(*, partner: Partner, location, service) -> Partner
     """The partnership under which the partner may book the service at the location; refuse an
     unauthorised location (P-4) or service (P-9)."""
     institution_id = location.institution_id
-    partnership = access_partnership(partner=partner, institution_id=institution_id)
-    if not partnership.locations.filter(pk=location.pk).exists():
+    partnership = access_partnership(
+        partner=partner, institution_id=institution_id, location=location, service=service
+    )
+    if not partnership.location_authorised:  # type: ignore[attr-defined]  # annotated
         raise DomainError(_("The partner may not book at this location."), field="location")
-    if service.institution_id != institution_id or not partnership.services.filter(pk=service.pk).exists():
+    if service.institution_id != institution_id or not partnership.service_authorised:  # type: ignore[attr-defined]
         raise DomainError(_("The partner may not book this service."), field="service")
     return partnership
 

@@ -3,6 +3,7 @@ locations of active partnerships, narrowed by institution, location, specialty, 
 
 from dataclasses import dataclass
 
+from django.db.models import F, Prefetch
 from django.utils.translation import gettext as _
 
 from medbook.core.errors import NotPermitted
@@ -27,26 +28,42 @@ class Offer:
 
 
 def bookable_offers(*, actor) -> list[Offer]:
-    """Every calendar the actor may book: authorised, active location × service × physician (P-4, P-9)."""
-    offers: list[Offer] = []
-    for partnership in bookable_partnerships(actor=actor):
-        locations = list(partnership.locations.filter(is_active=True).order_by("name"))
-        services = list(
-            partnership.services.filter(is_active=True, institution_id=partnership.institution_id)
-            .prefetch_related("locations", "physicians")
-            .order_by("name")
+    """Every calendar the actor may book: authorised, active location × service × physician (P-4, P-9).
+
+    Three queries however many partnerships and calendars: the partnerships, their active locations, and
+    every (partnership, location, service, physician) that meets at an authorised location.
+    """
+    partnerships = list(
+        bookable_partnerships(actor=actor).prefetch_related(
+            Prefetch("locations", queryset=Location.objects.filter(is_active=True).order_by("name", "pk"))
         )
-        for location in locations:
-            for service in services:
-                if location not in service.locations.all():
-                    continue
-                physicians = [
-                    p
-                    for p in service.physicians.filter(is_active=True, locations=location).order_by(
-                        "full_name"
-                    )
-                ]
-                offers.extend(Offer(partnership, location, p, service) for p in physicians)
+    )
+    if not partnerships:
+        return []
+    meetings = Service.physicians.through.objects.filter(
+        service__partnerships__in=[p.pk for p in partnerships],
+        service__is_active=True,
+        service__institution=F("service__partnerships__institution"),
+        physician__is_active=True,
+        service__locations__is_active=True,
+        service__locations__partnerships=F("service__partnerships"),
+        service__locations__physicians=F("physician"),
+    ).annotate(partnership_pk=F("service__partnerships"), location_pk=F("service__locations"))
+    found: dict[tuple[int, int], list[tuple[Service, Physician]]] = {}
+    for row in meetings.select_related("service", "physician"):
+        key = (row.partnership_pk, row.location_pk)  # type: ignore[attr-defined]  # annotated
+        found.setdefault(key, []).append((row.service, row.physician))
+    offers: list[Offer] = []
+    for partnership in partnerships:
+        institution = partnership.institution
+        for location in partnership.locations.all():
+            pairs = found.get((partnership.pk, location.pk), [])
+            for service, physician in sorted(
+                pairs, key=lambda pair: (pair[0].name, pair[0].pk, pair[1].full_name, pair[1].pk)
+            ):
+                for item in (location, service, physician):
+                    item.institution = institution  # read once, with the partnership
+                offers.append(Offer(partnership, location, physician, service))
     return offers
 
 

@@ -1,5 +1,6 @@
 """Reads for calendars and bookings, narrowed to what the actor may see."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -8,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from medbook.core.tenancy import scoped
-from medbook.institutions.models import MAX_SERVICE_MINUTES, Location, Physician, Service
+from medbook.institutions.models import MAX_SERVICE_MINUTES, Institution, Location, Physician, Service
 from medbook.scheduling import policy
 from medbook.scheduling import slots as engine
 from medbook.scheduling.models import Booking, DeskPreference, ScheduleException, TrafficChannel, WorkingHours
@@ -16,10 +17,11 @@ from medbook.scheduling.models import Booking, DeskPreference, ScheduleException
 
 def rules_for(*, physician: Physician, location: Location) -> list[engine.Rule]:
     """The weekly rules of a physician at a location."""
-    return [
-        engine.Rule(wh.weekday, wh.start_time, wh.end_time, wh.valid_from, wh.valid_until)
-        for wh in WorkingHours.objects.filter(physician=physician, location=location)
-    ]
+    return [_rule(wh) for wh in WorkingHours.objects.filter(physician=physician, location=location)]
+
+
+def _rule(hours: WorkingHours) -> engine.Rule:
+    return engine.Rule(hours.weekday, hours.start_time, hours.end_time, hours.valid_from, hours.valid_until)
 
 
 def closed_days_for(*, physician: Physician, location: Location, date_from: date, date_until: date):
@@ -48,7 +50,12 @@ def working_intervals_for(
 
 
 def active_bookings(*, physician: Physician, starts: datetime, ends: datetime) -> QuerySet[Booking]:
-    """The physician's active bookings overlapping [starts, ends), at any location.
+    """The physician's active bookings overlapping [starts, ends), at any location."""
+    return _active_overlapping(Q(physician=physician), starts=starts, ends=ends)
+
+
+def _active_overlapping(who: Q, *, starts: datetime, ends: datetime) -> QuerySet[Booking]:
+    """Active bookings of `who` overlapping [starts, ends).
 
     A booking is never longer than a service may last (MAX_SERVICE_MINUTES, a constraint), so its start
     is bounded from below as well: the (physician, starts_at) index reads only the window, however long
@@ -56,7 +63,7 @@ def active_bookings(*, physician: Physician, starts: datetime, ends: datetime) -
     """
     earliest = starts - timedelta(minutes=MAX_SERVICE_MINUTES)
     return Booking.objects.filter(
-        physician=physician,
+        who,
         status__in=Booking.ACTIVE_STATUSES,
         starts_at__gt=earliest,
         starts_at__lt=ends,
@@ -71,6 +78,30 @@ def day_bounds(*, tz: ZoneInfo, date_from: date, date_until: date) -> tuple[date
     return start, end
 
 
+def bookable_slots(
+    *,
+    institution,
+    service: Service,
+    intervals: list[engine.Interval],
+    busy: list[engine.Interval],
+    now: datetime | None = None,
+    partner: bool = False,
+) -> list[engine.Interval]:
+    """The free slots of the service within working intervals around busy times, as the booking rules
+    (`policy`) allow them: on the institution's grid, within its horizon, and for a partner (`partner`) not
+    inside its cut-off. Pure: the callers fetch the intervals and busy times."""
+    now = now or timezone.now()
+    step = policy.slot_step(institution=institution, duration_minutes=service.duration_minutes)
+    latest = policy.latest_start(institution=institution, now=now)
+    candidates = [
+        slot
+        for slot in engine.grid_slots(intervals, timedelta(minutes=service.duration_minutes), step)
+        if slot.starts_at <= latest
+    ]
+    not_before = policy.earliest_start(institution=institution, partner=partner, now=now)
+    return engine.free_slots(candidates, busy, not_before=not_before)
+
+
 def available_slots(
     *,
     physician: Physician,
@@ -81,31 +112,27 @@ def available_slots(
     now: datetime | None = None,
     ignore_booking: Booking | None = None,
     partner: bool = False,
+    intervals: list[engine.Interval] | None = None,
 ) -> list[engine.Interval]:
     """Free slots for the service with the physician at the location over local days date_from..date_until.
 
-    Only those the booking rules allow (`policy`): on the institution's grid, within its horizon, and for a
-    partner (`partner`) not inside its cut-off.
+    Only those the booking rules allow (`bookable_slots`). `intervals`, when given, are the working
+    intervals of those days, already read.
     """
     institution = physician.institution
     tz = ZoneInfo(institution.time_zone)
-    intervals = working_intervals_for(
-        physician=physician, location=location, date_from=date_from, date_until=date_until
-    )
-    step = policy.slot_step(institution=institution, duration_minutes=service.duration_minutes)
-    latest = policy.latest_start(institution=institution, now=now)
-    candidates = [
-        slot
-        for slot in engine.grid_slots(intervals, timedelta(minutes=service.duration_minutes), step)
-        if slot.starts_at <= latest
-    ]
+    if intervals is None:
+        intervals = working_intervals_for(
+            physician=physician, location=location, date_from=date_from, date_until=date_until
+        )
     start, end = day_bounds(tz=tz, date_from=date_from, date_until=date_until)
     busy_qs = active_bookings(physician=physician, starts=start, ends=end)
     if ignore_booking is not None:
         busy_qs = busy_qs.exclude(pk=ignore_booking.pk)
     busy = [engine.Interval(s, e) for s, e in busy_qs.values_list("starts_at", "ends_at")]
-    not_before = policy.earliest_start(institution=institution, partner=partner, now=now)
-    return engine.free_slots(candidates, busy, not_before=not_before)
+    return bookable_slots(
+        institution=institution, service=service, intervals=intervals, busy=busy, now=now, partner=partner
+    )
 
 
 @dataclass
@@ -130,33 +157,138 @@ class CalendarEntry:
         return self.booking is None and not self.busy
 
 
+@dataclass(frozen=True)
+class Calendar:
+    """One calendar: a physician giving a service at a location."""
+
+    physician: Physician
+    location: Location
+    service: Service
+
+
 def calendar_week(
     *, actor, physician: Physician, location: Location, service: Service, week_start: date
 ) -> list[CalendarDay]:
-    """Seven local days of free slots (green) and active bookings (red) of one calendar, for reception and
+    """Seven local days of free slots (green) and active bookings (red) of one calendar (`calendar_weeks`)."""
+    return calendar_weeks(
+        actor=actor, calendars=[Calendar(physician, location, service)], week_start=week_start
+    )[0]
+
+
+def calendar_weeks(*, actor, calendars: Sequence[Calendar], week_start: date) -> list[list[CalendarDay]]:
+    """Seven local days of free slots (green) and active bookings (red) of each calendar, for reception and
     partners alike; what a booking reveals depends on who looks.
 
     The institution's own staff see every booking of the physician. A partner's user (whose access the
     caller checked, P-4, P-9) sees its own bookings at this location, and everyone else's only as busy time:
     those entries carry no booking, so no patient, id or detail can reach the page (P-13).
+
+    However many calendars: one query each for their working hours, leave and bookings (the bookings read
+    once, as busy time and as entries), and one for institutions not yet read.
     """
-    tz = ZoneInfo(physician.institution.time_zone)
+    if not calendars:
+        return []
     week_end = week_start + timedelta(days=6)
-    free = available_slots(
-        physician=physician,
-        location=location,
-        service=service,
-        date_from=week_start,
-        date_until=week_end,
-        partner=actor is not None and actor.partner is not None,
+    _institutions_read([c.physician for c in calendars])
+    bounds = {
+        c.physician.institution.time_zone: day_bounds(
+            tz=ZoneInfo(c.physician.institution.time_zone), date_from=week_start, date_until=week_end
+        )
+        for c in calendars
+    }
+    rules = _rules_of(calendars)
+    closed = _closed_of(calendars, week_start, week_end)
+    bookings = _bookings_of(calendars, bounds)
+    now = timezone.now()
+    return [
+        _calendar_days(
+            actor=actor,
+            calendar=c,
+            week_start=week_start,
+            rules=rules.get((c.physician.pk, c.location.pk), []),
+            closed=[
+                (f, u) for where, f, u in closed.get(c.physician.pk, []) if where in (None, c.location.pk)
+            ],
+            bookings=bookings.get(c.physician.pk, []),
+            now=now,
+        )
+        for c in calendars
+    ]
+
+
+def _institutions_read(physicians: Sequence[Physician]) -> None:
+    """Give each physician its institution, reading those not yet read in one query."""
+    unread = {p.institution_id for p in physicians if not Physician.institution.is_cached(p)}
+    if not unread:
+        return
+    found = Institution.objects.in_bulk(unread)
+    for physician in physicians:
+        if not Physician.institution.is_cached(physician):
+            physician.institution = found[physician.institution_id]
+
+
+def _rules_of(calendars: Sequence[Calendar]) -> dict[tuple[int, int], list[engine.Rule]]:
+    """The weekly rules of every calendar's physician at its location, in one query."""
+    pairs = {(c.physician.pk, c.location.pk) for c in calendars}
+    found: dict[tuple[int, int], list[engine.Rule]] = {}
+    hours = WorkingHours.objects.filter(
+        physician_id__in={p for p, _ in pairs}, location_id__in={loc for _, loc in pairs}
     )
+    for wh in hours:
+        if (wh.physician_id, wh.location_id) in pairs:
+            found.setdefault((wh.physician_id, wh.location_id), []).append(_rule(wh))
+    return found
+
+
+def _closed_of(calendars: Sequence[Calendar], date_from: date, date_until: date) -> dict[int, list[tuple]]:
+    """Per physician, its (location or None, from, until) leave overlapping the days, in one query."""
+    found: dict[int, list[tuple]] = {}
+    rows = ScheduleException.objects.filter(
+        physician_id__in={c.physician.pk for c in calendars},
+        date_from__lte=date_until,
+        date_until__gte=date_from,
+    ).values_list("physician_id", "location_id", "date_from", "date_until")
+    for physician_id, location_id, first, last in rows:
+        found.setdefault(physician_id, []).append((location_id, first, last))
+    return found
+
+
+def _bookings_of(calendars: Sequence[Calendar], bounds: dict) -> dict[int, list[Booking]]:
+    """Per physician, its active bookings overlapping the week (in any of the calendars' zones), in one query."""
+    starts = min(start for start, _ in bounds.values())
+    ends = max(end for _, end in bounds.values())
+    found: dict[int, list[Booking]] = {}
+    bookings = (
+        _active_overlapping(Q(physician_id__in={c.physician.pk for c in calendars}), starts=starts, ends=ends)
+        .select_related("patient", "service", "location", "channel")
+        .order_by("starts_at", "pk")
+    )
+    for booking in bookings:
+        found.setdefault(booking.physician_id, []).append(booking)
+    return found
+
+
+def _calendar_days(
+    *, actor, calendar: Calendar, week_start: date, rules, closed, bookings: list[Booking], now: datetime
+) -> list[CalendarDay]:
+    """One calendar's week from what `calendar_weeks` read."""
+    physician, location = calendar.physician, calendar.location
+    institution = physician.institution
+    tz = ZoneInfo(institution.time_zone)
+    week_end = week_start + timedelta(days=6)
     start, end = day_bounds(tz=tz, date_from=week_start, date_until=week_end)
-    bookings = active_bookings(physician=physician, starts=start, ends=end).select_related(
-        "patient", "service", "location", "channel"
-    )
+    shown = [b for b in bookings if b.starts_at < end and b.ends_at > start]
     partner = actor.partner if actor is not None else None
-    institution = actor.institution if actor is not None else None
-    staff = institution is not None and institution.pk == physician.institution_id
+    free = bookable_slots(
+        institution=institution,
+        service=calendar.service,
+        intervals=engine.working_intervals(rules, closed, tz, week_start, week_end),
+        busy=[engine.Interval(b.starts_at, b.ends_at) for b in shown],
+        now=now,
+        partner=partner is not None,
+    )
+    viewer = actor.institution if actor is not None else None
+    staff = viewer is not None and viewer.pk == physician.institution_id
 
     def reveals(booking: Booking) -> bool:
         if partner is not None:
@@ -168,7 +300,7 @@ def calendar_week(
         by_day.setdefault(slot.starts_at.astimezone(tz).date(), []).append(
             CalendarEntry(slot.starts_at, slot.ends_at)
         )
-    for booking in bookings:
+    for booking in shown:
         entry = (
             CalendarEntry(booking.starts_at, booking.ends_at, booking)
             if reveals(booking)

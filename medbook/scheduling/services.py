@@ -5,6 +5,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import DatabaseError, transaction
+from django.db.models import Exists
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -54,17 +55,48 @@ def channels_create_defaults(*, institution: Institution) -> None:
 
 
 def _check_offer(*, location: Location, physician: Physician, service: Service) -> None:
-    """Refuse a combination the institution does not offer."""
+    """Refuse a combination the institution does not offer (its three links read in one query)."""
     if not (location.institution_id == physician.institution_id == service.institution_id):
         raise DomainError(_("The location, physician and service must belong to one institution."))
     if not (location.is_active and physician.is_active and service.is_active):
         raise DomainError(_("This location, physician or service is not available for booking."))
-    if not physician.locations.filter(pk=location.pk).exists():
+    links = (
+        Location.objects.filter(pk=location.pk)
+        .annotate(
+            physician_works_here=Exists(
+                Physician.locations.through.objects.filter(location_id=location.pk, physician_id=physician.pk)
+            ),
+            service_offered_here=Exists(
+                Service.locations.through.objects.filter(location_id=location.pk, service_id=service.pk)
+            ),
+            physician_gives_service=Exists(
+                Service.physicians.through.objects.filter(service_id=service.pk, physician_id=physician.pk)
+            ),
+        )
+        .values("physician_works_here", "service_offered_here", "physician_gives_service")
+        .first()
+    ) or dict.fromkeys(("physician_works_here", "service_offered_here", "physician_gives_service"), False)
+    if not links["physician_works_here"]:
         raise DomainError(_("The physician does not work at this location."), field="physician")
-    if not service.locations.filter(pk=location.pk).exists():
+    if not links["service_offered_here"]:
         raise DomainError(_("This service is not offered at this location."), field="service")
-    if not service.physicians.filter(pk=physician.pk).exists():
+    if not links["physician_gives_service"]:
         raise DomainError(_("This physician does not provide this service."), field="service")
+
+
+def _institution_of(*, actor, location: Location, physician: Physician, service: Service) -> Institution:
+    """The one institution of an offer (checked by `_check_offer`), read at most once and shared by the
+    location, physician and service: the actor's own when staff of that institution book."""
+    if Location.institution.is_cached(location):
+        institution = location.institution
+    elif actor is not None and getattr(actor.institution, "pk", None) == location.institution_id:
+        institution = actor.institution
+    else:
+        institution = location.institution
+    for item in (location, physician, service):
+        if not type(item).institution.is_cached(item):
+            item.institution = institution
+    return institution
 
 
 def _in_utc(starts_at: datetime) -> datetime:
@@ -80,33 +112,57 @@ def _in_utc(starts_at: datetime) -> datetime:
 
 def _check_time(
     *,
+    institution: Institution,
     location: Location,
     physician: Physician,
+    service: Service,
     starts_at: datetime,
     ends_at: datetime,
     partner: bool,
-    exclude_pk=None,
+    ignore_booking: Booking | None = None,
 ) -> None:
-    """Refuse a time the booking rules forbid (`policy`), outside working hours, or overlapping a booking."""
-    policy.check_start(institution=physician.institution, starts_at=starts_at, partner=partner)
-    tz = ZoneInfo(physician.institution.time_zone)
-    local_day = starts_at.astimezone(tz).date()
+    """Refuse a time the booking rules forbid (`policy`), outside working hours, or overlapping a booking.
+
+    Partners get the availability rules strictly: only a free slot of the grid (P-12), found among the
+    day's free slots (which leave out every overlapping booking) from the working hours read once.
+    """
+    policy.check_start(institution=institution, starts_at=starts_at, partner=partner)
+    local_day = starts_at.astimezone(ZoneInfo(institution.time_zone)).date()
     intervals = selectors.working_intervals_for(
         physician=physician, location=location, date_from=local_day, date_until=local_day
     )
     if not engine.inside_working_hours(engine.Interval(starts_at, ends_at), intervals):
         raise DomainError(_("This time is outside the physician's working hours."), field="starts_at")
+    if partner:
+        free = selectors.available_slots(
+            physician=physician,
+            location=location,
+            service=service,
+            date_from=local_day,
+            date_until=local_day,
+            ignore_booking=ignore_booking,
+            partner=True,
+            intervals=intervals,
+        )
+        if not any(slot.starts_at == starts_at for slot in free):
+            raise SlotUnavailable()
+        return
     overlapping = selectors.active_bookings(physician=physician, starts=starts_at, ends=ends_at)
-    if exclude_pk is not None:
-        overlapping = overlapping.exclude(pk=exclude_pk)
+    if ignore_booking is not None:
+        overlapping = overlapping.exclude(pk=ignore_booking.pk)
     if overlapping.exists():
         raise SlotUnavailable()
 
 
 def _save_guarded(booking: Booking) -> None:
-    """Save, turning the database's refusal of an overlap (B-8) into SlotUnavailable."""
+    """Save, turning the database's refusal of an overlap (B-8) into SlotUnavailable.
+
+    The callers are atomic services: their own block (a savepoint when they run inside a caller's
+    transaction) is what rolls back after 23P01 or 40P01, so no savepoint of its own is needed here;
+    savepoint=False still marks the transaction for rollback, so nothing can run on in it.
+    """
     try:
-        with transaction.atomic():  # a savepoint: after 23P01 or 40P01 the caller's transaction goes on
+        with transaction.atomic(savepoint=False):
             booking.save()
     except DatabaseError as error:
         if getattr(error.__cause__, "sqlstate", None) in SLOT_CONFLICT_SQLSTATES:
@@ -137,7 +193,7 @@ def booking_create(
     _check_offer(location=location, physician=physician, service=service)
     if patient.institution_id != location.institution_id:
         raise DomainError(_("Unknown patient."), field="patient")
-    institution = location.institution
+    institution = _institution_of(actor=actor, location=location, physician=physician, service=service)
     if partner_terms is not None:
         channel = TrafficChannel.objects.get(pk=partner_terms.channel_id)
     channel = channel or selectors.default_channel(institution=institution)
@@ -148,14 +204,14 @@ def booking_create(
     starts_at = _in_utc(starts_at)
     ends_at = starts_at + timedelta(minutes=service.duration_minutes)
     _check_time(
+        institution=institution,
         location=location,
         physician=physician,
+        service=service,
         starts_at=starts_at,
         ends_at=ends_at,
         partner=partner_terms is not None,
     )
-    if partner_terms is not None:
-        _check_on_grid(location=location, physician=physician, service=service, starts_at=starts_at)
     booking = Booking(
         institution=institution,
         location=location,
@@ -206,29 +262,6 @@ def _terms_for(*, actor: Actor, terms: PartnerTerms | None, location: Location, 
         location_id=location.pk,
         service_id=service.pk,
     )
-
-
-def _check_on_grid(
-    *,
-    location: Location,
-    physician: Physician,
-    service: Service,
-    starts_at: datetime,
-    ignore_booking: Booking | None = None,
-) -> None:
-    """Partners get the availability rules strictly: only a free slot of the grid (P-12)."""
-    day = starts_at.astimezone(ZoneInfo(physician.institution.time_zone)).date()
-    free = selectors.available_slots(
-        physician=physician,
-        location=location,
-        service=service,
-        date_from=day,
-        date_until=day,
-        ignore_booking=ignore_booking,
-        partner=True,
-    )
-    if not any(slot.starts_at == starts_at for slot in free):
-        raise SlotUnavailable()
 
 
 def capture_partner_terms(booking: Booking, terms: PartnerTerms) -> None:
@@ -282,21 +315,15 @@ def booking_move(
     starts_at = _in_utc(starts_at)
     ends_at = starts_at + (booking.ends_at - booking.starts_at)
     _check_time(
+        institution=booking.institution,
         location=booking.location,
         physician=booking.physician,
+        service=booking.service,
         starts_at=starts_at,
         ends_at=ends_at,
         partner=partner_terms is not None,
-        exclude_pk=booking.pk,
+        ignore_booking=booking,
     )
-    if partner_terms is not None:
-        _check_on_grid(
-            location=booking.location,
-            physician=booking.physician,
-            service=booking.service,
-            starts_at=starts_at,
-            ignore_booking=booking,
-        )
     previous_start = booking.starts_at
     booking.starts_at, booking.ends_at = starts_at, ends_at
     _save_guarded(booking)

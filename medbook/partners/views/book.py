@@ -56,6 +56,14 @@ def _workspace(request: ActorRequest, status: int = 200, focus_start: str = "") 
         desk_preference_save(actor=request.actor, page=PAGE, values={k: form.data.get(k) for k in FILTERS})
         week = form.cleaned_data["week"]
         chosen = offers.narrow(all_offers, **form.chosen())
+        weeks = scheduling_selectors.calendar_weeks(
+            actor=request.actor,
+            calendars=[
+                scheduling_selectors.Calendar(offer.physician, offer.location, offer.service)
+                for offer in chosen
+            ],
+            week_start=week,
+        )
         context["calendars"] = [
             {
                 "offer": offer,
@@ -64,15 +72,9 @@ def _workspace(request: ActorRequest, status: int = 200, focus_start: str = "") 
                 "service": offer.service,
                 "institution": offer.institution,
                 "tz": ZoneInfo(offer.institution.time_zone),
-                "days": scheduling_selectors.calendar_week(
-                    actor=request.actor,
-                    physician=offer.physician,
-                    location=offer.location,
-                    service=offer.service,
-                    week_start=week,
-                ),
+                "days": days,
             }
-            for offer in chosen
+            for offer, days in zip(chosen, weeks, strict=True)
         ]
         base = {k: v for k, v in form.data.items() if k != "week"}
         context["prev_query"] = urlencode({**base, "week": (week - timedelta(days=7)).isoformat()})

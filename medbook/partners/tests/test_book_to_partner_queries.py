@@ -1,0 +1,152 @@
+""" "Show calendars" (P-11) and a partner's booking cost the same number of queries however many calendars,
+institutions and bookings there are (issue 13: a partner over 5 institutions ran 312 queries)."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from conftest import actor_of, local, next_weekday
+from medbook.institutions.tests.factories import (
+    InstitutionFactory,
+    LocationFactory,
+    PhysicianFactory,
+    ServiceFactory,
+    weekly_hours,
+)
+from medbook.partners.offers import bookable_offers, offer_for
+from medbook.partners.services.booking import partner_booking_create
+from medbook.partners.tests.factories import TEN_PERCENT, partnership_make
+from medbook.patients.tests.factories import PatientFactory
+from medbook.scheduling.models import Booking
+from medbook.scheduling.selectors import default_channel
+
+pytestmark = pytest.mark.django_db
+
+BOOK = reverse("partners:book")
+# The page itself, whatever the number of calendars: the actor and session, the GTC gate, the offers, the
+# remembered filters, the working hours, leave, busy times and bookings of every shown calendar at once.
+SHOW_CALENDARS_MAX = 22
+# A partner's booking of a new patient: the partner's terms (partnership with its authorised location and
+# service, the GTC), the patient and its audit row, the offer, channel, working hours, leave, the day's busy
+# times, the insert, its audit row, webhooks and the institution's e-mail.
+PARTNER_CREATE_MAX = 26
+
+
+def _calendar(institution, location, physicians, services) -> None:
+    """Physicians giving services at a location, working every day."""
+    for physician in physicians:
+        weekly_hours(physician, location)
+    for service in services:
+        service.locations.add(location)
+        service.physicians.add(*physicians)
+
+
+def _grow(cast, partners) -> None:
+    """Twelve calendars over three institutions: A gets a second physician and service (4 calendars), and
+    two more institutions partner with P, each with two physicians giving two services (4 each)."""
+    second = PhysicianFactory(institution=cast.institution_a, locations=[cast.location_a1])
+    extra = ServiceFactory(institution=cast.institution_a)
+    _calendar(cast.institution_a, cast.location_a1, [second], [cast.service_a])
+    weekly_hours(second, cast.location_a1)  # twice: overlapping rules merge, as on any calendar
+    _calendar(cast.institution_a, cast.location_a1, [cast.physician_a, second], [extra])
+    partners.partnership_p.services.add(extra)
+    for n in range(2):
+        institution = InstitutionFactory(name=f"Grown {n}")
+        location = LocationFactory(institution=institution)
+        doctors = [PhysicianFactory(institution=institution, locations=[location]) for _ in range(2)]
+        offered = [ServiceFactory(institution=institution) for _ in range(2)]
+        _calendar(institution, location, doctors, offered)
+        partnership_make(
+            institution, partners.partner_p, locations=[location], services=offered, **TEN_PERCENT
+        )
+
+
+def _book_week(day, count: int, partners) -> None:
+    """`count` bookings over the week of the partner's calendars' physicians, every other one its own."""
+    offers = bookable_offers(actor=actor_of(partners.peter))
+    taken = Booking.objects.values_list("physician_id", flat=True)
+    made = []
+    for n in range(count):
+        offer = offers[n % len(offers)]
+        slot = sum(1 for b in made if b.physician_id == offer.physician.pk) + sum(
+            1 for pk in taken if pk == offer.physician.pk
+        )
+        starts = local(day + timedelta(days=slot % 7), 8) + timedelta(minutes=30 * (slot // 7))
+        made.append(
+            Booking(
+                institution=offer.institution,
+                location=offer.location,
+                physician=offer.physician,
+                service=offer.service,
+                patient=PatientFactory(institution=offer.institution),
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=30),
+                channel=default_channel(institution=offer.institution),
+                partner=partners.partner_p if n % 2 == 0 else None,
+                price=1000,
+                currency="HUF",
+            )
+        )
+    Booking.objects.bulk_create(made)
+
+
+def _shown_bookings(partners) -> int:
+    """How many booked entries the calendars show: each physician's bookings on each of its calendars."""
+    return sum(
+        Booking.objects.filter(physician=offer.physician).count()
+        for offer in bookable_offers(actor=actor_of(partners.peter))
+    )
+
+
+def _show_count(client, day) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(BOOK, {"week": day.isoformat(), "show": "1"})
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_p11_show_calendars_query_count_does_not_grow_with_calendars_or_bookings(cast, partners, client):
+    day = next_weekday(0)
+    client.force_login(partners.peter)
+    _show_count(client, day)  # the session settles and the chosen filters are remembered
+    _book_week(day, 10, partners)
+    small, page = _show_count(client, day)
+    assert page.count('class="physician-calendar"') == 1
+    assert page.count("slot booked") == _shown_bookings(partners) == 10
+    _grow(cast, partners)
+    _book_week(day, 100, partners)
+    large, page = _show_count(client, day)
+    assert page.count('class="physician-calendar"') == 12
+    assert page.count("slot booked") == _shown_bookings(partners)
+    assert large == small
+    assert large <= SHOW_CALENDARS_MAX
+
+
+def test_p11_partner_booking_create_query_count_does_not_grow_with_offers(cast, partners):
+    day = next_weekday(1)
+    actor = actor_of(partners.peter)
+
+    def count(hour: int) -> int:
+        offer = offer_for(
+            actor=actor,
+            location_id=cast.location_a1.pk,
+            physician_id=cast.physician_a.pk,
+            service_id=cast.service_a.pk,
+        )
+        with CaptureQueriesContext(connection) as queries:
+            partner_booking_create(
+                actor=actor,
+                offer=offer,
+                starts_at=local(day, hour),
+                new_patient={"full_name": f"New {hour}", "phone": "+36 30 123 4567"},
+            )
+        return len(queries)
+
+    small = count(9)
+    _grow(cast, partners)
+    large = count(10)
+    assert Booking.objects.filter(partner=partners.partner_p).count() == 2
+    assert large == small <= PARTNER_CREATE_MAX
