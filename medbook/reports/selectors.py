@@ -6,12 +6,12 @@ same few queries however many bookings or partners there are.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate, TruncWeek
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import DenseRank, TruncDate, TruncWeek
 from django.http import Http404
 
 from medbook.accounts.models import Organization
@@ -98,6 +98,9 @@ def booking_report(
     ).order_by("starts_at", "pk")
 
 
+FIGURES = ("bookings", "booked", "completed", "cancelled", "no_show", "value_cents", "commission_cents")
+
+
 def _figures(institution: Institution) -> dict:
     """The aggregates of one traffic line."""
     return {
@@ -133,42 +136,65 @@ def _total(rows: list[TrafficRow], name: str) -> TrafficRow:
     return total
 
 
+def _add(into: dict, line: dict) -> None:
+    for name in FIGURES:
+        into[name] = into.get(name, 0) + (line[name] or 0)
+
+
 def traffic_report(*, actor, period: Period, partners_only: bool = False) -> TrafficReport:
-    """R-2: counts, value and commission due per channel and per partner, and bookings per channel over time."""
+    """R-2: counts, value and commission due per channel and per partner, and bookings per channel over time.
+
+    One scan of the period's bookings: they are grouped at the finest grain the report needs (channel,
+    partner, day or week), in the channels' order, with each partner's place in the partners' order; the
+    lines, the series and the totals are sums of those groups (whole cents and counts: exact).
+    """
     institution = actor.institution
     bookings = bookings_in(actor=actor, period=period)
     if partners_only:
         bookings = bookings.filter(partner__isnull=False)
-    figures = _figures(institution)
-    channels = [
-        _row(
-            line["channel_id"],
-            TrafficChannel(
-                code=line["channel__code"], name=line["channel__name"], partner_id=line["channel__partner_id"]
-            ).display_name,
-            line,
-        )
-        for line in bookings.values(
-            "channel_id", "channel__name", "channel__code", "channel__partner_id", "channel__position"
-        )
-        .annotate(**figures)
-        .order_by("channel__position", "channel__name", "channel_id")
-    ]
-    partners = [
-        _row(line["partner_id"], line["partner__name"], line)
-        for line in bookings.filter(partner__isnull=False)
-        .values("partner_id", "partner__name")
-        .annotate(**figures)
-        .order_by("partner__name", "partner_id")
-    ]
     per_week = period.days > DAILY_UP_TO_DAYS
     tz = ZoneInfo(period.time_zone)
     trunc = TruncWeek("starts_at", tzinfo=tz) if per_week else TruncDate("starts_at", tzinfo=tz)
+    groups = (
+        bookings.values(
+            "channel_id",
+            "channel__name",
+            "channel__code",
+            "channel__partner_id",
+            "channel__position",
+            "partner_id",
+            "partner__name",
+        )
+        .annotate(bucket=trunc, **_figures(institution))
+        .annotate(
+            partner_place=Window(DenseRank(), order_by=[F("partner__name").asc(), F("partner_id").asc()])
+        )
+        .order_by("channel__position", "channel__name", "channel_id")
+    )
+    channel_names: dict[int, str] = {}
+    channel_sums: dict[int, dict] = {}
+    partner_sums: dict[int, dict] = {}
+    partner_places: dict[int, tuple[int, str]] = {}
     series: dict[int, dict[date, int]] = {}
-    for line in bookings.values("channel_id").annotate(bucket=trunc, n=Count("pk")).order_by("bucket"):
+    for line in groups:
+        channel_id = line["channel_id"]
+        if channel_id not in channel_names:
+            channel_names[channel_id] = TrafficChannel(
+                code=line["channel__code"], name=line["channel__name"], partner_id=line["channel__partner_id"]
+            ).display_name
+        _add(channel_sums.setdefault(channel_id, {}), line)
+        if line["partner_id"] is not None:
+            _add(partner_sums.setdefault(line["partner_id"], {}), line)
+            partner_places[line["partner_id"]] = (line["partner_place"], line["partner__name"])
         bucket = line["bucket"]
         bucket = bucket.astimezone(tz).date() if hasattr(bucket, "astimezone") else bucket
-        series.setdefault(line["channel_id"], {})[bucket] = line["n"]
+        per_channel = series.setdefault(channel_id, {})
+        per_channel[bucket] = per_channel.get(bucket, 0) + line["bookings"]
+    channels = [_row(key, channel_names[key], figures) for key, figures in channel_sums.items()]
+    partners = [
+        _row(key, partner_places[key][1], partner_sums[key])
+        for key in sorted(partner_sums, key=lambda key: partner_places[key][0])
+    ]
     return TrafficReport(
         channels=channels,
         channel_total=_total(channels, "total"),
@@ -176,7 +202,7 @@ def traffic_report(*, actor, period: Period, partners_only: bool = False) -> Tra
         partner_total=_total(partners, "total"),
         buckets=_buckets(period, per_week),
         per_week=per_week,
-        series=series,
+        series={channel: dict(sorted(counts.items())) for channel, counts in series.items()},
     )
 
 
@@ -200,11 +226,33 @@ def report_partners(*, actor) -> QuerySet[Organization]:
     return Organization.objects.filter(pk__in=ids, kind=Organization.Kind.PARTNER).order_by("name")
 
 
+PARTNER_BOOKING_FIELDS = (
+    "pk",
+    "starts_at",
+    "created_at",
+    "status",
+    "payment_status",
+    "price",
+    "currency",
+    "note",
+    "cancel_reason",
+    "partner__name",
+    "booked_by__full_name",
+    "booked_by__email",
+    "patient__full_name",
+    "service__name",
+    "physician__full_name",
+    "location__name",
+    "commission_due_cents",
+)
+
+
 def partner_bookings(
     *, actor, period: Period, partner=None, status: str = "", payment_status: str = ""
-) -> QuerySet[Booking]:
+) -> QuerySet:
     """R-3: the bookings partners made in the period, with their details, attendance, payment and the
-    commission due, filtered by partner, status and payment status."""
+    commission due, filtered by partner, status and payment status: plain rows (`PARTNER_BOOKING_FIELDS`,
+    read by `partner_booking_lines`), one join per detail and no model object per row."""
     institution = actor.institution
     bookings = bookings_in(actor=actor, period=period).filter(partner__isnull=False)
     if partner is not None:
@@ -217,9 +265,64 @@ def partner_bookings(
         bookings.annotate(
             commission_due_cents=commission_cents(no_show_earns=institution.no_show_earns_commission)
         )
-        .select_related("patient", "service", "location", "physician", "channel", "partner", "booked_by")
         .order_by("starts_at", "pk")
+        .values_list(*PARTNER_BOOKING_FIELDS, named=True)
     )
+
+
+@dataclass(frozen=True)
+class PartnerBookingLine:
+    """One line of "Partner-submitted statistics", as the page shows it."""
+
+    pk: int
+    starts_at: datetime
+    created_at: datetime
+    status: str
+    payment_status: str
+    price: Decimal
+    currency: str
+    note: str
+    cancel_reason: str
+    partner_name: str
+    booked_by_name: str
+    patient_name: str
+    service_name: str
+    physician_name: str
+    location_name: str
+    commission_due: Decimal
+
+    @property
+    def status_display(self) -> str:
+        return str(Booking.Status(self.status).label)
+
+    @property
+    def payment_display(self) -> str:
+        return str(Booking.PaymentStatus(self.payment_status).label)
+
+
+def partner_booking_lines(rows) -> list[PartnerBookingLine]:
+    """The lines of rows of `partner_bookings` (a page of them)."""
+    return [
+        PartnerBookingLine(
+            pk=row.pk,
+            starts_at=row.starts_at,
+            created_at=row.created_at,
+            status=row.status,
+            payment_status=row.payment_status,
+            price=row.price,
+            currency=row.currency,
+            note=row.note,
+            cancel_reason=row.cancel_reason,
+            partner_name=row.partner__name,
+            booked_by_name=row.booked_by__full_name or row.booked_by__email or "",  # as User.get_full_name
+            patient_name=row.patient__full_name,
+            service_name=row.service__name,
+            physician_name=row.physician__full_name,
+            location_name=row.location__name,
+            commission_due=money(row.commission_due_cents),
+        )
+        for row in rows
+    ]
 
 
 def partner_booking_for_cancel(*, actor, pk) -> Booking:

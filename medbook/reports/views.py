@@ -22,7 +22,6 @@ from medbook.reports.forms import (
     TrafficForm,
     last_month,
 )
-from medbook.reports.money import money
 
 PAGE_SIZE = 50
 
@@ -76,9 +75,7 @@ def partner_bookings(request: HttpRequest) -> HttpResponse:
     form = PartnerBookingsForm(request.GET, actor=request.actor)
     bookings = selectors.partner_bookings(actor=request.actor, period=form.period(), **form.filters())
     page = _page(request, bookings)
-    page.object_list = list(page.object_list)
-    for booking in page.object_list:
-        booking.commission_due = money(booking.commission_due_cents)
+    page.object_list = selectors.partner_booking_lines(page.object_list)
     context = {"form": form, "page": page, "query": _query_without_page(request)}
     return render(request, "reports/partner_bookings.html", context)
 
