@@ -1,5 +1,5 @@
 """Searching names as people type them: case and accents ignored ("nemeth" finds "Németh"), alike on
-PostgreSQL (the unaccent extension) and SQLite (a function registered on each connection)."""
+PostgreSQL (unaccent, wrapped in an indexable function) and SQLite (a function registered on each connection)."""
 
 import unicodedata
 
@@ -13,17 +13,12 @@ def fold(text: str) -> str:
 
 
 class Folded(Func):
-    """A column folded like `fold()`, in SQL."""
+    """A column folded like `fold()`, in SQL: `medbook_fold`, a function registered on each SQLite
+    connection and, on PostgreSQL, lower(unaccent()) made IMMUTABLE by the patients' migration 0004, so
+    that it can compute a stored column (Patient.search_name)."""
 
+    function = "medbook_fold"
     output_field = TextField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, function="medbook_fold", **extra_context)
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return super().as_sql(
-            compiler, connection, template="lower(unaccent(%(expressions)s))", **extra_context
-        )
 
 
 def register_sqlite_fold(sender, connection, **kwargs) -> None:

@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from medbook.core.text import Folded
 from medbook.institutions.models import Institution
 
 
@@ -19,6 +20,11 @@ class Patient(models.Model):
     # is registered, so the record may duplicate one of the register's, for the institution to merge.
     registered_by_partner = models.BooleanField(_("registered by a partner"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The name as searches compare it (case and accents folded), kept by the database itself; on
+    # PostgreSQL a trigram index on it serves "contains" (patients migration 0004).
+    search_name = models.GeneratedField(
+        expression=Folded("full_name"), output_field=models.TextField(), db_persist=True
+    )
 
     class Meta:
         verbose_name = _("patient")

@@ -9,7 +9,7 @@ from medbook.core.ids import parse_id
 from medbook.core.permissions import Perm, require
 from medbook.core.tenancy import scoped
 from medbook.core.terms import PartnerTerms
-from medbook.core.text import Folded, fold
+from medbook.core.text import fold
 from medbook.patients.models import Patient
 
 MIN_QUERY_LENGTH = 2
@@ -22,10 +22,10 @@ def patient_search(*, actor, query: str, limit: int = 10) -> QuerySet[Patient] |
     if len(query) < MIN_QUERY_LENGTH:
         return []
     compact = query.replace(" ", "").replace("-", "")
-    condition = Q(folded_name__contains=fold(query)) | Q(email__icontains=query) | Q(phone__icontains=query)
+    condition = Q(search_name__contains=fold(query)) | Q(email__icontains=query) | Q(phone__icontains=query)
     if compact.isdigit():
         condition |= Q(insurance_id__startswith=compact)
-    return scoped(Patient, actor).annotate(folded_name=Folded("full_name")).filter(condition)[:limit]
+    return scoped(Patient, actor).filter(condition)[:limit]
 
 
 def patient_list(*, actor) -> QuerySet[Patient]:
@@ -70,10 +70,9 @@ def partner_patient_search(*, terms: PartnerTerms, query: str) -> tuple[str, lis
     if compact.isdigit():
         condition = Q(insurance_id=compact) if len(compact) == TAJ_LENGTH else Q(pk__in=[])
     else:
-        condition = Q(folded_name__contains=fold(query))  # "nemeth" finds "Németh"
+        condition = Q(search_name__contains=fold(query))  # "nemeth" finds "Németh"
     results = list(
         Patient.objects.filter(institution_id=terms.institution_id)
-        .annotate(folded_name=Folded("full_name"))
         .filter(condition)
         .order_by("full_name", "pk")[:PARTNER_RESULT_LIMIT]
     )
