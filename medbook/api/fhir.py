@@ -194,7 +194,9 @@ def _offers(actor) -> list[tuple[Location, Physician, Service]]:
         return [(o.location, o.physician, o.service) for o in v1.partner_offers_of(actor)]
     v1.require_staff(actor)
     found = []
-    services = scoped(Service, actor).filter(is_active=True).prefetch_related("locations", "physicians")
+    services = (
+        scoped(Service, actor).filter(is_active=True).prefetch_related("locations", "physicians__locations")
+    )
     for service in services:
         for location in service.locations.all():
             if not location.is_active:

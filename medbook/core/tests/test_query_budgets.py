@@ -1,0 +1,425 @@
+"""Query budgets (issue 13): every page and API operation takes as many queries with ten times the data.
+
+Each case of BUDGETS sends one request as its user: once with the cast of the permission matrix and one
+unit more of everything a page lists (budget_data.grow), and once after ten units more. Both counts must
+be equal and at most the case's budget, which is today's count: a query more (an N+1, a lost
+select_related) fails, and so does a URL with no case. Each request runs in a savepoint that is rolled
+back, after a fresh login (the session's once-a-minute writes then come alike every time); the API's
+requests use the actor's token, its last use written just before (it is written at most once a minute).
+"""
+
+import copy
+import json
+from datetime import timedelta
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import cast_build, local, partners_build
+from medbook.accounts.models import ApiToken
+from medbook.core.tests.budget_data import grow, taj
+from medbook.core.tests.cast import ACTORS, Everyone, everyone_make
+from medbook.core.tests.test_permission_matrix import (
+    MATRIX,
+    TOKEN_NAMESPACES,
+    _names,
+    _request_of,
+    _token_of,
+    _webhook_of,
+)
+from medbook.partners.forms.module import PartnerForm
+from medbook.partners.tests.factories import gtc_publish
+from medbook.scheduling.models import TrafficChannel
+
+pytestmark = pytest.mark.django_db
+SMALL, LARGE = 1, 10  # units of budget_data.grow on top of the cast, then ten times as many
+
+ONE, LIST = "one", "list"  # the answer shows one object (or none), or lists the grown rows (so it is longer)
+
+# case: (actor, the answer's status, its budget, ONE or LIST). A case is a URL name, or a URL name and a word
+# for another request of it (see _request); the actor is one of cast.ACTORS. A budget is one number for
+# both engines, or (PostgreSQL, SQLite) where they differ: PostgreSQL takes the audit chain's lock before each
+# audit entry (audit.chain.lock_chain), SQLite's write lock needs no query.
+# fmt: off
+BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
+    "core:home":                                  ("a_admin",  302,     8, ONE ),
+    "core:healthz":                               ("anon",     200,     0, ONE ),
+    "core:readyz":                                ("anon",     200,     3, ONE ),
+    "core:language-set":                          ("a_admin",  302,     4, ONE ),
+    "accounts:login":                             ("anon",     200,     0, ONE ),
+    "accounts:logout":                            ("a_admin",  302,     6, ONE ),
+    "accounts:password-reset":                    ("anon",     200,     0, ONE ),
+    "accounts:password-reset-done":               ("anon",     200,     0, ONE ),
+    "accounts:password-reset-confirm":            ("anon",     302,     5, ONE ),
+    "accounts:password-reset-complete":           ("anon",     200,     0, ONE ),
+    "accounts:organization-switch":               ("a_admin",  302,  (13, 12), ONE ),
+    "accounts:membership-accept":                 ("b_admin",  200,     9, ONE ),
+    "accounts:two-factor":                        ("a_admin",  200,     4, ONE ),
+    "accounts:two-factor-confirm":                ("a_admin",  302,     4, ONE ),
+    "accounts:two-factor-verify":                 ("a_admin",  302,     5, ONE ),
+    "accounts:two-factor-recovery":               ("a_admin",  302,   12, ONE ),
+    "accounts:two-factor-disable":                ("a_admin",  302,  (15, 14), ONE ),
+    "accounts:reauthenticate":                    ("a_admin",  200,     8, ONE ),
+    "accounts:email-preferences":                 ("a_admin",  200,     8, ONE ),
+    "accounts:member-list":                       ("a_admin",  200,     9, LIST),
+    "accounts:member-list partner":               ("p_admin",  200,     9, LIST),
+    "accounts:two-factor-policy":                 ("a_admin",  302,   10, ONE ),
+    "accounts:member-create":                     ("a_admin",  200,     8, ONE ),
+    "accounts:member-edit":                       ("a_admin",  200,     9, ONE ),
+    "accounts:member-toggle":                     ("a_admin",  302,  (16, 15), ONE ),
+    "accounts:api-token-list":                    ("a_admin",  200,     9, LIST),
+    "accounts:api-token-revoke":                  ("a_admin",  302,  (15, 14), ONE ),
+    # The staff calendar: the empty choice, the week shown (page and htmx), all physicians at once.
+    "scheduling:calendar":                        ("a_staff",  200,   16, LIST),
+    "scheduling:calendar week":                   ("a_staff",  200,   31, LIST),
+    "scheduling:calendar htmx":                   ("a_staff",  200,   31, LIST),
+    "scheduling:calendar all":                    ("a_staff",  200,   38, LIST),
+    "scheduling:booking-create":                  ("a_staff",  200,   14, ONE ),
+    "scheduling:booking-create post":             ("a_staff",  200,  (58, 57), LIST),
+    "scheduling:booking-create new":              ("a_staff",  200,  (62, 60), LIST),
+    "scheduling:booking-detail":                  ("a_staff",  200,   15, ONE ),
+    "scheduling:booking-move":                    ("a_staff",  200,  (55, 54), LIST),
+    "scheduling:booking-cancel":                  ("a_staff",  200,  (48, 47), LIST),
+    "scheduling:booking-attendance":              ("a_staff",  200,  (47, 46), LIST),
+    "scheduling:booking-payment":                 ("a_staff",  200,  (46, 45), LIST),
+    "patients:patient-list":                      ("a_staff",  200,  (15, 14), LIST),
+    "patients:patient-list q":                    ("a_staff",  200,  (15, 14), LIST),
+    "patients:patient-search":                    ("a_staff",  200,  (14, 13), LIST),
+    "patients:patient-create":                    ("a_staff",  200,     8, ONE ),
+    "patients:patient-create post":               ("a_staff",  302,  (16, 15), ONE ),
+    "patients:patient-edit":                      ("a_staff",  200,  (14, 13), ONE ),
+    "patients:patient-edit post":                 ("a_staff",  302,  (15, 14), ONE ),
+    "patients:patient-duplicates":                ("a_staff",  200,   10, LIST),
+    "institutions:settings":                      ("a_admin",  200,     9, ONE ),
+    "institutions:location-list":                 ("a_admin",  200,     9, LIST),
+    "institutions:location-create":               ("a_admin",  200,     8, ONE ),
+    "institutions:location-edit":                 ("a_admin",  200,     9, ONE ),
+    "institutions:physician-list":                ("a_admin",  200,   10, LIST),
+    "institutions:physician-create":              ("a_admin",  200,     9, LIST),
+    "institutions:physician-edit":                ("a_admin",  200,   11, LIST),
+    "institutions:service-list":                  ("a_admin",  200,   11, LIST),
+    "institutions:service-create":                ("a_admin",  200,   10, LIST),
+    "institutions:service-edit":                  ("a_admin",  200,   13, LIST),
+    "scheduling:workinghours-list":               ("a_admin",  200,     9, LIST),
+    "scheduling:workinghours-create":             ("a_admin",  200,   10, LIST),
+    "scheduling:workinghours-edit":               ("a_admin",  200,   11, LIST),
+    "scheduling:workinghours-delete":             ("a_admin",  302,   13, ONE ),
+    "scheduling:exception-list":                  ("a_admin",  200,     9, LIST),
+    "scheduling:exception-create":                ("a_admin",  200,   10, LIST),
+    "scheduling:exception-edit":                  ("a_admin",  200,   11, LIST),
+    "scheduling:exception-delete":                ("a_admin",  302,   13, ONE ),
+    "audit:entry-list":                           ("a_admin",  200,   11, LIST),
+    "partners:partner-list":                      ("a_admin",  200,   10, LIST),
+    "partners:partner-create":                    ("a_admin",  200,     9, LIST),
+    "partners:partner-edit":                      ("a_admin",  200,   11, LIST),
+    "partners:partner-edit post":                 ("a_admin",  302,  (22, 21), ONE ),
+    "partners:partner-delete":                    ("a_admin",  200,   11, LIST),
+    "partners:partner-resend":                    ("a_admin",  302,   14, ONE ),
+    "partners:channel-list":                      ("a_admin",  200,   12, LIST),
+    "partners:matrix-cell":                       ("a_admin",  302,  (19, 18), ONE ),
+    "partners:home":                              ("p_book",   200,   13, LIST),
+    "partners:partnership-answer":                ("p_admin",  200,   14, LIST),
+    "partners:gtc-accept":                        ("p_admin",  200,   10, ONE ),
+    "partners:partner-details":                   ("p_admin",  200,   10, ONE ),
+    # Book to partner: every calendar (its landing page), and one calendar chosen (htmx).
+    "partners:book":                              ("p_book",   200,   65, LIST),
+    "partners:book htmx":                         ("p_book",   200,   39, ONE ),
+    "partners:book-slot":                         ("p_book",   200,   26, ONE ),
+    "partners:book-slot post":                    ("p_book",   200, (102, 100), ONE ),
+    "partners:patient-search":                    ("p_book",   200,  (26, 25), LIST),
+    "partners:booking-list":                      ("p_book",   200,   15, LIST),
+    "partners:booking-detail":                    ("p_book",   200,   15, ONE ),
+    "partners:booking-move":                      ("p_book",   302,  (47, 46), ONE ),
+    "partners:booking-note":                      ("p_book",   302,  (26, 25), ONE ),
+    "partners:booking-cancel":                    ("p_book",   302,  (35, 34), ONE ),
+    "partners:feed-settings":                     ("p_book",   302,  (20, 19), ONE ),
+    "partners:feed":                              ("anon",     200,     3, LIST),
+    "partners:register":                          ("anon",     200,     2, ONE ),
+    "partners:register-renew":                    ("anon",     200,  (12, 11), ONE ),
+    "reports:booking-report":                     ("a_admin",  200,   13, LIST),
+    "reports:traffic":                            ("a_admin",  200,   11, LIST),
+    "reports:partner-bookings":                   ("a_admin",  200,   11, LIST),
+    "reports:partner-booking-cancel":             ("a_admin",  200,     9, ONE ),
+    "reports:settlement":                         ("a_admin",  200,   14, LIST),
+    "reports:settlement-download":                ("a_admin",  200,  (16, 15), LIST),
+    "reports:settlement-close":                   ("a_admin",  302,  (22, 21), ONE ),
+    "reports:settlement-closed-download":         ("a_admin",  200,  (15, 14), ONE ),
+    "reports:partner-statements":                 ("p_admin",  200,   14, LIST),
+    "reports:partner-statement-download":         ("p_admin",  200,  (16, 15), LIST),
+    "reports:partner-statement-closed-download":  ("p_admin",  200,  (15, 14), ONE ),
+    "webhooks:endpoint-list":                     ("a_admin",  200,   10, LIST),
+    "webhooks:endpoint-list partner":             ("p_admin",  200,   10, LIST),
+    "webhooks:endpoint-delete":                   ("a_admin",  302,  (16, 15), ONE ),
+    "webhooks:delivery-redeliver":                ("a_admin",  302,  (15, 14), ONE ),
+    # The JSON API with the actor's token: as A's admin, and as P's booker where a partner sees otherwise.
+    "api:api-root":                               ("a_admin",  404,     0, ONE ),
+    "api:openapi-json":                           ("anon",     200,     0, ONE ),
+    "api:openapi-view":                           ("anon",     200,     0, ONE ),
+    "api:me":                                     ("a_admin",  200,     2, ONE ),
+    "api:institutions":                           ("a_admin",  200,     3, ONE ),
+    "api:institutions partner":                   ("p_book",   200,   20, LIST),
+    "api:locations":                              ("a_admin",  200,     3, LIST),
+    "api:locations partner":                      ("p_book",   200,   20, LIST),
+    "api:physicians":                             ("a_admin",  200,     4, LIST),
+    "api:physicians partner":                     ("p_book",   200,   20, LIST),
+    "api:services":                               ("a_admin",  200,     5, LIST),
+    "api:services partner":                       ("p_book",   200,   20, LIST),
+    "api:slots":                                  ("a_admin",  200,     9, ONE ),
+    "api:slots partner":                          ("p_book",   200,   24, ONE ),
+    "api:booking_list":                           ("a_admin",  200,     3, LIST),
+    "api:booking_list partner":                   ("p_book",   200,     5, LIST),
+    "api:booking_get":                            ("a_admin",  200,     3, ONE ),
+    "api:booking_create":                         ("a_admin",  201,  (32, 30), ONE ),
+    "api:booking_create partner":                 ("p_book",   201,  (60, 58), ONE ),
+    "api:booking_move":                           ("a_admin",  200,  (34, 33), ONE ),
+    "api:booking_move partner":                   ("p_book",   200,  (42, 41), ONE ),
+    "api:booking_cancel":                         ("a_admin",  200,  (27, 26), ONE ),
+    "api:booking_cancel partner":                 ("p_book",   200,  (30, 29), ONE ),
+    "api:patients":                               ("a_admin",  200,   (8, 7), LIST),
+    "api:patients partner":                       ("p_book",   200,  (19, 18), LIST),
+    "api:booking_attendance":                     ("a_admin",  200,  (15, 14), ONE ),
+    "api:booking_payment":                        ("a_admin",  200,  (14, 13), ONE ),
+    "api:partnerships":                           ("a_admin",  200,     5, LIST),
+    "api:traffic":                                ("a_admin",  200,     5, LIST),
+    "api:settlement":                             ("a_admin",  200,     6, LIST),
+    "api:partnership_put":                        ("a_admin",  200,  (21, 20), LIST),
+    "api:partnership_service":                    ("a_admin",  200,  (16, 15), LIST),
+    "api:channels":                               ("a_admin",  200,     6, LIST),
+    # FHIR R4 with the same tokens.
+    "fhir:metadata":                              ("anon",     200,     0, ONE ),
+    "fhir:organization-search":                   ("a_admin",  200,     3, ONE ),
+    "fhir:organization-search partner":           ("p_book",   200,   20, LIST),
+    "fhir:organization-read":                     ("a_admin",  200,     3, ONE ),
+    "fhir:location-search":                       ("a_admin",  200,     6, LIST),
+    "fhir:location-search partner":               ("p_book",   200,   20, LIST),
+    "fhir:location-read":                         ("a_admin",  200,     6, ONE ),
+    "fhir:practitioner-search":                   ("a_admin",  200,     6, LIST),
+    "fhir:practitioner-search partner":           ("p_book",   200,   20, LIST),
+    "fhir:practitioner-read":                     ("a_admin",  200,     6, ONE ),
+    "fhir:practitionerrole-search":               ("a_admin",  200,     6, LIST),
+    "fhir:practitionerrole-search partner":       ("p_book",   200,   20, LIST),
+    "fhir:practitionerrole-read":                 ("a_admin",  200,     6, LIST),
+    "fhir:healthcareservice-search":              ("a_admin",  200,     6, LIST),
+    "fhir:healthcareservice-search partner":      ("p_book",   200,   20, LIST),
+    "fhir:healthcareservice-read":                ("a_admin",  200,     6, LIST),
+    "fhir:schedule-search":                       ("a_admin",  200,     6, LIST),
+    "fhir:schedule-search partner":               ("p_book",   200,   20, LIST),
+    "fhir:schedule-read":                         ("a_admin",  200,     6, LIST),
+    "fhir:slot-search":                           ("a_admin",  200,   10, ONE ),
+    "fhir:slot-search partner":                   ("p_book",   200,   24, ONE ),
+    "fhir:appointment-search":                    ("a_admin",  200,     3, LIST),
+    "fhir:appointment-search partner":            ("p_book",   200,     5, LIST),
+    "fhir:appointment-read":                      ("a_admin",  200,     3, ONE ),
+    "fhir:patient-search":                        ("a_admin",  200,   (8, 7), LIST),
+    "fhir:patient-search partner":                ("p_book",   200,  (19, 18), LIST),
+}
+# fmt: on
+
+
+def _name(case: str) -> str:
+    return case.split(" ", 1)[0]
+
+
+def _period(everyone: Everyone) -> dict:
+    """A period of the reports that holds every booking of the cast and of the growth."""
+    today = timezone.localdate()
+    until = everyone.slot_day + timedelta(days=7)
+    return {"date_from": (today - timedelta(days=7)).isoformat(), "date_until": until.isoformat()}
+
+
+def _calendar(everyone: Everyone, physician=True) -> dict:
+    """Reception's choice of the calendar of the slot day: A's first location and service."""
+    cast = everyone.cast
+    return {
+        "location": cast.location_a1.pk,
+        "physician": cast.physician_a.pk if physician else "",
+        "service": cast.service_a.pk,
+        "week": everyone.slot_day.isoformat(),
+    }
+
+
+def _offer(everyone: Everyone) -> dict:
+    """A partner's choice of one calendar in Book to partner."""
+    cast = everyone.cast
+    return {
+        "institution": cast.institution_a.pk,
+        "location": cast.location_a1.pk,
+        "physician": cast.physician_a.pk,
+        "service": cast.service_a.pk,
+        "week": everyone.slot_day.isoformat(),
+        "show": "1",
+    }
+
+
+def _slots(everyone: Everyone) -> dict:
+    """A FHIR search of the free slots of one schedule (physician A at A's first location) for one service."""
+    cast, day = everyone.cast, everyone.slot_day
+    return {
+        "schedule": f"Schedule/{cast.physician_a.pk}-{cast.location_a1.pk}",
+        "service-type": str(cast.service_a.pk),
+        "start": [f"ge{day.isoformat()}", f"lt{(day + timedelta(days=1)).isoformat()}"],
+    }
+
+
+def _partner_form(everyone: Everyone) -> dict:
+    """The Modify partner form of P as shown, with another commission."""
+    initial = PartnerForm.initial_for(everyone.partners.partnership_p)
+    data = {key: value for key, value in initial.items() if value is not None}
+    data["locations"] = [location.pk for location in initial["locations"]]
+    data["commission_percent"] = "12.50"
+    return data
+
+
+def _request(case: str, everyone: Everyone) -> tuple[str, str, dict, bool]:
+    """The case's method, URL, data and whether htmx sends it; by default the permission matrix's request."""
+    cast, partners = everyone.cast, everyone.partners
+    day = everyone.slot_day
+    reception = TrafficChannel.objects.get(institution=cast.institution_a, code="reception").pk
+    booking_a, booking_p = [everyone.booking_a.pk], [everyone.booking_p.pk]
+    new_patient = {"new-full_name": "Budget Newcomer", "new-insurance_id": taj(9999)}
+    slot = {
+        "slot_physician": cast.physician_a.pk,
+        "starts_at": local(day, 13).isoformat(),
+        "channel": reception,
+    }
+    custom = {
+        "core:language-set": ("post", [], {"language": "en"}, False),
+        "accounts:organization-switch": ("post", [], {"organization": cast.institution_a.pk}, False),
+        "scheduling:calendar week": ("get", [], _calendar(everyone), False),
+        "scheduling:calendar htmx": ("get", [], _calendar(everyone), True),
+        "scheduling:calendar all": ("get", [], _calendar(everyone, physician=False), True),
+        "scheduling:booking-create post": ("post", [], {**_calendar(everyone), **slot, "patient": cast.patient_a.pk}, True),
+        "scheduling:booking-create new": ("post", [], {**_calendar(everyone), **slot, **new_patient}, True),
+        "scheduling:booking-detail": ("get", booking_a, {}, True),
+        "scheduling:booking-move": ("post", booking_a, {**_calendar(everyone), "starts_at": local(day, 14).isoformat()}, True),
+        "scheduling:booking-cancel": ("post", booking_a, _calendar(everyone), True),
+        "scheduling:booking-attendance": ("post", [everyone.booking_ended.pk], {**_calendar(everyone), "status": "completed"}, True),
+        "scheduling:booking-payment": ("post", [everyone.booking_ended.pk], {**_calendar(everyone), "payment_status": "paid"}, True),
+        "patients:patient-list q": ("get", [], {"q": "Anna"}, False),
+        "patients:patient-search": ("get", [], {"q": "Anna"}, True),
+        "patients:patient-create post": ("post", [], {"full_name": "Budget Newcomer", "insurance_id": taj(9998)}, False),
+        "patients:patient-edit post": ("post", [cast.patient_a.pk], {"full_name": "Anna Patient-Budget", "insurance_id": cast.patient_a.insurance_id}, False),
+        "partners:partner-edit post": ("post", [partners.partnership_p.pk], _partner_form(everyone), False),
+        "partners:book htmx": ("get", [], _offer(everyone), True),
+        "partners:book-slot post": ("post", [], {
+            **_offer(everyone), "slot_location": cast.location_a1.pk, "slot_physician": cast.physician_a.pk,
+            "slot_service": cast.service_a.pk, "starts_at": local(day, 14).isoformat(), **new_patient,
+        }, True),
+        "partners:patient-search": ("get", [], {"partnership": partners.partnership_p.pk, "q": "Anna"}, True),
+        "partners:booking-move": ("post", booking_p, {"starts_at": local(day, 15).isoformat()}, False),
+        "reports:booking-report": ("get", [], _period(everyone), False),
+        "reports:traffic": ("get", [], _period(everyone), False),
+        "reports:partner-bookings": ("get", [], _period(everyone), False),
+        "reports:settlement": ("get", [], _period(everyone), False),
+        "reports:settlement-download": ("get", [partners.partner_p.pk, "csv"], _period(everyone), False),
+        "reports:partner-statement-download": ("get", [cast.institution_a.pk, "csv"], _period(everyone), False),
+        "fhir:slot-search": ("get", [], _slots(everyone), False),
+        "fhir:slot-search partner": ("get", [], _slots(everyone), False),
+        "api:traffic": ("get", [], _period(everyone), False),
+        "api:settlement": ("get", [], _period(everyone), False),
+    }  # fmt: skip
+    if case in custom:
+        method, args, data, htmx = custom[case]
+        return method, reverse(_name(case), args=args), data, htmx
+    method, url, data = _request_of(_name(case), everyone)
+    return method, url, data, False
+
+
+def _log_in(http: Client, everyone: Everyone, user) -> None:
+    """Give the client the user's session, made once: every request's writes are rolled back, so each
+    finds the session as the login left it and writes the same to it (the time first seen among them)."""
+    sessions = everyone.__dict__.setdefault("_sessions", {})
+    if user not in sessions:
+        http.cookies.clear()
+        if user is not None:
+            http.force_login(user)
+        sessions[user] = copy.deepcopy(http.cookies)
+    http.cookies = copy.deepcopy(sessions[user])
+
+
+def _send(http: Client, everyone: Everyone, case: str) -> tuple[int, int, int]:
+    """Send the case's request as its actor in a savepoint rolled back: its number of queries and status."""
+    actor = BUDGETS[case][0]
+    method, url, data, htmx = _request(case, everyone)
+    api = case.startswith(TOKEN_NAMESPACES)
+    user = everyone.user(actor)
+    _log_in(http, everyone, None if api else user)
+    _token, secret = _token_of(everyone, actor) if api else (None, "")
+    ApiToken.objects.update(last_used_at=timezone.now())
+    cache.clear()  # the API's rate limit counts in the cache
+    ContentType.objects.clear_cache()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
+    if htmx:
+        headers["HTTP_HX_REQUEST"] = "true"
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            if api and method in ("post", "put"):
+                response = getattr(http, method)(
+                    url, json.dumps(data), content_type="application/json", **headers
+                )
+            else:
+                response = getattr(http, method)(url, data, **headers)
+            content = b"".join(response.streaming_content) if response.streaming else response.content
+        transaction.set_rollback(True)
+    return len(queries), response.status_code, len(content)
+
+
+def _measure(http: Client, everyone: Everyone) -> dict[str, tuple[int, int]]:
+    return {case: _send(http, everyone, case) for case in BUDGETS}
+
+
+@pytest.fixture(scope="module")
+def counts(django_db_setup, django_db_blocker):
+    """Every case's (queries, status) at the small and at the large size, measured once for the module."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+            cast = cast_build()
+            everyone = everyone_make(cast, partners_build(cast, gtc_publish()))
+            for actor in ACTORS:
+                _token_of(everyone, actor)
+            _webhook_of(everyone)
+            http = Client()
+            grow(everyone, 0, SMALL)
+            small = _measure(http, everyone)
+            grow(everyone, SMALL, LARGE * SMALL - SMALL)
+            large = _measure(http, everyone)
+        yield {case: (small[case], large[case]) for case in BUDGETS}
+        transaction.set_rollback(True)
+
+
+def test_x_every_url_has_a_query_budget():
+    names = _names()
+    assert set(MATRIX) == names
+    missing = names - {_name(case) for case in BUDGETS}
+    assert not missing, f"give these URLs a query budget: {sorted(missing)}"
+    assert not {_name(case) for case in BUDGETS} - names, "a budget names no URL"
+    assert all(
+        actor in ACTORS and shows in (ONE, LIST) for actor, _status, _budget, shows in BUDGETS.values()
+    )
+
+
+def _budget_of(case: str) -> int:
+    budget = BUDGETS[case][2]
+    if isinstance(budget, tuple):
+        return budget[0] if connection.vendor == "postgresql" else budget[1]
+    return budget
+
+
+@pytest.mark.parametrize("case", list(BUDGETS))
+def test_x_query_budget(counts, case):
+    """The same number of queries with ten times the data, within the case's budget, answered as expected."""
+    (small, small_status, small_length), (large, large_status, large_length) = counts[case]
+    _actor, status, _budget, shows = BUDGETS[case]
+    assert (small_status, large_status) == (status, status), (
+        f"{case}: answered {small_status}, {large_status}"
+    )
+    if shows == LIST:
+        assert large_length > small_length, f"{case}: the answer does not list the grown data"
+    assert small == large, f"{case}: {small} queries with the small data, {large} with ten times as much"
+    assert small <= _budget_of(case), f"{case}: {small} queries, over its budget of {_budget_of(case)}"
