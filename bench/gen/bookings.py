@@ -30,6 +30,7 @@ PARTNER_SHARE = 0.30  # of the bookings made by partners where they may book
 CHANNEL_WEIGHTS = {"online": 5, "phone": 3, "reception": 2}  # medbook.demo's mix of the built-in channels
 SEASON = {7: 0.8, 8: 0.75, 12: 0.85}
 MAIL_DOMAINS = ("freemail.example", "gmail.example", "citromail.example", "t-online.example")
+_WHEN: dict[tuple[int, str, str], str] = {}  # when() of slot starts, shared by a worker's institutions
 NOTE = ("", "", "", "", "", "", "", "", "Első alkalom", "Kontroll", "Beutalóval érkezik")
 
 
@@ -65,7 +66,6 @@ class InstitutionWorker:
         self.rng = random.Random(seed * 1_000_003 + spec.index)
         self.zone = ZoneInfo(spec.time_zone)
         self.language = "hu" if spec.time_zone == "Europe/Budapest" else "en"
-        self.reprs: dict[int, str] = {}
         self.emails: list[str] = []
 
     # Patients ---------------------------------------------------------------------------------------------
@@ -176,11 +176,10 @@ class InstitutionWorker:
 
     def object_repr(self, start: int, service: str, patient: str) -> str:
         """str(booking): the service, the time in the institution's zone (`when`) and the patient."""
-        text = self.reprs.get(start)
+        key = (start, self.spec.time_zone, self.language)
+        text = _WHEN.get(key)
         if text is None:
-            text = self.reprs[start] = when(
-                clock.datetime_s(start), self.spec.time_zone, language=self.language
-            )
+            text = _WHEN[key] = when(clock.datetime_s(start), self.spec.time_zone, language=self.language)
         return f"{service} {text} {patient}"
 
     def authorising(self) -> dict[tuple[int, int], list[PartnershipSpec]]:
