@@ -168,9 +168,10 @@ def invalid_taj(limit: int) -> int:
 
 
 def chain_break() -> str | None:
+    from django.db import connection
+
     from medbook.audit import chain, triggers
     from medbook.audit.models import AuditEntry
-    from django.db import connection
 
     broken = chain.first_break(AuditEntry.objects.order_by("pk").iterator(chunk_size=5000))
     if broken is not None:
