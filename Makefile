@@ -8,7 +8,7 @@ PORT ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 
-.PHONY: install run serve test test-postgres test-sqlite lint format chromium screens
+.PHONY: install run serve test test-postgres test-sqlite lint format chromium screens bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -83,3 +83,15 @@ test: install chromium lint
 # Screenshots of Book to partner and the reception calendar (1366 px and 375 px) from the demo data.
 screens: install chromium
 	$(BIN)/python scripts/screens.py
+
+# The benchmarks of issue 13 (bench/run.py): the generated database (bench/generate.py) at BENCH_SCALE, made
+# again only when it does not hold that scale yet (or BENCH_REGENERATE=1), then every measure against the
+# production server; the table is printed and written to bench/results/<scale>-<date>.md.
+BENCH_SCALE ?= small
+BENCH_DATABASE ?= medbook_bench
+bench: install
+	@if [ -n "$(BENCH_REGENERATE)" ] || ! $(BIN)/python bench/run.py --database $(BENCH_DATABASE) --has-scale $(BENCH_SCALE); then \
+	  $(BIN)/python bench/generate.py --scale $(BENCH_SCALE) --database $(BENCH_DATABASE) && \
+	  $(BIN)/python bench/run.py --database $(BENCH_DATABASE) --mark-scale $(BENCH_SCALE); \
+	fi
+	$(BIN)/python bench/run.py --scale $(BENCH_SCALE) --database $(BENCH_DATABASE)
