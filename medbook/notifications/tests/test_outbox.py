@@ -97,16 +97,22 @@ def test_n_outbox_renders_in_the_recipients_language_and_time_zone(smtp_server, 
     assert OutboxMessage.objects.get().kind == "visit"
 
 
-def test_n_outbox_smtp_down_during_200_changes_then_up_delivers_each_exactly_once(smtp_server):
+def test_n_outbox_smtp_down_during_200_changes_then_up_delivers_each_exactly_once(smtp_server, monkeypatch):
     smtp_server.stop()
     written = [write_change(n) for n in range(200)]
 
+    before = timezone.now()
     assert outbox_process_batch(batch_size=500) == (200, 0)
     for message in OutboxMessage.objects.all():
         assert message.status == Status.PENDING and message.attempts == 1
         assert "ConnectionRefusedError" in message.last_error
-        assert message.next_attempt_at > timezone.now()
-    assert outbox_drain() == 0  # nothing is due before its backoff has passed
+        # The first retry waits at least a second (2 s, jittered to half) after its failure, however
+        # long the batch took on a busy machine.
+        assert message.next_attempt_at >= before + timedelta(seconds=1)
+    # Nothing is due before its backoff has passed: the worker's clock held just short of the first retry.
+    monkeypatch.setattr(timezone, "now", lambda: before + timedelta(milliseconds=900))
+    assert outbox_drain() == 0
+    monkeypatch.undo()
 
     smtp_server.start()
     for _round in range(5):
