@@ -177,6 +177,16 @@ def test_b8_the_database_itself_refuses_an_overlapping_booking(cast):
 
 
 @pytest.mark.postgres
+def test_b8_the_exclusion_constraint_leads_with_the_institution_ready_for_sharding_by_it(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'booking_physician_no_overlap'"
+        )
+        [(definition,)] = cursor.fetchall()
+    assert definition.startswith("EXCLUDE USING gist (institution_id WITH =, physician_id WITH =, tstzrange(")
+
+
+@pytest.mark.postgres
 def test_b8_the_database_allows_back_to_back_and_cancelled_bookings(cast):
     booking_row(cast, 10)
     booking_row(cast, 9, 30)
