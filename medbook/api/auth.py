@@ -72,5 +72,6 @@ class TokenRateThrottle(AuthRateThrottle):
 
 def _every_partnership_ended(partner) -> bool:
     """A partner that had partnerships and has none pending or active any more: its tokens are dead."""
-    partnerships = Partnership.objects.filter(partner=partner)
-    return partnerships.exists() and not partnerships.live().exists()
+    statuses = Partnership.objects.filter(partner=partner).order_by().values_list("status", flat=True)
+    found = set(statuses.distinct())  # one query: the partner's few statuses
+    return bool(found) and not any(status in Partnership.LIVE_STATUSES for status in found)

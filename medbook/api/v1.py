@@ -439,6 +439,8 @@ def offer_of(actor, *, location_id: int, physician_id: int, service_id: int):
     service = scoped(Service, actor).filter(pk=service_id).first()
     if location is None or physician is None or service is None:
         raise Http404()
+    for item in (location, physician, service):
+        item.institution = actor.institution  # scoped to it: not read again
     return location, physician, service
 
 

@@ -27,11 +27,15 @@ def acting_partner(actor: Actor) -> Partner:
 
 
 def gtc_accepted(partner: Partner, version: GTCVersion | None = None) -> bool:
-    """The GTC gate: whether the partner accepted the given (by default the current) GTC version."""
-    version = version or GTCVersion.current()
-    if version is None:
-        return True  # nothing published yet: nothing to accept
-    return GTCAcceptance.objects.filter(partner=partner, version=version).exists()
+    """The GTC gate: whether the partner accepted the given (by default the current) GTC version.
+
+    The current version and its acceptance are read in one query."""
+    if version is not None:
+        return GTCAcceptance.objects.filter(partner=partner, version=version).exists()
+    accepted = GTCAcceptance.objects.filter(partner=partner, version=OuterRef("pk"))
+    current = GTCVersion.published().annotate(accepted=Exists(accepted)).values_list("accepted", flat=True)
+    found = list(current[:1])
+    return not found or bool(found[0])  # nothing published yet: nothing to accept
 
 
 def terms_of(

@@ -212,10 +212,13 @@ class GTCVersion(models.Model):
     @classmethod
     def current(cls) -> "GTCVersion | None":
         """The latest version published up to now."""
-        return (
-            cls.objects.filter(published_at__isnull=False, published_at__lte=timezone.now())
-            .order_by("-published_at", "-pk")
-            .first()
+        return cls.published().first()
+
+    @classmethod
+    def published(cls) -> "models.QuerySet[GTCVersion]":
+        """The versions published up to now, the current one first."""
+        return cls.objects.filter(published_at__isnull=False, published_at__lte=timezone.now()).order_by(
+            "-published_at", "-pk"
         )
 
 

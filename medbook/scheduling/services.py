@@ -228,6 +228,7 @@ def booking_create(
     )
     if partner_terms is not None:
         capture_partner_terms(booking, partner_terms)
+        booking.partner = actor.partner  # the terms' partner (require_terms checked it): told, not read again
     _save_guarded(booking)
     audit_record(actor=actor, action=AuditAction.BOOKING_CREATE, obj=booking, **_booking_details(booking))
     events.booking_event(booking, "booking.created")

@@ -1,6 +1,7 @@
 """ "Show calendars" (P-11) and a partner's booking cost the same number of queries however many calendars,
 institutions and bookings there are (issue 13: a partner over 5 institutions ran 312 queries)."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import actor_of, local, next_weekday
+from medbook.accounts.tokens import api_token_create
 from medbook.institutions.tests.factories import (
     InstitutionFactory,
     LocationFactory,
@@ -22,6 +24,7 @@ from medbook.partners.tests.factories import TEN_PERCENT, partnership_make
 from medbook.patients.tests.factories import PatientFactory
 from medbook.scheduling.models import Booking
 from medbook.scheduling.selectors import default_channel
+from medbook.webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +153,54 @@ def test_p11_partner_booking_create_query_count_does_not_grow_with_offers(cast, 
     large = count(10)
     assert Booking.objects.filter(partner=partners.partner_p).count() == 2
     assert large == small <= PARTNER_CREATE_MAX
+
+
+def _endpoint(organization_id: int, n: int) -> None:
+    WebhookEndpoint.objects.create(
+        organization_id=organization_id,
+        url=f"https://hook{n}.example/booking",
+        events=["booking.created"],
+        secret="whsec_" + "A" * 44,
+    )
+
+
+@pytest.mark.parametrize("who", ["peter", "bob"])
+def test_api_booking_create_query_count_does_not_grow_with_partnerships(cast, partners, client, who):
+    """POST /api/v1/bookings with a new patient, by P's booker (1, then 5 active partnerships with more
+    locations, services and calendars) and by A's reception, costs the same however many partnerships,
+    webhook endpoints, patients and bookings there are (issue 13: the bench's partner create ran 279)."""
+    user = getattr(partners, who) if who == "peter" else cast.bob
+    _token, secret = api_token_create(actor=actor_of(user), name="queries")
+    day = next_weekday(2)
+    _endpoint(cast.institution_a.pk, 0)
+    _endpoint(partners.partner_p.pk, 1)
+
+    def count(hour: int) -> int:
+        body = {
+            "location_id": cast.location_a1.pk,
+            "physician_id": cast.physician_a.pk,
+            "service_id": cast.service_a.pk,
+            "starts_at": local(day, hour).isoformat(),
+            "new_patient": {"full_name": f"New {hour}"},
+        }
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(
+                "/api/v1/bookings", json.dumps(body), content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {secret}",
+            )  # fmt: skip
+        assert response.status_code == 201, response.content
+        return len(queries)
+
+    count(8)  # the token's first use is written once
+    small = count(9)
+    _grow(cast, partners)  # two institutions more partner with P
+    for n in range(2):
+        institution = InstitutionFactory(name=f"More {n}")
+        location = LocationFactory(institution=institution)
+        partnership_make(institution, partners.partner_p, locations=[location], **TEN_PERCENT)
+    for n in range(2, 6):
+        _endpoint(cast.institution_a.pk if n % 2 else partners.partner_p.pk, n)
+    _book_week(day + timedelta(days=7), 20, partners)
+    assert partners.partner_p.partnerships.filter(status="active").count() == 5
+    large = count(10)
+    assert large == small
