@@ -1,15 +1,11 @@
 """The replica router without a replica (both engines): what goes to the primary, and the settings' builder."""
 
-import os
-from pathlib import Path
-
-import environ
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.test import RequestFactory
 
-from config.databases import databases
 from medbook.core import replica
+from medbook.core.tests.clusters import databases_from
 from medbook.scheduling.models import Booking
 
 pytestmark = pytest.mark.django_db(transaction=True)  # outside an atomic block, as a request runs
@@ -66,23 +62,8 @@ def _marked(view) -> bool:
     return False
 
 
-def _with_env(tmp_path: Path, variables: dict) -> dict:
-    """DATABASES as built with these environment variables set."""
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        return databases(environ.Env(), tmp_path)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def test_the_builder_adds_a_mirrored_pooled_replica(tmp_path):
-    built = _with_env(
-        tmp_path,
+def test_the_builder_adds_a_mirrored_pooled_replica():
+    built = databases_from(
         {
             "DATABASE_URL": "postgres://postgres@primary.test:5432/medbook",
             "DATABASE_REPLICA_URL": "postgres://postgres@replica.test:5432/medbook",
@@ -92,12 +73,11 @@ def test_the_builder_adds_a_mirrored_pooled_replica(tmp_path):
     assert built["replica"]["HOST"] == "replica.test" and built["replica"]["TEST"] == {"MIRROR": "default"}
     assert built["replica"]["OPTIONS"]["pool"]["max_size"] == built["default"]["OPTIONS"]["pool"]["max_size"]
     assert built["replica"]["OPTIONS"]["connect_timeout"] == 2
-    assert "replica" not in _with_env(tmp_path, {"DATABASE_REPLICA_URL": ""})
+    assert "replica" not in databases_from({"DATABASE_REPLICA_URL": ""})
 
 
-def test_the_builder_behind_pgbouncer_holds_no_pool_no_prepared_statements_no_server_cursors(tmp_path):
-    built = _with_env(
-        tmp_path,
+def test_the_builder_behind_pgbouncer_holds_no_pool_no_prepared_statements_no_server_cursors():
+    built = databases_from(
         {"DATABASE_URL": "postgres://postgres@127.0.0.1:6432/medbook", "DATABASE_PGBOUNCER": "true"},
     )["default"]
     assert "pool" not in built["OPTIONS"] and built["OPTIONS"]["prepare_threshold"] is None
