@@ -8,7 +8,7 @@ PORT ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 
-.PHONY: install run serve test test-postgres test-sqlite lint format chromium screens bench
+.PHONY: install run serve test test-postgres test-sqlite lint format chromium pgbouncer screens bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's PgBouncer for the transaction-mode test (medbook/core/tests/test_pgbouncer_postgres.py starts its own).
+pgbouncer:
+	@command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq pgbouncer >/dev/null; }
+
 # ruff, the import ladder (import-linter, [tool.importlinter] in pyproject.toml) and mypy with django-stubs.
 lint: install
 	$(BIN)/ruff check .
@@ -72,7 +78,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 # With DATABASE_URL set the suite runs on that PostgreSQL first, then on SQLite; without it, on SQLite alone.
-test: install chromium lint
+test: install chromium pgbouncer lint
 	@if [ -n "$$DATABASE_URL" ]; then \
 	  echo "=== test suite on PostgreSQL ($$DATABASE_URL)"; \
 	  $(BIN)/pytest || exit $$?; \

@@ -7,6 +7,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.databases import databases, replica_max_lag_seconds
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -98,26 +100,11 @@ TEMPLATES = [
     }
 ]
 
-# The quick start runs on SQLite under var/; production sets DATABASE_URL to PostgreSQL.
-DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(exist_ok=True)
-    # A file, not memory, so that concurrent test connections wait on the write lock as in production.
-    DATABASES["default"]["TEST"] = {
-        "NAME": env.str("SQLITE_TEST_NAME", default=str(VAR_DIR / "test.sqlite3"))
-    }
-    # BEGIN IMMEDIATE takes the write lock before the overlap check, so two bookings cannot interleave.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
-    )
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
-    if env.bool("DATABASE_POOL", default=True):
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env.int("DATABASE_POOL_MIN", default=2),
-            "max_size": env.int("DATABASE_POOL_MAX", default=10),
-            "timeout": 10,
-        }
+# The quick start runs on SQLite under var/; production sets DATABASE_URL to PostgreSQL, and may add a
+# streaming replica for the reports (DATABASE_REPLICA_URL) and PgBouncer (config/databases.py).
+DATABASES = databases(env, VAR_DIR)
+DATABASE_ROUTERS = ["medbook.core.replica.ReplicaRouter"]
+DATABASE_REPLICA_MAX_LAG_SECONDS = replica_max_lag_seconds(env)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -3,6 +3,7 @@
 Every operation resolves the token's actor (`auth.TokenAuth`) and calls the same selectors and services as
 the pages, so every permission, partner rule, quota and audit entry holds here too. Times are ISO 8601
 in UTC; a booking's local time is the client's to show in the institution's `time_zone`.
+The report endpoints are replica-readable (medbook/core/replica.py).
 """
 
 import base64
@@ -25,6 +26,7 @@ from medbook.api.models import IdempotentAnswer
 from medbook.core.errors import DomainError, NotPermitted
 from medbook.core.ids import MAX_ID
 from medbook.core.permissions import Perm, has_perm
+from medbook.core.replica import replica_readable
 from medbook.core.tenancy import scoped
 from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.partners import offers as partner_offers
@@ -826,6 +828,7 @@ def _traffic_row(row) -> dict:
 @router.get(
     "/reports/traffic", response={200: TrafficOut, **READ_ERRORS}, summary="Traffic statistics (admin)"
 )
+@replica_readable
 def traffic(
     request: HttpRequest,
     date_from: str = Query(..., max_length=10),
@@ -847,6 +850,7 @@ def traffic(
 @router.get(
     "/reports/settlement", response={200: list[SettlementOut], **READ_ERRORS}, summary="Settlement (admin)"
 )
+@replica_readable
 def settlement(
     request: HttpRequest,
     date_from: str = Query(..., max_length=10),

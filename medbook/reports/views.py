@@ -1,4 +1,6 @@
-"""The report pages: parse the filters, call one selector (or the one service), render."""
+"""The report pages: parse the filters, call one selector (or the one service), render.
+
+The pages that only read are replica-readable (medbook/core/replica.py); the ones that write are not."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from medbook.core.errors import DomainError
 from medbook.core.forms import REFUSED_STATUS, add_refusal, form_status
 from medbook.core.permissions import Perm
+from medbook.core.replica import replica_readable
 from medbook.reports import charts, exports, selectors, services, statements, summaries
 from medbook.reports.access import institution_report, partner_statements
 from medbook.reports.forms import (
@@ -37,6 +40,7 @@ def _query_without_page(request: HttpRequest) -> str:
 
 
 @institution_report(Perm.VIEW_CALENDAR)
+@replica_readable
 def booking_report(request: HttpRequest) -> HttpResponse:
     """R-1: every booking of the period with its booking source, filtered."""
     form = BookingReportForm(request.GET, actor=request.actor)
@@ -46,6 +50,7 @@ def booking_report(request: HttpRequest) -> HttpResponse:
 
 
 @institution_report(Perm.ADMINISTER)
+@replica_readable
 def traffic(request: HttpRequest) -> HttpResponse:
     """R-2: traffic statistics per channel and per partner, with the commission due and two charts."""
     form = TrafficForm(request.GET, time_zone=request.actor.institution.time_zone)
@@ -70,6 +75,7 @@ def traffic(request: HttpRequest) -> HttpResponse:
 
 
 @institution_report(Perm.ADMINISTER)
+@replica_readable
 def partner_bookings(request: HttpRequest) -> HttpResponse:
     """R-3: "Partner-submitted statistics": the bookings partners made, filtered, with "Cancel"."""
     form = PartnerBookingsForm(request.GET, actor=request.actor)
@@ -124,6 +130,7 @@ def _settlement_context(request: HttpRequest, form: PeriodForm, period: selector
 
 
 @institution_report(Perm.ADMINISTER)
+@replica_readable
 def settlement(request: HttpRequest) -> HttpResponse:
     """X-4, R-4: per partner, the figures of the period (what is owed each way, the net and its direction),
     the downloads, "Close period", and the closed statements."""
@@ -152,6 +159,7 @@ def settlement_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @institution_report(Perm.ADMINISTER)
+@replica_readable
 def settlement_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """X-4: the institution's copy of a partner's statement of the period as CSV or XLSX."""
     partner = summaries.institution_statement_partner(actor=request.actor, pk=pk)
@@ -162,6 +170,7 @@ def settlement_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse
 
 
 @institution_report(Perm.ADMINISTER)
+@replica_readable
 def settlement_closed_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """R-4: a closed statement of the institution, with its frozen figures."""
     closing = summaries.institution_closing(actor=request.actor, pk=pk)
@@ -169,6 +178,7 @@ def settlement_closed_download(request: HttpRequest, pk: int, fmt: str) -> HttpR
 
 
 @partner_statements
+@replica_readable
 def partner_statement_list(request: HttpRequest) -> HttpResponse:
     """X-4, R-4, partner side: per institution the figures of the period and the downloads, and the
     partner's closed statements (read only)."""
@@ -188,6 +198,7 @@ def partner_statement_list(request: HttpRequest) -> HttpResponse:
 
 
 @partner_statements
+@replica_readable
 def partner_statement_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """X-4, partner side: the same statement, for the partner's own bookings at one institution."""
     institution = summaries.partner_statement_institution(actor=request.actor, pk=pk)
@@ -199,6 +210,7 @@ def partner_statement_download(request: HttpRequest, pk: int, fmt: str) -> HttpR
 
 
 @partner_statements
+@replica_readable
 def partner_statement_closed_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """R-4, partner side: one of the partner's closed statements, with its frozen figures."""
     closing = summaries.partner_closing(actor=request.actor, pk=pk)
