@@ -277,9 +277,7 @@ class Bench:
         self.server: subprocess.Popen | None = None
         self.port = 0
         self.tokens: list[tuple[object, int]] = []  # (actor, token id) to revoke
-        self.passwords = [
-            p for p in (os.environ.get("BENCH_PASSWORD"), self._generator_password(), DEMO_PASSWORD) if p
-        ]
+        self.passwords: list[str] = []  # known once Django is set up (the generator's module imports models)
         self.workers = int(os.environ.get("WEB_WORKERS") or (os.cpu_count() or 1) * 2 + 1)
 
     @staticmethod
@@ -320,6 +318,9 @@ class Bench:
         import django
 
         django.setup()
+        self.passwords = [
+            p for p in (os.environ.get("BENCH_PASSWORD"), self._generator_password(), DEMO_PASSWORD) if p
+        ]
 
     # --- server ---
     def start_server(self) -> None:
