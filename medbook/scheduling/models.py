@@ -167,6 +167,13 @@ class Booking(models.Model):
         indexes = [
             models.Index(fields=["physician", "starts_at"]),
             models.Index(fields=["institution", "starts_at"]),
+            # The calendars' "attendance overdue" list: an institution's bookings still booked, by end. Partial,
+            # so it holds the future and the few forgotten ones, never the history (issue 13).
+            models.Index(
+                fields=["institution", "ends_at"],
+                condition=models.Q(status="booked"),
+                name="booking_still_booked_by_end",
+            ),
         ]
 
     def __str__(self) -> str:

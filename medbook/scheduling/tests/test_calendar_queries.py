@@ -119,3 +119,19 @@ def test_b7_staff_booking_create_query_count(cast):
     large = count(15)
     assert Booking.objects.filter(patient=cast.patient_a).count() == 2
     assert large == small <= STAFF_CREATE_MAX
+
+
+@pytest.mark.postgres
+def test_b5_the_overdue_list_reads_the_still_booked_index_not_the_history(cast):
+    # Ten million bookings later the overdue count of a calendar page read a month of one institution's
+    # history (600 ms): the partial index holds only the bookings still booked.
+    from medbook.scheduling.selectors import attendance_overdue
+
+    with CaptureQueriesContext(connection) as queries:
+        attendance_overdue(actor=actor_of(cast.bob))
+    [count, *_] = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + count)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "booking_still_booked_by_end" in plan
