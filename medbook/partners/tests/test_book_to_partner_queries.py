@@ -104,9 +104,9 @@ def _shown_bookings(partners) -> int:
     )
 
 
-def _show_count(client, day) -> tuple[int, str]:
+def _show_count(client, day, page: int = 1) -> tuple[int, str]:
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(BOOK, {"week": day.isoformat(), "show": "1"})
+        response = client.get(BOOK, {"week": day.isoformat(), "show": "1", "page": page})
     assert response.status_code == 200
     return len(queries), response.content.decode()
 
@@ -122,10 +122,22 @@ def test_p11_show_calendars_query_count_does_not_grow_with_calendars_or_bookings
     _grow(cast, partners)
     _book_week(day, 100, partners)
     large, page = _show_count(client, day)
-    assert page.count('class="physician-calendar"') == 12
-    assert page.count("slot booked") == _shown_bookings(partners)
-    assert large == small
+    second, rest = _show_count(client, day, page=2)
+    # Twelve calendars, ten to a page (CALENDARS_PER_PAGE): every booking shown once over the two pages.
+    assert page.count('class="physician-calendar"') == 10 and rest.count('class="physician-calendar"') == 2
+    assert "12 calendars, one below the other. Showing 1–10." in page and "Page 2 of 2" in rest
+    assert page.count("slot booked") + rest.count("slot booked") == _shown_bookings(partners)
+    assert large == second == small
     assert large <= SHOW_CALENDARS_MAX
+
+
+def test_p11_show_calendars_pages_answer_any_page_number_with_a_page(cast, partners, client):
+    client.force_login(partners.peter)
+    day = next_weekday(0)
+    for page in ("0", "-3", "99", "x", ""):
+        response = client.get(BOOK, {"week": day.isoformat(), "show": "1", "page": page})
+        assert response.status_code == 200
+        assert response.content.decode().count('class="physician-calendar"') == 1
 
 
 def test_p11_partner_booking_create_query_count_does_not_grow_with_offers(cast, partners):

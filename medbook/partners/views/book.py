@@ -1,6 +1,7 @@
 """Book to partner (P-11 … P-13): the partner's calendars, booking a free slot for a patient, and the
 partner's own bookings (details, move, note, delete)."""
 
+import math
 from datetime import timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -35,6 +36,9 @@ WORKSPACE = "partners/book/book.html#workspace"
 booker = partner_page(Perm.BOOK_FOR_PARTNER)
 PAGE = "book-to-partner"  # the remembered filters of Book to partner
 FILTERS = ("institution", "location", "specialty", "physician", "service", "week", "show")
+# Calendars on one page of Book to partner: a partner of fifteen institutions may book 455 of them, which as
+# one page was 7 MB of HTML and six seconds to render (issue 13).
+CALENDARS_PER_PAGE = 10
 
 
 def _filters(request: ActorRequest, all_offers) -> BookFilterForm:
@@ -47,6 +51,18 @@ def _filters(request: ActorRequest, all_offers) -> BookFilterForm:
     return BookFilterForm(bound or None, offers=all_offers)
 
 
+def _page(request: ActorRequest, count: int) -> tuple[int, int]:
+    """The page of calendars asked for (1 when absent or not a number, the last when past it) and the number
+    of pages: a partner of many institutions sees its calendars CALENDARS_PER_PAGE at a time."""
+    data = request.GET if request.method == "GET" else request.POST
+    pages = max(1, math.ceil(count / CALENDARS_PER_PAGE))
+    try:
+        page = int(data.get("page") or 1)
+    except ValueError:
+        page = 1
+    return min(max(page, 1), pages), pages
+
+
 def _workspace(request: ActorRequest, status: int = 200, focus_start: str = "") -> HttpResponse:
     """The filters and, once "Show calendars" is pressed, the chosen calendars side by side."""
     all_offers = offers.bookable_offers(actor=request.actor)
@@ -55,7 +71,9 @@ def _workspace(request: ActorRequest, status: int = 200, focus_start: str = "") 
     if form.is_bound and form.is_valid():
         desk_preference_save(actor=request.actor, page=PAGE, values={k: form.data.get(k) for k in FILTERS})
         week = form.cleaned_data["week"]
-        chosen = offers.narrow(all_offers, **form.chosen())
+        everything = offers.narrow(all_offers, **form.chosen())
+        page, pages = _page(request, len(everything))
+        chosen = everything[(page - 1) * CALENDARS_PER_PAGE : page * CALENDARS_PER_PAGE]
         weeks = scheduling_selectors.calendar_weeks(
             actor=request.actor,
             calendars=[
@@ -81,6 +99,15 @@ def _workspace(request: ActorRequest, status: int = 200, focus_start: str = "") 
         context["next_query"] = urlencode({**base, "week": (week + timedelta(days=7)).isoformat()})
         context["week"] = week
         context["shown"] = True
+        context.update(
+            total=len(everything),
+            page=page,
+            pages=pages,
+            first=(page - 1) * CALENDARS_PER_PAGE + 1,
+            last=(page - 1) * CALENDARS_PER_PAGE + len(chosen),
+            prev_page_query=urlencode({**form.data, "page": page - 1}),
+            next_page_query=urlencode({**form.data, "page": page + 1}),
+        )
     template = WORKSPACE if request.htmx else "partners/book/book.html"
     response = render(request, template, context, status=status)
     if request.htmx and request.method == "POST":
