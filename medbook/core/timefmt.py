@@ -4,6 +4,7 @@ Times are stored in UTC. Pages, e-mails, exports and the audit log call `when()`
 filters), never `isoformat()` or `strftime()` on a stored time.
 """
 
+from contextlib import nullcontext
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -40,9 +41,11 @@ def when(value, where=None, kind: str = "datetime", language: str | None = None)
         if parsed is None:
             return value
         value = parsed
-    language = (language or translation.get_language() or "en").split("-")[0]
+    active = (translation.get_language() or "en").split("-")[0]
+    language = (language or active).split("-")[0]
     pattern = FORMATS.get(language, FORMATS["en"])[kind]
-    with translation.override(language):
+    # Switching the language costs more than the formatting: only for a reader of another language.
+    with translation.override(language) if language != active else nullcontext():
         if isinstance(value, datetime):
             if timezone.is_naive(value):
                 value = timezone.make_aware(value, timezone.get_current_timezone())
