@@ -331,6 +331,9 @@ class Bench:
             ALLOWED_HOSTS="127.0.0.1,localhost",
             SITE_URL=f"http://127.0.0.1:{self.port}",
         )
+        # As `make serve`: the migrations first (a database generated before the newest one is brought up
+        # to date; /readyz would otherwise answer 503), then the hashed static files.
+        subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
         subprocess.run(
             [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
         )
