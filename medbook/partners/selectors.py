@@ -9,7 +9,7 @@ from django.utils import timezone
 from medbook.core.ids import parse_id
 from medbook.core.tenancy import get_for_actor, scoped
 from medbook.institutions.models import Service
-from medbook.partners.models import Partnership
+from medbook.partners.models import PartnerClaim, PartnerIdentityChange, Partnership
 from medbook.scheduling.models import Booking, TrafficChannel
 
 
@@ -28,14 +28,18 @@ def institution_partnership(*, actor, pk) -> Partnership:
     return get_for_actor(institution_partnerships(actor=actor), actor, pk)
 
 
+NOT_THE_PARTNERS_YET = (Partnership.Status.PENDING_REGISTRATION, Partnership.Status.PENDING_VERIFICATION)
+
+
 def partner_partnerships(*, actor) -> QuerySet[Partnership]:
     """The partnerships of the partner the actor acts for; an institution's invitation that has not reached
-    its admins (pending registration through another contact) is not theirs to see (P-14)."""
+    its admins (pending registration through another contact, or a claim the operator has not accepted) is
+    not theirs to see (P-14, issue 19)."""
     if actor is None or actor.partner is None:
         return Partnership.objects.none()
     return (
         Partnership.objects.filter(partner=actor.partner)
-        .exclude(status=Partnership.Status.PENDING_REGISTRATION)
+        .exclude(status__in=NOT_THE_PARTNERS_YET)
         .select_related("institution")
         .prefetch_related("locations", "services")
         .order_by("institution__name", "-created_at")
@@ -54,6 +58,27 @@ def partner_verified_admin(actor) -> bool:
     """Whether the actor administers a verified partner: only they may change its legal record (P-14)."""
     partner = actor.partner if actor is not None else None
     return partner is not None and partner.is_verified and actor.role == "partner_admin"
+
+
+def user_claims(user) -> QuerySet[PartnerClaim]:
+    """The claims the user made to represent a partner, newest first (their own, nobody else's)."""
+    if user is None or not user.is_authenticated:
+        return PartnerClaim.objects.none()
+    return (
+        PartnerClaim.objects.filter(user=user)
+        .select_related("partner", "partnership__institution")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def latest_identity_change(partner) -> PartnerIdentityChange | None:
+    """The partner's latest request to change its identity that was not withdrawn (pending or decided)."""
+    return (
+        PartnerIdentityChange.objects.filter(partner=partner)
+        .exclude(status=PartnerIdentityChange.Status.WITHDRAWN)
+        .order_by("-requested_at", "-pk")
+        .first()
+    )
 
 
 def future_partner_bookings(partnership: Partnership) -> QuerySet[Booking]:
