@@ -220,7 +220,15 @@ class PartnerIdentityChangeAdmin(ReadOnlyAdmin):
     side by side; approve once the company register confirms them, else refuse."""
 
     subject = "change"
-    list_display = ("partner", "summary", "requested_by", "requested_at", "status", "decided_by", "decided_at")
+    list_display = (
+        "partner",
+        "summary",
+        "requested_by",
+        "requested_at",
+        "status",
+        "decided_by",
+        "decided_at",
+    )
     list_filter = ("status",)
     list_select_related = ("partner", "requested_by", "decided_by")
     search_fields = ("partner__name", "partner__registration_number")

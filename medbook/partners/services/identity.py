@@ -119,7 +119,10 @@ def _withdraw(change: PartnerIdentityChange, *, actor) -> None:
     )
     change.save(update_fields=["status", "decided_by", "decided_at"])
     audit_record(
-        actor=actor, action=AuditAction.PARTNER_IDENTITY_CHANGE_WITHDRAW, obj=change.partner, change_id=change.pk
+        actor=actor,
+        action=AuditAction.PARTNER_IDENTITY_CHANGE_WITHDRAW,
+        obj=change.partner,
+        change_id=change.pk,
     )
 
 

@@ -10,7 +10,13 @@ from medbook.core.errors import DomainError, NotPermitted
 from medbook.core.tenancy import Actor
 from medbook.notifications.models import OutboxMessage
 from medbook.partners.access import access_partnership
-from medbook.partners.models import Partner, PartnerClaim, PartnerIdentityChange, PartnerInvitation, Partnership
+from medbook.partners.models import (
+    Partner,
+    PartnerClaim,
+    PartnerIdentityChange,
+    PartnerInvitation,
+    Partnership,
+)
 from medbook.partners.services.identity import partner_identity_change_approve
 from medbook.partners.services.verification import partner_claim_accept, partner_claim_refuse
 from medbook.partners.tests.helpers import ADD, LIST, link_in, partner_form
@@ -177,7 +183,9 @@ def test_p14_verification_asks_the_verified_admins_about_earlier_invitations(
     assert PartnerInvitation.objects.filter(used_at__isnull=True, revoked_at__isnull=True).count() == 0
 
 
-def test_p14_only_the_operator_accepts_or_refuses_a_claim(cast, gtc, login, client, smtp_server, deliver_outbox):
+def test_p14_only_the_operator_accepts_or_refuses_a_claim(
+    cast, gtc, login, client, smtp_server, deliver_outbox
+):
     at_a = add(login(cast.alice), cast, cast.location_a1)
     client.logout()
     link = link_in(received_invitation(smtp_server, deliver_outbox), "/partner/register/")
@@ -257,7 +265,9 @@ def test_p14_verified_admin_corrects_the_legal_record_others_may_not(cast, partn
     partner = Partner.objects.get(pk=partners.partner_p.pk)
     assert (partner.name, partner.address) == ("CallCenter Ltd", "Váci út 2, 1132 Budapest")
     entry = AuditEntry.objects.get(action="partner.details_update", institution=cast.institution_a)
-    assert entry.user == partners.paula and entry.details["changes"]["address"][1] == "Váci út 2, 1132 Budapest"
+    assert (
+        entry.user == partners.paula and entry.details["changes"]["address"][1] == "Váci út 2, 1132 Budapest"
+    )
     change = PartnerIdentityChange.objects.get(status="pending")
     partner_identity_change_approve(actor=operator_actor(), change=change)
     partner.refresh_from_db()

@@ -18,8 +18,8 @@ from medbook.partners.services.identity import (
     partner_identity_change_refuse,
 )
 from medbook.partners.services.verification import partner_claim_accept, partner_claim_refuse
-from medbook.partners.tests.factories import partner_make, partner_member
-from medbook.partners.tests.helpers import ADD, LIST, link_in, partner_form
+from medbook.partners.tests.factories import gtc_accepted_by, partner_make, partner_member
+from medbook.partners.tests.helpers import ADD, link_in, partner_form
 from medbook.partners.tests.test_contract_flows import operator_make, received_invitation, register
 from medbook.partners.tests.test_partner_identity import MALLORY, add
 
@@ -45,7 +45,9 @@ CALLCENTER = {
 
 
 def operator_actor() -> Actor:
-    return Actor(user=User.objects.filter(is_superuser=True).first() or operator_make(), client_ip="192.0.2.1")
+    return Actor(
+        user=User.objects.filter(is_superuser=True).first() or operator_make(), client_ip="192.0.2.1"
+    )
 
 
 def co_claimed(cast, login, client, smtp_server, deliver_outbox) -> tuple[Partnership, Partnership]:
@@ -132,7 +134,10 @@ def test_finding_verified_partner_relabels_itself(cast, partners, login, client,
 @pytest.mark.parametrize("first", ["accept_the_genuine", "refuse_the_attacker"])
 def test_finding_co_claim_of_unverified_partner(cast, gtc, login, client, smtp_server, deliver_outbox, first):
     at_a, at_b = co_claimed(cast, login, client, smtp_server, deliver_outbox)
-    wanda, mallory = User.objects.get(email="wanda@west.test"), User.objects.get(email=MALLORY["contact_email"])
+    wanda, mallory = (
+        User.objects.get(email="wanda@west.test"),
+        User.objects.get(email=MALLORY["contact_email"]),
+    )
     # Neither claimant administers the company yet: the attacker cannot see A's partnership nor lock the
     # real contact out.
     assert_no_access(client, mallory, at_a)
@@ -148,7 +153,8 @@ def test_finding_co_claim_of_unverified_partner(cast, gtc, login, client, smtp_s
     assert "wanda@west.test" in detail and MALLORY["contact_email"] in detail
     # The old whole-entity actions are gone: "verify" on the partner does nothing.
     operator.post(
-        reverse("admin:partners_partner_changelist"), {"action": "verify", "_selected_action": [at_a.partner_id]}
+        reverse("admin:partners_partner_changelist"),
+        {"action": "verify", "_selected_action": [at_a.partner_id]},
     )
     assert not Partner.objects.get().is_verified
 
@@ -167,20 +173,24 @@ def test_finding_co_claim_of_unverified_partner(cast, gtc, login, client, smtp_s
         assert "Institution B" not in login(wanda).get(reverse("partners:home")).content.decode()
         assert_no_access(client, mallory, at_a)
         operator = login(operator_actor().user)
-        operator.post(CLAIMS_ADMIN, {"action": "refuse_claim", "_selected_action": [claim_of(mallory.email).pk]})
+        operator.post(
+            CLAIMS_ADMIN, {"action": "refuse_claim", "_selected_action": [claim_of(mallory.email).pk]}
+        )
     else:
         # Refusing the attacker throws nobody else out: Wanda's claim and A's partnership still wait.
         assert at_b.status == Partnership.Status.DECLINED
         assert claim_of(wanda.email).status == "pending"
         assert at_a.status == Partnership.Status.PENDING_VERIFICATION
-        operator.post(CLAIMS_ADMIN, {"action": "accept_claim", "_selected_action": [claim_of(wanda.email).pk]})
+        operator.post(
+            CLAIMS_ADMIN, {"action": "accept_claim", "_selected_action": [claim_of(wanda.email).pk]}
+        )
     at_a.refresh_from_db()
     at_b.refresh_from_db()
     assert at_a.status == Partnership.Status.ACTIVE and at_b.status == Partnership.Status.DECLINED
     assert (claim_of(wanda.email).status, claim_of(mallory.email).status) == ("accepted", "refused")
-    assert list(Membership.objects.filter(organization=at_a.partner).values_list("user__email", flat=True)) == [
-        "wanda@west.test"
-    ]
+    assert list(
+        Membership.objects.filter(organization=at_a.partner).values_list("user__email", flat=True)
+    ) == ["wanda@west.test"]
     assert_no_access(client, mallory, at_a)
     assert access_partnership(partner=at_a.partner, institution_id=cast.institution_a.pk) == at_a
     with pytest.raises(DomainError):
@@ -248,7 +258,9 @@ def assert_nothing_decided(scene) -> None:
 @pytest.mark.parametrize("action", ["accept_claim", "refuse_claim"])
 def test_claim_accept_and_refuse_only_by_the_operator(scene, client, who, action):
     claims = [claim.pk for claim in PartnerClaim.objects.all()]
-    response = as_attacker(client, scene, who).post(CLAIMS_ADMIN, {"action": action, "_selected_action": claims})
+    response = as_attacker(client, scene, who).post(
+        CLAIMS_ADMIN, {"action": action, "_selected_action": claims}
+    )
     assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
     service = partner_claim_accept if action == "accept_claim" else partner_claim_refuse
     for claim in PartnerClaim.objects.all():
@@ -286,7 +298,9 @@ def test_identity_request_only_by_the_verified_partners_admin(scene, client, who
     partner = Partner.objects.get(pk=scene["partner_p"].pk)
     assert (partner.name, partner.registration_number) == ("CallCenter Ltd", "01-09-111111")
     assert Partner.objects.get(pk=partners_q_pk(scene)).name == "Quiet Partners Kft."
-    assert not Partner.objects.filter(registration_number="01-09-333333", verification_status="verified").exists()
+    assert not Partner.objects.filter(
+        registration_number="01-09-333333", verification_status="verified"
+    ).exists()
     pending = PartnerIdentityChange.objects.filter(status="pending")
     mine = pending.get(partner_id=scene["partner_p"].pk)
     assert mine.new_values["name"] == "CallCenter Hungary Ltd" and pending.count() == 1
@@ -320,9 +334,83 @@ def test_identity_withdraw_by_the_partners_admin(scene, client):
 @pytest.mark.parametrize("action", ["approve_change", "refuse_change"])
 def test_identity_approve_and_refuse_only_by_the_operator(scene, client, who, action):
     change = PartnerIdentityChange.objects.get()
-    response = as_attacker(client, scene, who).post(CHANGES_ADMIN, {"action": action, "_selected_action": [change.pk]})
+    response = as_attacker(client, scene, who).post(
+        CHANGES_ADMIN, {"action": action, "_selected_action": [change.pk]}
+    )
     assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
-    service = partner_identity_change_approve if action == "approve_change" else partner_identity_change_refuse
+    service = (
+        partner_identity_change_approve if action == "approve_change" else partner_identity_change_refuse
+    )
     with pytest.raises(NotPermitted):
         service(actor=attacker_actor(scene, who), change=change)
     assert_nothing_decided(scene)
+
+
+# --- the operator's and the admin's own paths ---------------------------------------------------------------
+
+
+def test_identity_request_replaced_by_a_newer_one_and_withdrawn_by_the_verified_values(partners, login):
+    client = login(partners.paula)
+    client.post(DETAILS, {**CALLCENTER, "name": "CallCenter One Ltd"})
+    client.post(DETAILS, {**CALLCENTER, "name": "CallCenter Two Ltd"})
+    statuses = dict(PartnerIdentityChange.objects.values_list("new_values__name", "status"))
+    assert statuses == {"CallCenter One Ltd": "withdrawn", "CallCenter Two Ltd": "pending"}
+    # The page offers what was asked; saving it again (say, with a new address) keeps the one request.
+    page = client.get(DETAILS)
+    assert page.context["form"].initial["name"] == "CallCenter Two Ltd"
+    client.post(DETAILS, {**CALLCENTER, "name": "CallCenter Two Ltd", "address": "Váci út 9"})
+    assert PartnerIdentityChange.objects.filter(status="pending").count() == 1
+    assert Partner.objects.get(pk=partners.partner_p.pk).address == "Váci út 9"
+    # The verified values again: nothing is awaiting the operator.
+    client.post(DETAILS, {**CALLCENTER, "address": "Váci út 9"})
+    assert not PartnerIdentityChange.objects.filter(status="pending").exists()
+    assert Partner.objects.get(pk=partners.partner_p.pk).name == "CallCenter Ltd"
+
+
+def test_identity_approval_refused_when_the_number_was_taken_meanwhile(partners, login):
+    login(partners.paula).post(DETAILS, {**CALLCENTER, "registration_number": "01-09-555555"})
+    change = PartnerIdentityChange.objects.get()
+    partner_make("Quick Kft.", "01-09-555555", "24703350-2-19", "q@quick.test")
+    with pytest.raises(DomainError, match="Another partner is registered"):
+        partner_identity_change_approve(actor=operator_actor(), change=change)
+    change.refresh_from_db()
+    assert change.status == "pending"
+    assert Partner.objects.get(pk=partners.partner_p.pk).registration_number == "01-09-111111"
+
+
+def test_identity_unverified_partners_admin_may_not_ask(cast, partners, login):
+    waiting = partner_make(
+        "Waiting Kft.", "01-09-666666", "24703350-2-19", "w@w.test", verification="unverified"
+    )
+    partner_member(cast.bob, waiting, Membership.Role.PARTNER_ADMIN, can_book=True)
+    gtc_accepted_by(waiting, cast.bob, partners.gtc)
+    client = login(cast.bob)
+    client.post(reverse("accounts:organization-switch"), {"organization": waiting.pk})
+    assert (
+        client.post(
+            DETAILS, {**CALLCENTER, "name": "Waiting Kft.", "registration_number": "01-09-666666"}
+        ).status_code
+        == 403
+    )
+    assert not PartnerIdentityChange.objects.exists()
+
+
+def test_claim_of_a_withdrawn_invitation_cannot_be_accepted_but_can_be_refused(
+    cast, gtc, login, client, smtp_server, deliver_outbox
+):
+    at_a, at_b = co_claimed(cast, login, client, smtp_server, deliver_outbox)
+    end = reverse("partners:partner-delete", args=[at_a.pk])
+    login(cast.alice).post(end, {"future_bookings": "keep"})
+    at_a.refresh_from_db()
+    assert at_a.status == Partnership.Status.ENDED
+    claim = claim_of("wanda@west.test")
+    with pytest.raises(DomainError, match="withdrawn this invitation"):
+        partner_claim_accept(actor=operator_actor(), claim=claim)
+    assert not Partner.objects.get().is_verified
+    partner_claim_refuse(actor=operator_actor(), claim=claim)
+    at_a.refresh_from_db()
+    assert at_a.status == Partnership.Status.ENDED and claim_of("wanda@west.test").status == "refused"
+    # The other claim waits as before; a decided claim cannot be decided again.
+    assert claim_of(MALLORY["contact_email"]).status == "pending"
+    with pytest.raises(DomainError, match="already been decided"):
+        partner_claim_accept(actor=operator_actor(), claim=claim)

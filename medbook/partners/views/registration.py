@@ -13,8 +13,8 @@ from medbook.core.errors import DomainError
 from medbook.core.forms import add_refusal
 from medbook.core.ids import parse_id
 from medbook.core.tenancy import ActorRequest
-from medbook.partners.forms.registration import RegistrationForm
 from medbook.partners import selectors
+from medbook.partners.forms.registration import RegistrationForm
 from medbook.partners.models import GTCVersion
 from medbook.partners.services import registration
 from medbook.partners.views.common import posted
