@@ -120,6 +120,12 @@ def test_finding_verified_partner_relabels_itself(cast, partners, login, client,
     operator = login(operator_make())
     listed = operator.get(CHANGES_ADMIN).content.decode()
     assert "CallCenter Ltd → Westside Physicians Kft." in listed
+    for url in (
+        reverse("admin:partners_partner_change", args=[partner.pk]),
+        reverse("admin:partners_partneridentitychange_change", args=[change.pk]),
+    ):
+        page = operator.get(url)
+        assert page.status_code == 200 and "01-09-333333" in page.content.decode()
     operator.post(CHANGES_ADMIN, {"action": "refuse_change", "_selected_action": [change.pk]})
     change.refresh_from_db()
     partner.refresh_from_db()
@@ -151,6 +157,8 @@ def test_finding_co_claim_of_unverified_partner(cast, gtc, login, client, smtp_s
         assert text in listed, text
     detail = operator.get(reverse("admin:partners_partner_change", args=[at_a.partner_id])).content.decode()
     assert "wanda@west.test" in detail and MALLORY["contact_email"] in detail
+    one = operator.get(reverse("admin:partners_partnerclaim_change", args=[claim_of(wanda.email).pk]))
+    assert one.status_code == 200 and "Institution A" in one.content.decode()
     # The old whole-entity actions are gone: "verify" on the partner does nothing.
     operator.post(
         reverse("admin:partners_partner_changelist"),
