@@ -29,7 +29,6 @@ from medbook.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
-MAX_ANSWER_BYTES = 64 * 1024  # the answer's body is not used; read a little so the connection ends cleanly
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -76,6 +75,8 @@ def failure_reason(error: BaseException) -> str:
     would tell an endpoint's owner what answers at an address (a port scanner of the server's network)."""
     if isinstance(error, WebhookUrlInvalid):
         return error.reason
+    if isinstance(error, http.client.InvalidURL | UnicodeError):  # what the HTTP library refuses to send
+        return "invalid URL"
     if isinstance(error, TimeoutError):
         return "timed out"
     if isinstance(error, ssl.SSLError | ssl.CertificateError):
@@ -98,9 +99,7 @@ def post(endpoint: WebhookEndpoint, body: bytes, headers: dict[str, str]) -> int
     )
     try:
         connection.request("POST", target.path, body=body, headers=headers)
-        response = connection.getresponse()
-        response.read(MAX_ANSWER_BYTES)
-        return response.status
+        return connection.getresponse().status  # the body is not read: closing ends the exchange
     finally:
         connection.close()
 
