@@ -42,13 +42,15 @@ class Supervisor:
             code = self.wait()
             if self.stopping:
                 break
-            pause = FIRST_PAUSE if time.monotonic() - started > HEALTHY_RUN else min(pause * 2, LONGEST_PAUSE)
+            if time.monotonic() - started > HEALTHY_RUN:
+                pause = FIRST_PAUSE
             print(
                 f"supervise: {' '.join(self.command)} exited with {code}; starting it again in {pause:.0f} s",
                 file=sys.stderr,
                 flush=True,
             )
             self.sleep(pause)
+            pause = min(pause * 2, LONGEST_PAUSE)
         self.end_child()
         return 0
 
