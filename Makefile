@@ -22,7 +22,9 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.installed
 
-# The outbox worker sends the emails in the background; the trap stops it when runserver exits.
+# The outbox worker sends the emails and webhooks in the background; scripts/supervise.py starts it again if
+# it dies, and the trap stops both when the server exits.
+WORKER = $(BIN)/python scripts/supervise.py -- $(BIN)/python manage.py run_worker
 # The quick start makes its own secret key under var/ and leaves two-factor authentication optional for
 # administrators (production requires it: REQUIRE_2FA_FOR_ADMINS, see README).
 QUICK_START_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" REQUIRE_2FA_FOR_ADMINS=$${REQUIRE_2FA_FOR_ADMINS:-false}
@@ -38,7 +40,7 @@ run: install var/secret_key
 	export $(QUICK_START_ENV); \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py seed_demo && \
-	{ $(BIN)/python manage.py run_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(BIN)/python manage.py runserver $(HOST):$(PORT); }
+	{ $(WORKER) & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(BIN)/python manage.py runserver $(HOST):$(PORT); }
 
 # Production serving on this machine: migrations, static files collected under hashed names (served by
 # WhiteNoise with far-future caching), gunicorn with 2 × cores + 1 workers of pooled connections, and the
@@ -49,7 +51,7 @@ serve: install
 	export STATIC_MANIFEST=true; \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py collectstatic --noinput -v0 && \
-	{ $(BIN)/python manage.py run_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	{ $(WORKER) & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/gunicorn config.wsgi --workers $(WEB_WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
 	    --access-logformat '$(ACCESS_LOG_FORMAT)' \
 	    --forwarded-allow-ips "$${TRUSTED_PROXIES:-127.0.0.1}" --graceful-timeout 30 --timeout 60; }

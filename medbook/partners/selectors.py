@@ -28,18 +28,24 @@ def institution_partnership(*, actor, pk) -> Partnership:
     return get_for_actor(institution_partnerships(actor=actor), actor, pk)
 
 
-NOT_THE_PARTNERS_YET = (Partnership.Status.PENDING_REGISTRATION, Partnership.Status.PENDING_VERIFICATION)
+# An institution's invitation that has not reached the partner's admins (pending registration through
+# another contact, or a claim the operator has not accepted) is not theirs to see (P-14, issue 19): not on
+# their pages, not in their webhooks.
+NOT_YET_THE_PARTNERS = (Partnership.Status.PENDING_REGISTRATION, Partnership.Status.PENDING_VERIFICATION)
+
+
+def partner_may_see(partnership: Partnership) -> bool:
+    """Whether the partner's side is told of this partnership (its pages, API and webhook events)."""
+    return partnership.status not in NOT_YET_THE_PARTNERS
 
 
 def partner_partnerships(*, actor) -> QuerySet[Partnership]:
-    """The partnerships of the partner the actor acts for; an institution's invitation that has not reached
-    its admins (pending registration through another contact, or a claim the operator has not accepted) is
-    not theirs to see (P-14, issue 19)."""
+    """The partnerships of the partner the actor acts for, those it may see (`partner_may_see`)."""
     if actor is None or actor.partner is None:
         return Partnership.objects.none()
     return (
         Partnership.objects.filter(partner=actor.partner)
-        .exclude(status__in=NOT_THE_PARTNERS_YET)
+        .exclude(status__in=NOT_YET_THE_PARTNERS)
         .select_related("institution")
         .prefetch_related("locations", "services")
         .order_by("institution__name", "-created_at")

@@ -18,6 +18,21 @@ class WebhookEvent(models.TextChoices):
     PARTNERSHIP_CHANGED = "partnership.changed", _("Partnership changed")
 
 
+# The short reasons a delivery log keeps for a failure (never an operating system's error text, which would
+# describe the network behind the endpoint), and how they read on the page.
+FAILURE_REASONS = {
+    "timed out": _("timed out"),
+    "connection failed": _("connection failed"),
+    "TLS error": _("TLS error"),
+    "invalid response": _("invalid response"),
+    "invalid URL": _("invalid URL"),
+    "host not found": _("host not found"),
+    "address not allowed": _("address not allowed"),
+    "endpoint inactive": _("endpoint inactive"),
+    "internal error": _("internal error"),
+}
+
+
 class WebhookEndpoint(models.Model):
     """A URL of one organisation that receives the events it subscribed to, signed with its own secret."""
 
@@ -77,3 +92,8 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint_id} ({self.status})"
+
+    @property
+    def error_display(self) -> str:
+        """The last failure's reason in the reader's language ("HTTP 503" stays as it is)."""
+        return str(FAILURE_REASONS.get(self.last_error, self.last_error))

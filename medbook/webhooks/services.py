@@ -6,13 +6,9 @@ them see on their own pages, never the internal note.
 """
 
 import base64
-import ipaddress
 import secrets
-import socket
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -24,6 +20,7 @@ from medbook.core.errors import DomainError
 from medbook.core.ids import parse_id
 from medbook.core.permissions import Perm, require
 from medbook.core.tenancy import Actor
+from medbook.webhooks.addresses import WebhookUrlInvalid, addresses_resolve, webhook_url_parse
 from medbook.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 MAX_ENDPOINTS = 10  # per organisation
@@ -33,26 +30,16 @@ def webhook_secret_new() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def url_refusal(url: str) -> str | None:
-    """Why the worker may not call this URL, or None: HTTPS only, and never an address inside this network
-    (loopback, private, link-local: a tenant must not make the server call its neighbours). Settings open
-    both for a development machine (WEBHOOK_ALLOW_HTTP, WEBHOOK_ALLOW_PRIVATE_ADDRESSES)."""
-    parts = urlsplit(url)
-    if parts.scheme != "https" and not (parts.scheme == "http" and settings.WEBHOOK_ALLOW_HTTP):
-        return _("The URL must start with https://.")
-    if not parts.hostname or parts.username or parts.password:
-        return _("Enter the URL of your endpoint, such as https://example.com/medbook.")
-    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        return None
+def webhook_url_checked(url: str) -> str:
+    """The URL as it will be stored and called, or a refusal on the `url` field saying why (the page and
+    any API create endpoints through webhook_endpoint_create, which calls this): it must parse as the worker
+    sends it, and resolve only to public addresses (see medbook.webhooks.addresses)."""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except (socket.gaierror, UnicodeError, ValueError):
-        return _("The URL's host cannot be found.")
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global:
-            return _("The URL points inside a private network.")
-    return None
+        target = webhook_url_parse((url or "").strip())
+        addresses_resolve(target)
+    except WebhookUrlInvalid as invalid:
+        raise DomainError(invalid.message, field="url") from None
+    return target.url
 
 
 def _admin(actor: Actor) -> None:
@@ -65,9 +52,7 @@ def _admin(actor: Actor) -> None:
 def webhook_endpoint_create(*, actor: Actor, url: str, events: list[str]) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint of the actor's organisation; return it with its signing secret (shown once)."""
     _admin(actor)
-    url = (url or "").strip()
-    if len(url) > 500 or (refusal := url_refusal(url)):
-        raise DomainError(refusal or _("The URL can be at most 500 characters."), field="url")
+    url = webhook_url_checked(url)
     chosen = sorted(set(events or []))
     if not chosen or any(event not in WebhookEvent.values for event in chosen):
         raise DomainError(_("Choose at least one event."), field="events")

@@ -44,7 +44,7 @@ def partnership_answer(request: ActorRequest, pk: int) -> HttpResponse:
         admin_of = [m.organization_id for m in actor.memberships if m.role == Role.PARTNER_ADMIN]
         target = (
             Partnership.objects.filter(pk=pk, partner_id__in=admin_of)
-            .exclude(status__in=selectors.NOT_THE_PARTNERS_YET)  # not the partner's yet (P-14)
+            .exclude(status__in=selectors.NOT_YET_THE_PARTNERS)  # not the partner's yet (P-14)
             .values_list("partner_id", flat=True)
             .first()
         )

@@ -3,6 +3,7 @@ each of WORKER_TASKS (dotted paths of functions returning how much they did: the
 
 import logging
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -36,33 +37,51 @@ class Command(BaseCommand):
 
     def handle(self, *args, once: bool, batch: int, sleep: float, **options) -> None:
         if once:
-            digests = digests_send()
-            others = sum(import_string(task)() for task in settings.WORKER_TASKS)
-            sent = outbox_drain(batch_size=batch)
+            digests = self.step("digests", digests_send)
+            others = sum(self.step(task, import_string(task)) for task in settings.WORKER_TASKS)
+            sent = self.step("outbox", lambda: outbox_drain(batch_size=batch))
             self.stdout.write(f"digests: {digests} written; outbox: {sent} sent; other tasks: {others} done")
             return
         self.stdout.write(f"outbox worker running (batch {batch}, idle poll {sleep}s)")
         try:
             while True:
-                if not self.round(batch):
-                    time.sleep(sleep)
+                self.loop(batch, sleep)
         except KeyboardInterrupt:
             pass
 
-    def round(self, batch: int) -> int:
-        """Process one batch; return how many messages were claimed (0 when idle or the database failed)."""
-        close_old_connections()  # survive a database restart between rounds
+    def loop(self, batch: int, sleep: float) -> None:
+        """Run rounds until an unexpected error, which is logged; the caller starts the loop again."""
         try:
-            self.digests_if_due()
-            others = sum(import_string(task)() for task in settings.WORKER_TASKS)
-            return outbox_process_batch(batch_size=batch).claimed + others
-        except DatabaseError:
-            log.exception("outbox worker: database error, retrying after the poll interval")
-            return 0
+            while True:
+                if not self.round(batch):
+                    time.sleep(sleep)
+        except Exception:  # noqa: BLE001 - the loop outlives any error; a supervisor restarts a dead process
+            log.exception("outbox worker: unexpected error, the loop starts again after the poll interval")
+            time.sleep(sleep)
 
-    def digests_if_due(self) -> None:
+    def round(self, batch: int) -> int:
+        """Run each task once; return how much was done (0 when idle or when every task failed). A task
+        that fails is logged and tried again next round: it never holds up the others (a webhook endpoint's
+        failure never stops the emails)."""
+        close_old_connections()  # survive a database restart between rounds
+        done = self.step("digests", self.digests_if_due)
+        done += sum(self.step(task, import_string(task)) for task in settings.WORKER_TASKS)
+        return done + self.step("outbox", lambda: outbox_process_batch(batch_size=batch).claimed)
+
+    def step(self, name: str, task: Callable[[], int | None]) -> int:
+        """Run one task; log its failure and go on (a database error, or a bug one row set off)."""
+        try:
+            return task() or 0
+        except DatabaseError:
+            log.exception("outbox worker: database error in %s, retrying after the poll interval", name)
+        except Exception:  # noqa: BLE001 - one task's failure must not stop the others
+            log.exception("outbox worker: %s failed, retrying after the poll interval", name)
+        return 0
+
+    def digests_if_due(self) -> int:
         """Write the digests whose window has ended, at most once every DIGEST_POLL_SECONDS."""
         if time.monotonic() < self.digests_due_at:
-            return
+            return 0
         self.digests_due_at = time.monotonic() + settings.DIGEST_POLL_SECONDS
         digests_send()
+        return 0  # writing digests fills the outbox; it is not work that should skip the idle sleep
