@@ -56,6 +56,122 @@ class Partner(Organization):
         return self.verification_status == self.Verification.VERIFIED
 
 
+IDENTITY_FIELDS = ("name", "country", "registration_number", "tax_number")
+
+
+class PartnerIdentityChange(models.Model):
+    """A verified partner's admin asks to change its legal identity; the operator approves or refuses it.
+
+    Until approved, the partner keeps its verified values; the request keeps both the values it replaces and
+    the new ones, so the history of the legal identity reads from these rows (P-14, issue 19)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting the operator")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    partner = models.ForeignKey(
+        "Partner", on_delete=models.PROTECT, related_name="identity_changes", verbose_name=_("partner")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    old_values = models.JSONField(_("verified values"))
+    new_values = models.JSONField(_("requested values"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("partner identity change")
+        verbose_name_plural = _("partner identity changes")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner"], condition=Q(status="pending"), name="identity_change_one_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}: {self.summary}"
+
+    @property
+    def summary(self) -> str:
+        """What changes, field by field: "name: Old → New; tax_number: … → …"."""
+        return "; ".join(
+            f"{field}: {self.old_values.get(field, '')} → {self.new_values.get(field, '')}"
+            for field in IDENTITY_FIELDS
+            if self.old_values.get(field) != self.new_values.get(field)
+        )
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class PartnerClaim(models.Model):
+    """One person's claim to represent a partner, made from one institution's invitation (P-14, issue 19).
+
+    The operator accepts or refuses each claim on its own: only an accepted claim makes its user an
+    administrator of the partner and activates the inviting institution's partnership; a pending or refused
+    claimant has no access to the partner at all."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting the operator")
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused")
+
+    partner = models.ForeignKey(
+        "Partner", on_delete=models.PROTECT, related_name="claims", verbose_name=_("partner")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("claimant")
+    )
+    partnership = models.OneToOneField(
+        "Partnership", on_delete=models.PROTECT, related_name="claim", verbose_name=_("invited by")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    # The GTC the claimant accepted while registering: recorded as the partner's acceptance only once the
+    # claim is accepted (a refused claimant never signed for the company).
+    gtc_version = models.ForeignKey(
+        "GTCVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("claimed at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("partner claim")
+        verbose_name_plural = _("partner claims")
+        ordering = ["partner__name", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.partner_id} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
 class PartnershipQuerySet(models.QuerySet):
     """Partnerships by what they allow."""
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from medbook.core.ids import parse_id
 from medbook.core.tenancy import get_for_actor, scoped
 from medbook.institutions.models import Service
-from medbook.partners.models import Partnership
+from medbook.partners.models import PartnerClaim, PartnerIdentityChange, Partnership
 from medbook.scheduling.models import Booking, TrafficChannel
 
 
@@ -29,8 +29,9 @@ def institution_partnership(*, actor, pk) -> Partnership:
 
 
 # An institution's invitation that has not reached the partner's admins (pending registration through
-# another contact) is not theirs to see (P-14): not on their pages, not in their webhooks.
-NOT_YET_THE_PARTNERS = (Partnership.Status.PENDING_REGISTRATION,)
+# another contact, or a claim the operator has not accepted) is not theirs to see (P-14, issue 19): not on
+# their pages, not in their webhooks.
+NOT_YET_THE_PARTNERS = (Partnership.Status.PENDING_REGISTRATION, Partnership.Status.PENDING_VERIFICATION)
 
 
 def partner_may_see(partnership: Partnership) -> bool:
@@ -63,6 +64,27 @@ def partner_verified_admin(actor) -> bool:
     """Whether the actor administers a verified partner: only they may change its legal record (P-14)."""
     partner = actor.partner if actor is not None else None
     return partner is not None and partner.is_verified and actor.role == "partner_admin"
+
+
+def user_claims(user) -> QuerySet[PartnerClaim]:
+    """The claims the user made to represent a partner, newest first (their own, nobody else's)."""
+    if user is None or not user.is_authenticated:
+        return PartnerClaim.objects.none()
+    return (
+        PartnerClaim.objects.filter(user=user)
+        .select_related("partner", "partnership__institution")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def latest_identity_change(partner) -> PartnerIdentityChange | None:
+    """The partner's latest request to change its identity that was not withdrawn (pending or decided)."""
+    return (
+        PartnerIdentityChange.objects.filter(partner=partner)
+        .exclude(status=PartnerIdentityChange.Status.WITHDRAWN)
+        .order_by("-requested_at", "-pk")
+        .first()
+    )
 
 
 def future_partner_bookings(partnership: Partnership) -> QuerySet[Booking]:

@@ -35,4 +35,5 @@ urlpatterns = [
     # The contact person's registration link (N-1).
     path("partner/register/<str:token>/", registration.register, name="register"),
     path("partner/register/<str:token>/renew/", registration.register_renew, name="register-renew"),
+    path("partner/claims/", registration.claim_list, name="claim-list"),
 ]

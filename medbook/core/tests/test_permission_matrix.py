@@ -146,6 +146,8 @@ MATRIX = {
     "partners:feed":                      (GET,  "feed",        (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
     "partners:register":                  (GET,  "invite",      (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
     "partners:register-renew":            (POST, "invite",      (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    # Anyone's own claims to represent a partner (issue 19): nobody here has one, so each sees an empty list.
+    "partners:claim-list":                (GET,  _,             (LOGIN, 200,   200,   200,   200,   200,   200,   200,   200,   200)),
     # Reports: a partner's user never learns that an institution report exists (404).
     "reports:booking-report":             (GET,  _,             (LOGIN, 403,   200,   200,   200,   404,   404,   404,   404,   404)),
     "reports:traffic":                    (GET,  _,             (LOGIN, 403,   200,   403,   200,   404,   404,   404,   404,   404)),

@@ -127,7 +127,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "partners:home":                              ("p_book",   200,   12, LIST),
     "partners:partnership-answer":                ("p_admin",  200,   13, LIST),
     "partners:gtc-accept":                        ("p_admin",  200,   10, ONE ),
-    "partners:partner-details":                   ("p_admin",  200,    9, ONE ),
+    "partners:partner-details":                   ("p_admin",  200,   10, ONE ),
     # Book to partner: every calendar (its landing page), and one calendar chosen (htmx).
     "partners:book":                              ("p_book",   200,   25, LIST),
     "partners:book htmx":                         ("p_book",   200,   24, ONE ),
@@ -143,6 +143,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "partners:feed":                              ("anon",     200,     3, LIST),
     "partners:register":                          ("anon",     200,     2, ONE ),
     "partners:register-renew":                    ("anon",     200,  (12, 11), ONE ),
+    "partners:claim-list":                        ("p_admin",  200,     9, ONE ),
     "reports:booking-report":                     ("a_admin",  200,   13, LIST),
     "reports:traffic":                            ("a_admin",  200,    9, LIST),
     "reports:partner-bookings":                   ("a_admin",  200,   11, LIST),

@@ -89,22 +89,33 @@ def search_quota_alert_send(*, partnership: Partnership, searcher, scope: str, l
         )
 
 
-def verification_notice_send(partner, *, verified: bool, partnerships: list, note: str = "") -> None:
-    """Tell the partner's admins and the admins of each institution waiting for it the operator's answer."""
-    for membership in organization_admins(partner.pk):
+def claim_notice_send(claim, *, accepted: bool) -> None:
+    """Tell the claimant, and the admins of the institution that invited them, the operator's answer."""
+    user, partnership = claim.user, claim.partnership
+    partner_email(
+        to=user.email,
+        template="partner_verification",
+        context={"partner": claim.partner, "user": user, "verified": accepted, "note": claim.note},
+        language=user.language,
+        reference=f"partner:{claim.partner_id}",
+    )
+    for membership in organization_admins(partnership.institution_id):
         partner_email(
             to=membership.user.email,
-            template="partner_verification",
-            context={"partner": partner, "user": membership.user, "verified": verified, "note": note},
+            template="partnership_verification",
+            context={"partnership": partnership, "user": membership.user, "verified": accepted},
             language=membership.user.language,
-            reference=f"partner:{partner.pk}",
+            reference=f"partnership:{partnership.pk}",
         )
-    for partnership in partnerships:
-        for membership in organization_admins(partnership.institution_id):
-            partner_email(
-                to=membership.user.email,
-                template="partnership_verification",
-                context={"partnership": partnership, "user": membership.user, "verified": verified},
-                language=membership.user.language,
-                reference=f"partnership:{partnership.pk}",
-            )
+
+
+def identity_change_notice_send(change) -> None:
+    """Tell the partner's admins the operator's answer to a change of its legal identity."""
+    for membership in organization_admins(change.partner_id):
+        partner_email(
+            to=membership.user.email,
+            template="identity_change_decided",
+            context={"change": change, "partner": change.partner, "user": membership.user},
+            language=membership.user.language,
+            reference=f"partner:{change.partner_id}",
+        )

@@ -1,20 +1,20 @@
 """The partner's portal: answering an institution's invitation (N-2) and accepting the GTC. One transaction
-each, the acting user first, audited here. Its users are managed on the members page (accounts)."""
+each, the acting user first, audited here. Its users are managed on the members page (accounts), its legal
+record in `identity`."""
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
-from medbook.core.errors import DomainError, NotPermitted
+from medbook.core.errors import DomainError
 from medbook.core.permissions import Perm, require
 from medbook.partners.access import gtc_accepted
 from medbook.partners.events import partnership_event
-from medbook.partners.models import GTCAcceptance, GTCVersion, Partner, Partnership
+from medbook.partners.models import GTCAcceptance, GTCVersion, Partnership
 from medbook.partners.services.notices import answered_notice_send
-from medbook.partners.validators import partner_details_errors, registry_key
 from medbook.scheduling.models import TrafficChannel
 
 
@@ -72,48 +72,3 @@ def gtc_accept(*, actor, version: GTCVersion) -> GTCAcceptance:
     )
     audit_record(actor=actor, action=AuditAction.GTC_ACCEPT, obj=partner, version=version.version)
     return acceptance
-
-
-LEGAL_FIELDS = ("name", "country", "registration_number", "tax_number", "address")
-
-
-@transaction.atomic
-def partner_details_update(*, actor, details: dict) -> Partner:
-    """The partner's verified admin corrects its legal record (P-14): checked as on "Add New Partner"."""
-    require(actor, Perm.APPROVE_PARTNERSHIPS)
-    if actor.partner is None:
-        raise Http404()
-    partner = Partner.objects.select_for_update().get(pk=actor.partner.pk)
-    if not partner.is_verified:
-        raise NotPermitted(_("Your company awaits verification: its details can be changed after it."))
-    cleaned, errors = partner_details_errors({field: details[field] for field in LEGAL_FIELDS})
-    for field, messages in errors.items():
-        raise DomainError(messages[0], field=field)
-    changes = {}
-    for field in LEGAL_FIELDS:
-        if getattr(partner, field) != cleaned[field]:
-            changes[field] = [getattr(partner, field), cleaned[field]]
-            setattr(partner, field, cleaned[field])
-    partner.registry_key = registry_key(partner.country, partner.registration_number)
-    try:
-        with transaction.atomic():
-            partner.save()
-    except IntegrityError:
-        raise DomainError(
-            _("Another partner is registered with this registration number."), field="registration_number"
-        ) from None
-    if "name" in changes:
-        TrafficChannel.objects.filter(partner=partner).update(name=partner.name)
-    audit_record(actor=actor, action=AuditAction.PARTNER_DETAILS_UPDATE, obj=partner, changes=changes)
-    for partnership in Partnership.objects.filter(partner=partner).exclude(
-        status=Partnership.Status.PENDING_REGISTRATION
-    ):
-        # Each institution reads the change of its partner's record in its own audit log.
-        audit_record(
-            actor=actor,
-            action=AuditAction.PARTNER_DETAILS_UPDATE,
-            obj=partnership,
-            institution_id=partnership.institution_id,
-            changes=changes,
-        )
-    return partner

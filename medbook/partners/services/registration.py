@@ -1,5 +1,5 @@
 """The contact person's registration (N-1, P-3): the link (signed, expiring, single-use, renewable), the
-registration itself with the GTC, audited here."""
+registration itself with the GTC, a claim the operator decides, audited here."""
 
 import secrets
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from medbook.accounts.models import Membership, User
+from medbook.accounts.models import User
 from medbook.accounts.services import send_set_password_email
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
@@ -19,9 +19,9 @@ from medbook.core.errors import DomainError
 from medbook.core.ids import parse_id_or_none
 from medbook.core.tenancy import Actor
 from medbook.partners.models import (
-    GTCAcceptance,
     GTCVersion,
     Partner,
+    PartnerClaim,
     PartnerInvitation,
     Partnership,
     nonce_digest,
@@ -156,9 +156,10 @@ def partner_register(
     password: str | None,
     gtc_version: GTCVersion,
     user=None,
-) -> Membership:
-    """The contact person registers: password, GTC accepted and recorded, partner admin; this invitation's
-    partnership (and no other) awaits the operator's verification of the legal entity (P-14)."""
+) -> PartnerClaim:
+    """The contact person registers: password, GTC accepted; their claim to represent the legal entity waits
+    for the operator, with this invitation's partnership (and no other) awaiting verification (P-14). Until
+    the operator accepts the claim the claimant has no access to the partner (issue 19)."""
     invitation = invitation_open(token, lock=True)
     partnership = invitation.partnership
     partner = partnership.partner
@@ -168,34 +169,30 @@ def partner_register(
     if gtc_version.pk != current.pk:
         raise DomainError(_("The terms have changed in the meantime: read and accept the current version."))
     user = _registering_user(invitation, full_name=full_name, password=password, user=user)
-    membership, _created = Membership.objects.update_or_create(
-        user=user,
-        organization=partner,
-        defaults={"role": Membership.Role.PARTNER_ADMIN, "can_book": True, "is_active": True},
-    )
-    now = timezone.now()
-    GTCAcceptance.objects.get_or_create(
+    claim = PartnerClaim.objects.create(
         partner=partner,
-        version=current,
-        defaults={"user": user, "accepted_at": now, "ip_address": actor.client_ip},
+        user=user,
+        partnership=partnership,
+        gtc_version=current,
+        ip_address=actor.client_ip,
     )
-    invitation.used_at = now
+    invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
     Partnership.objects.filter(pk=partnership.pk).update(status=Partnership.Status.PENDING_VERIFICATION)
     partnership.refresh_from_db()
     if partner.verification_status == Partner.Verification.REJECTED:
         # A new claim on a legal entity once rejected: the operator looks again.
         Partner.objects.filter(pk=partner.pk).update(verification_status=Partner.Verification.UNVERIFIED)
-    registered = Actor(
-        user=user,
-        membership=membership,
-        memberships=(membership,),
-        client_ip=actor.client_ip,
-        request_id=actor.request_id,
+    registered = Actor(user=user, client_ip=actor.client_ip, request_id=actor.request_id)
+    audit_record(
+        actor=registered,
+        action=AuditAction.PARTNER_REGISTER,
+        obj=partnership,
+        gtc=current.version,
+        claim_id=claim.pk,
     )
-    audit_record(actor=registered, action=AuditAction.PARTNER_REGISTER, obj=partnership, gtc=current.version)
     answered_notice_send(partnership)
-    return membership
+    return claim
 
 
 def _registering_user(invitation: PartnerInvitation, *, full_name: str, password: str | None, user) -> User:

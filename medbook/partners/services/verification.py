@@ -1,6 +1,10 @@
-"""The operator's verification of a new legal entity (P-14): whoever registered it represents it, or not.
+"""The operator's verification of each person who claims to represent a partner (P-14, issue 19).
 
-Called from the operator's admin; one transaction each, audited here, both sides told through the outbox.
+Every registration from an institution's link is a `PartnerClaim`; the operator accepts or refuses each one
+on its own, from the admin. Accepting makes its user an administrator of the partner and activates the
+inviting institution's partnership (and, on the first accepted claim, verifies the legal entity); refusing
+declines that partnership. Neither touches another claim. One transaction each, audited here, both sides
+told through the outbox. The states: docs/partner-identity.md.
 """
 
 from django.db import transaction
@@ -11,101 +15,125 @@ from medbook.accounts.models import Membership
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError, NotPermitted
-from medbook.partners.models import Partner, PartnerInvitation, Partnership
-from medbook.partners.services.notices import approval_request_send, verification_notice_send
+from medbook.partners.models import GTCAcceptance, Partner, PartnerClaim, PartnerInvitation, Partnership
+from medbook.partners.services.notices import approval_request_send, claim_notice_send
 from medbook.scheduling.models import TrafficChannel
 
 
-def _require_operator(actor) -> None:
+def require_operator(actor) -> None:
+    """Only the platform operator decides who represents a partner."""
     if actor is None or not actor.is_operator:
         raise NotPermitted()
 
 
+def _pending_claim(claim: PartnerClaim) -> PartnerClaim:
+    """The claim, locked, with its partner and partnership locked too; refuse one already decided."""
+    claim = PartnerClaim.objects.select_for_update().get(pk=claim.pk)
+    if not claim.is_pending:
+        raise DomainError(_("This claim has already been decided."))
+    claim.partner = Partner.objects.select_for_update().get(pk=claim.partner_id)
+    claim.partnership = Partnership.objects.select_for_update().get(pk=claim.partnership_id)
+    return claim
+
+
+def _decide(claim: PartnerClaim, *, actor, status: str, note: str) -> None:
+    claim.status, claim.decided_by, claim.decided_at, claim.note = status, actor.user, timezone.now(), note
+    claim.save(update_fields=["status", "decided_by", "decided_at", "note"])
+
+
 @transaction.atomic
-def partner_verify(*, actor, partner: Partner, note: str = "") -> list[Partnership]:
-    """Verify the partner: every partnership awaiting verification becomes active, and institutions that
-    invited it before it registered now ask its (verified) admins to approve; return those activated."""
-    _require_operator(actor)
-    partner = Partner.objects.select_for_update().get(pk=partner.pk)
-    if partner.is_verified:
-        raise DomainError(_("%(partner)s is already verified.") % {"partner": partner.name})
+def partner_claim_accept(*, actor, claim: PartnerClaim, note: str = "") -> PartnerClaim:
+    """The claimant represents the partner: make them its administrator and activate the partnership of the
+    institution that invited them; on the first accepted claim the partner is verified, and institutions
+    that invited it earlier now ask its administrators to approve (N-2). Other claims stay as they are."""
+    require_operator(actor)
+    claim = _pending_claim(claim)
+    partner, partnership = claim.partner, claim.partnership
+    if partnership.status != Partnership.Status.PENDING_VERIFICATION:
+        raise DomainError(
+            _("The institution has withdrawn this invitation: refuse the claim instead of accepting it.")
+        )
     now = timezone.now()
+    _decide(claim, actor=actor, status=PartnerClaim.Status.ACCEPTED, note=note)
+    Membership.objects.update_or_create(
+        user=claim.user,
+        organization=partner,
+        defaults={"role": Membership.Role.PARTNER_ADMIN, "can_book": True, "is_active": True},
+    )
+    if claim.gtc_version_id is not None:
+        GTCAcceptance.objects.get_or_create(
+            partner=partner,
+            version_id=claim.gtc_version_id,
+            defaults={"user": claim.user, "accepted_at": claim.created_at, "ip_address": claim.ip_address},
+        )
+    partnership.status, partnership.activated_at = Partnership.Status.ACTIVE, now
+    partnership.save(update_fields=["status", "activated_at"])
+    waiting = [] if partner.is_verified else _partner_verify(partner, actor=actor, note=note, now=now)
+    audit_record(
+        actor=actor,
+        action=AuditAction.PARTNER_CLAIM_ACCEPT,
+        obj=partnership,
+        partner_id=partner.pk,
+        claim_id=claim.pk,
+        claimant=claim.user.email,
+        note=note,
+    )
+    claim_notice_send(claim, accepted=True)
+    for other in waiting:
+        approval_request_send(other)
+    return claim
+
+
+def _partner_verify(partner: Partner, *, actor, note: str, now) -> list[Partnership]:
+    """The first accepted claim verifies the legal entity: registration links not yet used stop working and
+    their institutions' invitations go to its (now verified) administrators; return those partnerships."""
     partner.verification_status = Partner.Verification.VERIFIED
     partner.verified_by, partner.verified_at, partner.verification_note = actor.user, now, note
     partner.save(update_fields=["verification_status", "verified_by", "verified_at", "verification_note"])
-    partnerships = Partnership.objects.select_for_update().filter(partner=partner)
-    activated = list(partnerships.filter(status=Partnership.Status.PENDING_VERIFICATION))
-    Partnership.objects.filter(pk__in=[p.pk for p in activated]).update(
-        status=Partnership.Status.ACTIVE, activated_at=now
+    waiting = list(
+        Partnership.objects.select_for_update().filter(
+            partner=partner, status=Partnership.Status.PENDING_REGISTRATION
+        )
     )
-    # Other institutions' invitations sent before verification: its own admins decide now (N-2).
-    waiting = list(partnerships.filter(status=Partnership.Status.PENDING_REGISTRATION))
     PartnerInvitation.objects.filter(
         partnership__in=waiting, used_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=now)
     Partnership.objects.filter(pk__in=[p.pk for p in waiting]).update(
         status=Partnership.Status.PENDING_APPROVAL
     )
-    for partnership in activated + waiting:
-        partnership.refresh_from_db()
     for partnership in waiting:
-        approval_request_send(partnership)
-    admins = [m.user.email for m in Membership.objects.filter(organization=partner, is_active=True)]
+        partnership.status = Partnership.Status.PENDING_APPROVAL
     audit_record(
         actor=actor,
         action=AuditAction.PARTNER_VERIFY,
         obj=partner,
         note=note,
-        members=sorted(admins),
-        activated_partnership_ids=[p.pk for p in activated],
         approval_requested_partnership_ids=[p.pk for p in waiting],
     )
-    for partnership in activated:
-        # Each institution reads the act in its own audit log.
-        audit_record(actor=actor, action=AuditAction.PARTNER_VERIFY, obj=partnership, partner_id=partner.pk)
-    verification_notice_send(partner, verified=True, partnerships=activated, note=note)
-    return activated
+    return waiting
 
 
 @transaction.atomic
-def partner_reject(*, actor, partner: Partner, note: str = "") -> list[Partnership]:
-    """Reject the partner's registration: its partnerships awaiting verification are declined and the
-    accounts that claimed it lose their access; the legal entity can be invited (and claimed) again."""
-    _require_operator(actor)
-    partner = Partner.objects.select_for_update().get(pk=partner.pk)
-    if partner.is_verified:
-        raise DomainError(
-            _("%(partner)s is verified: end its partnerships or its users instead.")
-            % {"partner": partner.name}
-        )
-    now = timezone.now()
-    partner.verification_status = Partner.Verification.REJECTED
-    partner.verified_by, partner.verified_at, partner.verification_note = actor.user, now, note
-    partner.save(update_fields=["verification_status", "verified_by", "verified_at", "verification_note"])
-    declined = list(
-        Partnership.objects.select_for_update().filter(
-            partner=partner, status=Partnership.Status.PENDING_VERIFICATION
-        )
-    )
-    Partnership.objects.filter(pk__in=[p.pk for p in declined]).update(
-        status=Partnership.Status.DECLINED, ended_at=now
-    )
-    TrafficChannel.objects.filter(pk__in=[p.channel_id for p in declined]).update(is_active=False)
-    for partnership in declined:
-        partnership.refresh_from_db()
-    # The claimants hear of it before their access ends.
-    verification_notice_send(partner, verified=False, partnerships=declined, note=note)
-    members = Membership.objects.filter(organization=partner, is_active=True)
-    removed = sorted(m.user.email for m in members.select_related("user"))
-    members.update(is_active=False)
+def partner_claim_refuse(*, actor, claim: PartnerClaim, note: str = "") -> PartnerClaim:
+    """The claimant was not shown to represent the partner: the inviting institution's partnership is
+    declined (it may add the partner again with a contact it has checked) and the claimant gets no access.
+    The partner, its administrators and every other claim stay as they are."""
+    require_operator(actor)
+    claim = _pending_claim(claim)
+    partnership = claim.partnership
+    _decide(claim, actor=actor, status=PartnerClaim.Status.REFUSED, note=note)
+    if partnership.status == Partnership.Status.PENDING_VERIFICATION:
+        partnership.status, partnership.ended_at = Partnership.Status.DECLINED, timezone.now()
+        partnership.save(update_fields=["status", "ended_at"])
+        TrafficChannel.objects.filter(pk=partnership.channel_id).update(is_active=False)
     audit_record(
         actor=actor,
-        action=AuditAction.PARTNER_REJECT,
-        obj=partner,
+        action=AuditAction.PARTNER_CLAIM_REFUSE,
+        obj=partnership,
+        partner_id=claim.partner_id,
+        claim_id=claim.pk,
+        claimant=claim.user.email,
         note=note,
-        deactivated_members=removed,
-        declined_partnership_ids=[p.pk for p in declined],
     )
-    for partnership in declined:
-        audit_record(actor=actor, action=AuditAction.PARTNER_REJECT, obj=partnership, partner_id=partner.pk)
-    return declined
+    claim_notice_send(claim, accepted=False)
+    return claim

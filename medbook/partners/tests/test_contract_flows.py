@@ -13,7 +13,7 @@ from medbook.core.errors import DomainError
 from medbook.institutions.tests.factories import UserFactory
 from medbook.notifications.models import OutboxMessage
 from medbook.partners.access import access_partnership_target
-from medbook.partners.models import GTCAcceptance, Partner, PartnerInvitation, Partnership
+from medbook.partners.models import GTCAcceptance, Partner, PartnerClaim, PartnerInvitation, Partnership
 from medbook.partners.services import registration as invitations
 from medbook.partners.tests.factories import gtc_publish
 from medbook.partners.tests.helpers import ADD, html_of, link_in, partner_form, text_of
@@ -75,20 +75,22 @@ def test_n1_new_partner_registers_from_the_emailed_link_and_is_active_once_verif
 
     client.logout()
     response = register(client, path)
-    assert response.status_code == 302 and response["Location"] == reverse("partners:home")
+    assert response.status_code == 302 and response["Location"] == reverse("partners:claim-list")
     partnership.refresh_from_db()
-    # Registered, but a new legal entity is verified by the operator before it may book (P-14).
+    # Registered, but the operator checks that she represents the company before she may act for it (P-14).
     assert partnership.status == Partnership.Status.PENDING_VERIFICATION and partnership.activated_at is None
     wanda = User.objects.get(email="wanda@west.test")
     assert wanda.check_password(NEW_PASSWORD) and wanda.full_name == "Wanda West"
-    membership = Membership.objects.get(user=wanda)
-    assert (membership.organization_id, membership.role) == (partnership.partner_id, "partner_admin")
-    acceptance = GTCAcceptance.objects.get()
-    assert (acceptance.version, acceptance.user, acceptance.ip_address) == (gtc, wanda, "203.0.113.7")
+    claim = PartnerClaim.objects.get()
+    assert (claim.user, claim.partnership, claim.status) == (wanda, partnership, "pending")
+    assert (claim.gtc_version, claim.ip_address) == (gtc, "203.0.113.7")
+    assert not Membership.objects.filter(user=wanda).exists()  # no access until the operator accepts
+    assert not GTCAcceptance.objects.exists()
     assert PartnerInvitation.objects.get().used_at is not None
-    home = client.get(reverse("partners:home")).content.decode()
-    assert "Institution A" in home and "Awaiting verification" in home
-    assert "awaits verification by the platform operator" in home
+    claims = client.get(reverse("partners:claim-list")).content.decode()
+    assert "Westside Physicians Kft." in claims and "Institution A" in claims
+    assert "Awaiting the operator" in claims and "checks that you represent" in claims
+    assert client.get(reverse("partners:home")).status_code == 403
     assert AuditEntry.objects.filter(action="partner.register", institution=cast.institution_a).exists()
     partnership.services.add(cast.service_a)
     with pytest.raises(DomainError, match="awaits verification by the platform operator"):
@@ -107,22 +109,32 @@ def test_n1_new_partner_registers_from_the_emailed_link_and_is_active_once_verif
         in listing
     )
 
-    # The operator sees who registered and verifies the company in the admin.
+    # The operator sees who registered, from whose invitation, and accepts the claim in the admin.
     olga = operator_make()
     operator = login(olga)
     page = operator.get(reverse("admin:partners_partner_change", args=[partnership.partner_id]))
     assert page.status_code == 200 and "wanda@west.test" in page.content.decode()
+    listed = operator.get(reverse("admin:partners_partnerclaim_changelist")).content.decode()
+    assert "wanda@west.test" in listed and "Institution A" in listed
     response = operator.post(
-        reverse("admin:partners_partner_changelist"),
-        {"action": "verify", "_selected_action": [partnership.partner_id]},
+        reverse("admin:partners_partnerclaim_changelist"),
+        {"action": "accept_claim", "_selected_action": [claim.pk]},
     )
     assert response.status_code == 302
     partnership.refresh_from_db()
     partner = partnership.partner
     assert partnership.status == Partnership.Status.ACTIVE and partnership.activated_at is not None
     assert (partner.verification_status, partner.verified_by) == ("verified", olga)
-    entry = AuditEntry.objects.get(action="partner.verify", institution=cast.institution_a)
-    assert entry.user == olga
+    membership = Membership.objects.get(user=wanda)
+    assert (membership.organization_id, membership.role, membership.is_active) == (
+        partnership.partner_id,
+        "partner_admin",
+        True,
+    )
+    acceptance = GTCAcceptance.objects.get()
+    assert (acceptance.version, acceptance.user, acceptance.ip_address) == (gtc, wanda, "203.0.113.7")
+    entry = AuditEntry.objects.get(action="partner.claim_accept", institution=cast.institution_a)
+    assert entry.user == olga and entry.details["claimant"] == "wanda@west.test"
     deliver_outbox()
     subjects = {(m["To"], m["Subject"]) for m in smtp_server.messages}
     assert (cast.alice.email, "Westside Physicians Kft. is verified and now an active partner") in subjects
@@ -133,6 +145,8 @@ def test_n1_new_partner_registers_from_the_emailed_link_and_is_active_once_verif
         access_partnership_target(partner=partner, location=cast.location_a1, service=cast.service_a)
         == partnership
     )
+    home = login(wanda).get(reverse("partners:home")).content.decode()
+    assert "Institution A" in home and "awaits verification" not in home
 
 
 def test_n1_invitation_is_in_the_contacts_language(cast, gtc, login, smtp_server, deliver_outbox):
@@ -166,7 +180,7 @@ def test_p3_reused_link_says_so_and_offers_a_new_link(cast, gtc, login, client, 
     mail = received_invitation(smtp_server, deliver_outbox)
     assert "/accounts/password/" in text_of(mail)
     assert post_registration(client, path, gtc).status_code == 410  # still single-use
-    assert GTCAcceptance.objects.count() == 1
+    assert PartnerClaim.objects.count() == 1
 
 
 def test_p3_expired_link_says_so_and_a_new_link_works(
@@ -237,11 +251,8 @@ def test_p3_existing_account_must_log_in_first(cast, gtc, login, client, smtp_se
     client.force_login(cast.bob)
     response = client.post(path, {"full_name": "Bob Reception", "accept": "on", "version": gtc.pk})
     assert response.status_code == 302
-    assert (
-        Membership.objects.get(user=cast.bob, role="partner_admin").organization.name
-        == "Westside Physicians Kft."
-    )
-    assert cast.bob.memberships.count() == 2
+    assert PartnerClaim.objects.get(user=cast.bob).partner.name == "Westside Physicians Kft."
+    assert cast.bob.memberships.count() == 1  # the partner's only once the operator accepts the claim
 
 
 def test_p3_gtc_must_be_accepted_to_register(cast, gtc, login, client, smtp_server, deliver_outbox):

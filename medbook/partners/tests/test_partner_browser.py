@@ -1,5 +1,5 @@
 """In Chromium: the admin adds a partner, the contact person registers from the emailed link and accepts
-the GTC, the partner awaits verification until the operator verifies it, then shows as active, and the
+the GTC, the partner awaits verification until the operator accepts her claim, then shows as active, and the
 admin enables two services in "Traffic Channels"."""
 
 import pytest
@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 from conftest import PASSWORD
 from medbook.core.tenancy import Actor
 from medbook.institutions.tests.factories import ServiceFactory, UserFactory
-from medbook.partners.models import Partner, Partnership
-from medbook.partners.services.verification import partner_verify
+from medbook.partners.models import PartnerClaim, Partnership
+from medbook.partners.services.verification import partner_claim_accept
 from medbook.partners.tests.helpers import link_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -63,17 +63,19 @@ def test_p1_p3_p9_admin_adds_partner_contact_registers_admin_enables_services(
     contact.get_by_label("Password again").fill("Westside-pass-2026")
     contact.get_by_label("I have read and accept the General Terms and Conditions").check()
     contact.get_by_role("button", name="Register").click()
-    expect(contact.get_by_test_id("partner-partnerships")).to_contain_text("Institution A")
-    expect(contact.get_by_test_id("partner-partnerships")).to_contain_text("Awaiting verification")
-    expect(contact.get_by_test_id("awaiting-verification")).to_be_visible()
+    expect(contact.get_by_test_id("claims")).to_contain_text("Institution A")
+    expect(contact.get_by_test_id("claim-status")).to_have_text("Awaiting the operator")
 
     page.reload()
     expect(row.get_by_test_id("partner-status")).to_have_text("Awaiting verification")
-    # The operator checks the company and verifies it (P-14): the partnership becomes active.
+    # The operator checks that she represents the company and accepts her claim (P-14): the partnership
+    # becomes active and she administers the partner.
     olga = UserFactory(email="olga@platform.test", is_superuser=True, is_staff=True)
-    partner = Partner.objects.get(name="Westside Physicians Kft.")
-    partner_verify(actor=Actor(user=olga), partner=partner)
+    claim = PartnerClaim.objects.get(partner__name="Westside Physicians Kft.")
+    partner_claim_accept(actor=Actor(user=olga), claim=claim)
     contact.reload()
+    expect(contact.get_by_test_id("claim-status")).to_have_text("Accepted")
+    contact.goto(f"{live_server.url}/partner/")
     expect(contact.get_by_test_id("partner-partnerships")).to_contain_text("Active")
     expect(contact.get_by_test_id("awaiting-verification")).to_have_count(0)
     contact.context.close()

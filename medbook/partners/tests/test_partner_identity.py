@@ -10,8 +10,15 @@ from medbook.core.errors import DomainError, NotPermitted
 from medbook.core.tenancy import Actor
 from medbook.notifications.models import OutboxMessage
 from medbook.partners.access import access_partnership
-from medbook.partners.models import Partner, PartnerInvitation, Partnership
-from medbook.partners.services.verification import partner_reject, partner_verify
+from medbook.partners.models import (
+    Partner,
+    PartnerClaim,
+    PartnerIdentityChange,
+    PartnerInvitation,
+    Partnership,
+)
+from medbook.partners.services.identity import partner_identity_change_approve
+from medbook.partners.services.verification import partner_claim_accept, partner_claim_refuse
 from medbook.partners.tests.helpers import ADD, LIST, link_in, partner_form
 from medbook.partners.tests.test_contract_flows import operator_make, received_invitation, register
 
@@ -75,13 +82,15 @@ def test_f1_another_institution_cannot_take_over_a_pending_partner(
     mallory = User.objects.get(email="m2@evil.test")
     at_b.refresh_from_db()
     assert at_b.status == Partnership.Status.PENDING_VERIFICATION
-    # … learns nothing of A's invitation, and cannot approve or activate it.
+    # … learns nothing of A's invitation (nor of the partner: his claim awaits the operator), and cannot
+    # approve or activate it.
     client.force_login(mallory)
-    home = client.get(reverse("partners:home")).content.decode()
-    assert "Institution A" not in home and "Institution B" in home
+    assert client.get(reverse("partners:home")).status_code == 403
+    claims = client.get(reverse("partners:claim-list")).content.decode()
+    assert "Institution A" not in claims and "Institution B" in claims
     answer = reverse("partners:partnership-answer", args=[at_a.pk])
-    assert client.get(answer).status_code == 404
-    assert client.post(answer, {"decision": "approve"}).status_code == 404
+    assert client.get(answer).status_code == 403
+    assert client.post(answer, {"decision": "approve"}).status_code == 403
     at_a.refresh_from_db()
     assert at_a.status == Partnership.Status.PENDING_REGISTRATION and at_a.activated_at is None
     # A's contact's link still works: not "replaced".
@@ -126,27 +135,27 @@ def test_f2_squatter_is_not_asked_to_approve_and_the_operator_rejects_him(
     search = client.get(reverse("partners:patient-search"), {"institution": cast.institution_a.pk, "q": "a"})
     assert search.status_code in (400, 403, 404)
 
-    # The operator sees the claim, rejects it: the squatter's access ends, B is told.
+    # The operator sees the claim, refuses it: the squatter never gets access, B is told.
     partner = Partner.objects.get()
-    declined = partner_reject(actor=operator_actor(), partner=partner, note="Not in the company register.")
-    assert [p.pk for p in declined] == [at_b.pk]
+    claim = PartnerClaim.objects.get(user=mallory)
+    partner_claim_refuse(actor=operator_actor(), claim=claim, note="Not in the company register.")
     at_b.refresh_from_db()
     assert at_b.status == Partnership.Status.DECLINED
     assert not Membership.objects.filter(user=mallory, is_active=True).exists()
     assert client.get(reverse("partners:home")).status_code in (302, 403)
     assert OutboxMessage.objects.filter(to_email=cast.charlie.email, kind="partner_partnership_verification")
     assert OutboxMessage.objects.filter(to_email=mallory.email, kind="partner_partner_verification")
-    assert AuditEntry.objects.filter(action="partner.reject", institution=cast.institution_b).exists()
+    assert AuditEntry.objects.filter(action="partner.claim_refuse", institution=cast.institution_b).exists()
 
-    # The real contact registers from A's link, the operator verifies: A's partnership is active.
+    # The real contact registers from A's link, the operator accepts her claim: A's partnership is active.
     wanda_link = link_in(received_invitation(smtp_server, deliver_outbox), "/partner/register/")
     client.logout()
     assert register(client, wanda_link).status_code == 302
     partner.refresh_from_db()
-    assert partner.verification_status == Partner.Verification.UNVERIFIED  # a new claim to check
+    assert partner.verification_status == Partner.Verification.UNVERIFIED
     at_a.refresh_from_db()
     assert at_a.status == Partnership.Status.PENDING_VERIFICATION
-    partner_verify(actor=operator_actor(), partner=partner)
+    partner_claim_accept(actor=operator_actor(), claim=PartnerClaim.objects.get(partnership=at_a))
     at_a.refresh_from_db()
     assert at_a.status == Partnership.Status.ACTIVE
     assert access_partnership(partner=partner, institution_id=cast.institution_a.pk) == at_a
@@ -161,7 +170,7 @@ def test_p14_verification_asks_the_verified_admins_about_earlier_invitations(
     a_link = link_in(received_invitation(smtp_server, deliver_outbox), "/partner/register/")
     client.logout()
     assert register(client, a_link).status_code == 302
-    partner_verify(actor=operator_actor(), partner=at_a.partner)
+    partner_claim_accept(actor=operator_actor(), claim=PartnerClaim.objects.get())
     at_a.refresh_from_db()
     at_b.refresh_from_db()
     assert at_a.status == Partnership.Status.ACTIVE
@@ -174,19 +183,28 @@ def test_p14_verification_asks_the_verified_admins_about_earlier_invitations(
     assert PartnerInvitation.objects.filter(used_at__isnull=True, revoked_at__isnull=True).count() == 0
 
 
-def test_p14_only_the_operator_verifies_or_rejects(cast, gtc, login):
+def test_p14_only_the_operator_accepts_or_refuses_a_claim(
+    cast, gtc, login, client, smtp_server, deliver_outbox
+):
     at_a = add(login(cast.alice), cast, cast.location_a1)
+    client.logout()
+    link = link_in(received_invitation(smtp_server, deliver_outbox), "/partner/register/")
+    assert register(client, link).status_code == 302
+    claim = PartnerClaim.objects.get()
     alice = Actor(user=cast.alice, membership=Membership.objects.get(user=cast.alice))
-    for service in (partner_verify, partner_reject):
+    for service in (partner_claim_accept, partner_claim_refuse):
         with pytest.raises(NotPermitted):
-            service(actor=alice, partner=at_a.partner)
+            service(actor=alice, claim=claim)
     assert Partner.objects.get().verification_status == Partner.Verification.UNVERIFIED
     # Nor can an institution admin reach the operator's admin action.
     response = login(cast.alice).post(
-        reverse("admin:partners_partner_changelist"),
-        {"action": "verify", "_selected_action": [at_a.partner_id]},
+        reverse("admin:partners_partnerclaim_changelist"),
+        {"action": "accept_claim", "_selected_action": [claim.pk]},
     )
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    claim.refresh_from_db()
+    at_a.refresh_from_db()
+    assert claim.status == "pending" and at_a.status == Partnership.Status.PENDING_VERIFICATION
     assert Partner.objects.get().verification_status == Partner.Verification.UNVERIFIED
 
 
@@ -243,12 +261,21 @@ def test_p14_verified_admin_corrects_the_legal_record_others_may_not(cast, partn
     assert client.get(url).status_code == 200
     assert client.post(url, {**data, "tax_number": "1"}).status_code == 422
     assert client.post(url, data).status_code == 302
+    # The address at once; the new name only once the operator approves it (issue 19).
     partner = Partner.objects.get(pk=partners.partner_p.pk)
-    assert (partner.name, partner.address) == ("CallCenter Hungary Ltd", "Váci út 2, 1132 Budapest")
+    assert (partner.name, partner.address) == ("CallCenter Ltd", "Váci út 2, 1132 Budapest")
+    entry = AuditEntry.objects.get(action="partner.details_update", institution=cast.institution_a)
+    assert (
+        entry.user == partners.paula and entry.details["changes"]["address"][1] == "Váci út 2, 1132 Budapest"
+    )
+    change = PartnerIdentityChange.objects.get(status="pending")
+    partner_identity_change_approve(actor=operator_actor(), change=change)
+    partner.refresh_from_db()
+    assert partner.name == "CallCenter Hungary Ltd"
     partners.partnership_p.channel.refresh_from_db()
     assert partners.partnership_p.channel.name == "CallCenter Hungary Ltd"
-    entry = AuditEntry.objects.get(action="partner.details_update", institution=cast.institution_a)
-    assert entry.user == partners.paula and entry.details["changes"]["name"][1] == "CallCenter Hungary Ltd"
+    entry = AuditEntry.objects.get(action="partner.identity_change_approve", institution=cast.institution_a)
+    assert entry.details["changes"]["name"] == ["CallCenter Ltd", "CallCenter Hungary Ltd"]
     # Another partner's registration number is refused, not taken over.
     taken = {**data, "registration_number": "01-09-222222"}
     assert "Another partner is registered" in client.post(url, taken).content.decode()

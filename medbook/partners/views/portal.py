@@ -18,7 +18,7 @@ from medbook.partners import selectors
 from medbook.partners.forms.module import PartnerDetailsForm
 from medbook.partners.forms.registration import GTCAcceptForm
 from medbook.partners.models import GTCVersion, Partnership
-from medbook.partners.services import portal
+from medbook.partners.services import identity, portal
 from medbook.partners.views.common import partner_page, posted
 
 
@@ -44,7 +44,7 @@ def partnership_answer(request: ActorRequest, pk: int) -> HttpResponse:
         admin_of = [m.organization_id for m in actor.memberships if m.role == Role.PARTNER_ADMIN]
         target = (
             Partnership.objects.filter(pk=pk, partner_id__in=admin_of)
-            .exclude(status=Partnership.Status.PENDING_REGISTRATION)  # not the partner's yet (P-14)
+            .exclude(status__in=selectors.NOT_YET_THE_PARTNERS)  # not the partner's yet (P-14)
             .values_list("partner_id", flat=True)
             .first()
         )
@@ -102,23 +102,40 @@ def gtc_accept(request: ActorRequest) -> HttpResponse:
 
 @partner_page(Perm.APPROVE_PARTNERSHIPS)
 def partner_details(request: ActorRequest) -> HttpResponse:
-    """ "Organisation details": the partner's verified admins keep its legal record up to date (P-14)."""
+    """ "Organisation details": the partner's verified admins keep its address up to date and ask the
+    operator to change its legal identity (P-14, issue 19)."""
     partner = request.actor.partner
     verified = selectors.partner_verified_admin(request.actor)
-    initial = {field: getattr(partner, field) for field in portal.LEGAL_FIELDS}
     if request.method == "POST" and not verified:
         raise NotPermitted(_("Your company awaits verification: its details can be changed after it."))
+    if request.method == "POST" and "withdraw" in request.POST:
+        identity.partner_identity_change_withdraw(actor=request.actor)
+        messages.success(request, _("Your request was withdrawn."))
+        return redirect("partners:partner-details")
+    latest = selectors.latest_identity_change(partner)
+    initial = {field: getattr(partner, field) for field in identity.LEGAL_FIELDS}
+    if latest is not None and latest.is_pending:
+        initial.update(latest.new_values)  # what the admin asked for, until the operator answers
     form = PartnerDetailsForm(posted(request), initial=initial)
     if not verified:
         for field in form.fields.values():
             field.disabled = True
     if form.is_bound and form.is_valid():
         try:
-            portal.partner_details_update(actor=request.actor, details=form.cleaned_data)
+            pending = identity.partner_details_update(actor=request.actor, details=form.cleaned_data)
         except DomainError as error:
             add_refusal(form, error)
         else:
-            messages.success(request, _("Saved."))
+            if pending is not None:
+                messages.success(
+                    request,
+                    _(
+                        "Saved. The change of the company's name or numbers takes effect once the platform"
+                        " operator has checked it."
+                    ),
+                )
+            else:
+                messages.success(request, _("Saved."))
             return redirect("partners:partner-details")
-    context = {"form": form, "verified": verified, "partner": partner}
+    context = {"form": form, "verified": verified, "partner": partner, "latest": latest}
     return render(request, "partners/portal/partner_details.html", context, status=form_status(form))

@@ -1,7 +1,9 @@
-"""The contact person's registration link (N-1): set a password, accept the GTC, the partnership goes live."""
+"""The contact person's registration link (N-1): set a password, accept the GTC, and the claim to represent
+the partner that the operator decides; the claimant's own claims."""
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -10,7 +12,8 @@ from django.views.decorators.http import require_POST
 from medbook.core.errors import DomainError
 from medbook.core.forms import add_refusal
 from medbook.core.ids import parse_id
-from medbook.core.tenancy import SESSION_ORG_KEY, ActorRequest
+from medbook.core.tenancy import ActorRequest
+from medbook.partners import selectors
 from medbook.partners.forms.registration import RegistrationForm
 from medbook.partners.models import GTCVersion
 from medbook.partners.services import registration
@@ -18,7 +21,8 @@ from medbook.partners.views.common import posted
 
 
 def register(request: ActorRequest, token: str) -> HttpResponse:
-    """The N-1 link: the contact person sets a password and accepts the GTC; the partnership goes active."""
+    """The N-1 link: the contact person sets a password and accepts the GTC; their claim to represent the
+    partner waits for the operator."""
     try:
         invitation = registration.invitation_open(token)
     except registration.InvitationUnusable as unusable:
@@ -33,7 +37,7 @@ def register(request: ActorRequest, token: str) -> HttpResponse:
     )
     if form.is_bound and form.is_valid() and version is not None:
         try:
-            membership = registration.partner_register(
+            claim = registration.partner_register(
                 actor=request.actor,
                 token=token,
                 full_name=form.cleaned_data["full_name"],
@@ -46,14 +50,17 @@ def register(request: ActorRequest, token: str) -> HttpResponse:
         except DomainError as error:
             add_refusal(form, error)
         else:
-            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
-            request.session[SESSION_ORG_KEY] = membership.organization_id
+            if not signed_in:
+                login(request, claim.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
                 request,
-                _("Welcome! Your partnership with %(institution)s is active.")
-                % {"institution": invitation.partnership.institution},
+                _(
+                    "Thank you. The platform operator now checks that you represent %(partner)s; you will"
+                    " get an e-mail when it is done."
+                )
+                % {"partner": claim.partner.name},
             )
-            return redirect("partners:home")
+            return redirect("partners:claim-list")
     context = {"form": form, "invitation": invitation, "version": version, "signed_in": signed_in}
     return render(request, "partners/registration/register.html", context)
 
@@ -78,3 +85,10 @@ def register_renew(request: ActorRequest, token: str) -> HttpResponse:
     except registration.InvitationUnusable as unusable:
         return _link_problem(request, token, unusable)
     return render(request, "partners/registration/link_renewed.html", {"sent": sent})
+
+
+@login_required
+def claim_list(request: ActorRequest) -> HttpResponse:
+    """The user's own claims to represent a partner, and what the operator answered."""
+    claims = selectors.user_claims(request.user)
+    return render(request, "partners/registration/claim_list.html", {"claims": claims})

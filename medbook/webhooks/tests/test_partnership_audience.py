@@ -8,7 +8,6 @@ import pytest
 from conftest import actor_of
 from medbook.accounts.models import Membership
 from medbook.institutions.tests.factories import UserFactory
-from medbook.partners.models import Partner, Partnership
 from medbook.partners.selectors import partner_partnerships
 from medbook.partners.services.contract import partnership_end, partnership_service_set
 from medbook.partners.tests.factories import partner_make, partner_member, partnership_make
@@ -30,23 +29,18 @@ def _changes(receiver: Receiver) -> list[tuple[int, str]]:
     return [(event["id"], event["change"]) for event in events]
 
 
+@pytest.mark.parametrize("unseen_status", ["pending_verification", "pending_registration"])
 def test_finding_partnership_webhooks_do_not_reveal_an_invitation_the_partner_may_not_see(
-    cast, local_receivers
+    cast, local_receivers, unseen_status
 ):
-    # An unverified partner whose admin registered through institution A's invitation (awaiting
-    # verification, shown on its pages); institution B has invited the same company through a contact of its
-    # own, who has not registered yet (not shown).
-    partner = partner_make(
-        "Unproved Kft.", "01-09-333333", "10000003-2-41", "u@u.test", Partner.Verification.UNVERIFIED
-    )
+    # A partner whose admin's claim the operator accepted through institution A's invitation (active, shown
+    # on its pages); institution B has invited the same company through a contact of its own, whose claim
+    # still awaits the operator, or who has not registered yet (not shown: issue 19's co-claim).
+    partner = partner_make("Proved Kft.", "01-09-333333", "10000003-2-41", "u@u.test")
     ursula = UserFactory(email="ursula@u.test", full_name="Ursula Claimant")
     partner_member(ursula, partner, Membership.Role.PARTNER_ADMIN, can_book=True)
-    seen = partnership_make(
-        cast.institution_a, partner, status=Partnership.Status.PENDING_VERIFICATION, services=[cast.service_a]
-    )
-    unseen = partnership_make(
-        cast.institution_b, partner, status=Partnership.Status.PENDING_REGISTRATION, services=[cast.service_b]
-    )
+    seen = partnership_make(cast.institution_a, partner, services=[cast.service_a])
+    unseen = partnership_make(cast.institution_b, partner, status=unseen_status, services=[cast.service_b])
     with Receiver() as u, Receiver() as b:
         webhook_endpoint_create(actor=actor_of(ursula), url=u.url, events=["partnership.changed"])
         webhook_endpoint_create(actor=actor_of(cast.charlie), url=b.url, events=["partnership.changed"])
