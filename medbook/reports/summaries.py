@@ -15,6 +15,7 @@ from medbook.accounts.models import Organization
 from medbook.core.ids import parse_id
 from medbook.institutions.models import Institution
 from medbook.partners.models import Partnership
+from medbook.partners.selectors import NOT_YET_THE_PARTNERS
 from medbook.reports.models import StatementClosing
 from medbook.reports.money import held, statement_amounts
 from medbook.reports.selectors import Period, report_partners
@@ -162,10 +163,14 @@ def institution_statement_partner(*, actor, pk) -> Organization:
 
 
 def partner_statement_institutions(*, actor) -> QuerySet[Institution]:
-    """The institutions the actor's partner works (or worked) with."""
+    """The institutions the actor's partner works (or worked) with, of the partnerships it may see."""
     if actor is None or actor.partner is None:
         return Institution.objects.none()
-    ids = Partnership.objects.filter(partner=actor.partner).values("institution_id")
+    ids = (
+        Partnership.objects.filter(partner=actor.partner)
+        .exclude(status__in=NOT_YET_THE_PARTNERS)
+        .values("institution_id")
+    )
     return Institution.objects.filter(pk__in=ids).order_by("name")
 
 

@@ -12,6 +12,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from medbook.partners.models import Partnership
+from medbook.partners.tests.factories import TEN_PERCENT, partnership_make
 from medbook.scheduling.models import Booking, TrafficChannel
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +53,24 @@ def test_x4_partner_cannot_reach_another_partners_statement(cast, partners, part
     client.force_login(partners.paula)
     for partner in (partners.partner_q, partners.partner_p):
         assert client.get(reverse("reports:settlement-download", args=[partner.pk, fmt])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "status", [Partnership.Status.PENDING_REGISTRATION, Partnership.Status.PENDING_VERIFICATION]
+)
+def test_finding_statements_do_not_reveal_a_partnership_the_partner_may_not_see(
+    cast, partners, client, status
+):
+    # Institution B invited partner P, and the invitation still waits for its contact or for the operator: P's
+    # admin is not told of it, neither on Statements nor by its download address.
+    partnership_make(cast.institution_b, partners.partner_p, status=status, **TEN_PERCENT)
+    client.force_login(partners.paula)
+    page = client.get(reverse("reports:partner-statements"))
+    assert page.status_code == 200
+    assert cast.institution_a.name in page.content.decode()
+    assert cast.institution_b.name not in page.content.decode()
+    download = reverse("reports:partner-statement-download", args=[cast.institution_b.pk, "csv"])
+    assert client.get(download).status_code == 404
 
 
 def test_x4_institution_cannot_download_a_stranger_partners_statement(cast, partners, client):
