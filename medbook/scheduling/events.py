@@ -1,11 +1,13 @@
 """What a booking's webhook event carries (X-7), and to whom: the institution and, for a partner's
-booking, that partner, which both see the booking and its patient on their own pages. Never the note."""
+booking, that partner, each the booking's patient as it sees it (`patient_shown`: a partner is sent the
+patient it entered or picked when booking, never what a merge put on the record since). Never the note."""
 
 from medbook.scheduling.models import Booking
+from medbook.scheduling.patient_shown import ShownPatient, booking_patient
 from medbook.webhooks.services import webhook_enqueue
 
 
-def booking_data(booking: Booking) -> dict:
+def booking_data(booking: Booking, patient: ShownPatient) -> dict:
     return {
         "booking": {
             "id": booking.pk,
@@ -18,7 +20,7 @@ def booking_data(booking: Booking) -> dict:
             "physician": {"id": booking.physician_id, "name": booking.physician.full_name},
             "service": {"id": booking.service_id, "name": booking.service.name},
             "partner_id": booking.partner_id,
-            "patient": {"id": booking.patient_id, "name": booking.patient.full_name},
+            "patient": {"id": patient.id, "name": patient.full_name},
             "cancel_reason": booking.cancel_reason,
         }
     }
@@ -27,7 +29,15 @@ def booking_data(booking: Booking) -> dict:
 def booking_event(booking: Booking, event: str) -> None:
     """Enqueue the event for the booking's institution's and partner's endpoints, in this transaction."""
     webhook_enqueue(
-        organization_ids=[booking.institution_id, booking.partner_id or 0],
+        organization_ids=[booking.institution_id],
         event=event,
-        data=lambda: booking_data(booking),
+        data=lambda: booking_data(booking, booking_patient(booking, register_access=True)),
     )
+    if booking.partner_id:
+        # The partner's payload is built apart: whether its partnership grants patient-data access is the
+        # partner side's to say, so it is sent what it entered or picked when booking (issue 19).
+        webhook_enqueue(
+            organization_ids=[booking.partner_id],
+            event=event,
+            data=lambda: booking_data(booking, booking_patient(booking, register_access=False)),
+        )
