@@ -98,9 +98,7 @@ def merge_differences(*, keep: Patient, duplicate: Patient) -> list[str]:
 
 
 @transaction.atomic
-def patient_merge(
-    *, actor: Actor, keep: Patient, duplicate: Patient, take: Collection[str] = ()
-) -> Patient:
+def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient, take: Collection[str] = ()) -> Patient:
     """Merge a duplicate record (e.g. one a partner registered, P-15) into the kept one: its bookings move
     over and the duplicate is deleted; audited. The kept record keeps its own details but for those the
     staff chose, field by field, to take from the duplicate (`take`): a partner-typed e-mail or phone never
