@@ -28,16 +28,13 @@ def booking_data(booking: Booking, patient: ShownPatient) -> dict:
 
 def booking_event(booking: Booking, event: str) -> None:
     """Enqueue the event for the booking's institution's and partner's endpoints, in this transaction."""
+
+    def data_for(organization_id: int) -> dict:
+        # The partner is sent the patient it entered or picked when booking: whether its partnership grants
+        # patient-data access is the partner side's to say, not this layer's (issue 19).
+        institution = organization_id == booking.institution_id
+        return booking_data(booking, booking_patient(booking, register_access=institution))
+
     webhook_enqueue(
-        organization_ids=[booking.institution_id],
-        event=event,
-        data=lambda: booking_data(booking, booking_patient(booking, register_access=True)),
+        organization_ids=[booking.institution_id, booking.partner_id or 0], event=event, data_for=data_for
     )
-    if booking.partner_id:
-        # The partner's payload is built apart: whether its partnership grants patient-data access is the
-        # partner side's to say, so it is sent what it entered or picked when booking (issue 19).
-        webhook_enqueue(
-            organization_ids=[booking.partner_id],
-            event=event,
-            data=lambda: booking_data(booking, booking_patient(booking, register_access=False)),
-        )
