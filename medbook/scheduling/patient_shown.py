@@ -12,7 +12,8 @@ partner entered.
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Expression, Q, QuerySet, Value
+from django.db.models import Q, QuerySet, Value
+from django.db.models.expressions import BaseExpression
 
 from medbook.patients.models import Patient
 from medbook.scheduling.models import Booking
@@ -50,7 +51,7 @@ def partner_patient_capture(booking: Booking, patient: Patient) -> None:
     booking.partner_patient_birth_date = patient.birth_date
 
 
-def with_register_access(bookings: QuerySet[Booking], granted: bool | Expression) -> QuerySet[Booking]:
+def with_register_access(bookings: QuerySet[Booking], granted: bool | BaseExpression) -> QuerySet[Booking]:
     """Annotate a reader's bookings with whether the reader is shown the register's patient."""
     value = Value(granted) if isinstance(granted, bool) else granted
     return bookings.annotate(**{REGISTER_ACCESS: value})
