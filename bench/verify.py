@@ -52,6 +52,14 @@ SELECT count(*) FROM scheduling_booking b WHERE b.partner_id IS NOT NULL AND NOT
       AND p.activated_at <= b.created_at AND (p.ended_at IS NULL OR b.created_at < p.ended_at))
 """
 
+# A partner's booking captures the patient as the partner entered them (scheduling.patient_shown): the
+# generated ones, never merged, the record's own name and birth date.
+UNCAPTURED = """
+SELECT count(*) FROM scheduling_booking b JOIN patients_patient p ON p.id = b.patient_id
+WHERE b.partner_id IS NOT NULL AND (b.partner_patient_ref IS DISTINCT FROM b.patient_id
+    OR b.partner_patient_name <> p.full_name OR b.partner_patient_birth_date IS DISTINCT FROM p.birth_date)
+"""
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -84,11 +92,14 @@ def findings(sample: int, walk_chain: bool) -> dict:
         unauthorised = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM scheduling_booking WHERE partner_id IS NOT NULL")
         partner_bookings = cursor.fetchone()[0]
+        cursor.execute(UNCAPTURED)
+        uncaptured = cursor.fetchone()[0]
     return {
         "counts": counts,
         "partner_share": partner_bookings / max(1, counts["scheduling_booking"]),
         "overlapping_active_bookings": overlaps,
         "partner_bookings_outside_matrix": unauthorised,
+        "partner_bookings_without_their_patient": uncaptured,
         "partner_refusals_by_access_rule": partner_refusals(sample),
         "outside_hours_or_grid": outside_hours_or_grid(sample),
         "invalid_taj": invalid_taj(sample * 100),

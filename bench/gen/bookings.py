@@ -190,7 +190,8 @@ class InstitutionWorker:
                     found.setdefault((location_id, service_id), []).append(partnership)
         return found
 
-    def bookings(self, path: Path, patient_names: list[str]) -> dict[str, int]:
+    def bookings(self, path: Path, patients: list[list[str]]) -> dict[str, int]:
+        """The institution's bookings, a line each; `patients` are the register's (name, birth date)."""
         spec, rng, now_us = self.spec, self.rng, self.window.now_s * MICRO
         kept = self.kept(self.candidates())
         authorising = self.authorising()
@@ -269,7 +270,7 @@ class InstitutionWorker:
                         str(booked_by),
                         str(partner_id),
                         str(channel_id),
-                        self.object_repr(start, service.name, patient_names[patient_offset]),
+                        self.object_repr(start, service.name, patients[patient_offset][0]),
                         "" if cancel_user is None else str(cancel_user),
                         str(staff),
                         "" if paid is None else str(paid),
@@ -277,6 +278,8 @@ class InstitutionWorker:
                         self.emails[patient_offset],
                         str(updated),
                         rng.choice(NOTE),
+                        # The patient as a partner's booking captures them (scheduling.patient_shown).
+                        *(patients[patient_offset] if partnership is not None else ("", "")),
                     )
                 )
                 + "\n"
@@ -345,7 +348,7 @@ def generate_institution(spec: InstitutionSpec, window: Window, seed: int, folde
     worker = InstitutionWorker(spec, window, seed)
     patients_path = Path(folder) / f"patients-{spec.index:05d}.copy"
     worker.patients(patients_path)
-    patient_names = [line.split("\t", 2)[1] for line in patients_path.read_text().splitlines()]
-    stats = worker.bookings(Path(folder) / f"bookings-{spec.index:05d}.tsv", patient_names)
+    patients = [line.split("\t", 3)[1:3] for line in patients_path.read_text().splitlines()]
+    stats = worker.bookings(Path(folder) / f"bookings-{spec.index:05d}.tsv", patients)
     stats["patients"] = spec.patients
     return stats

@@ -31,7 +31,8 @@ BOOKING_COLUMNS = (
     "id", "starts_at", "ends_at", "status", "payment_status", "created_at", "updated_at", "cancelled_at",
     "price", "currency", "commission_percent", "commission_fixed", "note", "booked_by_id", "institution_id",
     "location_id", "partner_id", "patient_id", "physician_id", "service_id", "channel_id",
-    "attendance_recorded_at", "cancel_reason",
+    "attendance_recorded_at", "cancel_reason", "partner_patient_ref", "partner_patient_name",
+    "partner_patient_birth_date",
 )  # fmt: skip
 AUDIT_COLUMNS = (
     "id", "created_at", "user_email", "organization_name", "action", "object_type", "object_id",
@@ -243,6 +244,9 @@ class Merger:
                     f[19],
                     clock.copy_us(int(attended)) if attended else NULL,
                     copy_text(f[13]),
+                    f[5] if f[18] else NULL,
+                    copy_text(f[28]),
+                    f[29] or NULL,
                 )
             )
             + "\n",

@@ -37,6 +37,7 @@ from medbook.patients.services import patient_register_read
 from medbook.scheduling import selectors as scheduling_selectors
 from medbook.scheduling import services as scheduling
 from medbook.scheduling.models import Booking
+from medbook.scheduling.patient_shown import booking_patient, bookings_of_patient
 
 FHIR_JSON = "application/fhir+json"
 SERVICE_SYSTEM = "urn:medbook:service"
@@ -318,6 +319,7 @@ def patient(person) -> dict:
 
 
 def appointment(booking: Booking) -> dict:
+    shown = booking_patient(booking)  # as its reader sees it: what a partner without access entered
     return {
         "resourceType": "Appointment",
         "id": str(booking.pk),
@@ -335,7 +337,7 @@ def appointment(booking: Booking) -> dict:
         ],
         "participant": [
             {
-                "actor": {"reference": f"Patient/{booking.patient_id}", "display": booking.patient.full_name},
+                "actor": {"reference": f"Patient/{shown.id}", "display": shown.full_name},
                 "status": "accepted",
             },
             {
@@ -633,7 +635,10 @@ def appointment_view(request: ActorRequest, pk: str | None = None) -> HttpRespon
         field = {"Patient": "patient_id", "Practitioner": "physician_id", "Location": "location_id"}.get(kind)
         if field is None or not ref.isdigit():
             raise Invalid(_("actor is searched as Patient/<id>, Practitioner/<id> or Location/<id>."))
-        bookings = bookings.filter(**{field: int(ref)})
+        if field == "patient_id":  # the patient as the reader sees it (issue 19)
+            bookings = bookings_of_patient(bookings, int(ref))
+        else:
+            bookings = bookings.filter(**{field: int(ref)})
     statuses = [s for value in request.GET.getlist("status") for s in value.split(",") if s]
     if statuses:
         if any(s not in STATUS_OF_APPOINTMENT for s in statuses):

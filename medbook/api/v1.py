@@ -47,6 +47,7 @@ from medbook.reports.summaries import settlement_summary
 from medbook.scheduling import selectors as scheduling_selectors
 from medbook.scheduling import services as scheduling
 from medbook.scheduling.models import Booking, TrafficChannel
+from medbook.scheduling.patient_shown import booking_patient
 
 router = Router()
 WHEN = "ISO 8601 date and time with its offset, e.g. 2026-12-09T08:00:00Z"
@@ -211,6 +212,11 @@ def _patient_out(patient: Patient) -> dict:
     return {"id": patient.pk, "name": patient.full_name, "birth_date": patient.birth_date}
 
 
+def _booking_patient_out(booking: Booking) -> dict:
+    shown = booking_patient(booking)  # as its reader sees it: what a partner without access entered
+    return {"id": shown.id, "name": shown.full_name, "birth_date": shown.birth_date}
+
+
 def _booking_out(booking: Booking) -> dict:
     return {
         "id": booking.pk,
@@ -218,7 +224,7 @@ def _booking_out(booking: Booking) -> dict:
         "location_id": booking.location_id,
         "physician_id": booking.physician_id,
         "service_id": booking.service_id,
-        "patient": _patient_out(booking.patient),
+        "patient": _booking_patient_out(booking),
         "starts_at": booking.starts_at,
         "ends_at": booking.ends_at,
         "status": booking.status,

@@ -26,6 +26,7 @@ from medbook.partners.models import Partnership
 from medbook.patients.models import Patient
 from medbook.scheduling import slots as engine
 from medbook.scheduling.models import Booking, TrafficChannel
+from medbook.scheduling.patient_shown import partner_patient_capture
 from medbook.scheduling.selectors import active_bookings, working_intervals_for
 from medbook.scheduling.services import capture_partner_terms
 
@@ -115,6 +116,7 @@ def demo_history(*, institution: Institution, reception: User, today: date) -> i
         )
         if source.partnership is not None:  # what booking_create captures, through the same function
             capture_partner_terms(booking, terms_of(source.partnership))
+            partner_patient_capture(booking, booking.patient)
         booking.save()
         # When it was made (1–21 days ahead) and, if so, cancelled: in the past, before it started.
         made_at = slot.starts_at - timedelta(days=rng.randint(1, 21), minutes=rng.randrange(0, 600, 5))

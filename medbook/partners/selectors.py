@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -11,6 +11,7 @@ from medbook.core.tenancy import get_for_actor, scoped
 from medbook.institutions.models import Service
 from medbook.partners.models import PartnerClaim, PartnerIdentityChange, Partnership
 from medbook.scheduling.models import Booking, TrafficChannel
+from medbook.scheduling.patient_shown import ShownPatient, booking_patient, with_register_access
 
 
 def institution_partnerships(*, actor) -> QuerySet[Partnership]:
@@ -126,11 +127,21 @@ def channel_matrix(*, actor) -> tuple[list[Service], list[MatrixColumn]]:
 
 
 def partner_bookings(actor) -> QuerySet[Booking]:
-    """The bookings made through the partner the actor acts for, at institutions it may book at now."""
+    """The bookings made through the partner the actor acts for, at institutions it may book at now, each
+    annotated with whether its partnership grants patient-data access (`access.may_see_patients`, P-7):
+    only then is the register's patient shown, else the one the partner entered (`patient_shown`)."""
     partner = actor.partner if actor is not None else None
     if partner is None:
         return Booking.objects.none()
-    live = Partnership.objects.bookable().filter(partner_id=partner.pk).values("institution_id")
-    return Booking.objects.filter(partner_id=partner.pk, institution_id__in=live).select_related(
+    bookable = Partnership.objects.bookable().filter(partner_id=partner.pk)
+    live = bookable.values("institution_id")
+    register = bookable.filter(institution_id=OuterRef("institution_id"), patient_data_access=True)
+    bookings = Booking.objects.filter(partner_id=partner.pk, institution_id__in=live).select_related(
         "institution", "patient", "service", "location", "physician", "booked_by"
     )
+    return with_register_access(bookings, Exists(register))
+
+
+def partner_booking_rows(bookings) -> list[tuple[Booking, ShownPatient]]:
+    """The partner's bookings (of `partner_bookings`), each with its patient as the partner sees it."""
+    return [(booking, booking_patient(booking)) for booking in bookings]

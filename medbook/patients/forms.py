@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from medbook.patients.models import Patient
+from medbook.patients.services import merge_differences
 from medbook.patients.validators import normalise_taj
 
 
@@ -60,3 +61,35 @@ class PatientForm(forms.ModelForm):
                 _("A patient with this health-insurance number is already registered.")
             )
         return value
+
+
+KEEP, TAKE = "keep", "take"
+
+
+class PatientMergeForm(forms.Form):
+    """Which value to keep of each detail on which the duplicate differs from the kept record: the kept
+    record's own by default; a duplicate's value (e.g. a partner-typed e-mail) only when chosen."""
+
+    def __init__(self, *args, keep: Patient, duplicate: Patient, **kwargs):
+        kwargs.setdefault("prefix", f"merge-{duplicate.pk}")
+        super().__init__(*args, **kwargs)
+        self.keep, self.duplicate = keep, duplicate
+        for name in merge_differences(keep=keep, duplicate=duplicate):
+            self.fields[name] = forms.ChoiceField(
+                label=Patient._meta.get_field(name).verbose_name,
+                choices=[(KEEP, _shown(keep, name)), (TAKE, _shown(duplicate, name))],
+                initial=KEEP,
+                required=False,  # nothing chosen: the kept record's own value
+                widget=forms.RadioSelect,
+            )
+
+    def taken(self) -> list[str]:
+        """The details whose duplicate's value was chosen."""
+        return [name for name, value in self.cleaned_data.items() if value == TAKE]
+
+
+def _shown(patient: Patient, name: str) -> str:
+    value = getattr(patient, name)
+    if not value:
+        return str(_("(empty)"))
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -1,5 +1,7 @@
 """Writes to the patient register."""
 
+from collections.abc import Collection
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -86,24 +88,33 @@ def patient_update(*, actor, patient: Patient, **fields) -> Patient:
     return patient
 
 
-MERGE_FILLS = ("birth_date", "email", "phone")
+# The details a merge may take from the duplicate, each only when the staff chose it (issue 19).
+MERGE_FIELDS = ("full_name", "birth_date", "email", "phone", "insurance_id")
+
+
+def merge_differences(*, keep: Patient, duplicate: Patient) -> list[str]:
+    """The details (of MERGE_FIELDS) on which the duplicate differs from the kept record."""
+    return [name for name in MERGE_FIELDS if getattr(keep, name) != getattr(duplicate, name)]
 
 
 @transaction.atomic
-def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient) -> Patient:
+def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient, take: Collection[str] = ()) -> Patient:
     """Merge a duplicate record (e.g. one a partner registered, P-15) into the kept one: its bookings move
-    over, the kept record's empty details are filled from it, and the duplicate is deleted; audited."""
+    over and the duplicate is deleted; audited. The kept record keeps its own details but for those the
+    staff chose, field by field, to take from the duplicate (`take`): a partner-typed e-mail or phone never
+    becomes the register's unasked, so the patient's mail keeps going where the institution knows it goes
+    (issue 19). A partner's view of its bookings is unchanged (`medbook.scheduling.patient_shown`)."""
     require(actor, Perm.MANAGE_PATIENTS, keep)
     require(actor, Perm.MANAGE_PATIENTS, duplicate)
+    if set(take) - set(MERGE_FIELDS):
+        raise DomainError(_("Choose, for each detail, which record's value to keep."))
     locked = {p.pk: p for p in Patient.objects.select_for_update().filter(pk__in=[keep.pk, duplicate.pk])}
     if keep.pk == duplicate.pk or len(locked) != 2:
         raise DomainError(_("Choose two different records of the register to merge."))
     keep, duplicate = locked[keep.pk], locked[duplicate.pk]
-    filled = [name for name in MERGE_FILLS if not getattr(keep, name) and getattr(duplicate, name)]
-    for name in filled:
-        setattr(keep, name, getattr(duplicate, name))
-    if filled:
-        keep.save(update_fields=filled)
+    taken = [name for name in merge_differences(keep=keep, duplicate=duplicate) if name in take]
+    if "insurance_id" in taken:
+        _taj_free_for(keep=keep, duplicate=duplicate)
     moved = list(duplicate.bookings.values_list("pk", flat=True))
     duplicate.bookings.update(patient=keep)
     audit_record(
@@ -114,10 +125,27 @@ def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient) -> Patient
         duplicate_name=duplicate.full_name,
         duplicate_registered_by_partner=duplicate.registered_by_partner,
         bookings_moved=moved,
-        fields_filled=filled,
+        fields_taken=taken,
     )
-    duplicate.delete()
+    duplicate.delete()  # first: the TAJ it may give the kept record is then free
+    for name in taken:
+        setattr(keep, name, getattr(duplicate, name))
+    if taken:
+        keep.save(update_fields=taken)
     return keep
+
+
+def _taj_free_for(*, keep: Patient, duplicate: Patient) -> None:
+    """Refuse taking the duplicate's TAJ number when another record of the register holds it."""
+    if keep.registered_by_partner or not duplicate.insurance_id:
+        return
+    held = Patient.objects.filter(
+        institution_id=keep.institution_id, insurance_id=duplicate.insurance_id, registered_by_partner=False
+    ).exclude(pk__in=[keep.pk, duplicate.pk])
+    if held.exists():
+        raise DomainError(
+            _("A patient with this health-insurance number is already registered."), field="insurance_id"
+        )
 
 
 @transaction.atomic

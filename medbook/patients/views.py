@@ -10,7 +10,7 @@ from medbook.core.errors import DomainError
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import get_for_actor
 from medbook.patients import selectors, services
-from medbook.patients.forms import PatientForm
+from medbook.patients.forms import PatientForm, PatientMergeForm
 from medbook.patients.models import Patient
 
 
@@ -75,20 +75,41 @@ def patient_edit(request, pk: int):
 @requires(Perm.MANAGE_PATIENTS)
 def patient_duplicates(request):
     """Records that share a TAJ number (e.g. entered by a partner without patient-data access, P-15), each
-    with "Merge" into the group's first record (POST keep, duplicate)."""
+    with "Merge" into the group's first record (POST keep, duplicate) and, for each detail on which they
+    differ, the choice of the value to keep: the kept record's own unless another is chosen (issue 19)."""
+    bound = None
     if request.method == "POST":
         keep = get_for_actor(Patient, request.actor, request.POST.get("keep"))
         duplicate = get_for_actor(Patient, request.actor, request.POST.get("duplicate"))
-        try:
-            services.patient_merge(actor=request.actor, keep=keep, duplicate=duplicate)
-        except DomainError as error:
-            messages.error(request, str(error.message))
-        else:
-            messages.success(
-                request,
-                _("%(duplicate)s was merged into %(keep)s.")
-                % {"duplicate": duplicate.full_name, "keep": keep.full_name},
-            )
-        return redirect("patients:patient-duplicates")
+        bound = PatientMergeForm(request.POST, keep=keep, duplicate=duplicate)
+        if bound.is_valid():
+            return _merge(request, bound)
+        messages.error(request, _("Choose, for each detail, which record's value to keep."))
     groups = selectors.patient_duplicate_groups(actor=request.actor)
-    return render(request, "patients/patient_duplicates.html", {"groups": groups})
+    context = {"groups": [_merge_rows(group, bound) for group in groups]}
+    return render(request, "patients/patient_duplicates.html", context, status=422 if bound else 200)
+
+
+def _merge(request, form: PatientMergeForm):
+    keep, duplicate = form.keep, form.duplicate
+    try:
+        services.patient_merge(actor=request.actor, keep=keep, duplicate=duplicate, take=form.taken())
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("%(duplicate)s was merged into %(keep)s.")
+            % {"duplicate": duplicate.full_name, "keep": keep.full_name},
+        )
+    return redirect("patients:patient-duplicates")
+
+
+def _merge_rows(group: list[Patient], bound: PatientMergeForm | None) -> list[tuple[Patient, object]]:
+    """A group's records, each but the first (the one kept) with its merge form (the posted one, if so)."""
+    keep = group[0]
+    rows: list[tuple[Patient, object]] = [(keep, None)]
+    for patient in group[1:]:
+        posted = bound is not None and (bound.keep.pk, bound.duplicate.pk) == (keep.pk, patient.pk)
+        rows.append((patient, bound if posted else PatientMergeForm(keep=keep, duplicate=patient)))
+    return rows

@@ -153,6 +153,13 @@ class Booking(models.Model):
     commission_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     commission_fixed = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # The patient as the partner entered (or, with patient-data access, picked) them when booking, captured
+    # like the commission rule: what a partner without patient-data access is shown of its booking's patient
+    # (`medbook.scheduling.patient_shown`), whatever the institution merges into or edits on the record
+    # later (issue 19). `partner_patient_ref` is the record's id the partner was told.
+    partner_patient_ref = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    partner_patient_name = models.CharField(max_length=200, blank=True, editable=False)
+    partner_patient_birth_date = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("booking")

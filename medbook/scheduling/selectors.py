@@ -13,6 +13,7 @@ from medbook.institutions.models import MAX_SERVICE_MINUTES, Institution, Locati
 from medbook.scheduling import policy
 from medbook.scheduling import slots as engine
 from medbook.scheduling.models import Booking, DeskPreference, ScheduleException, TrafficChannel, WorkingHours
+from medbook.scheduling.patient_shown import ShownPatient, booking_patient, with_register_access
 
 
 def rules_for(*, physician: Physician, location: Location) -> list[engine.Rule]:
@@ -151,6 +152,7 @@ class CalendarEntry:
     ends_at: datetime
     booking: Booking | None = None
     busy: bool = False  # someone else's booking: shown red, without any detail (P-13)
+    patient: ShownPatient | None = None  # the booking's patient as the reader sees it (`patient_shown`)
 
     @property
     def is_free(self) -> bool:
@@ -164,6 +166,9 @@ class Calendar:
     physician: Physician
     location: Location
     service: Service
+    # For a partner's calendar: whether its partnership grants patient-data access (P-7), so that its own
+    # bookings show the register's patient rather than the one it entered (`patient_shown`).
+    patient_data_access: bool = False
 
 
 def calendar_week(
@@ -300,9 +305,15 @@ def _calendar_days(
         by_day.setdefault(slot.starts_at.astimezone(tz).date(), []).append(
             CalendarEntry(slot.starts_at, slot.ends_at)
         )
+    register = partner is None or calendar.patient_data_access
     for booking in shown:
         entry = (
-            CalendarEntry(booking.starts_at, booking.ends_at, booking)
+            CalendarEntry(
+                booking.starts_at,
+                booking.ends_at,
+                booking,
+                patient=booking_patient(booking, register_access=register),
+            )
             if reveals(booking)
             else CalendarEntry(booking.starts_at, booking.ends_at, busy=True)
         )
@@ -321,7 +332,8 @@ def default_channel(*, institution, code: str = "reception") -> TrafficChannel:
 
 def bookings_for_actor(actor) -> QuerySet[Booking]:
     """Bookings of the actor's institution with what lists show."""
-    return scoped(Booking, actor).select_related("patient", "service", "location", "physician", "channel")
+    bookings = scoped(Booking, actor).select_related("patient", "service", "location", "physician", "channel")
+    return with_register_access(bookings, True)  # the institution's own staff see its register
 
 
 OVERDUE_DAYS = 30  # older unrecorded bookings are the reports' business, not the desk's

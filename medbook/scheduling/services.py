@@ -27,6 +27,7 @@ from medbook.scheduling import events, policy, selectors
 from medbook.scheduling import slots as engine
 from medbook.scheduling.models import BUILTIN_CHANNEL_NAMES, Booking, DeskPreference, TrafficChannel
 from medbook.scheduling.patient_mail import patient_notify
+from medbook.scheduling.patient_shown import partner_patient_capture
 
 DEFAULT_CHANNELS = tuple(BUILTIN_CHANNEL_NAMES.items())
 # How PostgreSQL settles two overlapping writes (B-8): the exclusion constraint (23P01, an IntegrityError), or,
@@ -228,6 +229,7 @@ def booking_create(
     )
     if partner_terms is not None:
         capture_partner_terms(booking, partner_terms)
+        partner_patient_capture(booking, patient)
         booking.partner = actor.partner  # the terms' partner (require_terms checked it): told, not read again
     _save_guarded(booking)
     audit_record(actor=actor, action=AuditAction.BOOKING_CREATE, obj=booking, **_booking_details(booking))

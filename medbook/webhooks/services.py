@@ -107,11 +107,18 @@ def webhook_redeliver(*, actor: Actor, delivery_id) -> WebhookDelivery:
     return delivery
 
 
-def webhook_enqueue(*, organization_ids: list[int], event: str, data: Callable[[], dict]) -> int:
+def webhook_enqueue(
+    *,
+    organization_ids: list[int],
+    event: str,
+    data: Callable[[], dict] | None = None,
+    data_for: Callable[[int], dict] | None = None,
+) -> int:
     """Write one delivery per subscribed active endpoint of these organisations, in the caller's
     transaction (a rolled-back change sends nothing); return how many. `data` builds the payload, and is
     called only when an endpoint subscribed: most organisations have none, and a booking change should
-    not read its related rows for nobody."""
+    not read its related rows for nobody. `data_for` instead builds it for one receiving organisation,
+    where the two sides are shown different things (a booking's patient, issue 19)."""
     endpoints = [
         endpoint
         for endpoint in WebhookEndpoint.objects.filter(
@@ -121,8 +128,18 @@ def webhook_enqueue(*, organization_ids: list[int], event: str, data: Callable[[
     ]
     if not endpoints:
         return 0
-    payload = {"type": event, "timestamp": timezone.now().isoformat(), "data": data()}
+    timestamp = timezone.now().isoformat()
+    payloads: dict[int | None, dict] = {}  # built once for everyone, or once per organisation
+
+    def payload_of(endpoint: WebhookEndpoint) -> dict:
+        key = endpoint.organization_id if data_for is not None else None
+        if key not in payloads:
+            built = data_for(endpoint.organization_id) if data_for is not None else (data or dict)()
+            payloads[key] = {"type": event, "timestamp": timestamp, "data": built}
+        return payloads[key]
+
     WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(endpoint=endpoint, event=event, payload=payload) for endpoint in endpoints
+        WebhookDelivery(endpoint=endpoint, event=event, payload=payload_of(endpoint))
+        for endpoint in endpoints
     )
     return len(endpoints)

@@ -60,6 +60,7 @@ def test_x13_generator_fills_a_valid_network_the_app_can_book_into(bench_databas
     assert 0.25 <= found["partner_share"] <= 0.35
     assert found["overlapping_active_bookings"] == 0
     assert found["partner_bookings_outside_matrix"] == 0
+    assert found["partner_bookings_without_their_patient"] == 0
     assert found["partner_refusals_by_access_rule"] == []
     assert found["outside_hours_or_grid"] == []
     assert found["invalid_taj"] == 0

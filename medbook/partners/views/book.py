@@ -30,6 +30,7 @@ from medbook.scheduling import policy
 from medbook.scheduling import selectors as scheduling_selectors
 from medbook.scheduling.forms import MoveForm
 from medbook.scheduling.models import Booking
+from medbook.scheduling.patient_shown import booking_patient
 from medbook.scheduling.services import desk_preference_save
 
 WORKSPACE = "partners/book/book.html#workspace"
@@ -77,7 +78,12 @@ def _workspace(request: ActorRequest, status: int = 200, focus_start: str = "") 
         weeks = scheduling_selectors.calendar_weeks(
             actor=request.actor,
             calendars=[
-                scheduling_selectors.Calendar(offer.physician, offer.location, offer.service)
+                scheduling_selectors.Calendar(
+                    offer.physician,
+                    offer.location,
+                    offer.service,
+                    patient_data_access=may_see_patients(offer.partnership),
+                )
                 for offer in chosen
             ],
             week_start=week,
@@ -211,6 +217,7 @@ def _panel(request: ActorRequest, booking: Booking, move_form=None, note_form=No
     """The panel of one own booking: details, move to a free slot, change the note, delete."""
     context = {
         "booking": booking,
+        "patient": booking_patient(booking),  # as the partner sees it (issue 19)
         "started": policy.has_started(booking),
         "move_days": scheduling_selectors.move_choices(booking=booking, partner=True),
         "move_form": move_form or MoveForm(),

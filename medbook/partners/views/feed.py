@@ -10,7 +10,7 @@ from medbook.core.tenancy import ActorRequest
 from medbook.partners import access, ical
 from medbook.partners.forms.book import BookingListFilterForm
 from medbook.partners.models import CalendarFeed
-from medbook.partners.selectors import partner_bookings
+from medbook.partners.selectors import partner_booking_rows, partner_bookings
 from medbook.partners.services import feed as feed_services
 from medbook.partners.views.book import booker
 
@@ -34,7 +34,7 @@ def booking_list(request: ActorRequest) -> HttpResponse:
         if data["date_until"]:
             bookings = bookings.filter(starts_at__date__lte=data["date_until"])
     feed = CalendarFeed.objects.filter(membership=request.actor.membership).first()
-    context = {"form": form, "bookings": bookings[:500], "feed": feed}
+    context = {"form": form, "bookings": partner_booking_rows(bookings[:500]), "feed": feed}
     return render(request, "partners/book/booking_list.html", context)
 
 

@@ -44,19 +44,21 @@ def test_p15_the_institution_sees_records_sharing_a_taj_and_merges_them(cast, du
     assert page.status_code == 200
     text = page.content.decode()
     assert "Anna Patient" in text and "Anna Patiens" in text and "Berta" not in text
-    response = client.post(DUPLICATES, {"keep": anna.pk, "duplicate": duplicate.pk})
+    choice = f"merge-{duplicate.pk}-phone"
+    response = client.post(DUPLICATES, {"keep": anna.pk, "duplicate": duplicate.pk, choice: "take"})
     assert response.status_code == 302
     assert not Patient.objects.filter(pk=duplicate.pk).exists()
     booking = Booking.objects.get()
     assert booking.patient == anna
     anna.refresh_from_db()
-    assert anna.phone == "+36301234567"  # an empty detail filled from the duplicate
+    assert anna.phone == "+36301234567" and anna.full_name == "Anna Patient"  # the detail staff chose
     entry = AuditEntry.objects.get(action="patient.merge")
     assert entry.user == cast.alice and entry.institution == cast.institution_a
     assert entry.object_id == str(anna.pk) and entry.details["duplicate_id"] == duplicate.pk
     assert (
         entry.details["bookings_moved"] == [booking.pk] and entry.details["duplicate_registered_by_partner"]
     )
+    assert entry.details["fields_taken"] == ["phone"]
     after = client.get(DUPLICATES).content.decode()
     assert (
         "Anna Patiens was merged into Anna Patient" in after and 'data-testid="duplicate-group"' not in after
