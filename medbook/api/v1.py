@@ -23,8 +23,9 @@ from ninja import Field, Header, Path, Query, Router, Schema, Status
 
 from medbook.api.errors import READ_ERRORS, WRITE_ERRORS, Conflict
 from medbook.api.models import IdempotentAnswer
+from medbook.api.reads import bookings_read
 from medbook.core.errors import DomainError, NotPermitted
-from medbook.core.ids import MAX_ID
+from medbook.core.ids import MAX_ID, parse_id_or_none
 from medbook.core.permissions import Perm, has_perm
 from medbook.core.replica import replica_readable
 from medbook.core.tenancy import scoped
@@ -194,6 +195,20 @@ def _decode(cursor: str | None) -> dict:
     if not isinstance(value, dict):
         raise DomainError(_("The cursor is not valid."), field="cursor")
     return value
+
+
+def _cursor_position(after: dict) -> tuple[datetime, int]:
+    """The (start, id) a bookings cursor continues after; a forged one (huge id, a date out of range, a
+    naive time) is a 422, never a 500."""
+    pk = parse_id_or_none(after.get("id"))
+    try:
+        at = datetime.fromisoformat(after.get("at"))  # type: ignore[arg-type]
+        at = at.astimezone(UTC) if timezone.is_aware(at) else None
+    except (TypeError, ValueError, OverflowError):
+        at = None
+    if at is None or pk is None:
+        raise DomainError(_("The cursor is not valid."), field="cursor")
+    return at, pk
 
 
 def partner_offers_of(actor) -> list:
@@ -518,14 +533,12 @@ def booking_list(
         bookings = bookings.filter(status=status)
     after = _decode(cursor)
     if after:
-        try:
-            at, pk = datetime.fromisoformat(after["at"]), int(after["id"])
-        except (KeyError, TypeError, ValueError):
-            raise DomainError(_("The cursor is not valid."), field="cursor") from None
+        at, pk = _cursor_position(after)
         bookings = bookings.filter(Q(starts_at__gt=at) | Q(starts_at=at, pk__gt=pk))
     page = list(bookings.order_by("starts_at", "pk")[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
+    bookings_read(actor=_actor(request), view="api bookings", bookings=page)
     last = page[-1] if page else None
     return {
         "items": [_booking_out(b) for b in page],
@@ -535,7 +548,9 @@ def booking_list(
 
 @router.get("/bookings/{booking_id}", response={200: BookingOut, **READ_ERRORS}, summary="One booking")
 def booking_get(request: HttpRequest, booking_id: int = Path(..., ge=1, le=MAX_ID)):
-    return _booking_out(visible_booking(_actor(request), booking_id))
+    booking = visible_booking(_actor(request), booking_id)
+    bookings_read(actor=_actor(request), view="api booking", bookings=[booking])
+    return _booking_out(booking)
 
 
 @router.post("/bookings", response={201: BookingOut, **WRITE_ERRORS}, summary="Book a free slot")

@@ -57,3 +57,4 @@ class AuditAction(StrEnum):
     WEBHOOK_CREATE = "webhook.create"
     WEBHOOK_DELETE = "webhook.delete"
     WEBHOOK_REDELIVER = "webhook.redeliver"
+    BOOKING_READ = "booking.read"
