@@ -21,7 +21,7 @@ def bookings_read(*, actor: Actor, view: str, bookings: Iterable[Booking]) -> No
         audit_record(
             actor=actor,
             action=AuditAction.BOOKING_READ,
-            obj=shown[0] if len(shown) == 1 else None,
+            obj=None,  # the ids say what was read; a booking's text would copy the patient's name here
             institution_id=institution_id,
             view=view,
             booking_ids=[booking.pk for booking in shown],
