@@ -12,6 +12,7 @@ import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Annotated
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -899,7 +900,7 @@ class PartnershipIn(Schema):
     commission_fixed: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     payment_location: str = Field(..., description="institution or partner")
     patient_data_access: bool = False
-    location_ids: list[int] = Field(..., min_length=1, max_length=500)
+    location_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(..., min_length=1, max_length=500)
 
 
 def _partnership_out(p) -> dict:

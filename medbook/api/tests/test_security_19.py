@@ -286,16 +286,19 @@ MALFORMED_API = [
         {"location_id": 10**30, "physician_id": 1, "service_id": 1, "starts_at": "x"},
     ),
     ("post", "/api/v1/bookings/1/move", {"starts_at": ["x"]}),
+    ("put", "/api/v1/partnerships/{ship}", {"location_ids": [10**30], "commission_enabled": False}),
+    ("put", "/api/v1/partnerships/{ship}", {"location_ids": ["¹"], "commission_enabled": False}),
 ]
 
 
 @pytest.mark.parametrize(("method", "path", "data"), MALFORMED_API, ids=range(len(MALFORMED_API)))
-def test_finding_malformed_json_api_input_answers_4xx(client, cast, method, path, data):
+def test_finding_malformed_json_api_input_answers_4xx(client, cast, partners, method, path, data):
     headers = _headers(cast.alice)
+    path = path.replace("{ship}", str(partners.partnership_p.pk))
     if method == "get":
         answer = client.get(path, data or {}, **headers)
     else:
         text = data if isinstance(data, str) else json.dumps(data)
-        answer = client.post(path, text, content_type="application/json", **headers)
+        answer = getattr(client, method)(path, text, content_type="application/json", **headers)
     assert 400 <= answer.status_code < 500, answer.content[:300]
     assert answer.json()["error"]["message"]

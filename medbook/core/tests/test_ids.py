@@ -24,9 +24,9 @@ def test_finding_superscript_id_in_a_form_of_ids_is_a_form_error_not_a_500(cast,
     client = login(cast.alice)
     body = {"full_name": "Dr. Gamma", "specialty": "x", "locations": ["¹"], "is_active": "on"}
     answer = client.post(reverse("institutions:physician-create"), body)
-    assert answer.status_code in (200, 422) and "Dr. Gamma" in answer.content.decode()
+    assert answer.status_code == 422 and "Dr. Gamma" in answer.content.decode()  # shown again, with the error
     body["locations"] = ["9" * 19]  # past the largest id
-    assert client.post(reverse("institutions:physician-create"), body).status_code in (200, 422)
+    assert client.post(reverse("institutions:physician-create"), body).status_code == 422
 
 
 def test_finding_superscript_id_in_a_partners_booking_page_is_a_4xx(cast, partners, login):
@@ -35,4 +35,4 @@ def test_finding_superscript_id_in_a_partners_booking_page_is_a_4xx(cast, partne
         reverse("partners:book-slot"),
         {"slot_location": "¹", "slot_physician": "²", "slot_service": "³", "starts_at": "x"},
     )
-    assert 400 <= answer.status_code < 500 or answer.status_code == 200
+    assert answer.status_code == 404  # not an offer of P, as an unknown id
