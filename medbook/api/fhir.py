@@ -711,7 +711,7 @@ def _new_patient_of(data: dict) -> dict | None:
     ]
     family = _text(first.get("family"), "Patient.name[0].family")
     name = _text(first.get("text"), "Patient.name[0].text") or " ".join([*given, family]).strip()
-    details = {"full_name": name, "email": "", "phone": "", "insurance_id": ""}
+    details: dict[str, Any] = {"full_name": name, "email": "", "phone": "", "insurance_id": ""}
     if person.get("birthDate"):
         details["birth_date"] = _day(_text(person["birthDate"], "Patient.birthDate")[:40])
         if details["birth_date"] is None:

@@ -202,11 +202,12 @@ def _cursor_position(after: dict) -> tuple[datetime, int]:
     """The (start, id) a bookings cursor continues after; a forged one (huge id, a date out of range, a
     naive time) is a 422, never a 500."""
     pk = parse_id_or_none(after.get("id"))
+    at: datetime | None = None
     try:
-        at = datetime.fromisoformat(after.get("at"))  # type: ignore[arg-type]
-        at = at.astimezone(UTC) if timezone.is_aware(at) else None
+        moment = datetime.fromisoformat(after.get("at"))  # type: ignore[arg-type]
+        at = moment.astimezone(UTC) if timezone.is_aware(moment) else None
     except (TypeError, ValueError, OverflowError):
-        at = None
+        pass
     if at is None or pk is None:
         raise DomainError(_("The cursor is not valid."), field="cursor")
     return at, pk

@@ -51,8 +51,8 @@ def feed_settings(request: ActorRequest) -> HttpResponse:
         feed_services.calendar_feed_revoke(actor=request.actor)
         messages.success(request, _("The calendar feed is switched off."))
     else:
-        made = feed_services.calendar_feed_renew(actor=request.actor)
-        request.session[NEW_FEED_TOKEN] = made.token
+        _feed, token = feed_services.calendar_feed_renew(actor=request.actor)
+        request.session[NEW_FEED_TOKEN] = token
         messages.success(request, _("A new calendar feed address was made; the old one no longer works."))
     return redirect("partners:booking-list")
 
