@@ -5,6 +5,7 @@ import pytest
 
 from medbook.accounts.actor import actor_for
 from medbook.accounts.tokens import api_token_create
+from medbook.notifications.models import OutboxMessage
 from medbook.partners.models import PatientSearch
 from medbook.patients.tests.factories import PatientFactory
 
@@ -53,6 +54,8 @@ def test_finding_hourly_quota_does_not_walk_a_small_register(client, cast, partn
     assert statuses.count(429) >= len(statuses) - 4  # refused after a few searches
     refused = PatientSearch.objects.filter(refused="user_hour_patients")
     assert refused.exists() and not any(r.result_ids for r in refused)
+    alert = OutboxMessage.objects.get(kind="partner_search_quota_hit", to_email="alice@a.test")
+    assert "10 different patients" in alert.text_body  # the institution's admin is told what was hit
 
 
 def test_finding_hourly_patients_quota_lets_the_same_patient_be_found_again(client, cast, partners, register):
