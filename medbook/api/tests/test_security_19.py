@@ -286,6 +286,17 @@ MALFORMED_API = [
         {"location_id": 10**30, "physician_id": 1, "service_id": 1, "starts_at": "x"},
     ),
     ("post", "/api/v1/bookings/1/move", {"starts_at": ["x"]}),
+    (
+        "post",
+        "/api/v1/bookings",
+        {
+            "location_id": "{a1}",
+            "physician_id": "{doc}",
+            "service_id": "{svc}",
+            "starts_at": "{start}",
+            "new_patient": {"full_name": "Anna Új", "insurance_id": "¹²³⁴⁵⁶⁷⁸⁹"},
+        },
+    ),
     ("put", "/api/v1/partnerships/{ship}", {"location_ids": [10**30], "commission_enabled": False}),
     ("put", "/api/v1/partnerships/{ship}", {"location_ids": ["¹"], "commission_enabled": False}),
 ]
@@ -295,6 +306,10 @@ MALFORMED_API = [
 def test_finding_malformed_json_api_input_answers_4xx(client, cast, partners, method, path, data):
     headers = _headers(cast.alice)
     path = path.replace("{ship}", str(partners.partnership_p.pk))
+    if isinstance(data, dict) and data.get("location_id") == "{a1}":  # a real slot: only the TAJ is wrong
+        start = local(next_weekday(2), 10).isoformat()
+        ids = {"location_id": cast.location_a1.pk, "physician_id": cast.physician_a.pk}
+        data = {**data, **ids, "service_id": cast.service_a.pk, "starts_at": start}
     if method == "get":
         answer = client.get(path, data or {}, **headers)
     else:
