@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "medbook.core.middleware.NoStoreMiddleware",  # outermost but one: every API and FHIR answer
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -195,6 +196,9 @@ DIGEST_POLL_SECONDS = env.float("DIGEST_POLL_SECONDS", default=60.0)
 PATIENT_SEARCH_QUOTA_USER_HOUR = env.int("PATIENT_SEARCH_QUOTA_USER_HOUR", default=30)
 PATIENT_SEARCH_QUOTA_USER_DAY = env.int("PATIENT_SEARCH_QUOTA_USER_DAY", default=200)
 PATIENT_SEARCH_QUOTA_PARTNERSHIP_DAY = env.int("PATIENT_SEARCH_QUOTA_PARTNERSHIP_DAY", default=1000)
+# Issue 19: the different patients one user's searches may show within an hour, a ceiling never passed (a
+# search that could pass it is refused), so that no user lists a register of a few dozen patients in an hour.
+PATIENT_SEARCH_QUOTA_USER_HOUR_PATIENTS = env.int("PATIENT_SEARCH_QUOTA_USER_HOUR_PATIENTS", default=10)
 PATIENT_SEARCH_PICK_MINUTES = env.int("PATIENT_SEARCH_PICK_MINUTES", default=30)
 
 STATIC_URL = "/static/"

@@ -1,6 +1,7 @@
 """Resolve the actor once per request: the user, the organisation chosen in the session, the address."""
 
 import ipaddress
+import re
 import uuid
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from medbook.core.logs import request_id_var
 from medbook.core.tenancy import SESSION_ORG_KEY, Actor
 
 REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
+CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def client_ip(request) -> str | None:
@@ -32,12 +34,15 @@ def client_ip(request) -> str | None:
     return remote
 
 
-def request_id(request) -> str:
-    """The request's id: the proxy's X-Request-ID when it is sane, else a new one."""
-    given = request.META.get(REQUEST_ID_HEADER, "")
-    if given and len(given) <= 64 and given.replace("-", "").isalnum():
-        return given
+def request_id() -> str:
+    """A new id for the request, made by the server: a client never chooses what the audit log calls it."""
     return uuid.uuid4().hex
+
+
+def client_request_id(request) -> str:
+    """The client's own X-Request-ID when it is 1 to 64 of [A-Za-z0-9._-], else "" (kept only beside ours)."""
+    given = request.META.get(REQUEST_ID_HEADER, "")
+    return given if CLIENT_REQUEST_ID.fullmatch(given) else ""
 
 
 def memberships_of(user) -> tuple[Membership, ...]:
@@ -62,7 +67,11 @@ def actor_for(user, organization_id=None, **context) -> Actor:
 
 def resolve_actor(request) -> Actor:
     """Build the actor from the session's user and chosen organisation and the request's origin."""
-    context = {"client_ip": client_ip(request), "request_id": request.request_id}
+    context = {
+        "client_ip": client_ip(request),
+        "request_id": request.request_id,
+        "client_request_id": getattr(request, "client_request_id", ""),
+    }
     user = getattr(request, "user", None)
     chosen = request.session.get(SESSION_ORG_KEY) if user is not None and user.is_authenticated else None
     return actor_for(user, chosen, **context)
@@ -75,7 +84,8 @@ class ActorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.request_id = request_id(request)
+        request.request_id = request_id()
+        request.client_request_id = client_request_id(request)
         request_id_var.set(request.request_id)  # on every log line of the request, Django's own included
         request.actor = SimpleLazyObject(lambda: resolve_actor(request))
         institution = request.actor.institution if request.user.is_authenticated else None

@@ -1,6 +1,7 @@
 """`Authorization: Bearer <token>`: the token's actor is the actor the pages would resolve for its user.
 
-The same permissions, partner rules, quotas and audit (with the token's id) follow. A read-only token
+The same permissions, partner rules, quotas and audit (with the token's id) follow, and one rate limit
+counted per user in the database (`ratelimit`). A read-only token
 is refused any change (403); a revoked or expired token, a deactivated user or membership, or a partner
 whose every partnership has ended answers 401 at once.
 """
@@ -10,11 +11,11 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
-from ninja.throttling import AuthRateThrottle
 
 from medbook.accounts.actor import actor_for, client_ip
 from medbook.accounts.models import ApiToken
 from medbook.accounts.tokens import api_token_find
+from medbook.api.ratelimit import rate_limit_take
 from medbook.core.errors import NotPermitted
 from medbook.partners.models import Partnership
 
@@ -34,12 +35,14 @@ def token_actor(request: HttpRequest, raw: str) -> ApiToken | None:
         found.membership.organization_id,
         client_ip=client_ip(request),
         request_id=getattr(request, "request_id", ""),
+        client_request_id=getattr(request, "client_request_id", ""),
         token_id=found.pk,
     )
     if actor.membership is None or actor.membership.pk != found.membership_id:
         return None
     if actor.partner is not None and _every_partnership_ended(actor.partner):
         return None
+    rate_limit_take(key=f"user:{found.user_id}")  # all of the user's tokens, JSON API and FHIR alike
     if found.read_only and request.method not in SAFE_METHODS:
         raise NotPermitted(_("This token is read-only."))
     request.actor = actor  # type: ignore[attr-defined]
@@ -57,17 +60,6 @@ def bearer_of(request: HttpRequest) -> str:
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         return token_actor(request, token)
-
-
-class TokenRateThrottle(AuthRateThrottle):
-    """Requests per token (API_RATE_LIMIT, e.g. "600/m"); past it 429 with Retry-After."""
-
-    scope = "api-token"
-
-    def get_cache_key(self, request: HttpRequest) -> str:
-        token = getattr(request, "auth", None)
-        ident = f"token-{token.pk}" if isinstance(token, ApiToken) else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 def _every_partnership_ended(partner) -> bool:

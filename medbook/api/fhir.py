@@ -26,7 +26,9 @@ from pydantic import ValidationError as PydanticValidationError
 
 from medbook.api import v1
 from medbook.api.auth import bearer_of, token_actor
+from medbook.api.reads import bookings_read
 from medbook.core.errors import DomainError, NotPermitted, SlotUnavailable, TooManyRequests
+from medbook.core.ids import parse_id, parse_id_or_none
 from medbook.core.permissions import Perm, has_perm
 from medbook.core.tenancy import ActorRequest, scoped
 from medbook.institutions.models import Institution, Location, Physician, Service
@@ -180,9 +182,10 @@ def _page(request: ActorRequest, items: list, build: Callable[[Any], dict]) -> H
 def _ref_id(value: str, kind: str) -> int:
     """The id of a reference `Kind/123` (or a bare `123`)."""
     name, _slash, rest = value.rpartition("/")
-    if (name and name.split("/")[-1] != kind) or not rest.isdigit():
+    number = parse_id_or_none(rest)
+    if (name and name.split("/")[-1] != kind) or number is None:
         raise Invalid(_("Expected a reference to %(kind)s.") % {"kind": kind})
-    return int(rest)
+    return number
 
 
 # --- What the actor sees -----------------------------------------------------------------------------
@@ -434,9 +437,10 @@ def metadata(request: ActorRequest) -> HttpResponse:
 
 
 def _one(items: dict, pk: str):
-    if not pk.isdigit() or int(pk) not in items:
+    number = parse_id(pk)
+    if number not in items:
         raise Http404()
-    return items[int(pk)]
+    return items[number]
 
 
 @fhir_view()
@@ -551,9 +555,10 @@ def _date_bounds(values: list[str]) -> tuple[date, date]:
 
 def _service_code(value: str) -> int:
     system, bar, code = value.rpartition("|")
-    if (bar and system not in ("", SERVICE_SYSTEM)) or not code.isdigit():
+    number = parse_id_or_none(code)
+    if (bar and system not in ("", SERVICE_SYSTEM)) or number is None:
         raise Invalid(_("service-type is searched as %(system)s|<service id>.") % {"system": SERVICE_SYSTEM})
-    return int(code)
+    return number
 
 
 @fhir_view()
@@ -593,10 +598,10 @@ def slot_view(request: ActorRequest) -> HttpResponse:
 
 
 def _slot_of(reference: str) -> tuple[int, int, int, datetime]:
-    parts = reference.rpartition("/")[2].split("-")
-    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+    numbers = [parse_id_or_none(part) for part in reference.rpartition("/")[2].split("-")]
+    if len(numbers) != 4 or None in numbers:
         raise Invalid(_("Book a free slot: slot[0].reference = Slot/<id>."))
-    physician, place, service, epoch = (int(p) for p in parts)
+    physician, place, service, epoch = [number for number in numbers if number is not None]
     try:
         starts_at = datetime.fromtimestamp(epoch, tz=UTC)
     except (OverflowError, OSError, ValueError):
@@ -615,9 +620,9 @@ def appointment_view(request: ActorRequest, pk: str | None = None) -> HttpRespon
         return outcome(405, "not-supported", _("This interaction is not supported."))
     bookings = v1.visible_bookings(actor).select_related("patient", "physician", "location", "service")
     if pk is not None:
-        if not pk.isdigit():
-            raise Http404()
-        return _json(appointment(v1.visible_booking(actor, int(pk))))
+        booking = v1.visible_booking(actor, parse_id(pk))
+        bookings_read(actor=actor, view="fhir appointment", bookings=[booking])
+        return _json(appointment(booking))
     dates = request.GET.getlist("date")
     if dates:
         tz = timezone.get_current_timezone()
@@ -633,12 +638,13 @@ def appointment_view(request: ActorRequest, pk: str | None = None) -> HttpRespon
     for value in request.GET.getlist("actor"):
         kind, _slash, ref = value.rpartition("/")
         field = {"Patient": "patient_id", "Practitioner": "physician_id", "Location": "location_id"}.get(kind)
-        if field is None or not ref.isdigit():
+        number = parse_id_or_none(ref)
+        if field is None or number is None:
             raise Invalid(_("actor is searched as Patient/<id>, Practitioner/<id> or Location/<id>."))
         if field == "patient_id":  # the patient as the reader sees it (issue 19)
-            bookings = bookings_of_patient(bookings, int(ref))
+            bookings = bookings_of_patient(bookings, number)
         else:
-            bookings = bookings.filter(**{field: int(ref)})
+            bookings = bookings.filter(**{field: number})
     statuses = [s for value in request.GET.getlist("status") for s in value.split(",") if s]
     if statuses:
         if any(s not in STATUS_OF_APPOINTMENT for s in statuses):
@@ -646,6 +652,7 @@ def appointment_view(request: ActorRequest, pk: str | None = None) -> HttpRespon
         bookings = bookings.filter(status__in=[STATUS_OF_APPOINTMENT[s] for s in statuses])
     offset, count = _paging(request)
     window = list(bookings.order_by("starts_at", "pk")[offset : offset + count + 1])
+    bookings_read(actor=actor, view="fhir appointments", bookings=window[:count])
     return _bundle(
         request,
         [appointment(b) for b in window[:count]],
@@ -658,47 +665,84 @@ def appointment_view(request: ActorRequest, pk: str | None = None) -> HttpRespon
 def _body(request: ActorRequest, kind: str) -> dict:
     try:
         data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[… nested too deep
         raise Invalid(_("The body is not JSON.")) from None
     if not isinstance(data, dict) or data.get("resourceType") != kind:
         raise Invalid(_("The body must be a %(kind)s resource.") % {"kind": kind})
     return data
 
 
+def _object(value: Any, where: str) -> dict:
+    """A JSON object of the body (absent: empty); anything else is a 422 naming where."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Invalid(_("%(where)s must be a JSON object.") % {"where": where})
+    return value
+
+
+def _array(value: Any, where: str) -> list:
+    """A JSON array of the body (absent: empty); anything else is a 422 naming where."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Invalid(_("%(where)s must be a JSON array.") % {"where": where})
+    return value
+
+
+def _text(value: Any, where: str) -> str:
+    """A string (or a number) of the body; an object, an array or true is a 422 naming where."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise Invalid(_("%(where)s must be a string.") % {"where": where})
+    return str(value)
+
+
 def _new_patient_of(data: dict) -> dict | None:
     """A patient entered anew, as a contained Patient resource (name, birthDate, telecom, TAJ identifier)."""
     contained = [
-        r for r in data.get("contained") or [] if isinstance(r, dict) and r.get("resourceType") == "Patient"
+        r
+        for r in _array(data.get("contained"), "contained")
+        if isinstance(r, dict) and r.get("resourceType") == "Patient"
     ]
     if not contained:
         return None
     person = contained[0]
-    names = person.get("name") or [{}]
-    name = names[0].get("text") or " ".join([*names[0].get("given", []), names[0].get("family", "")]).strip()
-    details = {"full_name": name, "email": "", "phone": "", "insurance_id": ""}
+    names = _array(person.get("name"), "Patient.name") or [{}]
+    first = _object(names[0], "Patient.name[0]")
+    given = [
+        _text(part, "Patient.name[0].given") for part in _array(first.get("given"), "Patient.name[0].given")
+    ]
+    family = _text(first.get("family"), "Patient.name[0].family")
+    name = _text(first.get("text"), "Patient.name[0].text") or " ".join([*given, family]).strip()
+    details: dict[str, Any] = {"full_name": name, "email": "", "phone": "", "insurance_id": ""}
     if person.get("birthDate"):
-        details["birth_date"] = _day(str(person["birthDate"]))
+        details["birth_date"] = _day(_text(person["birthDate"], "Patient.birthDate")[:40])
         if details["birth_date"] is None:
             raise Invalid(_("The patient's birthDate is not a date."))
-    for telecom in person.get("telecom") or []:
+    for telecom in _array(person.get("telecom"), "Patient.telecom"):
+        telecom = _object(telecom, "Patient.telecom[]")
         if telecom.get("system") in ("email", "phone"):
-            details[telecom["system"]] = str(telecom.get("value", ""))
-    for identifier in person.get("identifier") or []:
+            details[telecom["system"]] = _text(telecom.get("value"), "Patient.telecom[].value")
+    for identifier in _array(person.get("identifier"), "Patient.identifier"):
+        identifier = _object(identifier, "Patient.identifier[]")
         if identifier.get("system") == TAJ_SYSTEM:
-            details["insurance_id"] = str(identifier.get("value", ""))
+            details["insurance_id"] = _text(identifier.get("value"), "Patient.identifier[].value")
     return details
 
 
 def _appointment_create(request: ActorRequest) -> HttpResponse:
     """Book the free Slot the Appointment names, for its Patient participant or its contained Patient."""
     data = _body(request, "Appointment")
-    slots = data.get("slot") or []
+    slots = _array(data.get("slot"), "slot")
     if len(slots) != 1 or not isinstance(slots[0], dict):
         raise Invalid(_("Book one free slot: slot[0].reference = Slot/<id>."))
-    physician_id, location_id, service_id, starts_at = _slot_of(str(slots[0].get("reference", "")))
+    physician_id, location_id, service_id, starts_at = _slot_of(_text(slots[0].get("reference"), "slot[0]"))
     patient_id = None
-    for participant in data.get("participant") or []:
-        reference = str((participant.get("actor") or {}).get("reference", ""))
+    for participant in _array(data.get("participant"), "participant"):
+        actor = _object(_object(participant, "participant[]").get("actor"), "participant[].actor")
+        reference = _text(actor.get("reference"), "participant[].actor.reference")
         if reference.startswith("Patient/"):
             patient_id = _ref_id(reference, "Patient")
     payload = v1.BookingIn(
@@ -708,7 +752,7 @@ def _appointment_create(request: ActorRequest) -> HttpResponse:
         starts_at=starts_at.isoformat(),
         patient_id=patient_id,
         new_patient=v1.NewPatientIn(**new_patient) if (new_patient := _new_patient_of(data)) else None,
-        note=str(data.get("comment", ""))[:500],
+        note=_text(data.get("comment"), "comment")[:500],
         channel_id=None,
     )
     with transaction.atomic():
@@ -719,16 +763,14 @@ def _appointment_create(request: ActorRequest) -> HttpResponse:
 
 def _appointment_update(request: ActorRequest, pk: str) -> HttpResponse:
     """Cancel: the Appointment sent back with `status: cancelled` (the one change this server takes)."""
-    if not pk.isdigit():
-        raise Http404()
-    booking = v1.visible_booking(request.actor, int(pk))
+    booking = v1.visible_booking(request.actor, parse_id(pk))
     data = _body(request, "Appointment")
     if data.get("status") != "cancelled":
         raise Invalid(_("An appointment is changed only by cancelling it (status: cancelled)."))
     if request.actor.partner is not None:
         partner_booking.partner_booking_cancel(actor=request.actor, booking=booking)
     else:
-        reason = str((data.get("cancelationReason") or {}).get("text", ""))[:300]
+        reason = _text(_object(data.get("cancelationReason"), "cancelationReason").get("text"), "text")[:300]
         scheduling.booking_cancel(actor=request.actor, booking=booking, reason=reason, source="fhir")
     return _json(appointment(v1.visible_booking(request.actor, booking.pk)))
 

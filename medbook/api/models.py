@@ -20,3 +20,15 @@ class IdempotentAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token_id}:{self.key}"
+
+
+class RateCount(models.Model):
+    """How many API and FHIR requests one user made in the current window (API_RATE_LIMIT): one row per
+    user, counted in the database so every web process shares it; no row every tenant's request touches."""
+
+    subject = models.CharField(max_length=100, unique=True)  # "user:<id>"
+    window_number = models.BigIntegerField()  # Unix time // the window's length in seconds
+    requests = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.requests} in window {self.window_number}"

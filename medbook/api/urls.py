@@ -1,10 +1,9 @@
 """The API's root: the JSON API under /api/v1/, its OpenAPI schema at /api/openapi.json, docs at /api/docs."""
 
-from django.conf import settings
 from ninja import NinjaAPI
 
 from medbook.api import errors, v1
-from medbook.api.auth import TokenAuth, TokenRateThrottle
+from medbook.api.auth import TokenAuth
 
 api = NinjaAPI(
     title="MedBook API",
@@ -16,7 +15,6 @@ api = NinjaAPI(
         '`{"error": {"status", "code", "message", "fields"}}`. Times are ISO 8601 in UTC.'
     ),
     auth=TokenAuth(),
-    throttle=[TokenRateThrottle(settings.API_RATE_LIMIT)],
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",

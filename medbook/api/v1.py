@@ -12,6 +12,7 @@ import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Annotated
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -23,8 +24,9 @@ from ninja import Field, Header, Path, Query, Router, Schema, Status
 
 from medbook.api.errors import READ_ERRORS, WRITE_ERRORS, Conflict
 from medbook.api.models import IdempotentAnswer
+from medbook.api.reads import bookings_read
 from medbook.core.errors import DomainError, NotPermitted
-from medbook.core.ids import MAX_ID
+from medbook.core.ids import MAX_ID, parse_id_or_none
 from medbook.core.permissions import Perm, has_perm
 from medbook.core.replica import replica_readable
 from medbook.core.tenancy import scoped
@@ -195,6 +197,21 @@ def _decode(cursor: str | None) -> dict:
     if not isinstance(value, dict):
         raise DomainError(_("The cursor is not valid."), field="cursor")
     return value
+
+
+def _cursor_position(after: dict) -> tuple[datetime, int]:
+    """The (start, id) a bookings cursor continues after; a forged one (huge id, a date out of range, a
+    naive time) is a 422, never a 500."""
+    pk = parse_id_or_none(after.get("id"))
+    at: datetime | None = None
+    try:
+        moment = datetime.fromisoformat(after.get("at"))  # type: ignore[arg-type]
+        at = moment.astimezone(UTC) if timezone.is_aware(moment) else None
+    except (TypeError, ValueError, OverflowError):
+        pass
+    if at is None or pk is None:
+        raise DomainError(_("The cursor is not valid."), field="cursor")
+    return at, pk
 
 
 def partner_offers_of(actor) -> list:
@@ -524,14 +541,12 @@ def booking_list(
         bookings = bookings.filter(status=status)
     after = _decode(cursor)
     if after:
-        try:
-            at, pk = datetime.fromisoformat(after["at"]), int(after["id"])
-        except (KeyError, TypeError, ValueError):
-            raise DomainError(_("The cursor is not valid."), field="cursor") from None
+        at, pk = _cursor_position(after)
         bookings = bookings.filter(Q(starts_at__gt=at) | Q(starts_at=at, pk__gt=pk))
     page = list(bookings.order_by("starts_at", "pk")[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
+    bookings_read(actor=_actor(request), view="api bookings", bookings=page)
     last = page[-1] if page else None
     return {
         "items": [_booking_out(b) for b in page],
@@ -541,7 +556,9 @@ def booking_list(
 
 @router.get("/bookings/{booking_id}", response={200: BookingOut, **READ_ERRORS}, summary="One booking")
 def booking_get(request: HttpRequest, booking_id: int = Path(..., ge=1, le=MAX_ID)):
-    return _booking_out(visible_booking(_actor(request), booking_id))
+    booking = visible_booking(_actor(request), booking_id)
+    bookings_read(actor=_actor(request), view="api booking", bookings=[booking])
+    return _booking_out(booking)
 
 
 @router.post("/bookings", response={201: BookingOut, **WRITE_ERRORS}, summary="Book a free slot")
@@ -890,7 +907,7 @@ class PartnershipIn(Schema):
     commission_fixed: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     payment_location: str = Field(..., description="institution or partner")
     patient_data_access: bool = False
-    location_ids: list[int] = Field(..., min_length=1, max_length=500)
+    location_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(..., min_length=1, max_length=500)
 
 
 def _partnership_out(p) -> dict:

@@ -63,3 +63,4 @@ class AuditAction(StrEnum):
     PARTNER_IDENTITY_CHANGE_WITHDRAW = "partner.identity_change_withdraw"
     PARTNER_IDENTITY_CHANGE_APPROVE = "partner.identity_change_approve"
     PARTNER_IDENTITY_CHANGE_REFUSE = "partner.identity_change_refuse"
+    BOOKING_READ = "booking.read"

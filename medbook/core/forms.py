@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from medbook.core.errors import DomainError, NotPermitted
-from medbook.core.ids import MAX_ID
+from medbook.core.ids import ID_TEXT, MAX_ID
 
 REFUSED_STATUS = 422  # a form the domain refused is shown again with its errors, always with this status
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
@@ -31,7 +31,9 @@ class IdsField(forms.ModelMultipleChoiceField):
 
     def _check_values(self, value):
         for pk in value:
-            if isinstance(pk, str) and pk.lstrip("-").isdigit() and abs(int(pk)) > MAX_ID:
+            text = pk.strip().lstrip("-") if isinstance(pk, str) else ""
+            # "¹" is a digit to str.isdigit() but not to int(): ASCII digits only (ids.ID_TEXT).
+            if text.isdigit() and (ID_TEXT.fullmatch(text) is None or int(text) > MAX_ID):
                 raise ValidationError(
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
                 )

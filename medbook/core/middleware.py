@@ -23,3 +23,20 @@ class DomainErrorMiddleware:
                 response["Retry-After"] = str(max(1, int(retry_after)))
             return response
         return None
+
+
+class NoStoreMiddleware:
+    """Mark every answer of the JSON API and FHIR `Cache-Control: no-store` (errors and 401s included):
+    they carry patients' and tenants' data that no browser or proxy cache may keep."""
+
+    PREFIXES = ("/api/", "/fhir/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith(self.PREFIXES):
+            response["Cache-Control"] = "no-store"
+            response.setdefault("Pragma", "no-cache")  # HTTP/1.0 caches
+        return response

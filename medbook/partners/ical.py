@@ -1,4 +1,5 @@
-"""The partner's bookings as an iCalendar (RFC 5545) feed at a secret, revocable address (X-6).
+"""The partner's bookings as an iCalendar (RFC 5545) feed at a secret, revocable address (X-6); the address's
+token is found by its SHA-256, the only thing stored (issue 19).
 
 Built with the icalendar library (CRLF line ends, folding at 75 octets, escaping); every time in UTC.
 """
@@ -25,7 +26,7 @@ PRODID = "-//MedBook//Partner bookings//EN"
 def feed_bookings(token: str) -> tuple[str, Iterable[Booking]]:
     """The partner's name and its bookings for the feed token; an unknown, replaced or dead token is 404."""
     feed = (
-        CalendarFeed.objects.filter(token=token)
+        CalendarFeed.objects.filter(token_hash=CalendarFeed.hash_of(token))
         .select_related("membership__user", "membership__organization")
         .first()
         if token

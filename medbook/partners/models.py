@@ -387,12 +387,15 @@ class PartnerInvitation(models.Model):
 
 
 class CalendarFeed(models.Model):
-    """A partner user's secret iCalendar feed address (X-6): a random token, replaced to revoke the old one."""
+    """A partner user's secret iCalendar feed address (X-6): a random token, replaced to revoke the old one.
+
+    Only the token's SHA-256 is kept (issue 19): the address is shown once, when it is made; a copy of the
+    database opens no feed. The token has 256 random bits, so an unsalted fast hash is enough."""
 
     membership = models.OneToOneField(
         "accounts.Membership", on_delete=models.CASCADE, related_name="calendar_feed"
     )
-    token = models.CharField(_("token"), max_length=64, unique=True)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
     created_at = models.DateTimeField(_("created"), auto_now=True)
 
     class Meta:
@@ -401,6 +404,11 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership} feed"
+
+    @staticmethod
+    def hash_of(token: str) -> str:
+        """The SHA-256 (hex) kept for a feed token."""
+        return hashlib.sha256(token.encode()).hexdigest()
 
 
 class PatientSearch(models.Model):

@@ -7,6 +7,7 @@ number and its frozen figures.
 
 import csv
 import io
+import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -25,6 +26,11 @@ from medbook.reports.statements import Statement, StatementRow
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # F5: text starting with one of these is read as a formula by spreadsheets (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may skip before it looks for a formula: blanks and a quote opening the cell.
+SKIPPED_LEADERS = ' \t\r\n"'  # not the apostrophe: it is what makes a cell text
+# Issue 19: where a reader may start a new cell in a CSV. Either locale's separator, whatever this file's
+# is (a Hungarian ";" file opened by a "," reader splits at the commas, and the reverse), and a line end.
+CELL_BREAKS = re.compile(r"([,;\r\n])")
 AMOUNT_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 TIME_FORMAT = "hh:mm"
@@ -33,11 +39,30 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 LINE_AMOUNTS = ("value_cents", "commission_cents", "to_partner_cents", "to_institution_cents")
 
 
+def _starts_formula(text: str) -> bool:
+    """Whether a cell of this text would be read as a formula (also after blanks or an opening quote)."""
+    return text.startswith(FORMULA_STARTS) or text.lstrip(SKIPPED_LEADERS).startswith(FORMULA_STARTS)
+
+
 def neutralised(cell):
     """Text that a spreadsheet would run as a formula, prefixed with an apostrophe; numbers stay numbers."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+    if isinstance(cell, str) and _starts_formula(cell):
         return "'" + cell
     return cell
+
+
+def csv_neutralised(cell):
+    """As `neutralised`, and every piece after a "," or ";" or a line end too, so that the text is safe
+    whichever separator the reader's spreadsheet splits at: a piece that would start a formula gets an
+    apostrophe after its separator ("Dr.,=HYPERLINK(…)" is written "Dr.,'=HYPERLINK(…)")."""
+    cell = neutralised(cell)
+    if not isinstance(cell, str):
+        return cell
+    pieces = CELL_BREAKS.split(cell)  # text, separator, text, separator, …
+    for index in range(2, len(pieces), 2):
+        if _starts_formula(pieces[index]):
+            pieces[index] = "'" + pieces[index]
+    return "".join(pieces)
 
 
 def _safe(row: list) -> list:
@@ -225,7 +250,7 @@ def statement_csv(statement: Statement) -> bytes:
     writer = csv.writer(buffer, delimiter=delimiter)
 
     def write(row: list) -> None:
-        writer.writerow([_csv_cell(cell, decimal_mark) for cell in _safe(row)])
+        writer.writerow([_csv_cell(csv_neutralised(cell), decimal_mark) for cell in row])
 
     for line in [*table["preamble"], [], table["headers"], *table["lines"], table["total"], []]:
         write(line)

@@ -165,7 +165,7 @@ def everyone_make(cast, partners) -> Everyone:
         exception_a=ScheduleExceptionFactory(physician=physician),
         membership_a_staff=Membership.objects.get(user=cast.bob, organization=a),
         membership_p_nobook=Membership.objects.get(user=partners.petra, organization=partners.partner_p),
-        feed_token=partner_bookings.calendar_feed_renew(actor=actor_of(partners.peter)).token,
+        feed_token=partner_bookings.calendar_feed_renew(actor=actor_of(partners.peter))[1],
         register_token=urlsplit(register_url).path.rstrip("/").rsplit("/", 1)[-1],
         reset_uid=urlsafe_base64_encode(force_bytes(nina.pk)),
         reset_token=default_token_generator.make_token(nina),

@@ -12,14 +12,16 @@ from medbook.partners.models import CalendarFeed
 
 
 @transaction.atomic
-def calendar_feed_renew(*, actor: Actor) -> CalendarFeed:
-    """Give the actor a new secret feed address; the old one stops working at once (X-6)."""
+def calendar_feed_renew(*, actor: Actor) -> tuple[CalendarFeed, str]:
+    """Give the actor a new secret feed address; the old one stops working at once (X-6). Only the token's
+    hash is stored: the token itself is returned this once, to be shown."""
     require(actor, Perm.BOOK_FOR_PARTNER)
+    token = secrets.token_urlsafe(32)
     feed, _created = CalendarFeed.objects.update_or_create(
-        membership=actor.membership, defaults={"token": secrets.token_urlsafe(32)}
+        membership=actor.membership, defaults={"token_hash": CalendarFeed.hash_of(token)}
     )
     audit_record(actor=actor, action=AuditAction.FEED_RENEW, obj=actor.membership)
-    return feed
+    return feed, token
 
 
 @transaction.atomic

@@ -14,6 +14,8 @@ from medbook.partners.selectors import partner_booking_rows, partner_bookings
 from medbook.partners.services import feed as feed_services
 from medbook.partners.views.book import booker
 
+NEW_FEED_TOKEN = "new_calendar_feed_token"  # the session key holding a new address until the list shows it
+
 
 @booker
 def booking_list(request: ActorRequest) -> HttpResponse:
@@ -34,7 +36,14 @@ def booking_list(request: ActorRequest) -> HttpResponse:
         if data["date_until"]:
             bookings = bookings.filter(starts_at__date__lte=data["date_until"])
     feed = CalendarFeed.objects.filter(membership=request.actor.membership).first()
-    context = {"form": form, "bookings": partner_booking_rows(bookings[:500]), "feed": feed}
+    # The address just made, shown this once (only its hash is kept): taken out of the session as it is read.
+    new_token = request.session.pop(NEW_FEED_TOKEN, None) if feed is not None else None
+    context = {
+        "form": form,
+        "bookings": partner_booking_rows(bookings[:500]),
+        "feed": feed,
+        "new_feed_token": new_token,
+    }
     return render(request, "partners/book/booking_list.html", context)
 
 
@@ -43,10 +52,12 @@ def booking_list(request: ActorRequest) -> HttpResponse:
 def feed_settings(request: ActorRequest) -> HttpResponse:
     """Create or replace (the old address stops working) or switch off the secret feed address."""
     if request.POST.get("action") == "revoke":
+        request.session.pop(NEW_FEED_TOKEN, None)
         feed_services.calendar_feed_revoke(actor=request.actor)
         messages.success(request, _("The calendar feed is switched off."))
     else:
-        feed_services.calendar_feed_renew(actor=request.actor)
+        _feed, token = feed_services.calendar_feed_renew(actor=request.actor)
+        request.session[NEW_FEED_TOKEN] = token
         messages.success(request, _("A new calendar feed address was made; the old one no longer works."))
     return redirect("partners:booking-list")
 

@@ -69,3 +69,48 @@ def test_f5_xlsx_has_no_formula_and_keeps_numbers(cast, partners, hostile, login
 def test_f5_only_text_is_prefixed():
     assert neutralised(Decimal("-5.00")) == Decimal("-5.00") and neutralised(-3) == -3
     assert neutralised("-5") == "'-5" and neutralised("Dr. =Smith") == "Dr. =Smith"
+
+
+# Issue 19: a formula behind the other locale's separator. A Hungarian ";" file opened by a "," reader (and
+# the reverse) splits a cell at the other separator: no piece may then start a formula.
+SPLIT_PAYLOADS = (
+    'Dr.,=HYPERLINK("https://evil.example/","Click")',
+    "Dr.;=cmd|' /C calc'!A0",
+    "Dr., +1+1",
+    'Dr.,"=1+1"',
+    "Dr.\n@SUM(1)",
+    "  =1+1",
+)
+
+
+def _hostile_names(cast, partners, payload) -> None:
+    generate(cast, partners, count=4, partner_count=1)
+    for obj, field in ((partners.partner_p, "name"), (cast.location_a1, "name"), (cast.service_a, "name")):
+        setattr(obj, field, payload)
+        obj.save(update_fields=[field])
+
+
+def _read(text: str, delimiter: str) -> list[str]:
+    """The cells a reader splitting at `delimiter` sees, and those of a naive one that ignores quotes."""
+    quoted = [cell for row in csv.reader(io.StringIO(text), delimiter=delimiter) for cell in row]
+    naive = [piece for line in text.splitlines() for piece in line.split(delimiter)]
+    return quoted + naive
+
+
+@pytest.mark.parametrize("language", ["en", "hu"])
+@pytest.mark.parametrize("payload", SPLIT_PAYLOADS, ids=range(len(SPLIT_PAYLOADS)))
+def test_finding_csv_formula_through_the_other_locales_separator(cast, partners, login, language, payload):
+    _hostile_names(cast, partners, payload)
+    client = login(cast.alice)
+    client.post(reverse("core:language-set"), {"language": language})
+    url = reverse("reports:settlement-download", args=[partners.partner_p.pk, "csv"])
+    response = client.get(url, QUERY)
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    for delimiter in (",", ";"):
+        for cell in _read(text, delimiter):
+            stripped = cell.lstrip(' \t\r\n"')
+            assert not stripped.startswith(FORMULA_STARTS) or _is_number(stripped.replace(",", ".")), (
+                delimiter,
+                cell,
+            )
