@@ -14,8 +14,6 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from medbook.accounts.models import Membership, User
 from medbook.audit.actions import AuditAction
@@ -238,64 +236,6 @@ def organization_switch(*, actor: Actor, organization_id) -> Membership:
         previous=previous.name if previous is not None else "",
     )
     return membership
-
-
-# Two-factor authentication (TOTP with one-time recovery codes, django-otp).
-
-RECOVERY_CODE_COUNT = 10
-
-
-def two_factor_device(user: User, *, confirmed: bool) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).first()
-
-
-@transaction.atomic
-def two_factor_start(*, actor: Actor) -> TOTPDevice:
-    """A new authenticator secret for the actor to confirm (any earlier unconfirmed one is dropped)."""
-    TOTPDevice.objects.filter(user=actor.user, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=actor.user, name="authenticator", confirmed=False)
-
-
-def _recovery_codes_renew(user: User) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
-    return codes
-
-
-@transaction.atomic
-def two_factor_confirm(*, actor: Actor, device: TOTPDevice, code: str) -> list[str]:
-    """Turn two-factor authentication on once the authenticator's code matches; return the recovery codes,
-    shown this once."""
-    if device.user_id != actor.user.pk or device.confirmed:
-        raise Http404()
-    if not device.verify_token(code.strip().replace(" ", "")):
-        raise DomainError(_("That code is not right. Enter the current code of your app."), field="code")
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    TOTPDevice.objects.filter(user=actor.user).exclude(pk=device.pk).delete()
-    codes = _recovery_codes_renew(actor.user)
-    audit_record(actor=actor, action=AuditAction.TWO_FACTOR_ENABLE, obj=actor.user)
-    return codes
-
-
-@transaction.atomic
-def two_factor_recovery_renew(*, actor: Actor) -> list[str]:
-    """New recovery codes in place of the old ones (for an enrolled user)."""
-    if two_factor_device(actor.user, confirmed=True) is None:
-        raise DomainError(_("Two-factor authentication is not on."))
-    return _recovery_codes_renew(actor.user)
-
-
-@transaction.atomic
-def two_factor_disable(*, actor: Actor, required: bool) -> None:
-    """Turn two-factor authentication off, unless the platform requires it of the actor."""
-    if required:
-        raise DomainError(_("Two-factor authentication is required of you: it stays on."))
-    TOTPDevice.objects.filter(user=actor.user).delete()
-    StaticDevice.objects.filter(user=actor.user).delete()
-    audit_record(actor=actor, action=AuditAction.TWO_FACTOR_DISABLE, obj=actor.user)
 
 
 @transaction.atomic

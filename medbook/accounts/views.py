@@ -34,13 +34,15 @@ from medbook.accounts.services import (
     membership_set_active,
     organization_switch,
     organization_two_factor_require,
+    user_invite,
+    user_language_set,
+)
+from medbook.accounts.two_factor import (
     two_factor_confirm,
     two_factor_device,
     two_factor_disable,
     two_factor_recovery_renew,
     two_factor_start,
-    user_invite,
-    user_language_set,
 )
 from medbook.core.decorators import page
 from medbook.core.errors import DomainError, NotPermitted
@@ -291,10 +293,10 @@ class PasswordAgainForm(forms.Form):
 
 @login_required
 def two_factor(request: HttpRequest) -> HttpResponse:
-    """The user's two-factor authentication: turn it on, renew the recovery codes, turn it off."""
+    """The user's two-factor authentication: turn it on, move it to a new app, renew the recovery codes,
+    turn it off."""
     if request.method == "POST":
-        two_factor_start(actor=request.actor)
-        return redirect("accounts:two-factor-confirm")
+        return _two_factor_start(request)
     context = {
         "enrolled": two_factor_device(request.user, confirmed=True) is not None,
         "required": security.must_enrol(request.actor),
@@ -302,7 +304,18 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor.html", context)
 
 
+@reauthentication_required
+def _two_factor_start(request: HttpRequest) -> HttpResponse:
+    try:
+        two_factor_start(actor=request.actor, assurance=security.assurance(request))
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("accounts:two-factor")
+    return redirect("accounts:two-factor-confirm")
+
+
 @login_required
+@reauthentication_required
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Show the new secret and confirm it with a code; then the recovery codes, this once."""
     device = two_factor_device(request.user, confirmed=False)
@@ -311,7 +324,12 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            codes = two_factor_confirm(actor=request.actor, device=device, code=form.cleaned_data["code"])
+            codes = two_factor_confirm(
+                actor=request.actor,
+                assurance=security.assurance(request),
+                device=device,
+                code=form.cleaned_data["code"],
+            )
         except DomainError as error:
             add_refusal(form, error)
         else:
@@ -352,7 +370,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 def two_factor_recovery(request: HttpRequest) -> HttpResponse:
     """Replace the recovery codes and show the new ones, this once."""
     try:
-        codes = two_factor_recovery_renew(actor=request.actor)
+        codes = two_factor_recovery_renew(actor=request.actor, assurance=security.assurance(request))
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("accounts:two-factor")
@@ -365,7 +383,11 @@ def two_factor_recovery(request: HttpRequest) -> HttpResponse:
 def two_factor_off(request: HttpRequest) -> HttpResponse:
     """Turn two-factor authentication off (not for those the platform requires it of)."""
     try:
-        two_factor_disable(actor=request.actor, required=security.must_enrol(request.actor))
+        two_factor_disable(
+            actor=request.actor,
+            assurance=security.assurance(request),
+            required=security.must_enrol(request.actor),
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:

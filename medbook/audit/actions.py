@@ -57,3 +57,4 @@ class AuditAction(StrEnum):
     WEBHOOK_CREATE = "webhook.create"
     WEBHOOK_DELETE = "webhook.delete"
     WEBHOOK_REDELIVER = "webhook.redeliver"
+    TWO_FACTOR_RECOVERY_RENEW = "account.two_factor_recovery_renew"
