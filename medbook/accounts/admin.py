@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from medbook.accounts.models import Membership, Organization, User
+from medbook.accounts.tokens import REVOKED_BY_DEACTIVATION, REVOKED_BY_ROLE_CHANGE, api_tokens_revoke_all
 
 admin.site.site_header = _("MedBook platform administration")
 admin.site.site_title = _("MedBook operator")
@@ -38,6 +39,17 @@ class UserChangeAdminForm(EmailCleaningMixin, UserChangeForm):
         model = User
         fields = "__all__"
         field_classes: dict = {}
+
+
+def revoke_tokens_after_membership_edit(request, form) -> None:
+    """The operator deactivated a membership or changed its role: its API tokens are revoked (audited)."""
+    membership = form.instance
+    if membership.pk is None or not form.has_changed():
+        return
+    if "is_active" in form.changed_data and not membership.is_active:
+        api_tokens_revoke_all(actor=request.actor, reason=REVOKED_BY_DEACTIVATION, membership=membership)
+    elif "role" in form.changed_data:
+        api_tokens_revoke_all(actor=request.actor, reason=REVOKED_BY_ROLE_CHANGE, membership=membership)
 
 
 class MembershipInline(admin.TabularInline):
@@ -79,6 +91,18 @@ class UserAdmin(BaseUserAdmin):
         """Show memberships once the user exists."""
         return [MembershipInline] if obj is not None else []
 
+    def save_model(self, request, obj, form, change) -> None:
+        """Deactivating a user revokes all of its API tokens (audited)."""
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            api_tokens_revoke_all(actor=request.actor, reason=REVOKED_BY_DEACTIVATION, user=obj)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is Membership:
+            for membership_form in formset.forms:
+                revoke_tokens_after_membership_edit(request, membership_form)
+
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
@@ -95,3 +119,8 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "user__full_name", "organization__name")
     autocomplete_fields = ("user", "organization")
     list_select_related = ("user", "organization")
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            revoke_tokens_after_membership_edit(request, form)

@@ -16,6 +16,13 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from medbook.accounts.models import Membership, User
+from medbook.accounts.tokens import (
+    REVOKED_BY_DEACTIVATION,
+    REVOKED_BY_ORGANIZATION_TWO_FACTOR,
+    REVOKED_BY_PASSWORD_RESET,
+    REVOKED_BY_ROLE_CHANGE,
+    api_tokens_revoke_all,
+)
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError
@@ -181,7 +188,7 @@ def _own_member(actor: Actor, membership: Membership) -> Membership:
 @transaction.atomic
 def member_permissions_set(*, actor: Actor, membership: Membership, role: str, can_book: bool) -> Membership:
     """Change a member's role (and a partner user's "Can book to partner institution"); an administrator
-    cannot take their own administration away."""
+    cannot take their own administration away. A new role revokes the member's API tokens there."""
     _own_member(actor, membership)
     role, can_book = _checked_role(actor, role, can_book)
     if membership.user_id == actor.user.pk and role != membership.role:
@@ -196,12 +203,15 @@ def member_permissions_set(*, actor: Actor, membership: Membership, role: str, c
         before=before,
         after={"role": role, "can_book": can_book},
     )
+    if before["role"] != role:
+        api_tokens_revoke_all(actor=actor, reason=REVOKED_BY_ROLE_CHANGE, membership=membership)
     return membership
 
 
 @transaction.atomic
 def membership_set_active(*, actor, membership: Membership, active: bool) -> Membership:
-    """Deactivate (access ends at once) or reactivate a user's membership of the actor's organisation."""
+    """Deactivate (access ends at once, its API tokens revoked) or reactivate a user's membership of the
+    actor's organisation."""
     _own_member(actor, membership)
     if membership.user_id == actor.user.pk and not active:
         raise DomainError(_("You cannot deactivate yourself."))
@@ -219,6 +229,8 @@ def membership_set_active(*, actor, membership: Membership, active: bool) -> Mem
     membership.save(update_fields=["is_active"])
     action = AuditAction.MEMBER_ACTIVATE if active else AuditAction.MEMBER_DEACTIVATE
     audit_record(actor=actor, action=action, obj=membership)
+    if not active:
+        api_tokens_revoke_all(actor=actor, reason=REVOKED_BY_DEACTIVATION, membership=membership)
     return membership
 
 
@@ -240,7 +252,8 @@ def organization_switch(*, actor: Actor, organization_id) -> Membership:
 
 @transaction.atomic
 def organization_two_factor_require(*, actor: Actor, required: bool) -> None:
-    """Require (or stop requiring) two-factor authentication of every user of the actor's organisation."""
+    """Require (or stop requiring) two-factor authentication of every user of the actor's organisation;
+    requiring it revokes their API tokens for it (each must be made again from a session with the code)."""
     require(actor, Perm.MANAGE_USERS)
     organization = actor.organization
     if organization.require_two_factor == required:
@@ -250,6 +263,10 @@ def organization_two_factor_require(*, actor: Actor, required: bool) -> None:
     audit_record(
         actor=actor, action=AuditAction.ORGANIZATION_TWO_FACTOR_SET, obj=organization, required=required
     )
+    if required:
+        api_tokens_revoke_all(
+            actor=actor, reason=REVOKED_BY_ORGANIZATION_TWO_FACTOR, organization=organization
+        )
 
 
 @transaction.atomic
@@ -273,6 +290,17 @@ def membership_email_digest_set(*, actor: Actor, choice: str) -> Membership:
         choice=choice,
     )
     return membership
+
+
+@transaction.atomic
+def user_password_reset(*, actor: Actor, user: User, password: str) -> None:
+    """Set the password the owner of the mailbox chose through a reset (or set-password) link; audited, and
+    the user's API tokens revoked (whoever knew the old password may have made one)."""
+    first = not user.has_usable_password()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(actor=actor, action=AuditAction.PASSWORD_RESET, obj=user, first_password=first)
+    api_tokens_revoke_all(actor=actor, reason=REVOKED_BY_PASSWORD_RESET, user=user)
 
 
 @transaction.atomic

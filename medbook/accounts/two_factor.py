@@ -16,6 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from medbook.accounts.models import User
+from medbook.accounts.tokens import REVOKED_BY_TWO_FACTOR, api_tokens_revoke_all
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError, NotPermitted
@@ -71,7 +72,8 @@ def _recovery_codes_renew(user: User) -> list[str]:
 @transaction.atomic
 def two_factor_confirm(*, actor: Actor, assurance: Assurance, device: TOTPDevice, code: str) -> list[str]:
     """Turn two-factor authentication on (or move it to the new app) once the authenticator's code matches;
-    return the recovery codes, shown this once."""
+    return the recovery codes, shown this once. The user's API tokens are revoked: one made by someone who
+    had only the password must not outlive the enrolment."""
     _require_assurance(actor, assurance)
     if device.user_id != actor.user.pk or device.confirmed:
         raise Http404()
@@ -83,6 +85,7 @@ def two_factor_confirm(*, actor: Actor, assurance: Assurance, device: TOTPDevice
     TOTPDevice.objects.filter(user=actor.user).exclude(pk=device.pk).delete()
     codes = _recovery_codes_renew(actor.user)
     audit_record(actor=actor, action=AuditAction.TWO_FACTOR_ENABLE, obj=actor.user, replaced=replaced)
+    api_tokens_revoke_all(actor=actor, reason=REVOKED_BY_TWO_FACTOR, user=actor.user)
     return codes
 
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from medbook.accounts import security
-from medbook.accounts.actor import client_ip
+from medbook.accounts.actor import actor_for, client_ip
 from medbook.accounts.forms import EmailDigestForm, MemberForm
 from medbook.accounts.models import User
 from medbook.accounts.security import reauthentication_required
@@ -36,6 +36,7 @@ from medbook.accounts.services import (
     organization_two_factor_require,
     user_invite,
     user_language_set,
+    user_password_reset,
 )
 from medbook.accounts.two_factor import (
     two_factor_confirm,
@@ -113,10 +114,14 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:password-reset-complete")
 
     def form_valid(self, form):
-        """The owner of the mailbox set a new password: the account's login refusal ends."""
-        response = super().form_valid(form)
+        """The owner of the mailbox set a new password (audited, the API tokens revoked); the account's login
+        refusal ends. As Django's own, the page logs nobody in."""
+        request = self.request
+        actor = actor_for(form.user, client_ip=client_ip(request), request_id=request.request_id)
+        user_password_reset(actor=actor, user=form.user, password=form.cleaned_data["new_password1"])
+        del request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
         security.login_throttle_clear(form.user.email)
-        return response
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

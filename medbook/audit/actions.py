@@ -58,3 +58,5 @@ class AuditAction(StrEnum):
     WEBHOOK_DELETE = "webhook.delete"
     WEBHOOK_REDELIVER = "webhook.redeliver"
     TWO_FACTOR_RECOVERY_RENEW = "account.two_factor_recovery_renew"
+    PASSWORD_RESET = "auth.password_reset"
+    LOGOUT = "auth.logout"

@@ -54,7 +54,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "core:readyz":                                ("anon",     200,     3, ONE ),
     "core:language-set":                          ("a_admin",  302,     4, ONE ),
     "accounts:login":                             ("anon",     200,     0, ONE ),
-    "accounts:logout":                            ("a_admin",  302,     6, ONE ),
+    "accounts:logout":                            ("a_admin",  302,  (10, 9), ONE ),
     "accounts:password-reset":                    ("anon",     200,     0, ONE ),
     "accounts:password-reset-done":               ("anon",     200,     0, ONE ),
     "accounts:password-reset-confirm":            ("anon",     302,     5, ONE ),
@@ -73,7 +73,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "accounts:two-factor-policy":                 ("a_admin",  302,   10, ONE ),
     "accounts:member-create":                     ("a_admin",  200,     8, ONE ),
     "accounts:member-edit":                       ("a_admin",  200,     9, ONE ),
-    "accounts:member-toggle":                     ("a_admin",  302,  (16, 15), ONE ),
+    "accounts:member-toggle":                     ("a_admin",  302,  (23, 21), ONE ),
     "accounts:api-token-list":                    ("a_admin",  200,     9, LIST),
     "accounts:api-token-revoke":                  ("a_admin",  302,  (15, 14), ONE ),
     # The staff calendar: the empty choice, the week shown (page and htmx), all physicians at once.
