@@ -1,11 +1,13 @@
 """Authentication hardening: login throttling, the two-factor gate, session limits, no-store, re-authentication."""
 
 import time
+import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 
 from axes.backends import AxesStandaloneBackend
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, logout
@@ -54,13 +56,24 @@ def throttle_address(request) -> str | None:
     return client_ip(request)
 
 
+def email_key(value: str) -> str:
+    """The key an e-mail address is counted by, in the login's and the password reset's throttles alike.
+
+    Every spelling a database's case-insensitive comparison takes for the same address gets the same key on
+    both engines: PostgreSQL's iexact compares UPPER() of both sides, so "alıce" (a dotless ı) finds alice
+    there; upper() before casefold() maps ı to i (casefold alone keeps it), and NFKC the compatibility forms
+    (full-width letters, ligatures). An e-mail address is at most 254 characters; anything longer is counted
+    by its first 254 (the throttle stores it, and a 5,000-character "username" must be refused, not crash).
+    """
+    text = unicodedata.normalize("NFKC", value.replace("\x00", "").strip())
+    return unicodedata.normalize("NFKC", text.upper().casefold())[:254]
+
+
 def throttle_username(request, credentials) -> str | None:
-    """The account counted, whatever the case or spaces the form was given."""
+    """The account counted, whatever the case, spelling or spaces the form was given."""
     credentials = credentials or {}
     username = str(credentials.get("username") or credentials.get("email") or "")
-    # An e-mail address is at most 254 characters; anything longer is counted by its first 254 (the throttle
-    # stores it, and a 5,000-character "username" must be refused, not crash).
-    return username.replace("\x00", "").strip().lower()[:254] or None
+    return email_key(username) or None
 
 
 def lockout_minutes() -> int:
@@ -101,9 +114,7 @@ def throttle_clear(scope: str, key: str) -> None:
 
 def login_throttle_clear(username: str) -> None:
     """End an account's refusal (after its password was reset through its mailbox)."""
-    from axes.utils import reset
-
-    reset(username=username.strip().lower())
+    axes_reset(username=email_key(username))
 
 
 # Sessions (F10): 8 hours after login, 30 minutes idle; the times live in the session itself.

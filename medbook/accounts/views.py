@@ -13,7 +13,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -96,7 +96,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         """Throttle the form per address and per email address (each request may send an email)."""
         window = timedelta(minutes=settings.PASSWORD_RESET_WINDOW_MINUTES)
         limit = settings.PASSWORD_RESET_LIMIT
-        email = request.POST.get("email", "").strip().lower()[:254]
+        email = security.email_key(request.POST.get("email", ""))
         allowed = security.throttle_allows(
             "reset-address", client_ip(request) or "-", limit=limit, window=window
         ) and (not email or security.throttle_allows("reset-email", email, limit=limit, window=window))
@@ -128,10 +128,20 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
-@require_POST
 @login_required
-def switch_organization(request):
-    """Act for another organisation the user belongs to."""
+def switch_organization(request: HttpRequest) -> HttpResponse:
+    """Act for another organisation the user belongs to. Only a POST switches (audited); a GET, where a
+    link of another organisation's page leads, asks first."""
+    target = request.POST.get("next", "") if request.method == "POST" else request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    if request.method != "POST":
+        chosen = request.GET.get("organization", "")
+        membership = next((m for m in request.actor.memberships if str(m.organization_id) == chosen), None)
+        if membership is None:
+            raise Http404()
+        context = {"membership": membership, "next": target}
+        return render(request, "accounts/organization_switch.html", context)
     try:
         membership = organization_switch(
             actor=request.actor, organization_id=request.POST.get("organization", "")
@@ -140,9 +150,6 @@ def switch_organization(request):
         messages.error(request, error.message)
     else:
         request.session[SESSION_ORG_KEY] = membership.organization_id
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "/"
     return HttpResponseRedirect(target)
 
 
