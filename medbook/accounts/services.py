@@ -299,7 +299,21 @@ def user_password_reset(*, actor: Actor, user: User, password: str) -> None:
     first = not user.has_usable_password()
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_record(actor=actor, action=AuditAction.PASSWORD_RESET, obj=user, first_password=first)
+    user_password_replaced(actor=actor, user=user, first_password=first)
+
+
+@transaction.atomic
+def user_password_replaced(*, actor: Actor, user: User, first_password: bool = False) -> None:
+    """Record a new password of the user (set through a reset link, or by the operator in admin) and revoke
+    the user's API tokens."""
+    by_operator = actor.user is not None and actor.user.pk != user.pk
+    audit_record(
+        actor=actor,
+        action=AuditAction.PASSWORD_RESET,
+        obj=user,
+        first_password=first_password,
+        by_operator=by_operator,
+    )
     api_tokens_revoke_all(actor=actor, reason=REVOKED_BY_PASSWORD_RESET, user=user)
 
 

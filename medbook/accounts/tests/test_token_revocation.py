@@ -46,7 +46,7 @@ def test_finding_token_dies_with_a_password_reset(cast):
     assert calls_api(raw) == 401
     assert revoked_because(cast.bob, "password_reset")
     reset = AuditEntry.objects.get(action="auth.password_reset")
-    assert reset.user == cast.bob and reset.details == {"first_password": False}
+    assert reset.user == cast.bob and reset.details == {"first_password": False, "by_operator": False}
     assert login_post(Client(), cast.bob.email, "Brand-new-pass-77").status_code == 302
 
 
@@ -130,6 +130,25 @@ def test_finding_token_dies_when_the_operator_changes_a_role_or_deactivates(cast
     User.objects.filter(pk=cast.alice.pk).update(is_active=True)
     assert calls_api(alices) == 401
     assert revoked_because(cast.alice, "deactivation")
+
+
+def test_finding_token_dies_when_the_operator_sets_a_password_or_requires_two_factor(cast, client):
+    operator = User.objects.create_superuser("op@medbook.test", PASSWORD)
+    client.force_login(operator)
+    bobs, charlies = token_of(cast.bob), token_of(cast.charlie)
+    url = reverse("admin:auth_user_password_change", args=[cast.bob.pk])
+    new = {"password1": "Brand-new-pass-77", "password2": "Brand-new-pass-77", "usable_password": "true"}
+    response = client.post(url, new)
+    assert response.status_code == 302 and response["Location"] != url
+    assert calls_api(bobs) == 401
+    reset = AuditEntry.objects.get(action="auth.password_reset")
+    assert reset.user == operator and reset.details["by_operator"] is True
+    b = cast.institution_b
+    form = {"kind": b.kind, "name": b.name, "country": b.country, "require_two_factor": "on"}
+    response = client.post(reverse("admin:accounts_organization_change", args=[b.pk]), form)
+    assert response.status_code == 302
+    assert calls_api(charlies) == 401
+    assert revoked_because(cast.charlie, "organization_requires_two_factor")
 
 
 def test_the_token_page_says_which_events_revoke_tokens(cast, login):
