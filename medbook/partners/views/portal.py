@@ -51,7 +51,7 @@ def partnership_answer(request: ActorRequest, pk: int) -> HttpResponse:
         )
         if target is not None:  # the link is another partner's of the user: switching asks, by POST
             answer = reverse("partners:partnership-answer", args=[pk])
-            query = urlencode({"organization": target, "next": answer})
+            query = urlencode({"organization": str(target), "next": answer})
             return redirect(f"{reverse('accounts:organization-switch')}?{query}")
     return _partnership_answer(request, pk)
 
