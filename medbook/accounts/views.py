@@ -128,20 +128,14 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
+def _safe_next(request: HttpRequest, target: str) -> str:
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else "/"
+
+
+@require_POST
 @login_required
 def switch_organization(request: HttpRequest) -> HttpResponse:
-    """Act for another organisation the user belongs to. Only a POST switches (audited); a GET, where a
-    link of another organisation's page leads, asks first."""
-    target = request.POST.get("next", "") if request.method == "POST" else request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "/"
-    if request.method != "POST":
-        chosen = request.GET.get("organization", "")
-        membership = next((m for m in request.actor.memberships if str(m.organization_id) == chosen), None)
-        if membership is None:
-            raise Http404()
-        context = {"membership": membership, "next": target}
-        return render(request, "accounts/organization_switch.html", context)
+    """Act for another organisation the user belongs to: only by POST, audited."""
     try:
         membership = organization_switch(
             actor=request.actor, organization_id=request.POST.get("organization", "")
@@ -150,7 +144,19 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
     else:
         request.session[SESSION_ORG_KEY] = membership.organization_id
-    return HttpResponseRedirect(target)
+    return HttpResponseRedirect(_safe_next(request, request.POST.get("next", "")))
+
+
+@login_required
+def organization_switch_ask(request: HttpRequest) -> HttpResponse:
+    """Where a link of another organisation of the user leads: ask, with the button that posts the switch;
+    nothing changes here."""
+    chosen = request.GET.get("organization", "")
+    membership = next((m for m in request.actor.memberships if str(m.organization_id) == chosen), None)
+    if membership is None:
+        raise Http404()
+    context = {"membership": membership, "next": _safe_next(request, request.GET.get("next", ""))}
+    return render(request, "accounts/organization_switch.html", context)
 
 
 # The members page: "Users" of an institution, "Administration / Admin Users" of a partner (B-10, P-10).

@@ -66,12 +66,13 @@ def test_finding_password_reset_and_logout_are_audited(cast, login):
 def test_finding_organisation_switch_changes_nothing_on_get(cast, login):
     MembershipFactory(user=cast.bob, organization=cast.institution_b, role=Membership.Role.STAFF)
     client = login(cast.bob)
-    switch = reverse("accounts:organization-switch")
-    page = client.get(f"{switch}?organization={cast.institution_b.pk}&next=/patients/")
+    switch, ask = reverse("accounts:organization-switch"), reverse("accounts:organization-switch-ask")
+    assert client.get(f"{switch}?organization={cast.institution_b.pk}&next=/patients/").status_code == 405
+    page = client.get(f"{ask}?organization={cast.institution_b.pk}&next=/patients/")
     assert page.status_code == 200 and "Institution B" in page.content.decode()
     assert client.session.get(SESSION_ORG_KEY) is None
     assert not AuditEntry.objects.filter(action="organization.switch").exists()
-    assert client.get(f"{switch}?organization={cast.institution_a.pk + 999}").status_code == 404
+    assert client.get(f"{ask}?organization={cast.institution_a.pk + 999}").status_code == 404
     # The page's button posts: that switches, audited.
     response = client.post(switch, {"organization": cast.institution_b.pk, "next": "/patients/"})
     assert response["Location"] == "/patients/"
@@ -86,11 +87,9 @@ def test_finding_partnership_answer_link_asks_before_switching_organisation(cast
     acting = client.session[SESSION_ORG_KEY]
     answer = reverse("partners:partnership-answer", args=[partners.partnership_p.pk])
     response = client.get(answer)
-    switch = reverse("accounts:organization-switch")
+    switch, ask = reverse("accounts:organization-switch"), reverse("accounts:organization-switch-ask")
     assert response.status_code == 302
-    assert (
-        response["Location"] == f"{switch}?organization={partners.partner_p.pk}&next={quote(answer, safe='')}"
-    )
+    assert response["Location"] == f"{ask}?organization={partners.partner_p.pk}&next={quote(answer, safe='')}"
     assert client.session[SESSION_ORG_KEY] == acting
     assert client.get(response["Location"]).status_code == 200
     assert client.session[SESSION_ORG_KEY] == acting

@@ -60,6 +60,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "accounts:password-reset-confirm":            ("anon",     302,     5, ONE ),
     "accounts:password-reset-complete":           ("anon",     200,     0, ONE ),
     "accounts:organization-switch":               ("a_admin",  302,  (13, 12), ONE ),
+    "accounts:organization-switch-ask":           ("a_admin",  200,     8, ONE ),
     "accounts:membership-accept":                 ("b_admin",  200,     9, ONE ),
     "accounts:two-factor":                        ("a_admin",  200,     9, ONE ),
     "accounts:two-factor-confirm":                ("a_admin",  302,     9, ONE ),

@@ -49,10 +49,10 @@ def partnership_answer(request: ActorRequest, pk: int) -> HttpResponse:
             .values_list("partner_id", flat=True)
             .first()
         )
-        if target is not None:  # the link is another partner's of the user: switching asks, by POST
+        if target is not None:  # the link is another partner's of the user: ask, then switch by POST
             answer = reverse("partners:partnership-answer", args=[pk])
             query = urlencode({"organization": str(target), "next": answer})
-            return redirect(f"{reverse('accounts:organization-switch')}?{query}")
+            return redirect(f"{reverse('accounts:organization-switch-ask')}?{query}")
     return _partnership_answer(request, pk)
 
 
