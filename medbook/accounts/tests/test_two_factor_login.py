@@ -221,3 +221,17 @@ def test_a_user_without_a_second_factor_may_still_enrol_after_the_password(cast,
     device, _codes = enrol(client, cast.bob)
     assert client.get(reverse("patients:patient-list")).status_code == 200
     assert device.confirmed
+
+
+@override_settings(REQUIRE_2FA_FOR_ADMINS=True)
+def test_an_administrator_who_must_enrol_gives_the_password_again_when_it_is_old(cast, client):
+    login_post(client, cast.alice.email, PASSWORD)
+    age_session(client, password_at=11 * 60)
+    page = "http://testserver" + reverse("accounts:two-factor")
+    again = client.post(reverse("accounts:two-factor"), HTTP_REFERER=page)
+    assert again["Location"].startswith(reverse("accounts:reauthenticate"))
+    assert client.get(again["Location"]).status_code == 200  # not sent back to the enrolment page
+    response = client.post(again["Location"], {"password": PASSWORD})
+    assert response["Location"] == page
+    enrol(client, cast.alice)
+    assert client.get(reverse("patients:patient-list")).status_code == 200
