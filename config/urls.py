@@ -1,8 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from medbook.accounts import security
 from medbook.api import fhir
 from medbook.api.urls import api
+
+# The operator logs in as everyone does (the password, then the code of an enrolled user); admin opens only to
+# a session that has proved its second factor.
+admin.site.login = security.admin_login  # type: ignore[method-assign]
+admin.site.has_permission = security.admin_has_permission  # type: ignore[method-assign]
 
 urlpatterns = [
     path("api/", api.urls),

@@ -2,11 +2,19 @@
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from medbook.accounts.models import Membership, Organization, User
+from medbook.accounts.services import user_password_replaced
+from medbook.accounts.tokens import (
+    REVOKED_BY_DEACTIVATION,
+    REVOKED_BY_ORGANIZATION_TWO_FACTOR,
+    REVOKED_BY_ROLE_CHANGE,
+    api_tokens_revoke_all,
+)
 
 admin.site.site_header = _("MedBook platform administration")
 admin.site.site_title = _("MedBook operator")
@@ -38,6 +46,17 @@ class UserChangeAdminForm(EmailCleaningMixin, UserChangeForm):
         model = User
         fields = "__all__"
         field_classes: dict = {}
+
+
+def revoke_tokens_after_membership_edit(request, form) -> None:
+    """The operator deactivated a membership or changed its role: its API tokens are revoked (audited)."""
+    membership = form.instance
+    if membership.pk is None or not form.has_changed():
+        return
+    if "is_active" in form.changed_data and not membership.is_active:
+        api_tokens_revoke_all(actor=request.actor, reason=REVOKED_BY_DEACTIVATION, membership=membership)
+    elif "role" in form.changed_data:
+        api_tokens_revoke_all(actor=request.actor, reason=REVOKED_BY_ROLE_CHANGE, membership=membership)
 
 
 class MembershipInline(admin.TabularInline):
@@ -79,6 +98,26 @@ class UserAdmin(BaseUserAdmin):
         """Show memberships once the user exists."""
         return [MembershipInline] if obj is not None else []
 
+    def save_model(self, request, obj, form, change) -> None:
+        """Deactivating a user revokes all of its API tokens (audited)."""
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            api_tokens_revoke_all(actor=request.actor, reason=REVOKED_BY_DEACTIVATION, user=obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        """A password the operator sets revokes the user's API tokens, as a reset does (audited)."""
+        response = super().user_change_password(request, id, form_url)
+        changed = request.method == "POST" and response.status_code == 302
+        if changed and response["Location"] != request.get_full_path():
+            user_password_replaced(actor=request.actor, user=self.get_object(request, unquote(id)))
+        return response
+
+    def save_formset(self, request, form, formset, change) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is Membership:
+            for membership_form in formset.forms:
+                revoke_tokens_after_membership_edit(request, membership_form)
+
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
@@ -86,6 +125,13 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_filter = ("kind", "country")
     search_fields = ("name", "registration_number", "tax_number")
     ordering = ("name",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Requiring two-factor of an organisation's users revokes their API tokens for it, as on its page."""
+        super().save_model(request, obj, form, change)
+        if change and "require_two_factor" in form.changed_data and obj.require_two_factor:
+            reason = REVOKED_BY_ORGANIZATION_TWO_FACTOR
+            api_tokens_revoke_all(actor=request.actor, reason=reason, organization=obj)
 
 
 @admin.register(Membership)
@@ -95,3 +141,8 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "user__full_name", "organization__name")
     autocomplete_fields = ("user", "organization")
     list_select_related = ("user", "organization")
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            revoke_tokens_after_membership_edit(request, form)

@@ -1,15 +1,18 @@
 """Authentication hardening: login throttling, the two-factor gate, session limits, no-store, re-authentication."""
 
 import time
+import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 
 from axes.backends import AxesStandaloneBackend
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -24,6 +27,7 @@ from django_otp import user_has_device
 
 from medbook.accounts.actor import client_ip
 from medbook.accounts.models import ThrottleEvent
+from medbook.accounts.two_factor import Assurance
 from medbook.core.roles import Role
 
 SESSION_LOGIN_AT = "login_at"  # when the session logged in (the 8-hour limit counts from here)
@@ -52,13 +56,24 @@ def throttle_address(request) -> str | None:
     return client_ip(request)
 
 
+def email_key(value: str) -> str:
+    """The key an e-mail address is counted by, in the login's and the password reset's throttles alike.
+
+    Every spelling a database's case-insensitive comparison takes for the same address gets the same key on
+    both engines: PostgreSQL's iexact compares UPPER() of both sides, so "alıce" (a dotless ı) finds alice
+    there; upper() before casefold() maps ı to i (casefold alone keeps it), and NFKC the compatibility forms
+    (full-width letters, ligatures). An e-mail address is at most 254 characters; anything longer is counted
+    by its first 254 (the throttle stores it, and a 5,000-character "username" must be refused, not crash).
+    """
+    text = unicodedata.normalize("NFKC", value.replace("\x00", "").strip())
+    return unicodedata.normalize("NFKC", text.upper().casefold())[:254]
+
+
 def throttle_username(request, credentials) -> str | None:
-    """The account counted, whatever the case or spaces the form was given."""
+    """The account counted, whatever the case, spelling or spaces the form was given."""
     credentials = credentials or {}
     username = str(credentials.get("username") or credentials.get("email") or "")
-    # An e-mail address is at most 254 characters; anything longer is counted by its first 254 (the throttle
-    # stores it, and a 5,000-character "username" must be refused, not crash).
-    return username.replace("\x00", "").strip().lower()[:254] or None
+    return email_key(username) or None
 
 
 def lockout_minutes() -> int:
@@ -99,9 +114,7 @@ def throttle_clear(scope: str, key: str) -> None:
 
 def login_throttle_clear(username: str) -> None:
     """End an account's refusal (after its password was reset through its mailbox)."""
-    from axes.utils import reset
-
-    reset(username=username.strip().lower())
+    axes_reset(username=email_key(username))
 
 
 # Sessions (F10): 8 hours after login, 30 minutes idle; the times live in the session itself.
@@ -168,13 +181,19 @@ class NoStoreMiddleware:
 # Two-factor authentication: an enrolled user's session counts only after the code; administrators and the
 # operator must enrol where the platform requires it.
 
-TWO_FACTOR_FREE = {  # the pages a session may reach before its second factor
+TWO_FACTOR_FREE = {  # the only pages a session may reach between the password and the code
     "accounts:two-factor-verify",
-    "accounts:two-factor",
-    "accounts:two-factor-confirm",
     "accounts:logout",
     "admin:logout",
     "core:language-set",
+}
+# The enrolment pages (and the password prompt they may ask for) before the second factor: only for a user
+# without one, who must enrol. A user who has a second factor reaches them only after its code, so the
+# password alone can never put another authenticator in its place.
+FIRST_ENROLMENT_PAGES = {
+    "accounts:two-factor",
+    "accounts:two-factor-confirm",
+    "accounts:reauthenticate",
 }
 
 
@@ -223,14 +242,33 @@ class TwoFactorMiddleware:
         if not user.is_authenticated or user.is_verified():
             return None
         match = request.resolver_match
-        if match is not None and match.view_name in TWO_FACTOR_FREE:
+        view_name = match.view_name if match is not None else None
+        if view_name in TWO_FACTOR_FREE:
             return None
         if is_enrolled(request):
             return _to(request, _with_next("accounts:two-factor-verify", request.get_full_path()))
+        if view_name in FIRST_ENROLMENT_PAGES:
+            return None
         if must_enrol(request.actor):
             messages.warning(request, _("Set up two-factor authentication first: it is required of you."))
             return _to(request, reverse("accounts:two-factor"))
         return None
+
+
+def second_factor_complete(request: HttpRequest) -> bool:
+    """Whether the session has nothing more to prove: verified by its code, or of a user who has no second
+    factor and need not have one."""
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    if user.is_verified():
+        return True
+    return not user_has_device(user, confirmed=True) and not must_enrol(request.actor)
+
+
+def assurance(request: HttpRequest) -> Assurance:
+    """What this session has proved, for the services that change the second factor."""
+    return Assurance(verified=request.user.is_verified(), recent_password=password_is_recent(request))
 
 
 # Re-authentication before role changes, partner deletion and data-access changes.
@@ -267,3 +305,26 @@ def reauthentication_required(view: Callable[..., HttpResponse]) -> Callable[...
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+# The operator's /admin/: the same login as everyone's (password, then the code), never Django's own form.
+
+
+def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
+    """Send /admin/login/ to the application's login, which asks for the code of an enrolled user; a logged-in
+    person whom admin still refuses is not an operator (403), never shown a second, plainer login."""
+    target = request.GET.get(REDIRECT_FIELD_NAME, "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("admin:index")
+    if not request.user.is_authenticated:
+        return HttpResponseRedirect(_with_next("accounts:login", target))
+    if admin_has_permission(request):
+        return HttpResponseRedirect(target)
+    raise PermissionDenied
+
+
+def admin_has_permission(request: HttpRequest) -> bool:
+    """Admin is the operator's, and only once the session has proved its second factor (or has none to
+    prove)."""
+    user = request.user
+    return user.is_active and user.is_staff and second_factor_complete(request)

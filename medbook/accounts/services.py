@@ -14,10 +14,15 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from medbook.accounts.models import Membership, User
+from medbook.accounts.tokens import (
+    REVOKED_BY_DEACTIVATION,
+    REVOKED_BY_ORGANIZATION_TWO_FACTOR,
+    REVOKED_BY_PASSWORD_RESET,
+    REVOKED_BY_ROLE_CHANGE,
+    api_tokens_revoke_all,
+)
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError
@@ -183,7 +188,7 @@ def _own_member(actor: Actor, membership: Membership) -> Membership:
 @transaction.atomic
 def member_permissions_set(*, actor: Actor, membership: Membership, role: str, can_book: bool) -> Membership:
     """Change a member's role (and a partner user's "Can book to partner institution"); an administrator
-    cannot take their own administration away."""
+    cannot take their own administration away. A new role revokes the member's API tokens there."""
     _own_member(actor, membership)
     role, can_book = _checked_role(actor, role, can_book)
     if membership.user_id == actor.user.pk and role != membership.role:
@@ -198,12 +203,15 @@ def member_permissions_set(*, actor: Actor, membership: Membership, role: str, c
         before=before,
         after={"role": role, "can_book": can_book},
     )
+    if before["role"] != role:
+        api_tokens_revoke_all(actor=actor, reason=REVOKED_BY_ROLE_CHANGE, membership=membership)
     return membership
 
 
 @transaction.atomic
 def membership_set_active(*, actor, membership: Membership, active: bool) -> Membership:
-    """Deactivate (access ends at once) or reactivate a user's membership of the actor's organisation."""
+    """Deactivate (access ends at once, its API tokens revoked) or reactivate a user's membership of the
+    actor's organisation."""
     _own_member(actor, membership)
     if membership.user_id == actor.user.pk and not active:
         raise DomainError(_("You cannot deactivate yourself."))
@@ -221,6 +229,8 @@ def membership_set_active(*, actor, membership: Membership, active: bool) -> Mem
     membership.save(update_fields=["is_active"])
     action = AuditAction.MEMBER_ACTIVATE if active else AuditAction.MEMBER_DEACTIVATE
     audit_record(actor=actor, action=action, obj=membership)
+    if not active:
+        api_tokens_revoke_all(actor=actor, reason=REVOKED_BY_DEACTIVATION, membership=membership)
     return membership
 
 
@@ -240,67 +250,10 @@ def organization_switch(*, actor: Actor, organization_id) -> Membership:
     return membership
 
 
-# Two-factor authentication (TOTP with one-time recovery codes, django-otp).
-
-RECOVERY_CODE_COUNT = 10
-
-
-def two_factor_device(user: User, *, confirmed: bool) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).first()
-
-
-@transaction.atomic
-def two_factor_start(*, actor: Actor) -> TOTPDevice:
-    """A new authenticator secret for the actor to confirm (any earlier unconfirmed one is dropped)."""
-    TOTPDevice.objects.filter(user=actor.user, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=actor.user, name="authenticator", confirmed=False)
-
-
-def _recovery_codes_renew(user: User) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
-    return codes
-
-
-@transaction.atomic
-def two_factor_confirm(*, actor: Actor, device: TOTPDevice, code: str) -> list[str]:
-    """Turn two-factor authentication on once the authenticator's code matches; return the recovery codes,
-    shown this once."""
-    if device.user_id != actor.user.pk or device.confirmed:
-        raise Http404()
-    if not device.verify_token(code.strip().replace(" ", "")):
-        raise DomainError(_("That code is not right. Enter the current code of your app."), field="code")
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    TOTPDevice.objects.filter(user=actor.user).exclude(pk=device.pk).delete()
-    codes = _recovery_codes_renew(actor.user)
-    audit_record(actor=actor, action=AuditAction.TWO_FACTOR_ENABLE, obj=actor.user)
-    return codes
-
-
-@transaction.atomic
-def two_factor_recovery_renew(*, actor: Actor) -> list[str]:
-    """New recovery codes in place of the old ones (for an enrolled user)."""
-    if two_factor_device(actor.user, confirmed=True) is None:
-        raise DomainError(_("Two-factor authentication is not on."))
-    return _recovery_codes_renew(actor.user)
-
-
-@transaction.atomic
-def two_factor_disable(*, actor: Actor, required: bool) -> None:
-    """Turn two-factor authentication off, unless the platform requires it of the actor."""
-    if required:
-        raise DomainError(_("Two-factor authentication is required of you: it stays on."))
-    TOTPDevice.objects.filter(user=actor.user).delete()
-    StaticDevice.objects.filter(user=actor.user).delete()
-    audit_record(actor=actor, action=AuditAction.TWO_FACTOR_DISABLE, obj=actor.user)
-
-
 @transaction.atomic
 def organization_two_factor_require(*, actor: Actor, required: bool) -> None:
-    """Require (or stop requiring) two-factor authentication of every user of the actor's organisation."""
+    """Require (or stop requiring) two-factor authentication of every user of the actor's organisation;
+    requiring it revokes their API tokens for it (each must be made again from a session with the code)."""
     require(actor, Perm.MANAGE_USERS)
     organization = actor.organization
     if organization.require_two_factor == required:
@@ -310,6 +263,10 @@ def organization_two_factor_require(*, actor: Actor, required: bool) -> None:
     audit_record(
         actor=actor, action=AuditAction.ORGANIZATION_TWO_FACTOR_SET, obj=organization, required=required
     )
+    if required:
+        api_tokens_revoke_all(
+            actor=actor, reason=REVOKED_BY_ORGANIZATION_TWO_FACTOR, organization=organization
+        )
 
 
 @transaction.atomic
@@ -333,6 +290,31 @@ def membership_email_digest_set(*, actor: Actor, choice: str) -> Membership:
         choice=choice,
     )
     return membership
+
+
+@transaction.atomic
+def user_password_reset(*, actor: Actor, user: User, password: str) -> None:
+    """Set the password the owner of the mailbox chose through a reset (or set-password) link; audited, and
+    the user's API tokens revoked (whoever knew the old password may have made one)."""
+    first = not user.has_usable_password()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_password_replaced(actor=actor, user=user, first_password=first)
+
+
+@transaction.atomic
+def user_password_replaced(*, actor: Actor, user: User, first_password: bool = False) -> None:
+    """Record a new password of the user (set through a reset link, or by the operator in admin) and revoke
+    the user's API tokens."""
+    by_operator = actor.user is not None and actor.user.pk != user.pk
+    audit_record(
+        actor=actor,
+        action=AuditAction.PASSWORD_RESET,
+        obj=user,
+        first_password=first_password,
+        by_operator=by_operator,
+    )
+    api_tokens_revoke_all(actor=actor, reason=REVOKED_BY_PASSWORD_RESET, user=user)
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
-"""Logins and failed logins in the audit log (X-3, F8), from django.contrib.auth's signals."""
+"""Logins, logouts and failed logins in the audit log (X-3, F8), from django.contrib.auth's signals."""
 
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from medbook.accounts.actor import actor_for, client_ip
@@ -20,6 +20,14 @@ def _origin(request) -> dict:
 def audit_login(sender, request, user, **kwargs) -> None:
     """Who logged in, from where; in the log of the institution they act for first."""
     audit_record(actor=actor_for(user, **_origin(request)), action=AuditAction.LOGIN, obj=user)
+
+
+@receiver(user_logged_out, dispatch_uid="audit_logout")
+def audit_logout(sender, request, user, **kwargs) -> None:
+    """Who logged out (or whose session ended: idle, too old, deactivated), from where."""
+    if user is None:  # an anonymous session "logged out": nobody to record
+        return
+    audit_record(actor=actor_for(user, **_origin(request)), action=AuditAction.LOGOUT, obj=user)
 
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")

@@ -3,7 +3,9 @@
 A token is `mbk_<prefix>_<secret>`: 8 characters to recognise it in a list and 43 of URL-safe randomness
 (256 bits). Only its SHA-256 is stored, so a copy of the database lets nobody call the API. A token acts
 for one organisation through one membership: a deactivated user or membership, a revoked or expired
-token is not found.
+token is not found. A security event of the account (a password reset, a two-factor enrolment, an
+organisation starting to require two-factor, a deactivation, a role change) revokes its tokens: one made
+before it, perhaps by someone who had only the password, must not outlive it.
 """
 
 import hashlib
@@ -16,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from medbook.accounts.models import ApiToken
+from medbook.accounts.models import ApiToken, Membership, Organization, User
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError
@@ -28,6 +30,12 @@ DEFAULT_DAYS = 90
 MAX_DAYS = 365
 MAX_LIVE_TOKENS = 20  # per user and organisation
 LAST_USED_EVERY = timedelta(minutes=1)  # how often a token's last use is written (not on every call)
+# Why a security event revoked tokens (the audit entry's "reason").
+REVOKED_BY_PASSWORD_RESET = "password_reset"
+REVOKED_BY_TWO_FACTOR = "two_factor_enrolment"
+REVOKED_BY_ORGANIZATION_TWO_FACTOR = "organization_requires_two_factor"
+REVOKED_BY_DEACTIVATION = "deactivation"
+REVOKED_BY_ROLE_CHANGE = "role_change"
 
 
 def token_hash(raw: str) -> str:
@@ -106,6 +114,42 @@ def api_token_revoke(*, actor: Actor, token_id) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         audit_record(actor=actor, action=AuditAction.API_TOKEN_REVOKE, obj=token, name=token.name)
     return token
+
+
+@transaction.atomic
+def api_tokens_revoke_all(
+    *,
+    actor: Actor,
+    reason: str,
+    user: User | None = None,
+    membership: Membership | None = None,
+    organization: Organization | None = None,
+) -> int:
+    """Revoke every live token of the user, of one membership, or of an organisation's memberships, after a
+    security event; each revocation audited with its reason. Return how many were revoked."""
+    if user is None and membership is None and organization is None:
+        raise ValueError("name whose tokens to revoke")
+    now = timezone.now()
+    tokens = ApiToken.objects.select_for_update().filter(revoked_at__isnull=True, expires_at__gt=now)
+    if user is not None:
+        tokens = tokens.filter(user=user)
+    if membership is not None:
+        tokens = tokens.filter(membership=membership)
+    if organization is not None:
+        tokens = tokens.filter(membership__organization=organization)
+    revoked = list(tokens.select_related("user").order_by("pk"))
+    for token in revoked:
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.API_TOKEN_REVOKE,
+            obj=token,
+            name=token.name,
+            holder=token.user.email,
+            reason=reason,
+        )
+    return len(revoked)
 
 
 def api_token_find(raw: str) -> ApiToken | None:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("confirm-password/", views.reauthenticate, name="reauthenticate"),
     path("email-notifications/", views.email_preferences, name="email-preferences"),
     path("switch/", views.switch_organization, name="organization-switch"),
+    path("switch/ask/", views.organization_switch_ask, name="organization-switch-ask"),
     path("members/", views.member_list, name="member-list"),
     path("members/two-factor/", views.two_factor_policy, name="two-factor-policy"),
     path("members/add/", views.member_create, name="member-create"),

@@ -13,7 +13,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from medbook.accounts import security
-from medbook.accounts.actor import client_ip
+from medbook.accounts.actor import actor_for, client_ip
 from medbook.accounts.forms import EmailDigestForm, MemberForm
 from medbook.accounts.models import User
 from medbook.accounts.security import reauthentication_required
@@ -34,13 +34,16 @@ from medbook.accounts.services import (
     membership_set_active,
     organization_switch,
     organization_two_factor_require,
+    user_invite,
+    user_language_set,
+    user_password_reset,
+)
+from medbook.accounts.two_factor import (
     two_factor_confirm,
     two_factor_device,
     two_factor_disable,
     two_factor_recovery_renew,
     two_factor_start,
-    user_invite,
-    user_language_set,
 )
 from medbook.core.decorators import page
 from medbook.core.errors import DomainError, NotPermitted
@@ -93,7 +96,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         """Throttle the form per address and per email address (each request may send an email)."""
         window = timedelta(minutes=settings.PASSWORD_RESET_WINDOW_MINUTES)
         limit = settings.PASSWORD_RESET_LIMIT
-        email = request.POST.get("email", "").strip().lower()[:254]
+        email = security.email_key(request.POST.get("email", ""))
         allowed = security.throttle_allows(
             "reset-address", client_ip(request) or "-", limit=limit, window=window
         ) and (not email or security.throttle_allows("reset-email", email, limit=limit, window=window))
@@ -111,20 +114,28 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:password-reset-complete")
 
     def form_valid(self, form):
-        """The owner of the mailbox set a new password: the account's login refusal ends."""
-        response = super().form_valid(form)
+        """The owner of the mailbox set a new password (audited, the API tokens revoked); the account's login
+        refusal ends. As Django's own, the page logs nobody in."""
+        request = self.request
+        actor = actor_for(form.user, client_ip=client_ip(request), request_id=request.request_id)
+        user_password_reset(actor=actor, user=form.user, password=form.cleaned_data["new_password1"])
+        del request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
         security.login_throttle_clear(form.user.email)
-        return response
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
+def _safe_next(request: HttpRequest, target: str) -> str:
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else "/"
+
+
 @require_POST
 @login_required
-def switch_organization(request):
-    """Act for another organisation the user belongs to."""
+def switch_organization(request: HttpRequest) -> HttpResponse:
+    """Act for another organisation the user belongs to: only by POST, audited."""
     try:
         membership = organization_switch(
             actor=request.actor, organization_id=request.POST.get("organization", "")
@@ -133,10 +144,19 @@ def switch_organization(request):
         messages.error(request, error.message)
     else:
         request.session[SESSION_ORG_KEY] = membership.organization_id
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "/"
-    return HttpResponseRedirect(target)
+    return HttpResponseRedirect(_safe_next(request, request.POST.get("next", "")))
+
+
+@login_required
+def organization_switch_ask(request: HttpRequest) -> HttpResponse:
+    """Where a link of another organisation of the user leads: ask, with the button that posts the switch;
+    nothing changes here."""
+    chosen = request.GET.get("organization", "")
+    membership = next((m for m in request.actor.memberships if str(m.organization_id) == chosen), None)
+    if membership is None:
+        raise Http404()
+    context = {"membership": membership, "next": _safe_next(request, request.GET.get("next", ""))}
+    return render(request, "accounts/organization_switch.html", context)
 
 
 # The members page: "Users" of an institution, "Administration / Admin Users" of a partner (B-10, P-10).
@@ -291,10 +311,10 @@ class PasswordAgainForm(forms.Form):
 
 @login_required
 def two_factor(request: HttpRequest) -> HttpResponse:
-    """The user's two-factor authentication: turn it on, renew the recovery codes, turn it off."""
+    """The user's two-factor authentication: turn it on, move it to a new app, renew the recovery codes,
+    turn it off."""
     if request.method == "POST":
-        two_factor_start(actor=request.actor)
-        return redirect("accounts:two-factor-confirm")
+        return _two_factor_start(request)
     context = {
         "enrolled": two_factor_device(request.user, confirmed=True) is not None,
         "required": security.must_enrol(request.actor),
@@ -302,7 +322,18 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor.html", context)
 
 
+@reauthentication_required
+def _two_factor_start(request: HttpRequest) -> HttpResponse:
+    try:
+        two_factor_start(actor=request.actor, assurance=security.assurance(request))
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("accounts:two-factor")
+    return redirect("accounts:two-factor-confirm")
+
+
 @login_required
+@reauthentication_required
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Show the new secret and confirm it with a code; then the recovery codes, this once."""
     device = two_factor_device(request.user, confirmed=False)
@@ -311,7 +342,12 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            codes = two_factor_confirm(actor=request.actor, device=device, code=form.cleaned_data["code"])
+            codes = two_factor_confirm(
+                actor=request.actor,
+                assurance=security.assurance(request),
+                device=device,
+                code=form.cleaned_data["code"],
+            )
         except DomainError as error:
             add_refusal(form, error)
         else:
@@ -352,7 +388,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 def two_factor_recovery(request: HttpRequest) -> HttpResponse:
     """Replace the recovery codes and show the new ones, this once."""
     try:
-        codes = two_factor_recovery_renew(actor=request.actor)
+        codes = two_factor_recovery_renew(actor=request.actor, assurance=security.assurance(request))
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("accounts:two-factor")
@@ -365,7 +401,11 @@ def two_factor_recovery(request: HttpRequest) -> HttpResponse:
 def two_factor_off(request: HttpRequest) -> HttpResponse:
     """Turn two-factor authentication off (not for those the platform requires it of)."""
     try:
-        two_factor_disable(actor=request.actor, required=security.must_enrol(request.actor))
+        two_factor_disable(
+            actor=request.actor,
+            assurance=security.assurance(request),
+            required=security.must_enrol(request.actor),
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -64,3 +64,6 @@ class AuditAction(StrEnum):
     PARTNER_IDENTITY_CHANGE_APPROVE = "partner.identity_change_approve"
     PARTNER_IDENTITY_CHANGE_REFUSE = "partner.identity_change_refuse"
     BOOKING_READ = "booking.read"
+    TWO_FACTOR_RECOVERY_RENEW = "account.two_factor_recovery_renew"
+    PASSWORD_RESET = "auth.password_reset"
+    LOGOUT = "auth.logout"

@@ -118,7 +118,11 @@ def test_one_address_guessing_many_accounts_is_refused(cast, client):
 
 def test_the_operator_admin_login_is_throttled(cast, client):
     User.objects.create_superuser("op@medbook.test", PASSWORD)
-    admin_login = reverse("admin:login")
+    # /admin/login/ is the application's login, throttled as everyone's; a post there logs nobody in.
+    admin_login = client.get(reverse("admin:login") + "?next=/admin/")["Location"]
+    assert admin_login == LOGIN + "?next=%2Fadmin%2F"
+    client.post(reverse("admin:login"), {"username": "op@medbook.test", "password": PASSWORD})
+    assert SESSION_KEY not in client.session
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(admin_login, {"username": "op@medbook.test", "password": "wrong-guess-1234"})
     response = client.post(admin_login, {"username": "op@medbook.test", "password": PASSWORD})
@@ -246,7 +250,7 @@ def test_a_recovery_code_works_once(cast, login):
 def test_the_operator_admin_login_asks_for_the_code_of_an_enrolled_operator(cast, client):
     operator = User.objects.create_superuser("op@medbook.test", PASSWORD)
     device = TOTPDevice.objects.create(user=operator, name="app", confirmed=True)
-    client.post(reverse("admin:login"), {"username": operator.email, "password": PASSWORD})
+    client.post(LOGIN + "?next=/admin/", {"username": operator.email, "password": PASSWORD})
     assert client.get(reverse("admin:index"))["Location"].startswith(reverse("accounts:two-factor-verify"))
     assert device.pk
 

@@ -37,6 +37,7 @@ LOGIN = "login"  # a redirect to the login page (any other redirect is 302)
 GET, POST, PUT = "get", "post", "put"  # PUT only in the API's rows
 _ = None  # the URL takes no object
 REFUSALS = {LOGIN, 401, 403, 404, 405}
+LOGIN_IS_SUCCESS = {"accounts:logout"}  # its redirect to the login page is its success: it audits the logout
 TOKEN_NAMESPACES = ("api:", "fhir:")  # called with the actor's API token, not a session
 # Who must never see institution A's patient: not A's people, nor a P user who books for A. (E booked her
 # at A before its partnership ended: since then, that booking is out of its sight too.)
@@ -54,7 +55,7 @@ OUTSIDERS = ("anon", "operator", "b_admin", "p_nobook", "q_admin", "e_user")
 # (peter's feed address), invite (A's registration link for a new partner), reset (a set-password link of a
 # user of A), accept (charlie's link to accept a role at A); statement_p (A's copy of P's statement),
 # statement_a (P's statement at A), close_p (closing P's statement of February 2020 at A), closing_p (A's
-# closed statement of P for January 2020).
+# closed statement of P for January 2020); switch_a (the question whether to act for A, where a link leads).
 # fmt: off
 MATRIX = {
 #   URL name                              method object          anon   oper   A adm  A stf  B adm  P adm  P bk   P nbk  Q adm  E usr
@@ -70,6 +71,7 @@ MATRIX = {
     "accounts:password-reset-confirm":    (GET,  "reset",       (302,   302,   302,   302,   302,   302,   302,   302,   302,   302)),
     "accounts:password-reset-complete":   (GET,  _,             (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
     "accounts:organization-switch":       (POST, _,             (LOGIN, 302,   302,   302,   302,   302,   302,   302,   302,   302)),
+    "accounts:organization-switch-ask":   (GET,  "switch_a",    (LOGIN, 404,   200,   200,   404,   404,   404,   404,   404,   404)),
     # A person with an account accepts a role offered by e-mail: only the person it was sent to (charlie).
     "accounts:membership-accept":         (GET,  "accept",      (LOGIN, 404,   404,   404,   200,   404,   404,   404,   404,   404)),
     # Two-factor authentication (anyone's own; nobody here is enrolled) and re-authentication.
@@ -266,6 +268,8 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
             "slot_service": cast.service_a.pk,
             "starts_at": local(everyone.slot_day, 14).isoformat(),
         }
+    elif obj == "switch_a":
+        data = {"organization": cast.institution_a.pk}
     elif obj == "p_search":
         data = {"partnership": partners.partnership_p.pk, "q": "Anna"}
     elif obj == "api_slots":
@@ -436,7 +440,7 @@ def _cell(http: Client, everyone: Everyone, actor: str, request: tuple, expected
             where = f"{name} {attempt.upper()} {url} as {actor}"
             if got != want:
                 problems.append(f"{where}: expected {want}, got {got}")
-            elif got in REFUSALS and (writes := _writes(queries)):
+            elif got in REFUSALS and name not in LOGIN_IS_SUCCESS and (writes := _writes(queries)):
                 problems.append(f"{where}: refused with {got}, yet wrote {writes}")
             if got == 403 and api:
                 answer = response.json()

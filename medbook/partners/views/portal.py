@@ -4,7 +4,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 
 from medbook.core.decorators import page
@@ -13,7 +14,7 @@ from medbook.core.forms import add_refusal, form_status
 from medbook.core.ids import parse_id
 from medbook.core.permissions import Perm, has_perm
 from medbook.core.roles import Role
-from medbook.core.tenancy import SESSION_ORG_KEY, ActorRequest
+from medbook.core.tenancy import ActorRequest
 from medbook.partners import selectors
 from medbook.partners.forms.module import PartnerDetailsForm
 from medbook.partners.forms.registration import GTCAcceptForm
@@ -48,9 +49,10 @@ def partnership_answer(request: ActorRequest, pk: int) -> HttpResponse:
             .values_list("partner_id", flat=True)
             .first()
         )
-        if target is not None:
-            request.session[SESSION_ORG_KEY] = target
-            return redirect("partners:partnership-answer", pk=pk)
+        if target is not None:  # the link is another partner's of the user: ask, then switch by POST
+            answer = reverse("partners:partnership-answer", args=[pk])
+            query = urlencode({"organization": str(target), "next": answer})
+            return redirect(f"{reverse('accounts:organization-switch-ask')}?{query}")
     return _partnership_answer(request, pk)
 
 
