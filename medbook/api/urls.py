@@ -3,7 +3,7 @@
 from django.conf import settings
 from ninja import NinjaAPI
 
-from medbook.api import errors, v1
+from medbook.api import audit, errors, v1
 from medbook.api.auth import TokenAuth, TokenRateThrottle
 
 api = NinjaAPI(
@@ -23,3 +23,4 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/v1/", v1.router, tags=["v1"])
+api.add_router("/v1/audit/", audit.router, tags=["v1"])
