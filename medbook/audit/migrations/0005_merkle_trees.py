@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='auditentry',
             name='leaf_hash',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='leaf hash'),
+            field=models.CharField(blank=True, db_default='', editable=False, max_length=64, verbose_name='leaf hash'),
         ),
         migrations.CreateModel(
             name='AuditPending',
