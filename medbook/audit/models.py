@@ -119,6 +119,9 @@ class AuditTree(models.Model):
     size = models.BigIntegerField(default=0)
     root_hash = models.CharField(max_length=64, blank=True)
     frontier = models.JSONField(default=list)  # merkle.append's compact range, hex
+    # The latest signed head's size and time: under load a head is signed at most every HEAD_INTERVAL.
+    signed_size = models.BigIntegerField(default=0)
+    signed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -9,9 +9,10 @@ queued late and appended then: nothing relies on ids being committed in order.
 """
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from medbook.audit import chain, merkle, signing
@@ -19,13 +20,15 @@ from medbook.audit.models import AuditEntry, AuditLeaf, AuditNode, AuditPending,
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 2000  # entries appended to one tree per transaction
+# At most one signed head per tree in this time: under load the worker seals many times a second, and a head
+# per round would grow the heads (and audit_verify's consistency checks) without proving more.
+HEAD_INTERVAL = timedelta(seconds=1)
 
 
 def audit_seal(*, batch_size: int = BATCH_SIZE) -> int:
-    """Integrate every queued entry into its tree (in batches); return how many were appended."""
+    """Integrate every queued entry into its tree (in batches) and sign the heads that are due; return how
+    many entries were appended."""
     scopes = list(AuditPending.objects.values_list("institution_id", flat=True).distinct())
-    if not scopes:
-        return 0
     _trees_create(scopes)
     appended = 0
     for scope in scopes:
@@ -34,7 +37,21 @@ def audit_seal(*, batch_size: int = BATCH_SIZE) -> int:
             appended += max(count, 0)
             if count < batch_size:  # done, busy elsewhere (-1), or nothing left
                 break
+    heads_due_sign()
     return appended
+
+
+def heads_due_sign() -> int:
+    """Sign the heads of the trees that grew since their last head once HEAD_INTERVAL has passed."""
+    due = AuditTree.objects.filter(size__gt=F("signed_size"), signed_at__lte=timezone.now() - HEAD_INTERVAL)
+    signed = 0
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            tree = AuditTree.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if tree is not None and tree.size > tree.signed_size:
+                head_sign(tree=tree)
+                signed += 1
+    return signed
 
 
 def _scope(institution_id: int | None) -> Q:
@@ -47,6 +64,8 @@ def _queued(institution_id: int | None) -> Q:
 
 def _trees_create(scopes: list[int | None]) -> None:
     """Create the missing trees (two sealers creating the same one: the unique index keeps one)."""
+    if not scopes:
+        return
     existing = set(AuditTree.objects.values_list("institution_id", flat=True))
     missing = [AuditTree(institution_id=scope) for scope in scopes if scope not in existing]
     if missing:
@@ -89,7 +108,8 @@ def tree_seal(*, institution_id: int | None, batch_size: int = BATCH_SIZE) -> in
     tree.frontier = [value.hex() for value in frontier]
     tree.root_hash = merkle.root(frontier).hex()
     tree.save(update_fields=["size", "frontier", "root_hash"])
-    head_sign(tree=tree)
+    if tree.signed_at is None or tree.signed_at <= timezone.now() - HEAD_INTERVAL:
+        head_sign(tree=tree)  # else heads_due_sign signs it once the interval has passed
     return len(queued)
 
 
@@ -99,6 +119,8 @@ def head_sign(*, tree: AuditTree) -> AuditTreeHead:
     message = signing.head_message(
         log=tree.log_name, size=tree.size, root_hash=tree.root_hash, timestamp=signed_at
     )
+    tree.signed_size, tree.signed_at = tree.size, signed_at
+    tree.save(update_fields=["signed_size", "signed_at"])
     return AuditTreeHead.objects.create(
         tree=tree,
         size=tree.size,

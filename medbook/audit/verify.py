@@ -20,15 +20,31 @@ def problems(*, using: str = "default", now: datetime | None = None) -> Iterator
     if broken is not None:
         entry, reason = broken
         yield f"old hash chain broken at entry {entry.pk} ({entry.action}): {reason}"
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.AUDIT_SEAL_MAX_DELAY_SECONDS)
     for tree in AuditTree.objects.using(using).order_by("pk"):
         yield from tree_problems(tree, using=using)
-    cutoff = (now or timezone.now()) - timedelta(seconds=settings.AUDIT_SEAL_MAX_DELAY_SECONDS)
+        yield from _unsigned_tail(tree, cutoff, using)
     late = entries.filter(created_at__lt=cutoff, leaf__isnull=True).order_by("pk")
     first = late.values_list("pk", flat=True)[:5]
     if first:
         yield (
             f"{late.count()} entries older than {settings.AUDIT_SEAL_MAX_DELAY_SECONDS} s are not sealed into "
             f"their tree (first: {', '.join(map(str, first))}): the sealer is not running, or they were changed"
+        )
+
+
+def _unsigned_tail(tree: AuditTree, cutoff: datetime, using: str) -> Iterator[str]:
+    """The leaves appended after the latest signed head, if the oldest waits longer than the sealing delay."""
+    if tree.size <= tree.signed_size:
+        return
+    first = (
+        AuditLeaf.objects.using(using).filter(tree=tree, index=tree.signed_size).values("entry_id").first()
+    )
+    entry = AuditEntry.objects.using(using).filter(pk=first["entry_id"]).first() if first else None
+    if entry is None or entry.created_at < cutoff:
+        yield (
+            f"{tree.log_name}: leaves {tree.signed_size} to {tree.size - 1} are covered by no signed head "
+            f"after {settings.AUDIT_SEAL_MAX_DELAY_SECONDS} s: the sealer is not signing"
         )
 
 

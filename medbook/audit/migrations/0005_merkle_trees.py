@@ -75,6 +75,8 @@ class Migration(migrations.Migration):
                 ('size', models.BigIntegerField(default=0)),
                 ('root_hash', models.CharField(blank=True, max_length=64)),
                 ('frontier', models.JSONField(default=list)),
+                ('signed_size', models.BigIntegerField(default=0)),
+                ('signed_at', models.DateTimeField(blank=True, null=True)),
                 ('institution', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='institutions.institution')),
             ],
         ),

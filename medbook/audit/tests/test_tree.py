@@ -13,7 +13,7 @@ from django.db import connection, connections, models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from medbook.audit import merkle, signing, triggers
+from medbook.audit import merkle, sealer, signing, triggers
 from medbook.audit.actions import AuditAction
 from medbook.audit.chain import GENESIS, leaf_hash_of, row_hash_of
 from medbook.audit.models import AuditEntry, AuditLeaf, AuditPending, AuditTree, AuditTreeHead
@@ -264,11 +264,11 @@ def test_x3_two_sealers_at_once_build_one_consistent_tree(cast):
         finally:
             connections.close_all()
 
-    sealers = [threading.Thread(target=seal) for _ in range(2)]
-    for sealer in sealers:
-        sealer.start()
-    for sealer in sealers:
-        sealer.join(timeout=120)
+    threads = [threading.Thread(target=seal) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
     assert not errors
     assert AuditLeaf.objects.count() == 40 == AuditLeaf.objects.values("entry").distinct().count()
     assert sorted(AuditTree.objects.values_list("size", flat=True)) == [14, 26]
@@ -304,3 +304,23 @@ def test_x3_a_broken_old_chain_stops_the_migration_naming_the_entry(cast):
     with pytest.raises(RuntimeError, match=f"broken at entry {legacy[1].pk}"):
         MIGRATION.verify_old_chain_and_queue(django_apps, connection.schema_editor())
     assert not AuditPending.objects.exists()
+
+
+def test_x3_under_load_a_head_is_signed_at_most_once_an_interval(cast, monkeypatch, settings):
+    monkeypatch.setattr(sealer, "HEAD_INTERVAL", timedelta(hours=1))
+    alice = cast.actor(cast.alice)
+    for n in range(3):
+        _record(alice, cast.location_a1, n=n)
+        audit_seal()  # appended at once, signed only the first time
+    tree = _tree_a(cast)
+    assert (tree.size, tree.signed_size, AuditTreeHead.objects.filter(tree=tree).count()) == (3, 1, 1)
+    settings.AUDIT_SEAL_MAX_DELAY_SECONDS = -1  # the tail has waited longer than the delay
+    with pytest.raises(CommandError, match=r"leaves 1 to 2 are covered by no signed head"):
+        _verify()
+    AuditTree.objects.filter(pk=tree.pk).update(signed_at=timezone.now() - timedelta(hours=2))
+    audit_seal()  # nothing queued: the due head is signed
+    assert list(AuditTreeHead.objects.filter(tree=tree).order_by("size").values_list("size", flat=True)) == [
+        1,
+        3,
+    ]
+    assert "intact" in _verify()
