@@ -27,14 +27,21 @@ install: $(VENV)/.installed node_modules/.installed
 WORKER = $(BIN)/python scripts/supervise.py -- $(BIN)/python manage.py run_worker
 # The quick start makes its own secret key under var/ and leaves two-factor authentication optional for
 # administrators (production requires it: REQUIRE_2FA_FOR_ADMINS, see README).
-QUICK_START_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" REQUIRE_2FA_FOR_ADMINS=$${REQUIRE_2FA_FOR_ADMINS:-false}
+QUICK_START_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" REQUIRE_2FA_FOR_ADMINS=$${REQUIRE_2FA_FOR_ADMINS:-false} \
+	AUDIT_SIGNING_KEY="$${AUDIT_SIGNING_KEY:-$$(cat var/audit_signing_key)}"
 
 var/secret_key:
 	mkdir -p var
 	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 	chmod 600 $@
 
-run: install var/secret_key
+# The audit log's Ed25519 signing key (base64 of 32 random bytes; docs/audit.md).
+var/audit_signing_key:
+	mkdir -p var
+	$(PYTHON) -c "import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())" > $@
+	chmod 600 $@
+
+run: install var/secret_key var/audit_signing_key
 	@echo "Emailed links point to $(SITE_URL)"
 	mkdir -p var/mail
 	export $(QUICK_START_ENV); \

@@ -23,6 +23,7 @@ sessions, desk preferences and revoked API tokens of its logins.
 """
 
 import argparse
+import base64
 import http.client
 import json
 import math
@@ -274,6 +275,7 @@ class Bench:
         self.report = Report()
         self.tmp = Path(tempfile.mkdtemp(prefix="medbook-bench-"))
         self.secret = secrets.token_urlsafe(50)
+        self.audit_key = base64.b64encode(secrets.token_bytes(32)).decode()  # required like SECRET_KEY
         self.server: subprocess.Popen | None = None
         self.port = 0
         self.tokens: list[tuple[object, int]] = []  # (actor, token id) to revoke
@@ -299,6 +301,7 @@ class Bench:
             DJANGO_SETTINGS_MODULE="config.settings",
             DATABASE_URL=database_url(self.database),
             SECRET_KEY=self.secret,
+            AUDIT_SIGNING_KEY=self.audit_key,
             DEBUG="false",
             REQUIRE_2FA_FOR_ADMINS="false",
             LOGIN_FAILURE_DELAY_SECONDS="0",

@@ -1,5 +1,7 @@
 """Settings, read from the environment only (see .env.example)."""
 
+import base64
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +23,22 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is not set: set it in the environment (see .env.example).")
     SECRET_KEY = "insecure-debug-only-key"
+# The audit log's signing key (Ed25519, base64 of the raw 32 bytes; docs/audit.md): the sealer signs the
+# Merkle tree heads with it. Like SECRET_KEY, required without DEBUG (`make run` generates var/audit_signing_key).
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+if not AUDIT_SIGNING_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "AUDIT_SIGNING_KEY is not set: set it in the environment (see .env.example and docs/audit.md)."
+        )
+    AUDIT_SIGNING_KEY = base64.b64encode(hashlib.sha256(b"insecure-debug-only-audit-key").digest()).decode()
+try:
+    if len(base64.b64decode(AUDIT_SIGNING_KEY, validate=True)) != 32:
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured("AUDIT_SIGNING_KEY must be the base64 of 32 random bytes.") from None
+# An audit entry must be in its institution's Merkle tree within this many seconds (audit_verify checks it).
+AUDIT_SEAL_MAX_DELAY_SECONDS = env.int("AUDIT_SEAL_MAX_DELAY_SECONDS", default=60)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Budapest")
@@ -287,4 +305,4 @@ WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)
 # none of them: before sending a message of a kind, whether it is still wanted (a patient's reminder of a
 # booking that still holds); and the other durable queues it runs each round (the webhook deliveries).
 OUTBOX_SEND_CHECKS = {"patient_booking_reminder": "medbook.scheduling.patient_mail.reminder_still_wanted"}
-WORKER_TASKS = ["medbook.webhooks.worker.webhooks_drain"]
+WORKER_TASKS = ["medbook.webhooks.worker.webhooks_drain", "medbook.audit.sealer.audit_seal"]

@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-key-" + "k3y" * 20)
+os.environ.setdefault("AUDIT_SIGNING_KEY", "dGVzdHMtb25seS1hdWRpdC1zaWduaW5nLWtleS0zMmI=")  # 32 bytes
 
 # Tests log in without a second factor and without waiting after a wrong password, unless they say so.
 os.environ.setdefault("REQUIRE_2FA_FOR_ADMINS", "false")

@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from medbook.api import errors, v1
+from medbook.api import audit, errors, v1
 from medbook.api.auth import TokenAuth
 
 api = NinjaAPI(
@@ -21,3 +21,4 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/v1/", v1.router, tags=["v1"])
+api.add_router("/v1/audit/", audit.router, tags=["v1"])

@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 TRIGGER_MIGRATION = ("audit", "0004_append_only_triggers")
+QUEUE_MIGRATION = ("audit", "0005_merkle_trees")
 
 
 def _reinstall_triggers(sender, using, **kwargs) -> None:
@@ -12,10 +13,11 @@ def _reinstall_triggers(sender, using, **kwargs) -> None:
     from medbook.audit import triggers
 
     connection = connections[using]
-    if TRIGGER_MIGRATION not in MigrationRecorder(connection).applied_migrations():
-        return
-    if not triggers.installed(connection):
+    applied = MigrationRecorder(connection).applied_migrations()
+    if TRIGGER_MIGRATION in applied and not triggers.installed(connection):
         triggers.install(connection)
+    if QUEUE_MIGRATION in applied and not triggers.queue_installed(connection):
+        triggers.queue_install(connection)
 
 
 class AuditConfig(AppConfig):

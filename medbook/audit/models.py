@@ -1,11 +1,13 @@
-"""The append-only audit log (X-3): who did what to which object, when and from where."""
+"""The append-only audit log (X-3): who did what to which object, when and from where; and the Merkle trees
+the sealer integrates the entries into (medbook.audit.sealer, docs/audit.md)."""
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from medbook.audit import chain
+from medbook.audit import chain, signing
 
 
 class AuditEntryImmutable(RuntimeError):
@@ -13,7 +15,7 @@ class AuditEntryImmutable(RuntimeError):
 
 
 class AuditEntryQuerySet(models.QuerySet):
-    """Entries are appended one at a time (each links to the previous one) and never changed or removed."""
+    """Entries are appended one at a time (each with its own leaf hash) and never changed or removed."""
 
     def update(self, **kwargs):
         raise AuditEntryImmutable("Audit entries cannot be changed.")
@@ -25,9 +27,7 @@ class AuditEntryQuerySet(models.QuerySet):
         raise AuditEntryImmutable("Audit entries cannot be changed.")
 
     def bulk_create(self, objs, *args, **kwargs):
-        raise AuditEntryImmutable(
-            "Audit entries are appended one at a time, each linked to the previous one."
-        )
+        raise AuditEntryImmutable("Audit entries are appended one at a time, each with its own leaf hash.")
 
 
 class AuditEntry(models.Model):
@@ -35,7 +35,7 @@ class AuditEntry(models.Model):
 
     tenant_path = "institution"
 
-    # Set before the insert (not auto_now_add), so the hash chain covers the very value stored.
+    # Set before the insert (not auto_now_add), so the leaf hash covers the very value stored.
     created_at = models.DateTimeField(_("when"), default=timezone.now, editable=False, db_index=True)
     institution = models.ForeignKey(
         "institutions.Institution",
@@ -63,9 +63,13 @@ class AuditEntry(models.Model):
     ip_address = models.GenericIPAddressField(_("from (IP address)"), null=True, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
-    # The hash chain (`python manage.py audit_verify`): SHA-256 of the previous entry and of this one.
+    # The old hash chain, kept for the entries written before the Merkle trees (empty on later entries).
     prev_hash = models.CharField(_("previous entry's hash"), max_length=64, blank=True, editable=False)
     row_hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)
+    # RFC 6962 leaf hash of the content (chain.leaf_hash_of), computed by the writer; the sealer checks it.
+    # Empty on the old chain's entries and on rows a bulk COPY wrote without it (the bench generator): the
+    # sealer then takes the hash of the content as it finds it.
+    leaf_hash = models.CharField(_("leaf hash"), max_length=64, blank=True, editable=False, db_default="")
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -81,12 +85,101 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise AuditEntryImmutable("Audit entries cannot be changed.")
-        with transaction.atomic(savepoint=False):  # the lock lasts until the outer transaction ends
-            chain.lock_chain()
-            last = AuditEntry.objects.order_by("-pk").values_list("row_hash", flat=True).first()
-            self.prev_hash = last or chain.GENESIS
-            self.row_hash = chain.row_hash_of(self)
-            super().save(*args, **kwargs)
+        # No lock and no read: a trigger queues the entry for the sealer (triggers.QUEUE_*).
+        self.leaf_hash = chain.leaf_hash_of(self)
+        super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise AuditEntryImmutable("Audit entries cannot be deleted.")
+
+
+class AuditPending(models.Model):
+    """An entry not yet in its tree: inserted by a trigger with the entry, deleted by the sealer."""
+
+    entry = models.OneToOneField(
+        AuditEntry, on_delete=models.DO_NOTHING, db_constraint=False, primary_key=True, related_name="+"
+    )
+    institution_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["institution_id", "entry"], name="audit_pending_tree_idx")]
+
+    def __str__(self) -> str:
+        return f"entry {self.entry_id} (queued)"
+
+
+class AuditTree(models.Model):
+    """The head of one append-only Merkle tree: an institution's, or the platform's (institution NULL).
+
+    Only the sealer writes it, under its row lock; the leaves, nodes and signed heads are insert-only."""
+
+    institution = models.ForeignKey(
+        "institutions.Institution", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    size = models.BigIntegerField(default=0)
+    root_hash = models.CharField(max_length=64, blank=True)
+    frontier = models.JSONField(default=list)  # merkle.append's compact range, hex
+    # The latest signed head's size and time: under load a head is signed at most every HEAD_INTERVAL.
+    signed_size = models.BigIntegerField(default=0)
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Coalesce("institution", models.Value(0)), name="audit_tree_one_per_scope")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.log_name} ({self.size})"
+
+    @property
+    def log_name(self) -> str:
+        return signing.log_name(self.institution_id)
+
+
+class AuditLeaf(models.Model):
+    """Leaf number `index` of a tree: which entry, and the leaf hash the sealer appended."""
+
+    tree = models.ForeignKey(AuditTree, on_delete=models.PROTECT, related_name="leaves")
+    index = models.BigIntegerField()
+    entry = models.OneToOneField(
+        AuditEntry, on_delete=models.DO_NOTHING, db_constraint=False, related_name="leaf"
+    )
+    leaf_hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tree", "index"], name="audit_leaf_position")]
+
+    def __str__(self) -> str:
+        return f"leaf {self.index}: entry {self.entry_id}"
+
+
+class AuditNode(models.Model):
+    """A completed perfect subtree of 2**level leaves (level >= 1), for proofs in O(log n) reads."""
+
+    tree = models.ForeignKey(AuditTree, on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tree", "level", "index"], name="audit_node_position")]
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.index}"
+
+
+class AuditTreeHead(models.Model):
+    """A signed tree head: the tree's size and root at a time, signed with AUDIT_SIGNING_KEY (Ed25519)."""
+
+    tree = models.ForeignKey(AuditTree, on_delete=models.PROTECT, related_name="heads")
+    size = models.BigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=100)
+
+    class Meta:
+        indexes = [models.Index(fields=["tree", "-size", "-id"], name="audit_head_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"head {self.size} {self.root_hash}"

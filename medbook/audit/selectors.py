@@ -1,8 +1,13 @@
-"""Read the audit log, narrowed to the institution the actor administers."""
+"""Read the audit log and its signed tree head, narrowed to the institution the actor administers."""
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
-from medbook.audit.models import AuditEntry
+from medbook.audit import merkle, signing
+from medbook.audit.models import AuditEntry, AuditTree
+from medbook.audit.proofs import consistency_proof, latest_head
+from medbook.core.errors import DomainError, NotPermitted
+from medbook.core.permissions import Perm, require
 from medbook.core.tenancy import scoped
 
 
@@ -17,3 +22,30 @@ def audit_entries_for(*, actor, action: str = "") -> QuerySet[AuditEntry]:
 def audit_actions_for(*, actor) -> list[str]:
     """The kinds of action recorded for the actor's institution (for the filter)."""
     return sorted(set(scoped(AuditEntry, actor).values_list("action", flat=True).distinct()))
+
+
+def tree_head_for(*, actor, from_size: int | None = None) -> dict:
+    """The latest signed head of the actor's institution's tree (its admins only), with the RFC 6962 proof
+    that it extends the head of `from_size` leaves they kept earlier."""
+    require(actor, Perm.ADMINISTER)
+    if actor.institution is None:
+        raise NotPermitted()
+    tree = AuditTree.objects.filter(institution=actor.institution).first()
+    head = latest_head(tree) if tree is not None else None
+    size = head.size if head is not None else 0
+    if from_size is not None and not 0 <= from_size <= size:
+        raise DomainError(_("The earlier size must be between 0 and the tree's size."), field="from_size")
+    consistency = None
+    if from_size is not None and tree is not None:
+        consistency = consistency_proof(tree, from_size, size)
+    return {
+        "log": signing.log_name(actor.institution.pk),
+        "tree_size": size,
+        "root_hash": head.root_hash if head is not None else merkle.EMPTY_ROOT.hex(),
+        "timestamp": signing.timestamp_text(head.signed_at) if head is not None else None,
+        "signature": head.signature if head is not None else None,
+        "key_id": signing.key_id(),
+        "public_key": signing.public_key_base64(),
+        "from_size": from_size,
+        "consistency_proof": consistency,
+    }

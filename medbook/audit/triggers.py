@@ -2,9 +2,12 @@
 
 PostgreSQL refuses UPDATE and DELETE row by row; the one update allowed is the user column set to NULL (the
 foreign key's SET NULL when a user is deleted), everything else equal. TRUNCATE is not refused: the test
-suite's flush uses it; the hash chain shows a truncated log as one shorter than the head recorded elsewhere.
+suite's flush uses it; the signed tree heads show a truncated log as one shorter than the heads.
 SQLite (the quick start) refuses UPDATE of every column but that one; it cannot refuse DELETE, because
 Django's flush deletes rows there: the model and its queryset refuse it instead.
+
+A third trigger queues each new entry for the sealer (QUEUE_*): the writer's only extra work is that insert
+into audit_auditpending, in its own transaction, so an entry is queued exactly when it commits.
 """
 
 TABLE = "audit_auditentry"
@@ -27,6 +30,7 @@ SQLITE_GUARDED_COLUMNS = (
     "details",
     "prev_hash",
     "row_hash",
+    "leaf_hash",
 )
 MESSAGE = "audit entries are append-only"
 
@@ -53,21 +57,58 @@ SQLITE_INSTALL = (
 )
 
 
+QUEUE = "audit_auditentry_enqueue"
+QUEUE_INSERT = "INSERT INTO audit_auditpending (entry_id, institution_id) VALUES (NEW.id, NEW.institution_id)"
+PG_QUEUE_INSTALL = f"""
+CREATE OR REPLACE FUNCTION {QUEUE}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {QUEUE_INSERT};
+    RETURN NULL;
+END;
+$$;
+DROP TRIGGER IF EXISTS {QUEUE} ON {TABLE};
+CREATE TRIGGER {QUEUE} AFTER INSERT ON {TABLE} FOR EACH ROW EXECUTE FUNCTION {QUEUE}();
+"""
+PG_QUEUE_REMOVE = f"DROP TRIGGER IF EXISTS {QUEUE} ON {TABLE}; DROP FUNCTION IF EXISTS {QUEUE}();"
+SQLITE_QUEUE_INSTALL = (
+    f"CREATE TRIGGER IF NOT EXISTS {QUEUE} AFTER INSERT ON {TABLE} BEGIN {QUEUE_INSERT}; END;"
+)
+
+
+def _pg_enabled(cursor, name: str) -> bool:
+    cursor.execute(
+        "SELECT count(*) FROM pg_trigger WHERE tgname = %s AND tgrelid = %s::regclass AND tgenabled <> 'D'",
+        [name, TABLE],
+    )
+    return cursor.fetchone()[0] == 1
+
+
+def _sqlite_count(cursor, names) -> int:
+    cursor.execute(
+        f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
+        f"AND name IN ({', '.join(['%s'] * len(names))})",
+        [TABLE, *names],
+    )
+    return cursor.fetchone()[0]
+
+
 def installed(connection) -> bool:
     """Whether the append-only triggers are in place on this database."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT count(*) FROM pg_trigger WHERE tgname = %s AND tgrelid = %s::regclass AND tgenabled <> 'D'",
-                [PG_TRIGGER, TABLE],
-            )
-            return cursor.fetchone()[0] == 1
+            return _pg_enabled(cursor, PG_TRIGGER)
         if connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s AND name IN (%s, %s)",
-                [TABLE, *SQLITE_TRIGGERS],
-            )
-            return cursor.fetchone()[0] == len(SQLITE_TRIGGERS)
+            return _sqlite_count(cursor, SQLITE_TRIGGERS) == len(SQLITE_TRIGGERS)
+    return False
+
+
+def queue_installed(connection) -> bool:
+    """Whether new entries are queued for the sealer by the trigger."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            return _pg_enabled(cursor, QUEUE)
+        if connection.vendor == "sqlite":
+            return _sqlite_count(cursor, [QUEUE]) == 1
     return False
 
 
@@ -89,3 +130,20 @@ def remove(connection) -> None:
         elif connection.vendor == "sqlite":
             for name in SQLITE_TRIGGERS:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def queue_install(connection) -> None:
+    """Create the trigger that queues new entries for the sealer (idempotent)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(PG_QUEUE_INSTALL)
+        elif connection.vendor == "sqlite":
+            cursor.execute(SQLITE_QUEUE_INSTALL)
+
+
+def queue_remove(connection) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(PG_QUEUE_REMOVE)
+        elif connection.vendor == "sqlite":
+            cursor.execute(f"DROP TRIGGER IF EXISTS {QUEUE}")

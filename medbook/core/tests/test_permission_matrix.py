@@ -28,6 +28,9 @@ from medbook.accounts.actor import actor_for
 from medbook.accounts.models import ApiToken
 from medbook.accounts.tokens import api_token_create
 from medbook.api.models import RateCount
+from medbook.audit.actions import AuditAction
+from medbook.audit.models import AuditEntry
+from medbook.audit.services import audit_record
 from medbook.core.tests.cast import ACTORS, Everyone, everyone_make
 from medbook.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -124,6 +127,9 @@ MATRIX = {
     "scheduling:exception-delete":      (POST, "leave",       (LOGIN, 403,   302,   403,   404,   403,   403,   403,   403,   403)),
     "partners:channel-list":          (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
     "audit:entry-list":                   (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
+    # An entry's inclusion proof (audit_a: an entry of A); the key that signs the audit trees is public.
+    "audit:entry-proof":                  (GET,  "audit_a",     (LOGIN, 403,   200,   403,   404,   403,   403,   403,   403,   403)),
+    "audit:public-key":                   (GET,  _,             (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
     # The institution admin's Partner Module and Traffic Channels.
     "partners:partner-list":              (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
     "partners:partner-create":            (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
@@ -192,6 +198,7 @@ MATRIX = {
     "api:partnership_put":                (PUT,  "api_ship",    (401,   401,   200,   403,   404,   403,   403,   403,   403,   401)),
     "api:partnership_service":            (PUT,  "api_cell",    (401,   401,   200,   403,   404,   403,   403,   403,   403,   401)),
     "api:channels":                       (GET,  _,             (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
+    "api:audit_tree_head":                (GET,  _,             (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
     # Webhooks: an organisation's administrators; another organisation's endpoint or delivery is 404.
     "webhooks:endpoint-list":             (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
     "webhooks:endpoint-delete":           (POST, "webhook_a",   (LOGIN, 403,   302,   403,   404,   404,   403,   403,   404,   404)),
@@ -342,6 +349,7 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
             "delivery_a": [_webhook_of(everyone).pk],
             "fhir_schedule": [f"{cast.physician_a.pk}-{cast.location_a1.pk}"],
             "closing_p": [everyone.closing_p.pk, "xlsx"],
+            "audit_a": [_audit_entry_of(everyone).pk],
         }[obj]
     return method, reverse(name, args=args), data
 
@@ -385,6 +393,16 @@ def _token_of(everyone: Everyone, actor: str):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())  # no write per call
             tokens[actor] = (token, secret)
     return tokens[actor]
+
+
+def _audit_entry_of(everyone: Everyone) -> AuditEntry:
+    """An audit entry of A (made once per test)."""
+    if "_audit_entry" not in everyone.__dict__:
+        actor = actor_for(everyone.cast.alice)
+        everyone.__dict__["_audit_entry"] = audit_record(
+            actor=actor, action=AuditAction.BOOKING_NOTE, obj=everyone.cast.location_a1
+        )
+    return everyone.__dict__["_audit_entry"]
 
 
 def _webhook_of(everyone: Everyone) -> WebhookDelivery:

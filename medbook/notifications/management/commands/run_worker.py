@@ -1,5 +1,7 @@
 """`python manage.py run_worker`: send the notification outbox (see medbook.notifications.worker), and run
-each of WORKER_TASKS (dotted paths of functions returning how much they did: the webhook deliveries)."""
+each of WORKER_TASKS (dotted paths of functions returning how much they did: the webhook deliveries, and
+the audit sealer, medbook.audit.sealer.audit_seal, which integrates new audit entries into their Merkle
+trees and signs the heads; several workers may run it at once)."""
 
 import logging
 import time

@@ -1,0 +1,134 @@
+"""Check the whole audit log: each tree recomputed from its entries, each signed head, the consistency of
+successive heads, the entries left unsealed, and the old hash chain of the entries written before the trees."""
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from medbook.audit import chain, merkle, proofs
+from medbook.audit.models import AuditEntry, AuditLeaf, AuditTree, AuditTreeHead
+
+CHUNK = 5000
+
+
+def problems(*, using: str = "default", now: datetime | None = None) -> Iterator[str]:
+    """Every problem found, one sentence each, naming the entry, leaf or head."""
+    entries = AuditEntry.objects.using(using)
+    broken = chain.first_break(entries.exclude(row_hash="").order_by("pk").iterator(chunk_size=CHUNK))
+    if broken is not None:
+        entry, reason = broken
+        yield f"old hash chain broken at entry {entry.pk} ({entry.action}): {reason}"
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.AUDIT_SEAL_MAX_DELAY_SECONDS)
+    for tree in AuditTree.objects.using(using).order_by("pk"):
+        yield from tree_problems(tree, using=using)
+        yield from _unsigned_tail(tree, cutoff, using)
+    late = entries.filter(created_at__lt=cutoff, leaf__isnull=True).order_by("pk")
+    first = late.values_list("pk", flat=True)[:5]
+    if first:
+        yield (
+            f"{late.count()} entries older than {settings.AUDIT_SEAL_MAX_DELAY_SECONDS} s are not sealed into "
+            f"their tree (first: {', '.join(map(str, first))}): the sealer is not running, or they were changed"
+        )
+
+
+def _unsigned_tail(tree: AuditTree, cutoff: datetime, using: str) -> Iterator[str]:
+    """The leaves appended after the latest signed head, if the oldest waits longer than the sealing delay."""
+    if tree.size <= tree.signed_size:
+        return
+    first = (
+        AuditLeaf.objects.using(using).filter(tree=tree, index=tree.signed_size).values("entry_id").first()
+    )
+    entry = AuditEntry.objects.using(using).filter(pk=first["entry_id"]).first() if first else None
+    if entry is None or entry.created_at < cutoff:
+        yield (
+            f"{tree.log_name}: leaves {tree.signed_size} to {tree.size - 1} are covered by no signed head "
+            f"after {settings.AUDIT_SEAL_MAX_DELAY_SECONDS} s: the sealer is not signing"
+        )
+
+
+def _leaves(tree: AuditTree, using: str) -> Iterator[tuple[AuditLeaf, AuditEntry | None]]:
+    """The tree's leaves in order, each with its entry (None if the entry is gone), in chunks."""
+    after = -1
+    while True:
+        chunk = list(
+            AuditLeaf.objects.using(using).filter(tree=tree, index__gt=after).order_by("index")[:CHUNK]
+        )
+        if not chunk:
+            return
+        found = AuditEntry.objects.using(using).in_bulk([leaf.entry_id for leaf in chunk])
+        for leaf in chunk:
+            yield leaf, found.get(leaf.entry_id)
+        after = chunk[-1].index
+
+
+def _entry_problem(tree: AuditTree, leaf: AuditLeaf, entry: AuditEntry | None) -> str | None:
+    where = f"{tree.log_name}: entry {leaf.entry_id} (leaf {leaf.index})"
+    if entry is None:
+        return f"{where} is missing: it was removed"
+    content = chain.leaf_hash_of(entry)
+    if content != leaf.leaf_hash or (entry.leaf_hash and entry.leaf_hash != content):
+        return f"{where} was changed: its content no longer matches its leaf hash"
+    if entry.institution_id != tree.institution_id:
+        return f"{where} was moved to another institution"
+    return None
+
+
+def tree_problems(tree: AuditTree, *, using: str = "default") -> Iterator[str]:
+    """Recompute the tree from its leaves and entries; check every head against the roots on the way."""
+    heads = list(AuditTreeHead.objects.using(using).filter(tree=tree).order_by("signed_at", "pk"))
+    sizes = {head.size for head in heads}
+    roots = {0: merkle.EMPTY_ROOT.hex()}
+    frontier: list[bytes] = []
+    size = 0
+    for leaf, entry in _leaves(tree, using):
+        if leaf.index != size:
+            yield f"{tree.log_name}: leaf {size} is missing (leaves were removed)"
+            return
+        problem = _entry_problem(tree, leaf, entry)
+        if problem:
+            yield problem
+        frontier, _completed = merkle.append(frontier, size, bytes.fromhex(leaf.leaf_hash))
+        size += 1
+        if size in sizes:
+            roots[size] = merkle.root(frontier).hex()
+    if size != tree.size or (size and merkle.root(frontier).hex() != tree.root_hash):
+        yield f"{tree.log_name}: the tree's head row (size {tree.size}) does not match its {size} leaves"
+    yield from _head_problems(tree, heads, roots, size)
+
+
+def _head_problems(
+    tree: AuditTree, heads: list[AuditTreeHead], roots: dict[int, str], size: int
+) -> Iterator[str]:
+    """Each head's signature and root; successive heads never shrink, never fork, and prove consistent."""
+    previous = None
+    for head in heads:
+        name = f"{tree.log_name}: signed head {head.pk} (size {head.size})"
+        if not proofs.head_valid(head, tree.log_name):
+            yield f"{name} has a signature that does not verify with the published key"
+        if head.size > size:
+            yield f"{name} is larger than the tree's {size} leaves: leaves were removed"
+        elif roots.get(head.size) != head.root_hash:
+            yield f"{name} does not match the tree's root at that size: a fork, or rewritten history"
+        if previous is not None:
+            yield from _pair_problems(tree, previous, head, name)
+        previous = head
+
+
+def _pair_problems(tree: AuditTree, earlier: AuditTreeHead, later: AuditTreeHead, name: str) -> Iterator[str]:
+    if later.size < earlier.size:
+        yield f"{name} is smaller than the earlier head {earlier.pk} (size {earlier.size})"
+    elif later.size == earlier.size and later.root_hash != earlier.root_hash:
+        yield f"{name} forks from the earlier head {earlier.pk} of the same size (another root)"
+    elif later.size > earlier.size > 0:
+        proof = proofs.consistency_proof(tree, earlier.size, later.size)
+        consistent = proof is not None and merkle.verify_consistency(
+            earlier.size,
+            later.size,
+            bytes.fromhex(earlier.root_hash),
+            bytes.fromhex(later.root_hash),
+            [bytes.fromhex(value) for value in proof],
+        )
+        if not consistent:
+            yield f"{name} is not consistent with the earlier head {earlier.pk} (size {earlier.size})"
