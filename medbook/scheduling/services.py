@@ -55,12 +55,17 @@ def channels_create_defaults(*, institution: Institution) -> None:
         )
 
 
-def _check_offer(*, location: Location, physician: Physician, service: Service) -> None:
-    """Refuse a combination the institution does not offer (its three links read in one query)."""
+def _check_offer(
+    *, location: Location, physician: Physician, service: Service, links_checked: bool = False
+) -> None:
+    """Refuse a combination the institution does not offer (its three links read in one query, unless
+    `links_checked`: a partner's terms for this very offer, whose check read them already)."""
     if not (location.institution_id == physician.institution_id == service.institution_id):
         raise DomainError(_("The location, physician and service must belong to one institution."))
     if not (location.is_active and physician.is_active and service.is_active):
         raise DomainError(_("This location, physician or service is not available for booking."))
+    if links_checked:
+        return
     links = (
         Location.objects.filter(pk=location.pk)
         .annotate(
@@ -188,14 +193,19 @@ def booking_create(
 
     A partner's user comes with the terms `medbook.partners.access` resolved for this location and service
     (P-3, P-4, P-9): without them it is refused. It books only on a free slot of the grid, through the
-    partner's channel; the commission rule and payment location of the terms are captured (P-5, P-6, B-7).
+    partner's channel (`channel`, when given, must be the terms' own: it is then not read again); the commission rule and payment location of the terms are captured (P-5, P-6, B-7).
     """
     partner_terms = _terms_for(actor=actor, terms=terms, location=location, service=service)
-    _check_offer(location=location, physician=physician, service=service)
+    _check_offer(
+        location=location,
+        physician=physician,
+        service=service,
+        links_checked=partner_terms is not None and partner_terms.physician_id == physician.pk,
+    )
     if patient.institution_id != location.institution_id:
         raise DomainError(_("Unknown patient."), field="patient")
     institution = _institution_of(actor=actor, location=location, physician=physician, service=service)
-    if partner_terms is not None:
+    if partner_terms is not None and (channel is None or channel.pk != partner_terms.channel_id):
         channel = TrafficChannel.objects.get(pk=partner_terms.channel_id)
     channel = channel or selectors.default_channel(institution=institution)
     if channel.institution_id != institution.pk:
