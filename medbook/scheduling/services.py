@@ -176,6 +176,20 @@ def _save_guarded(booking: Booking) -> None:
         raise
 
 
+def _locked(booking: Booking) -> Booking:
+    """The booking read again and locked for the change, with what its checks, audit row, webhooks and
+    e-mails read (institution, calendar, patient, partner, booker) in the same statement; only the booking's
+    own row is locked."""
+    locked = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("institution", "location", "physician", "service", "patient", "partner", "booked_by")
+        .get(pk=booking.pk)
+    )
+    for item in (locked.location, locked.physician, locked.service, locked.patient):
+        item.institution = locked.institution  # one institution (checked when booked): not read again
+    return locked
+
+
 @transaction.atomic
 def booking_create(
     *,
@@ -318,7 +332,7 @@ def booking_move(
     A partner's user moves only its partner's bookings, and only to a free slot of the grid (P-13).
     """
     partner_terms = _change_guard(actor=actor, booking=booking, terms=terms, target=True)
-    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    booking = _locked(booking)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be moved."))
     if policy.has_started(booking):
@@ -364,7 +378,7 @@ def booking_cancel(
     `source` names the page or report it was cancelled from, for the audit log.
     """
     partner_terms = _change_guard(actor=actor, booking=booking, terms=terms, target=False)
-    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    booking = _locked(booking)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be cancelled."))
     if policy.has_started(booking):  # F6: a started visit keeps its value and commission
@@ -398,7 +412,7 @@ def booking_cancel(
 def booking_note_set(*, actor, booking: Booking, note: str, terms: PartnerTerms | None = None) -> Booking:
     """Change a booked appointment's note (its details); a partner's user only on its own bookings."""
     _change_guard(actor=actor, booking=booking, terms=terms, target=False)
-    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    booking = _locked(booking)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be changed."))
     note = (note or "").strip()
@@ -425,7 +439,7 @@ def booking_attendance_set(*, actor, booking: Booking, status: str) -> Booking:
     outcome (N-4); an undo tells no one, since the outcome recorded next is told in its turn.
     """
     _desk_guard(actor=actor, booking=booking)
-    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    booking = _locked(booking)
     now = timezone.now()
     refusal = policy.attendance_refusal(booking=booking, status=status, now=now)
     if refusal is not None:
@@ -457,7 +471,7 @@ def booking_payment_set(*, actor, booking: Booking, payment_status: str) -> Book
     When it may be done is `policy.payment_refusal`'s; nobody is told (the partner's statement reads it).
     """
     _desk_guard(actor=actor, booking=booking)
-    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    booking = _locked(booking)
     refusal = policy.payment_refusal(booking=booking, payment_status=payment_status)
     if refusal is not None:
         raise DomainError(refusal, field="payment_status")
@@ -496,7 +510,9 @@ def _notify_other_side(
         recipients = list(organization_admins(partner.pk))
         booker = booking.booked_by
         if booker is not None and booker.is_active:
-            recipients += Membership.objects.filter(user=booker, organization_id=partner.pk, is_active=True)
+            recipients += Membership.objects.filter(
+                user=booker, organization_id=partner.pk, is_active=True
+            ).select_related("user")
     institution = booking.institution
     seen: set[int] = set()
     for membership in recipients:
