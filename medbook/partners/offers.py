@@ -45,7 +45,7 @@ class Offer:
         )
 
 
-def _meetings(partnerships: QuerySet[Partnership] | list[int]) -> QuerySet:
+def _meetings(partnerships: QuerySet | list[int]) -> QuerySet:
     """The rule of what a partner may book (P-4, P-9), as rows: every (service, physician) pair of the
     partnerships' authorised, active services, with the partnership and an authorised, active location
     where the physician gives that service (`partnership_pk`, `location_pk`). The list of offers and the
