@@ -13,7 +13,7 @@ import secrets
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -169,5 +169,9 @@ def api_token_find(raw: str) -> ApiToken | None:
         .first()
     )
     if token is not None and (token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        # At most once a minute, in the statement of its own (autocommit) before any transaction of the
+        # request: a booking's transaction never holds the token's row. The condition is repeated in the
+        # UPDATE so that requests at the same moment write it once between them.
+        due = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_EVERY)
+        ApiToken.objects.filter(due, pk=token.pk).update(last_used_at=now)
     return token

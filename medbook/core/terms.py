@@ -16,7 +16,9 @@ class PartnerTerms:
     """What an active partnership lets its partner do at the institution, and what a booking captures.
 
     `location_id` and `service_id` are set when the access check authorised that location and service
-    (P-4, P-9); they are None for changes that do not need them (a note, a cancellation).
+    (P-4, P-9); they are None for changes that do not need them (a note, a cancellation). `physician_id` is
+    set when the whole offer was checked (`medbook.partners.offers`): the physician gives the service at
+    the location, all three active, so the booking service need not read those links again.
     """
 
     partnership_id: int
@@ -30,6 +32,7 @@ class PartnerTerms:
     patient_data_access: bool
     location_id: int | None = None
     service_id: int | None = None
+    physician_id: int | None = None
     # Set only by the access functions of `medbook.partners.access` after every partner rule held: terms
     # built any other way (for a capture, say) are refused by the services.
     authorised: bool = False

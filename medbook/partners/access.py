@@ -39,7 +39,12 @@ def gtc_accepted(partner: Partner, version: GTCVersion | None = None) -> bool:
 
 
 def terms_of(
-    partnership: Partnership, *, location_id=None, service_id=None, _authorised: bool = False
+    partnership: Partnership,
+    *,
+    location_id=None,
+    service_id=None,
+    physician_id=None,
+    _authorised: bool = False,
 ) -> PartnerTerms:
     """The partnership's terms as a booking captures them: the commission rule in force (P-5) and where
     the patient pays (P-6). The one place the commission capture is decided. Terms from here alone are
@@ -58,6 +63,7 @@ def terms_of(
         patient_data_access=bool(partnership.patient_data_access),
         location_id=location_id,
         service_id=service_id,
+        physician_id=physician_id,
         authorised=_authorised,
     )
 

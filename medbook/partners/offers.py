@@ -1,30 +1,64 @@
 """What a partner's user may book ("Book to partner", P-11): only authorised services at authorised
 locations of active partnerships, narrowed by institution, location, specialty, physician and service."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from medbook.core.errors import NotPermitted
 from medbook.core.ids import parse_id
+from medbook.core.terms import PartnerTerms
 from medbook.institutions.models import Institution, Location, Physician, Service
-from medbook.partners.access import bookable_partnerships
+from medbook.partners.access import bookable_partnerships, terms_of
 from medbook.partners.models import Partnership
 
 
 @dataclass(frozen=True)
 class Offer:
-    """One bookable calendar: a physician giving a service at a location of a partner institution."""
+    """One bookable calendar: a physician giving a service at a location of a partner institution.
+
+    `checked` is set only here, by `bookable_offers` and `offer_for`, after every partner rule held: only
+    then does the offer carry the partner's terms (an offer built elsewhere is checked again by its user).
+    """
 
     partnership: Partnership
     location: Location
     physician: Physician
     service: Service
+    checked: bool = field(default=False, compare=False)
 
     @property
     def institution(self) -> Institution:
         return self.partnership.institution
+
+    def terms(self) -> PartnerTerms | None:
+        """The terms this offer was checked under (for its location, service and physician), or None."""
+        if not self.checked:
+            return None
+        return terms_of(
+            self.partnership,
+            location_id=self.location.pk,
+            service_id=self.service.pk,
+            physician_id=self.physician.pk,
+            _authorised=True,
+        )
+
+
+def _meetings(partnerships: QuerySet | list[int]) -> QuerySet:
+    """The rule of what a partner may book (P-4, P-9), as rows: every (service, physician) pair of the
+    partnerships' authorised, active services, with the partnership and an authorised, active location
+    where the physician gives that service (`partnership_pk`, `location_pk`). The list of offers and the
+    check of one offer both read this one rule."""
+    return Service.physicians.through.objects.filter(
+        service__partnerships__in=partnerships,
+        service__is_active=True,
+        service__institution=F("service__partnerships__institution"),
+        physician__is_active=True,
+        service__locations__is_active=True,
+        service__locations__partnerships=F("service__partnerships"),
+        service__locations__physicians=F("physician"),
+    ).annotate(partnership_pk=F("service__partnerships"), location_pk=F("service__locations"))
 
 
 def bookable_offers(*, actor) -> list[Offer]:
@@ -40,15 +74,7 @@ def bookable_offers(*, actor) -> list[Offer]:
     )
     if not partnerships:
         return []
-    meetings = Service.physicians.through.objects.filter(
-        service__partnerships__in=[p.pk for p in partnerships],
-        service__is_active=True,
-        service__institution=F("service__partnerships__institution"),
-        physician__is_active=True,
-        service__locations__is_active=True,
-        service__locations__partnerships=F("service__partnerships"),
-        service__locations__physicians=F("physician"),
-    ).annotate(partnership_pk=F("service__partnerships"), location_pk=F("service__locations"))
+    meetings = _meetings([p.pk for p in partnerships])
     found: dict[tuple[int, int], list[tuple[Service, Physician]]] = {}
     for row in meetings.select_related("service", "physician"):
         key = (row.partnership_pk, row.location_pk)  # type: ignore[attr-defined]  # annotated
@@ -63,7 +89,7 @@ def bookable_offers(*, actor) -> list[Offer]:
             ):
                 for item in (location, service, physician):
                     item.institution = institution  # read once, with the partnership
-                offers.append(Offer(partnership, location, physician, service))
+                offers.append(Offer(partnership, location, physician, service, checked=True))
     return offers
 
 
@@ -83,9 +109,36 @@ def narrow(offers: list[Offer], **chosen) -> list[Offer]:
 
 
 def offer_for(*, actor, location_id, physician_id, service_id) -> Offer:
-    """The one offer the posted ids name; a bad id is 404, anything the actor may not book 403."""
-    ids = (parse_id(location_id), parse_id(physician_id), parse_id(service_id))
-    for offer in bookable_offers(actor=actor):
-        if (offer.location.pk, offer.physician.pk, offer.service.pk) == ids:
-            return offer
-    raise NotPermitted(_("Your organisation may not book this service with this physician at this location."))
+    """The one offer the posted ids name; a bad id is 404, anything the actor may not book 403.
+
+    The same rule as `bookable_offers` (`_meetings`), read for this offer only: after the GTC gate, the
+    (service, physician) pair by its unique index with its authorised partnership and location, then that
+    partnership (with its institution, partner and channel) and location by their keys.
+    """
+    location_pk, physician_pk, service_pk = (
+        parse_id(location_id),
+        parse_id(physician_id),
+        parse_id(service_id),
+    )
+    partnerships = bookable_partnerships(actor=actor)
+    meeting = (
+        _meetings(partnerships.values("pk"))
+        .filter(service_id=service_pk, physician_id=physician_pk, location_pk=location_pk)
+        .select_related("service", "physician")
+        .first()
+    )
+    if meeting is None:
+        raise NotPermitted(
+            _("Your organisation may not book this service with this physician at this location.")
+        )
+    authorised = (
+        Partnership.locations.through.objects.select_related(
+            "partnership__institution", "partnership__partner", "partnership__channel", "location"
+        )
+        .filter(partnership_id=meeting.partnership_pk, location_id=location_pk)  # type: ignore[attr-defined]
+        .get()
+    )
+    partnership, location = authorised.partnership, authorised.location
+    for item in (location, meeting.service, meeting.physician):
+        item.institution = partnership.institution  # read once, with the partnership
+    return Offer(partnership, location, meeting.physician, meeting.service, checked=True)

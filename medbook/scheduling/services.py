@@ -55,12 +55,17 @@ def channels_create_defaults(*, institution: Institution) -> None:
         )
 
 
-def _check_offer(*, location: Location, physician: Physician, service: Service) -> None:
-    """Refuse a combination the institution does not offer (its three links read in one query)."""
+def _check_offer(
+    *, location: Location, physician: Physician, service: Service, links_checked: bool = False
+) -> None:
+    """Refuse a combination the institution does not offer (its three links read in one query, unless
+    `links_checked`: a partner's terms for this very offer, whose check read them already)."""
     if not (location.institution_id == physician.institution_id == service.institution_id):
         raise DomainError(_("The location, physician and service must belong to one institution."))
     if not (location.is_active and physician.is_active and service.is_active):
         raise DomainError(_("This location, physician or service is not available for booking."))
+    if links_checked:
+        return
     links = (
         Location.objects.filter(pk=location.pk)
         .annotate(
@@ -171,6 +176,20 @@ def _save_guarded(booking: Booking) -> None:
         raise
 
 
+def _locked(booking: Booking) -> Booking:
+    """The booking read again and locked for the change, with what its checks, audit row, webhooks and
+    e-mails read (institution, calendar, patient, partner, booker) in the same statement; only the booking's
+    own row is locked."""
+    locked = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("institution", "location", "physician", "service", "patient", "partner", "booked_by")
+        .get(pk=booking.pk)
+    )
+    for item in (locked.location, locked.physician, locked.service, locked.patient):
+        item.institution = locked.institution  # one institution (checked when booked): not read again
+    return locked
+
+
 @transaction.atomic
 def booking_create(
     *,
@@ -188,14 +207,19 @@ def booking_create(
 
     A partner's user comes with the terms `medbook.partners.access` resolved for this location and service
     (P-3, P-4, P-9): without them it is refused. It books only on a free slot of the grid, through the
-    partner's channel; the commission rule and payment location of the terms are captured (P-5, P-6, B-7).
+    partner's channel (`channel`, when given, must be the terms' own: it is then not read again); the commission rule and payment location of the terms are captured (P-5, P-6, B-7).
     """
     partner_terms = _terms_for(actor=actor, terms=terms, location=location, service=service)
-    _check_offer(location=location, physician=physician, service=service)
+    _check_offer(
+        location=location,
+        physician=physician,
+        service=service,
+        links_checked=partner_terms is not None and partner_terms.physician_id == physician.pk,
+    )
     if patient.institution_id != location.institution_id:
         raise DomainError(_("Unknown patient."), field="patient")
     institution = _institution_of(actor=actor, location=location, physician=physician, service=service)
-    if partner_terms is not None:
+    if partner_terms is not None and (channel is None or channel.pk != partner_terms.channel_id):
         channel = TrafficChannel.objects.get(pk=partner_terms.channel_id)
     channel = channel or selectors.default_channel(institution=institution)
     if channel.institution_id != institution.pk:
@@ -308,7 +332,7 @@ def booking_move(
     A partner's user moves only its partner's bookings, and only to a free slot of the grid (P-13).
     """
     partner_terms = _change_guard(actor=actor, booking=booking, terms=terms, target=True)
-    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    booking = _locked(booking)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be moved."))
     if policy.has_started(booking):
@@ -354,7 +378,7 @@ def booking_cancel(
     `source` names the page or report it was cancelled from, for the audit log.
     """
     partner_terms = _change_guard(actor=actor, booking=booking, terms=terms, target=False)
-    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    booking = _locked(booking)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be cancelled."))
     if policy.has_started(booking):  # F6: a started visit keeps its value and commission
@@ -388,7 +412,7 @@ def booking_cancel(
 def booking_note_set(*, actor, booking: Booking, note: str, terms: PartnerTerms | None = None) -> Booking:
     """Change a booked appointment's note (its details); a partner's user only on its own bookings."""
     _change_guard(actor=actor, booking=booking, terms=terms, target=False)
-    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    booking = _locked(booking)
     if booking.status != Booking.Status.BOOKED:
         raise DomainError(_("Only a booked appointment can be changed."))
     note = (note or "").strip()
@@ -415,7 +439,7 @@ def booking_attendance_set(*, actor, booking: Booking, status: str) -> Booking:
     outcome (N-4); an undo tells no one, since the outcome recorded next is told in its turn.
     """
     _desk_guard(actor=actor, booking=booking)
-    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    booking = _locked(booking)
     now = timezone.now()
     refusal = policy.attendance_refusal(booking=booking, status=status, now=now)
     if refusal is not None:
@@ -447,7 +471,7 @@ def booking_payment_set(*, actor, booking: Booking, payment_status: str) -> Book
     When it may be done is `policy.payment_refusal`'s; nobody is told (the partner's statement reads it).
     """
     _desk_guard(actor=actor, booking=booking)
-    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    booking = _locked(booking)
     refusal = policy.payment_refusal(booking=booking, payment_status=payment_status)
     if refusal is not None:
         raise DomainError(refusal, field="payment_status")
@@ -486,7 +510,9 @@ def _notify_other_side(
         recipients = list(organization_admins(partner.pk))
         booker = booking.booked_by
         if booker is not None and booker.is_active:
-            recipients += Membership.objects.filter(user=booker, organization_id=partner.pk, is_active=True)
+            recipients += Membership.objects.filter(
+                user=booker, organization_id=partner.pk, is_active=True
+            ).select_related("user")
     institution = booking.institution
     seen: set[int] = set()
     for membership in recipients:

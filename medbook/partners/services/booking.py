@@ -66,7 +66,10 @@ def partner_booking_create(
 def _booking_create(
     *, actor: Actor, offer: Offer, starts_at: datetime, patient_id, new_patient: dict | None, note: str
 ) -> Booking:
-    terms = access_booking_terms(actor=actor, location=offer.location, service=offer.service)
+    # An offer from `medbook.partners.offers` was checked in this request by the one rule of what the
+    # partner may book (partnership, GTC, authorised location and service, the physician giving it there):
+    # its terms are not read again. Any other offer is checked here.
+    terms = offer.terms() or access_booking_terms(actor=actor, location=offer.location, service=offer.service)
     if patient_id:
         patient = partner_patient_open(actor=actor, partnership=offer.partnership, patient_id=patient_id)
     elif new_patient:
@@ -82,6 +85,7 @@ def _booking_create(
         starts_at=starts_at,
         note=note,
         terms=terms,
+        channel=offer.partnership.channel if Partnership.channel.is_cached(offer.partnership) else None,
     )
 
 
