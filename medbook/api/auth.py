@@ -2,18 +2,21 @@
 
 The same permissions, partner rules, quotas and audit (with the token's id) follow, and one rate limit
 counted per user in the database (`ratelimit`). A read-only token
-is refused any change (403); a revoked or expired token, a deactivated user or membership, or a partner
-whose every partnership has ended answers 401 at once.
+is refused any change (403); a revoked or expired token, a deactivated user or membership, a user who must
+enrol in two-factor authentication and has not (any organisation of theirs requires it, or the platform of
+administrators), or a partner whose every partnership has ended answers 401 at once.
 """
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django_otp import user_has_device
 from ninja.security import HttpBearer
 
 from medbook.accounts.actor import actor_for, client_ip
 from medbook.accounts.models import ApiToken
+from medbook.accounts.security import must_enrol
 from medbook.accounts.tokens import api_token_find
 from medbook.api.ratelimit import rate_limit_take
 from medbook.core.errors import NotPermitted
@@ -42,6 +45,8 @@ def token_actor(request: HttpRequest, raw: str) -> ApiToken | None:
         return None
     if actor.partner is not None and _every_partnership_ended(actor.partner):
         return None
+    if must_enrol(actor) and not user_has_device(found.user, confirmed=True):
+        return None  # the pages send this user to enrolment; no token of theirs may do more
     rate_limit_take(key=f"user:{found.user_id}")  # all of the user's tokens, JSON API and FHIR alike
     if found.read_only and request.method not in SAFE_METHODS:
         raise NotPermitted(_("This token is read-only."))

@@ -69,6 +69,20 @@ def test_finding_token_dies_when_the_organisation_requires_two_factor(cast, logi
     assert calls_api(charlies) == 200  # another institution's users keep theirs
 
 
+def test_finding_token_of_another_organisation_stops_while_one_requires_two_factor(cast, login):
+    # Bob works at A and at B with a token for each; A starts requiring two-factor. His pages now go to
+    # enrolment, and neither token answers until he has enrolled (review of issue 19).
+    Membership.objects.create(user=cast.bob, organization=cast.institution_b, role=Membership.Role.STAFF)
+    at_a, at_b = token_of(cast.bob, cast.institution_a), token_of(cast.bob, cast.institution_b)
+    assert login(cast.alice).post(reverse("accounts:two-factor-policy"), {"required": "1"}).status_code == 302
+    assert calls_api(at_a) == 401
+    assert calls_api(at_b) == 401
+    bob = login(cast.bob)
+    assert bob.get(reverse("accounts:member-list"))["Location"] == reverse("accounts:two-factor")
+    enrol(bob, cast.bob)
+    assert calls_api(token_of(cast.bob, cast.institution_b)) == 200
+
+
 def test_finding_token_dies_with_a_deactivation_and_stays_dead(cast, login):
     raw = token_of(cast.bob)
     membership = Membership.objects.get(user=cast.bob)
