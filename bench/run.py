@@ -9,16 +9,19 @@ a free port, logs in over HTTP like a browser, makes API tokens through the app'
 
 1. free-slot search (one physician, a day and a week: API and the calendar page) and "Show calendars" of
    a partner over all its institutions for a week;
-2. booking create through the JSON API with 1, 8 and 32 concurrent clients, beside pgbench replaying the
-   SQL of one such request (bench/replay.py);
+2. booking create through the JSON API with 1, 8 and 32 concurrent clients, beside pgbench's built-in
+   TPC-B (scale 10, its own database, the same server, right after each level: the aims' anchor), the
+   sealing lag of the audit trees under that load (the worker running), and, as a diagnosis, pgbench
+   replaying the SQL of one such request (bench/replay.py);
 3. traffic statistics, partner-submitted statistics and a statement over a year: the page (HTTP), the
    selector (in-process) and one raw SQL query (bench/rawsql.py);
 4. the partner patient search (accent-insensitive);
-5. the outbox worker (`manage.py run_worker`, 1 and 4 processes) sending to a local SMTP sink.
+5. the outbox worker (`manage.py run_worker`, 1 and 4 processes) sending to a local SMTP sink;
+6. `manage.py audit_verify` over the whole log, timed.
 
 It prints one markdown table and writes it with the machine's description to bench/results/. The database
 is dirtied and tidied: the bookings, patients and outbox messages it creates are deleted afterwards, the
-audit entries they wrote stay (the log is append-only, and its hash chain still verifies), and so do the
+audit entries they wrote stay (the log is append-only; sealed into their trees, it still verifies), and so do the
 sessions, desk preferences and revoked API tokens of its logins.
 """
 
@@ -1449,23 +1452,33 @@ class Bench:
                 "HTTP through the login form; the API uses tokens made by `medbook.accounts.tokens` (revoked after).",
                 "- Booking create: each client thread has its own connection and its own free slots (found by the "
                 "app's slot search, none overlapping), and books a new patient each time; throughput counts 201s "
-                "over the wall time. pgbench replays the SQL one such request issued in-process (captured with "
-                "CaptureQueriesContext, `bench/replay.py`): the token and authorisation reads, the patient, booking "
-                "(exclusion constraint), audit (advisory lock, hash chain computed in SQL) and outbox inserts, in "
-                "the same transaction and savepoints; `-M simple -n -T "
-                f"{self.plan['pgbench']}`, p95 from its per-transaction log. The ratio is API throughput / pgbench tps.",
+                "over the wall time. The anchor (issue 20): pgbench's built-in TPC-B (`pgbench -i -s "
+                f"{TPCB_SCALE}` into `{self.tpcb_database}`, then `-b tpcb-like -c N -j N -T {self.plan['pgbench']}`) "
+                "run right after each level on the same server; the percentage is API throughput / TPC-B tps. "
+                "Aims: 8 clients at least 5 % of TPC-B, 1 client p95 < 30 ms, 32 clients not below 8.",
+                "- Sealing lag: `manage.py run_worker` (as `make serve` runs it: the sealer is one of its tasks) runs "
+                "during the booking levels; for each entry written during a level, the time from its `created_at` "
+                "to the `signed_at` of the first signed tree head whose size covers its leaf (the runner waits up "
+                "to 30 s for the worker afterwards); beside it, the queue (`audit_auditpending`) polled once a "
+                "second: its largest size and the p95 of its oldest entry's age.",
+                "- Diagnosis (not an aim): pgbench replays the SQL one such request issued in-process (captured "
+                "with CaptureQueriesContext, `bench/replay.py`) in the same transaction and savepoints, `-M simple "
+                f"-n -T {self.plan['pgbench']}`, p95 from its per-transaction log.",
+                "- audit_verify: `manage.py audit_verify` over the whole log (after one `audit_seal` to integrate "
+                "what the run wrote), wall time of the command; aim ≤ 10 min for the full scale's log.",
                 "- Reports: the ratio is the page's (HTTP) or the selector's (in-process) median over the median "
                 "of one raw SQL query doing the same aggregation (`bench/rawsql.py`), timed on the runner's own "
                 "connection.",
                 "- Outbox: `manage.py run_worker` processes against an aiosmtpd sink; the e-mails are written once "
                 "the workers poll, and the time runs until the last one is sent.",
                 "- Left behind: the bookings, patients and outbox messages created are deleted; their audit entries "
-                "stay (append-only; the chain still verifies), as do the logins' sessions and the revoked tokens.",
+                "stay (append-only; sealed into their trees, audit_verify still passes), as do the logins' sessions and the revoked tokens.",
                 *[f"- {n}" for n in self.report.notes],
                 "",
             ]
         )
-        path = RESULTS / f"{scale}-{date.today().isoformat()}.md"
+        only = f"-only-{'-'.join(self.args.only)}" if self.args.only else ""
+        path = RESULTS / f"{scale}-{date.today().isoformat()}{only}.md"
         path.write_text(text)
         print(f"\nwritten to {path.relative_to(ROOT)}", flush=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
