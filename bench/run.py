@@ -819,6 +819,7 @@ class Bench:
             api_rows, tpcb_rows, lag_rows = {}, {}, {}
             sealer = self.start_sealer()
             try:
+                self.queue_drained()  # the backlog written before the load (logins, tokens) is not the load's
                 for clients, total in levels.items():
                     mine = slots[cursor : cursor + total]
                     cursor += total
@@ -1048,6 +1049,15 @@ class Bench:
         text = (self.tmp / "sealer.log").read_text()
         if "Traceback" in text or "ERROR" in text:
             print(f"the worker's log ({self.tmp / 'sealer.log'}):\n{text[-3000:]}", file=sys.stderr)
+
+    @staticmethod
+    def queue_drained(wait: float = 120) -> None:
+        """Wait (up to `wait` seconds) until the worker has sealed every queued entry."""
+        from medbook.audit.models import AuditPending
+
+        deadline = time.monotonic() + wait
+        while AuditPending.objects.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
 
     @staticmethod
     def last_audit_id() -> int:
