@@ -1,30 +1,27 @@
 """The merge: every institution's bookings numbered in the order they were made (as the application's
 inserts would have numbered them), and the audit entries and e-mails their making, cancelling, attendance
-and payment caused, each in time order, the audit entries chained as `medbook.audit.chain` chains them.
+and payment caused, each in time order.
 
-Entries are appended in time order whatever the institution, so the chain (and the ids) run as on a live
-platform. The canonical text of an entry is assembled from templates for speed; `check_canonical` compares
-it with `chain.canonical` itself on a sample, and the run stops if they ever differ.
+Entries are appended in time order whatever the institution, so the ids run as on a live platform. They are
+written as entries of the Merkle-tree era (no old hash chain, no leaf hash of their own): the queue trigger
+(audit_auditentry_enqueue) queues each as COPY inserts it, and the generator then seals them into their
+trees with the application's own sealer (bench/gen/seal.py), which computes every leaf hash from the
+content with `medbook.audit.chain` — so the generator never has to know what the hashed part holds.
 """
 
-import hashlib
 import heapq
 import json
 import random
 import uuid
 from collections.abc import Callable, Iterable
-from json.encoder import encode_basestring  # type: ignore[attr-defined]  # json.dumps's own string escaping
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from bench.gen import clock
 from bench.gen.network import Network
 from bench.gen.specs import Window
-from medbook.audit import chain
 
 MICRO = clock.MICRO
 OUTBOX_DAYS = 30  # sent e-mails kept in the outbox: those of the last month
-CHECK_EVERY = 20_011  # entries between two comparisons with chain.canonical
 REMINDER_HOUR = 18  # medbook.scheduling.patient_mail.REMINDER_TIME, local time the day before
 
 BOOKING_COLUMNS = (
@@ -43,11 +40,6 @@ OUTBOX_COLUMNS = (
     "status", "attempts", "next_attempt_at", "claimed_at", "claim_token", "last_error", "created_at",
     "sent_at", "attachments",
 )  # fmt: skip
-CANONICAL = (
-    '{"action":"%s","created_at":"%s","details":%s,"institution_id":%s,"ip_address":%s,"object_id":"%s",'
-    '"object_repr":%s,"object_type":"%s","organization_name":%s,"prev_hash":"%s","request_id":"%s",'
-    '"user_email":%s}'
-)
 CREATE = '{"partner_id":%s,"patient_id":%s,"physician_id":%s,"service_id":%s,"starts_at":"%s"}'
 ATTENDANCE = (
     '{"partner_id":%s,"patient_id":%s,"physician_id":%s,"previous":"booked","service_id":%s,'
@@ -81,19 +73,6 @@ def copy_text(value: str) -> str:
     return value
 
 
-def json_text(value: str | None) -> str:
-    return "null" if value is None else encode_basestring(value)
-
-
-def check_canonical(text: str, row: dict) -> None:
-    """Stop the run if the assembled text is not what `chain.canonical` makes of the same entry."""
-    entry = SimpleNamespace(**row)
-    entry.created_at = clock.datetime_us(row["created_at"])
-    expected = chain.canonical(entry).decode()
-    if text != expected:
-        raise RuntimeError(f"audit canonical text differs from medbook.audit.chain:\n{text}\n{expected}")
-
-
 class Merger:
     """Numbers the bookings and writes bookings, audit entries and outbox messages through three COPYs."""
 
@@ -103,7 +82,6 @@ class Merger:
         self.sinks = sinks
         self.buffers: dict[str, list[str]] = {name: [] for name in sinks}
         self.counts = {name: 0 for name in sinks}
-        self.prev_hash = chain.GENESIS
         self.heap: list[tuple] = []
         self.sequence = 0
         self.now_us = window.now_s * MICRO
@@ -146,49 +124,25 @@ class Merger:
             at_us, _sequence, kind, payload = heapq.heappop(heap)
             getattr(self, f"on_{kind}")(at_us, payload)
 
-    # The audit chain --------------------------------------------------------------------------------------
+    # The audit log --------------------------------------------------------------------------------------
 
     def audit(
         self, at_us, action, user_id, institution_id, object_type, object_id, object_repr, details
     ) -> None:
-        """Append one entry: the hashed fields as `medbook.audit.services.audit_record` sets them."""
+        """Append one entry: the fields as `medbook.audit.services.audit_record` sets them."""
         email = self.net.user_email.get(user_id, "") if user_id else ""
         organization = self.net.user_org.get(user_id, "") if user_id else ""
         ip = self.net.user_ip.get(user_id) if user_id else None
         request_id = f"{self.rng.getrandbits(128):032x}"
-        created = clock.iso_us(at_us)
-        institution = "null" if institution_id is None else str(institution_id)
-        values = (action, created, details, institution, json_text(ip), object_id, json_text(object_repr))
-        tail = (object_type, json_text(organization))
-        text = CANONICAL % (*values, *tail, self.prev_hash, request_id, json_text(email))
+        # prev_hash and row_hash empty (the old chain is only the history before the trees), leaf_hash left
+        # to its database default: the sealer computes each leaf from the content.
         number = self.counts["audit"] + 1
-        if number <= 200 or number % CHECK_EVERY == 0:
-            check_canonical(
-                text,
-                {
-                    "created_at": at_us,
-                    "institution_id": institution_id,
-                    "user_email": email,
-                    "organization_name": organization,
-                    "action": action,
-                    "object_type": object_type,
-                    "object_id": object_id,
-                    "object_repr": object_repr,
-                    "ip_address": ip,
-                    "request_id": request_id,
-                    "details": json.loads(details),
-                    "prev_hash": self.prev_hash,
-                },
-            )
-        row_hash = hashlib.sha256(text.encode()).hexdigest()
         self.emit(
             "audit",
             f"{number}\t{clock.copy_us(at_us)}\t{copy_text(email)}\t{copy_text(organization)}\t{action}\t"
             f"{object_type}\t{object_id}\t{copy_text(object_repr)}\t{ip or NULL}\t{copy_text(details)}\t"
-            f"{institution_id if institution_id is not None else NULL}\t{user_id or NULL}\t{request_id}\t"
-            f"{self.prev_hash}\t{row_hash}\n",
+            f"{institution_id if institution_id is not None else NULL}\t{user_id or NULL}\t{request_id}\t\t\n",
         )
-        self.prev_hash = row_hash
 
     # Events -----------------------------------------------------------------------------------------------
 
