@@ -63,6 +63,16 @@ def patient_create(
             _("A patient with this TAJ number is registered: find them with the search."),
             field="insurance_id",
         )
+    if (
+        terms is None and shares_taj
+    ):  # the staff's register holds one record per TAJ (a partner's may repeat it)
+        held = Patient.objects.filter(
+            institution_id=institution_id, insurance_id=taj, registered_by_partner=False
+        )
+        if held.exists():
+            raise DomainError(
+                _("A patient with this health-insurance number is already registered."), field="insurance_id"
+            )
     return _patient_insert(
         actor=actor,
         institution_id=institution_id,

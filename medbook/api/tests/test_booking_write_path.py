@@ -113,6 +113,19 @@ def test_x1_booking_move_and_cancel_transaction_statements(client, cast, partner
     assert Booking.objects.get(pk=booked["id"]).status == Booking.Status.CANCELLED
 
 
+def test_x1_staff_new_patient_with_a_registered_taj_is_refused_before_the_booking(client, cast):
+    """The API's staff path registers a new patient in the booking's transaction: a TAJ the register holds
+    is a clear 4xx (it was a 500 from the unique constraint), and nothing is booked."""
+    day = next_weekday(1)
+    staff = Api(client, _token(cast.bob))
+    taj = PatientFactory(institution=cast.institution_a, insurance_id="123456788").insurance_id
+    body = {**_booking_body(cast, day, 11), "new_patient": {"full_name": "Taken Taj", "insurance_id": taj}}
+    answer = staff.post("/bookings", body)
+    assert answer.status_code == 422, answer.content
+    assert "already registered" in answer.content.decode()
+    assert not Booking.objects.filter(starts_at=local(day, 11)).exists()
+
+
 def test_x1_token_last_use_is_written_once_a_minute_outside_the_booking(client, cast, partners):
     day = next_weekday(1)
     api = Api(client, _token(partners.peter))
