@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import json
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
@@ -573,14 +574,16 @@ def booking_create(
     actor = _actor(request)
 
     def create():
-        with transaction.atomic():
-            booking = booking_from(actor, payload)
-        return Status(201, _booking_out(booking))
+        return Status(201, _booking_out(booking_from(actor, payload)))
 
     return _idempotent(request, idempotency_key, payload.dict(), create)
 
 
 def booking_from(actor, payload: BookingIn) -> Booking:
+    """Check what is booked, then book in one transaction: the booking service's own (a partner's new patient
+    is registered inside it), or, when the staff enter a new patient, one around the patient and the booking
+    (a refused booking registers nobody). The offer, patient and channel are read before it begins: reads
+    checked again where it matters (the booking service's checks and locks) need not hold it open."""
     starts_at = _aware(payload.starts_at)
     new_patient = payload.new_patient.dict() if payload.new_patient else None
     if actor.partner is not None:
@@ -604,27 +607,27 @@ def booking_from(actor, payload: BookingIn) -> Booking:
         physician_id=payload.physician_id,
         service_id=payload.service_id,
     )
+    patient = None
     if payload.patient_id:
         patient = scoped(Patient, actor).filter(pk=payload.patient_id).first()
         if patient is None:
             raise DomainError(_("Unknown patient."), field="patient_id")
-    elif new_patient:
-        patient = patient_create(actor=actor, **new_patient)
-    else:
+    elif not new_patient:
         raise DomainError(_("Choose a patient or enter the patient's details."), field="patient_id")
     channel = None
     if payload.channel_id is not None:
         channel = scoped_channel(actor, payload.channel_id)
-    return scheduling.booking_create(
-        actor=actor,
-        location=location,
-        physician=physician,
-        service=service,
-        patient=patient,
-        starts_at=starts_at,
-        channel=channel,
-        note=payload.note,
-    )
+    with transaction.atomic() if patient is None else nullcontext():
+        return scheduling.booking_create(
+            actor=actor,
+            location=location,
+            physician=physician,
+            service=service,
+            patient=patient or patient_create(actor=actor, **(new_patient or {})),
+            starts_at=starts_at,
+            channel=channel,
+            note=payload.note,
+        )
 
 
 def scoped_channel(actor, pk: int) -> TrafficChannel:

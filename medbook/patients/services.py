@@ -26,7 +26,6 @@ def insurance_id_checked(value: str) -> str:
         raise DomainError(error.messages[0], field="insurance_id") from None
 
 
-@transaction.atomic
 def patient_create(
     *,
     actor: Actor,
@@ -43,6 +42,10 @@ def patient_create(
     A partner without patient-data access gets the same answer whatever the TAJ (P-15): a new record,
     flagged `registered_by_partner`, which the institution merges with its own if the TAJ is registered.
     A partner with access is sent to the search for a registered TAJ; nobody is attached by TAJ silently.
+
+    Every refusal is raised before the writes, which `_patient_insert` makes atomically: inside a booking's
+    transaction without a savepoint of its own (issue 20), so a caller that catches a refusal carries on in
+    a clean transaction, and a failed write aborts the caller's block.
     """
     if actor is not None and actor.partner is not None:
         if terms is None:
@@ -60,6 +63,43 @@ def patient_create(
             _("A patient with this TAJ number is registered: find them with the search."),
             field="insurance_id",
         )
+    if (
+        terms is None and shares_taj
+    ):  # the staff's register holds one record per TAJ (a partner's may repeat it)
+        held = Patient.objects.filter(
+            institution_id=institution_id, insurance_id=taj, registered_by_partner=False
+        )
+        if held.exists():
+            raise DomainError(
+                _("A patient with this health-insurance number is already registered."), field="insurance_id"
+            )
+    return _patient_insert(
+        actor=actor,
+        institution_id=institution_id,
+        full_name=full_name,
+        birth_date=birth_date,
+        email=email,
+        phone=phone,
+        taj=taj,
+        terms=terms,
+        shares_taj=shares_taj,
+    )
+
+
+@transaction.atomic(savepoint=False)
+def _patient_insert(
+    *,
+    actor: Actor,
+    institution_id: int,
+    full_name: str,
+    birth_date,
+    email: str,
+    phone: str,
+    taj: str,
+    terms: PartnerTerms | None,
+    shares_taj: bool,
+) -> Patient:
+    """The checked patient's record and its audit row (`patient_create` checked it)."""
     patient = Patient.objects.create(
         institution_id=institution_id,
         full_name=full_name,
