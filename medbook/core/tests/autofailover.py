@@ -164,15 +164,23 @@ class Formation:
             sql(self.monitor.port, f"ALTER SYSTEM SET {name} = {value}")
         sql(self.monitor.port, "SELECT pg_reload_conf()")
         first, second = self.nodes
-        first.start("create", "postgres", "--name", "node1", "--dbname", self.dbname, "--monitor", self.monitor_uri)
-        wait_for(lambda: self.settled("node1", None), "node1 to run as the single primary", FORMATION_TIMEOUT_SECONDS)
+        first.start(
+            "create", "postgres", "--name", "node1", "--dbname", self.dbname, "--monitor", self.monitor_uri
+        )
+        wait_for(
+            lambda: self.settled("node1", None),
+            "node1 to run as the single primary",
+            FORMATION_TIMEOUT_SECONDS,
+        )
         # The secondary's pg_basebackup asks for a checkpoint: at full speed, not spread over minutes. A
         # throwaway cluster on a machine that stays up needs no fsync (only processes die in the test).
         for name, value in (("checkpoint_completion_target", "0"), ("fsync", "off")):
             sql(first.port, f"ALTER SYSTEM SET {name} = {value}")
         sql(first.port, "SELECT pg_reload_conf()")
         sql(first.port, "CHECKPOINT")
-        second.start("create", "postgres", "--name", "node2", "--dbname", self.dbname, "--monitor", self.monitor_uri)
+        second.start(
+            "create", "postgres", "--name", "node2", "--dbname", self.dbname, "--monitor", self.monitor_uri
+        )
         wait_for(
             lambda: self.settled("node1", "node2"),
             "node1 primary and node2 its secondary",
