@@ -12,7 +12,11 @@ from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from medbook.core.errors import DomainError, NotPermitted, SlotUnavailable, TooManyRequests
-from medbook.core.middleware import DATABASE_RETRY_AFTER_SECONDS, database_unavailable, database_unavailable_message
+from medbook.core.middleware import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    database_unavailable,
+    database_unavailable_message,
+)
 
 
 class ErrorBody(Schema):
