@@ -174,8 +174,8 @@ class Formation:
         )
         # The secondary's pg_basebackup asks for a checkpoint: at full speed, not spread over minutes. A
         # throwaway cluster on a machine that stays up needs no fsync (only processes die in the test).
-        for name, value in (("checkpoint_completion_target", "0"), ("fsync", "off")):
-            sql(first.port, f"ALTER SYSTEM SET {name} = {value}")
+        for setting, level in (("checkpoint_completion_target", "0"), ("fsync", "off")):
+            sql(first.port, f"ALTER SYSTEM SET {setting} = {level}")
         sql(first.port, "SELECT pg_reload_conf()")
         sql(first.port, "CHECKPOINT")
         second.start(
