@@ -246,9 +246,8 @@ def test_bookings_survive_the_primary_killed(formation, tmp_path):
         # Every answer during the switch: a success or a 503 that says when to come back.
         statuses = [status for _, status, _ in clients.answers]
         refused = [(status, retry) for _, status, retry in clients.answers if status != 201]
-        assert all(status == 503 and retry for status, retry in refused if status != "lost"), refused
-        assert "timeout" not in statuses
-        assert statuses.count("lost") <= CLIENTS, "connections dropped by the server, not answered 503"
+        assert set(statuses) <= {201, 503}, Counter(statuses)  # no 500, no client timeout, no dropped answer
+        assert all(retry for _, retry in refused), "a 503 without Retry-After"
         assert recovered - killed <= RECOVERY_AIM_SECONDS, (
             f"bookings resumed after {recovered - killed:.1f} s"
         )
