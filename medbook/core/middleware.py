@@ -5,6 +5,9 @@ read-only server that was the primary a moment ago) is answered 503 with Retry-A
 and FHIR alike (`database_unavailable` decides; docs/deployment-db.md).
 """
 
+import sys
+
+from django.core.signals import got_request_exception
 from django.db.utils import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -74,6 +77,32 @@ def _database_unavailable_response(request):
         response = render(request, template, {"message": message}, status=503)
     response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
     return response
+
+
+class DatabaseUnavailableMiddleware:
+    """The same 503 for a database error raised outside a view (a middleware reading the session's user):
+    Django turns those into a 500 at the middleware that raised them, before DomainErrorMiddleware can see
+    them, so the exception is noted on the request when Django reports it and the 500 is answered here, near
+    the outside of the stack, as the view's would be."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 500 and getattr(request, "_database_unavailable", False):
+            return _database_unavailable_response(request)
+        return response
+
+
+def _note_database_unavailable(sender, request=None, **kwargs) -> None:
+    """got_request_exception is sent while the exception is being handled: note whether it is ours."""
+    error = sys.exc_info()[1]
+    if request is not None and error is not None and database_unavailable(error):
+        request._database_unavailable = True
+
+
+got_request_exception.connect(_note_database_unavailable, dispatch_uid="medbook-database-unavailable")
 
 
 class NoStoreMiddleware:

@@ -7,6 +7,7 @@ DATABASE_URL that reaches a pg_auto_failover pair parses into what psycopg 3 con
 
 import psycopg
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import connections
 from django.db.backends.postgresql.base import DatabaseWrapper
 from django.db.utils import InterfaceError, OperationalError
@@ -91,3 +92,13 @@ def test_page_answers_503_with_retry_after(client, login, cast, monkeypatch):
     assert response.status_code == 503
     assert response["Retry-After"] == str(DATABASE_RETRY_AFTER_SECONDS)
     assert "try again" in response.content.decode()
+
+
+def test_page_answers_503_when_a_middleware_loses_the_database(client, login, cast, monkeypatch):
+    """The session's user is read by middleware before any view: the same 503, not Django's 500."""
+    login(cast.alice)
+    monkeypatch.setattr(SessionStore, "load", _raise(LOST))
+    client.raise_request_exception = False  # the test client would re-raise what Django reports
+    response = client.get(reverse("reports:booking-report"))
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(DATABASE_RETRY_AFTER_SECONDS)
