@@ -8,7 +8,7 @@ PORT ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 
-.PHONY: install run serve test test-postgres test-sqlite lint format chromium pgbouncer screens bench
+.PHONY: install run serve test test-postgres test-sqlite lint format chromium pgbouncer pg-auto-failover screens bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,15 @@ pgbouncer:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq pgbouncer >/dev/null; }
 
+# Debian's pg_auto_failover for the failover test (medbook/core/tests/test_failover_postgres.py starts its own
+# monitor, primary and secondary). The extension follows the machine's PostgreSQL major version.
+pg-auto-failover:
+	@command -v pg_autoctl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  major=$$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    postgresql-$${major:-15}-auto-failover pg-auto-failover-cli >/dev/null; }
+
 # ruff, the import ladder (import-linter, [tool.importlinter] in pyproject.toml) and mypy with django-stubs.
 lint: install
 	$(BIN)/ruff check .
@@ -87,7 +96,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 # With DATABASE_URL set the suite runs on that PostgreSQL first, then on SQLite; without it, on SQLite alone.
-test: install chromium pgbouncer lint
+test: install chromium pgbouncer pg-auto-failover lint
 	@if [ -n "$$DATABASE_URL" ]; then \
 	  echo "=== test suite on PostgreSQL ($$DATABASE_URL)"; \
 	  $(BIN)/pytest || exit $$?; \

@@ -3,7 +3,9 @@
 `default` is the primary; every write and migration goes there. DATABASE_REPLICA_URL adds `replica`, a
 streaming replica of the primary that only the views marked replica-readable read from, while its lag is
 within DATABASE_REPLICA_MAX_LAG_SECONDS (medbook/core/replica.py routes). DATABASE_PGBOUNCER=true says both
-addresses are a PgBouncer in transaction mode (docs/deployment-db.md).
+addresses are a PgBouncer in transaction mode (docs/deployment-db.md). A multi-host DATABASE_URL
+(`postgres://u@db1:5432,db2:5432/medbook?target_session_attrs=read-write`, a pg_auto_failover pair) becomes
+HOST "db1,db2", PORT "5432,5432" and OPTIONS target_session_attrs, which psycopg 3 connects with as given.
 """
 
 from pathlib import Path

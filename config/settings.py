@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "medbook.core.middleware.DatabaseUnavailableMiddleware",  # a database error outside a view: 503
     "medbook.core.middleware.NoStoreMiddleware",  # outermost but one: every API and FHIR answer
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

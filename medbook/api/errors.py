@@ -4,6 +4,7 @@
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.utils import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -11,6 +12,11 @@ from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from medbook.core.errors import DomainError, NotPermitted, SlotUnavailable, TooManyRequests
+from medbook.core.middleware import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    database_unavailable,
+    database_unavailable_message,
+)
 
 
 class ErrorBody(Schema):
@@ -94,6 +100,15 @@ def install(api: NinjaAPI) -> None:
             ]
             fields.setdefault(".".join(location) or "request", []).append(str(error.get("msg", "")))
         return answer(request, 422, "invalid", _("The request is not valid."), fields)
+
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    def database_down(request, exc):
+        # The same rule as pages and FHIR (medbook/core/middleware.py): the database cannot take it now.
+        if not database_unavailable(exc):
+            raise exc
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+        return answer(request, 503, "unavailable", database_unavailable_message(), headers=headers)
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
