@@ -57,7 +57,11 @@ def _leaves(tree: AuditTree, using: str) -> Iterator[tuple[AuditLeaf, AuditEntry
         )
         if not chunk:
             return
-        found = AuditEntry.objects.using(using).in_bulk([leaf.entry_id for leaf in chunk])
+        found = (
+            AuditEntry.objects.using(using)
+            .select_related("personal")
+            .in_bulk([leaf.entry_id for leaf in chunk])
+        )
         for leaf in chunk:
             yield leaf, found.get(leaf.entry_id)
         after = chunk[-1].index
@@ -72,6 +76,9 @@ def _entry_problem(tree: AuditTree, leaf: AuditLeaf, entry: AuditEntry | None) -
         return f"{where} was changed: its content no longer matches its leaf hash"
     if entry.institution_id != tree.institution_id:
         return f"{where} was moved to another institution"
+    part = entry.personal_part  # erased (no row): nothing to check, the leaf stays valid
+    if part is not None and chain.personal_hash_of(part.salt, part.data) != entry.personal_hash:
+        return f"{where} has a personal part that was changed: it no longer matches its salted hash"
     return None
 
 
