@@ -16,8 +16,10 @@ from medbook.audit.proofs import inclusion_proof
 from medbook.audit.sealer import audit_seal
 from medbook.audit.services import audit_personal_erase, audit_record
 from medbook.core.errors import NotPermitted
+from medbook.partners.services.booking import partner_patient_search
 from medbook.partners.tests import services as partner_services
-from medbook.patients.services import patient_register_read
+from medbook.patients.services import patient_merge, patient_register_read
+from medbook.patients.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +121,19 @@ def test_i20_another_institutions_admin_erases_nothing_of_ours_and_staff_may_not
     with pytest.raises(NotPermitted):
         audit_personal_erase(actor=cast.actor(cast.bob), patient=cast.patient_a)
     assert AuditPersonal.objects.filter(entry__in=entries.values()).count() == 3
+
+
+def test_i20_a_merge_and_a_partner_search_keep_names_and_search_strings_in_the_personal_part(cast, partners):
+    duplicate = PatientFactory(institution=cast.institution_a, full_name="Anna Duplicate")
+    patient_merge(actor=cast.actor(cast.alice), keep=cast.patient_a, duplicate=duplicate)
+    partners.partnership_p.patient_data_access = True
+    partners.partnership_p.save()
+    partner_patient_search(
+        actor=cast.actor(partners.peter), partnership=partners.partnership_p, query="Anna P"
+    )
+    merge = AuditEntry.objects.get(action="patient.merge")
+    search = AuditEntry.objects.get(action="patient.partner_search")
+    for entry in (merge, search):
+        assert "Anna" not in entry.object_repr + str(entry.details) and entry.personal_hash
+    assert merge.shown_details["duplicate_name"] == "Anna Duplicate" and merge.shown_repr == "Anna Patient"
+    assert merge.details["fields_taken"] == [] and search.shown_details["query"] == "Anna P"
