@@ -112,6 +112,15 @@ def test_i20_a_changed_personal_part_is_detected_by_verify(cast, partners):
     assert f"entry {entries['search'].pk} (leaf" in str(found.value) and "personal part" in str(found.value)
 
 
+def test_i20_a_personal_part_deleted_without_an_audited_erasure_is_detected(cast, partners):
+    entries = _about_anna(cast, partners)
+    AuditPersonal.objects.filter(entry=entries["view"]).delete()  # as someone with the database's rights
+    with pytest.raises(
+        CommandError, match=rf"entry {entries['view'].pk} \(leaf .* without an audited erasure"
+    ):
+        _verify()
+
+
 def test_i20_another_institutions_admin_erases_nothing_of_ours_and_staff_may_not(cast, partners):
     entries = _about_anna(cast, partners)
     assert audit_personal_erase(actor=cast.actor(cast.charlie), patient=cast.patient_a) == 0
