@@ -49,7 +49,8 @@ def audit_record(
     """Append who did `action` to `obj`, acting for whom, when, from where, with JSON-serialisable details.
 
     What the entry says about a patient (chain.PERSONAL_OBJECT_TYPES' text, chain.PERSONAL_DETAIL_KEYS) goes
-    to its erasable personal part, one more INSERT for those entries only; the hashed part keeps its hash."""
+    to its erasable personal part (written in the entry's own statement on PostgreSQL, one more INSERT on
+    SQLite; entries naming no patient cost what they did); the hashed part keeps its salted hash."""
     user = getattr(actor, "user", None)
     organization = getattr(actor, "organization", None)
     if actor is not None and actor.token_id is not None:
