@@ -67,3 +67,4 @@ class AuditAction(StrEnum):
     TWO_FACTOR_RECOVERY_RENEW = "account.two_factor_recovery_renew"
     PASSWORD_RESET = "auth.password_reset"
     LOGOUT = "auth.logout"
+    AUDIT_PERSONAL_ERASE = "audit.personal_erase"

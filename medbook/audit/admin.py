@@ -7,7 +7,8 @@ from medbook.audit.models import AuditEntry
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "user_email", "organization_name", "action", "object_repr", "ip_address")
+    list_display = ("created_at", "user_email", "organization_name", "action", "shown_repr", "ip_address")
+    list_select_related = ("personal",)
     list_filter = ("action", "institution")
     search_fields = ("user_email", "object_repr", "action")
     date_hierarchy = "created_at"

@@ -23,6 +23,11 @@ HASHED_FIELDS = (
     "request_id",
     "details",
 )
+# The entry's personal part (docs/audit.md, "Personal data"): what it says about a patient lives in the erasable
+# AuditPersonal row; the hashed content holds `personal_hash`, SHA-256(salt || canonical personal JSON), instead.
+# The one place that says what is personal: the text of these objects, and these detail keys of any entry.
+PERSONAL_OBJECT_TYPES = frozenset({"patients.Patient", "scheduling.Booking"})
+PERSONAL_DETAIL_KEYS = frozenset({"query", "duplicate_name"})
 GENESIS = "0" * 64  # the prev_hash of the first entry of the old chain
 
 
@@ -40,11 +45,32 @@ def _values(entry) -> dict:
     values = {name: getattr(entry, name) for name in HASHED_FIELDS}
     values["created_at"] = entry.created_at.astimezone(UTC).isoformat(timespec="microseconds")
     values["ip_address"] = _ip(entry.ip_address)
+    if getattr(
+        entry, "personal_hash", ""
+    ):  # only entries with a personal part: older leaves stay as they were
+        values["personal_hash"] = entry.personal_hash
     return values
 
 
 def _json(values: dict) -> bytes:
     return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def personal_hash_of(salt: str, data: dict) -> str:
+    """SHA-256 (hex) of the salt's bytes followed by the personal part's canonical JSON."""
+    return hashlib.sha256(bytes.fromhex(salt) + _json(data)).hexdigest()
+
+
+def personal_split(object_type: str, object_repr: str, details: dict) -> tuple[str, dict, dict]:
+    """The hashed object text and details, and the personal part taken out of them ({} if none)."""
+    personal: dict = {}
+    if object_type in PERSONAL_OBJECT_TYPES and object_repr:
+        personal["object_repr"], object_repr = object_repr, ""
+    taken = {key: details[key] for key in PERSONAL_DETAIL_KEYS if key in details}
+    if taken:
+        personal["details"] = taken
+        details = {key: value for key, value in details.items() if key not in taken}
+    return object_repr, details, personal
 
 
 def leaf_data(entry) -> bytes:
@@ -60,7 +86,9 @@ def leaf_hash_of(entry) -> str:
 
 def canonical(entry) -> bytes:
     """The old chain's canonical JSON: the hashed fields and prev_hash."""
-    return _json({**_values(entry), "prev_hash": entry.prev_hash})
+    values = _values(entry)
+    values.pop("personal_hash", None)  # the old chain's entries have no personal part
+    return _json({**values, "prev_hash": entry.prev_hash})
 
 
 def row_hash_of(entry) -> str:

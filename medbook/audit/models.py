@@ -70,6 +70,11 @@ class AuditEntry(models.Model):
     # Empty on the old chain's entries and on rows a bulk COPY wrote without it (the bench generator): the
     # sealer then takes the hash of the content as it finds it.
     leaf_hash = models.CharField(_("leaf hash"), max_length=64, blank=True, editable=False, db_default="")
+    # SHA-256(salt || canonical JSON) of the entry's personal part (AuditPersonal), hashed in its place; empty
+    # when the entry has none (and on every entry written before the split: their content stays as it was).
+    personal_hash = models.CharField(
+        _("personal part's hash"), max_length=64, blank=True, editable=False, db_default=""
+    )
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -86,11 +91,69 @@ class AuditEntry(models.Model):
         if self.pk is not None:
             raise AuditEntryImmutable("Audit entries cannot be changed.")
         # No lock and no read: a trigger queues the entry for the sealer (triggers.QUEUE_*).
+        if not isinstance(self.personal_hash, str):  # the db_default expression of an entry built without it
+            self.personal_hash = ""
         self.leaf_hash = chain.leaf_hash_of(self)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise AuditEntryImmutable("Audit entries cannot be deleted.")
+
+    # The entry as pages and readers see it: the hashed part merged with the personal part (select_related
+    # "personal" when reading many). An erased personal part shows as "(erased)".
+    @property
+    def personal_part(self) -> "AuditPersonal | None":
+        if not self.personal_hash:
+            return None
+        try:
+            return self.personal
+        except AuditPersonal.DoesNotExist:
+            return None
+
+    @property
+    def personal_erased(self) -> bool:
+        return bool(self.personal_hash) and self.personal_part is None
+
+    @property
+    def shown_repr(self) -> str:
+        part = self.personal_part
+        if part is not None and "object_repr" in part.data:
+            return part.data["object_repr"]
+        if self.personal_erased and not self.object_repr:
+            return str(ERASED)
+        return self.object_repr
+
+    @property
+    def shown_details(self) -> dict:
+        part = self.personal_part
+        details = dict(self.details or {})
+        if part is not None:
+            details.update(part.data.get("details", {}))
+        elif self.personal_erased:
+            details["personal"] = str(ERASED)
+        return details
+
+
+ERASED = _("(erased)")
+
+
+class AuditPersonal(models.Model):
+    """The erasable part of an entry: what it says about a patient (names, search strings). The entry's
+    hashed content commits to it by personal_hash = SHA-256(salt || canonical JSON of `data`); deleting
+    this row (salt included) erases it and leaves every leaf, tree and proof valid."""
+
+    entry = models.OneToOneField(
+        AuditEntry,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="personal",
+    )
+    salt = models.CharField(max_length=32)  # 16 random bytes, hex
+    data = models.JSONField(default=dict)  # {"object_repr": ..., "details": {...}}
+
+    def __str__(self) -> str:
+        return f"entry {self.entry_id} (personal part)"
 
 
 class AuditPending(models.Model):

@@ -13,7 +13,7 @@ from medbook.core.tenancy import scoped
 
 def audit_entries_for(*, actor, action: str = "") -> QuerySet[AuditEntry]:
     """The entries of the actor's institution, newest first, optionally of one kind of action."""
-    entries = scoped(AuditEntry, actor).select_related("user", "institution")
+    entries = scoped(AuditEntry, actor).select_related("user", "institution", "personal")
     if action:
         entries = entries.filter(action=action.replace("\x00", ""))  # PostgreSQL text cannot hold NUL
     return entries.order_by("-created_at", "-pk")

@@ -31,6 +31,7 @@ SQLITE_GUARDED_COLUMNS = (
     "prev_hash",
     "row_hash",
     "leaf_hash",
+    "personal_hash",
 )
 MESSAGE = "audit entries are append-only"
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from medbook.audit import chain, merkle, proofs
+from medbook.audit.actions import AuditAction
 from medbook.audit.models import AuditEntry, AuditLeaf, AuditTree, AuditTreeHead
 
 CHUNK = 5000
@@ -21,8 +22,9 @@ def problems(*, using: str = "default", now: datetime | None = None) -> Iterator
         entry, reason = broken
         yield f"old hash chain broken at entry {entry.pk} ({entry.action}): {reason}"
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.AUDIT_SEAL_MAX_DELAY_SECONDS)
+    erased = _erased(using)
     for tree in AuditTree.objects.using(using).order_by("pk"):
-        yield from tree_problems(tree, using=using)
+        yield from tree_problems(tree, using=using, erased=erased)
         yield from _unsigned_tail(tree, cutoff, using)
     late = entries.filter(created_at__lt=cutoff, leaf__isnull=True).order_by("pk")
     first = late.values_list("pk", flat=True)[:5]
@@ -31,6 +33,15 @@ def problems(*, using: str = "default", now: datetime | None = None) -> Iterator
             f"{late.count()} entries older than {settings.AUDIT_SEAL_MAX_DELAY_SECONDS} s are not sealed into "
             f"their tree (first: {', '.join(map(str, first))}): the sealer is not running, or they were changed"
         )
+
+
+def _erased(using: str) -> set[int]:
+    """The entries whose personal part an audited erasure removed (audit.personal_erase)."""
+    erased: set[int] = set()
+    erasures = AuditEntry.objects.using(using).filter(action=AuditAction.AUDIT_PERSONAL_ERASE.value)
+    for ids in erasures.values_list("details__entries", flat=True).iterator(chunk_size=CHUNK):
+        erased.update(ids or [])
+    return erased
 
 
 def _unsigned_tail(tree: AuditTree, cutoff: datetime, using: str) -> Iterator[str]:
@@ -57,13 +68,19 @@ def _leaves(tree: AuditTree, using: str) -> Iterator[tuple[AuditLeaf, AuditEntry
         )
         if not chunk:
             return
-        found = AuditEntry.objects.using(using).in_bulk([leaf.entry_id for leaf in chunk])
+        found = (
+            AuditEntry.objects.using(using)
+            .select_related("personal")
+            .in_bulk([leaf.entry_id for leaf in chunk])
+        )
         for leaf in chunk:
             yield leaf, found.get(leaf.entry_id)
         after = chunk[-1].index
 
 
-def _entry_problem(tree: AuditTree, leaf: AuditLeaf, entry: AuditEntry | None) -> str | None:
+def _entry_problem(
+    tree: AuditTree, leaf: AuditLeaf, entry: AuditEntry | None, erased: set[int] | None = None
+) -> str | None:
     where = f"{tree.log_name}: entry {leaf.entry_id} (leaf {leaf.index})"
     if entry is None:
         return f"{where} is missing: it was removed"
@@ -72,10 +89,17 @@ def _entry_problem(tree: AuditTree, leaf: AuditLeaf, entry: AuditEntry | None) -
         return f"{where} was changed: its content no longer matches its leaf hash"
     if entry.institution_id != tree.institution_id:
         return f"{where} was moved to another institution"
+    part = entry.personal_part  # erased (no row): the leaf stays valid, the erasure must be on record
+    if part is not None and chain.personal_hash_of(part.salt, part.data) != entry.personal_hash:
+        return f"{where} has a personal part that was changed: it no longer matches its salted hash"
+    if part is None and entry.personal_hash and erased is not None and entry.pk not in erased:
+        return f"{where} lost its personal part without an audited erasure"
     return None
 
 
-def tree_problems(tree: AuditTree, *, using: str = "default") -> Iterator[str]:
+def tree_problems(
+    tree: AuditTree, *, using: str = "default", erased: set[int] | None = None
+) -> Iterator[str]:
     """Recompute the tree from its leaves and entries; check every head against the roots on the way."""
     heads = list(AuditTreeHead.objects.using(using).filter(tree=tree).order_by("signed_at", "pk"))
     sizes = {head.size for head in heads}
@@ -86,7 +110,7 @@ def tree_problems(tree: AuditTree, *, using: str = "default") -> Iterator[str]:
         if leaf.index != size:
             yield f"{tree.log_name}: leaf {size} is missing (leaves were removed)"
             return
-        problem = _entry_problem(tree, leaf, entry)
+        problem = _entry_problem(tree, leaf, entry, erased)
         if problem:
             yield problem
         frontier, _completed = merkle.append(frontier, size, bytes.fromhex(leaf.leaf_hash))

@@ -28,7 +28,7 @@ def test_f8_staff_register_list_search_and_record_are_audited(cast, login):
     listing, searched, booking_form = _entries("patient.register_read")
     assert (listing.user, listing.institution, listing.ip_address) == (cast.bob, cast.institution_a, IP)
     assert listing.details["patient_ids"] == [cast.patient_a.pk] and listing.details["view"] == "list"
-    assert searched.details["query"] == "Anna" and booking_form.details["view"] == "search"
+    assert searched.shown_details["query"] == "Anna" and booking_form.details["view"] == "search"
     assert cast.patient_b.pk not in listing.details["patient_ids"]
 
 
@@ -112,7 +112,7 @@ def test_f8_operator_reads_of_patients_and_bookings_in_the_admin_are_audited(cas
     ):
         assert client.get(url, REMOTE_ADDR=IP).status_code == 200
     patients, bookings = _entries("admin.list")
-    assert (patients.user, patients.ip_address, patients.details) == (
+    assert (patients.user, patients.ip_address, patients.shown_details) == (
         operator,
         IP,
         {"model": "patients.Patient", "query": "q=Anna"},
