@@ -43,34 +43,31 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class MembershipInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """A list of related rows the operator reads: nothing added, changed or removed here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MembershipInline(ReadOnlyInline):
     """Who administers the partner (the claimants the operator accepted, and the users they added)."""
 
     model = Membership
     fields = ("user", "role", "is_active", "created_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
-class PartnershipInline(admin.TabularInline):
+class PartnershipInline(ReadOnlyInline):
     model = Partnership
     fields = ("institution", "status", "contact_name", "contact_email", "invited_by", "created_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 def _person(name: str, email: str) -> str:
@@ -98,39 +95,23 @@ class ClaimColumns:
         return user.email if user is not None else "—"
 
 
-class PartnerClaimInline(ClaimColumns, admin.TabularInline):
+class PartnerClaimInline(ClaimColumns, ReadOnlyInline):
     """Each person who registered for the partner, side by side with the institution that invited them and
     the contact it gave: the operator accepts or refuses each one under Partner claims."""
 
     model = PartnerClaim
     fields = ("claimant", "institution", "institution_contact", "invited_by", "status", "created_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class IdentityChangeInline(admin.TabularInline):
+class IdentityChangeInline(ReadOnlyInline):
     """The history of the partner's legal identity: each request with the values it replaced."""
 
     model = PartnerIdentityChange
     fields = ("status", "summary", "requested_by", "requested_at", "decided_by", "decided_at", "note")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 def _decide(modeladmin, request, queryset, service, done: str) -> None:
