@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from conftest import local, next_weekday
 from medbook.accounts.models import ApiToken
+from medbook.api.models import RateCount
 from medbook.api.tests.test_api import Api, _booking_body, _token
 from medbook.patients.tests.factories import PatientFactory
 from medbook.scheduling.models import Booking
@@ -148,3 +149,15 @@ def test_x1_token_last_use_is_written_once_a_minute_outside_the_booking(client, 
     with CaptureQueriesContext(connection) as later:
         assert api.get("/bookings").status_code == 200
     assert len(_token_writes(later)) == 1 and ApiToken.objects.get().last_used_at > written
+
+
+@pytest.mark.postgres
+def test_x1_counting_a_request_writes_no_wal_on_postgresql(client, cast, partners):
+    """The rate count is UNLOGGED: the request's first write (before the booking's transaction) waits for no
+    disk flush and no synchronous standby, and a counted request still answers (and is counted)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = %s", [RateCount._meta.db_table])
+        assert cursor.fetchone() == ("u",)
+    raw = _token(cast.alice)
+    assert Api(client, raw).get("/me").status_code == 200
+    assert RateCount.objects.get(subject=f"user:{cast.alice.pk}").requests == 1
