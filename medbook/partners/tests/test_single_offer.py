@@ -113,7 +113,8 @@ def test_p9_one_offer_check_agrees_with_the_offer_list(cast, partners, case):
 
 
 def test_p9_one_offer_check_reads_that_offer_only(cast, partners):
-    """The GTC gate, the offer by its keys, its partnership and location: three queries, none of the list's."""
+    """The GTC gate, then the pair, the partnership and the location by their keys: four queries, none of
+    the list's join."""
     actor = actor_of(partners.peter)
     assert actor.partner == partners.partner_p  # the actor as a request resolves it
     with CaptureQueriesContext(connection) as queries:
@@ -125,7 +126,7 @@ def test_p9_one_offer_check_reads_that_offer_only(cast, partners):
         )
         terms = offer.terms()
         assert offer.institution == cast.institution_a and offer.partnership.channel.pk
-    assert len(queries) == 3, [q["sql"][:150] for q in queries.captured_queries]
+    assert len(queries) == 4, [q["sql"][:150] for q in queries.captured_queries]
     assert terms is not None and terms.authorised and terms.physician_id == cast.physician_a.pk
     where = queries.captured_queries[1]["sql"].split("WHERE", 1)[1]
     assert (
