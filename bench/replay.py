@@ -57,7 +57,7 @@ def build_script(
     booking_times = f"'{starts_at}'::timestamptz, '{ends_at}'::timestamptz"
     for sql in queries:
         sql = sql.strip()
-        head = sql[:80]
+        head = sql[:80].removeprefix("WITH entry AS (")  # an entry with a personal part inserts both in one
         gset = ""
         if head.startswith('SELECT "audit_auditentry"."row_hash"'):
             gset = " \\gset bmk_prev_"

@@ -1489,6 +1489,8 @@ class Bench:
         )
         only = f"-only-{'-'.join(self.args.only)}" if self.args.only else ""
         path = RESULTS / f"{scale}-{date.today().isoformat()}{only}.md"
+        if path.exists():  # an earlier run of the same day stays as it was committed
+            path = path.with_name(f"{path.stem}-{datetime.now():%H%M}.md")
         path.write_text(text)
         print(f"\nwritten to {path.relative_to(ROOT)}", flush=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -1498,7 +1500,7 @@ class Bench:
 def _request_id(queries: list[str]) -> str:
     """The request id the captured request's audit entries carry (read from its audit INSERT)."""
     for sql in queries:
-        if sql.startswith('INSERT INTO "audit_auditentry"'):
+        if sql.removeprefix("WITH entry AS (").startswith('INSERT INTO "audit_auditentry"'):
             found = re.search(r"'::inet, '([0-9a-f]{32})'|NULL, '([0-9a-f]{32})'", sql)
             if found:
                 return found.group(1) or found.group(2)

@@ -4,7 +4,9 @@ linked the entries written before the trees (kept, and checked, for that history
 import hashlib
 import ipaddress
 import json
+from collections.abc import Mapping
 from datetime import UTC
+from functools import lru_cache
 
 from medbook.audit import merkle
 
@@ -35,21 +37,32 @@ def _ip(value) -> str | None:
     """The address in one spelling, whatever the database hands back."""
     if not value:
         return None
+    return _ip_spelling(str(value))
+
+
+@lru_cache(maxsize=4096)  # audit_verify reads millions of entries from a few thousand addresses
+def _ip_spelling(text: str) -> str:
     try:
-        return str(ipaddress.ip_address(str(value)))
+        return str(ipaddress.ip_address(text))
     except ValueError:
-        return str(value)
+        return text
+
+
+def content(fields: Mapping) -> dict:
+    """The hashed content of an entry given as a mapping of HASHED_FIELDS (and `personal_hash`): the one
+    reading of both an AuditEntry and a row read as values (audit_verify)."""
+    values = {name: fields[name] for name in HASHED_FIELDS}
+    values["created_at"] = fields["created_at"].astimezone(UTC).isoformat(timespec="microseconds")
+    values["ip_address"] = _ip(fields["ip_address"])
+    if fields.get("personal_hash"):  # only entries with a personal part: older leaves stay as they were
+        values["personal_hash"] = fields["personal_hash"]
+    return values
 
 
 def _values(entry) -> dict:
-    values = {name: getattr(entry, name) for name in HASHED_FIELDS}
-    values["created_at"] = entry.created_at.astimezone(UTC).isoformat(timespec="microseconds")
-    values["ip_address"] = _ip(entry.ip_address)
-    if getattr(
-        entry, "personal_hash", ""
-    ):  # only entries with a personal part: older leaves stay as they were
-        values["personal_hash"] = entry.personal_hash
-    return values
+    fields = {name: getattr(entry, name) for name in HASHED_FIELDS}
+    fields["personal_hash"] = getattr(entry, "personal_hash", "")
+    return content(fields)
 
 
 def _json(values: dict) -> bytes:
@@ -82,6 +95,11 @@ def leaf_data(entry) -> bytes:
 def leaf_hash_of(entry) -> str:
     """The RFC 6962 leaf hash (hex) of the entry's content: SHA-256(0x00 || leaf_data)."""
     return merkle.leaf_hash(leaf_data(entry)).hex()
+
+
+def leaf_hash_of_fields(fields: Mapping) -> str:
+    """`leaf_hash_of` for an entry read as a mapping of its fields (`content`)."""
+    return merkle.leaf_hash(_json(content(fields))).hex()
 
 
 def canonical(entry) -> bytes:

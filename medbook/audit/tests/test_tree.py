@@ -13,7 +13,7 @@ from django.db import connection, connections, models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from medbook.audit import merkle, sealer, signing, triggers
+from medbook.audit import merkle, sealer, signing, triggers, verify
 from medbook.audit.actions import AuditAction
 from medbook.audit.chain import GENESIS, leaf_hash_of, row_hash_of
 from medbook.audit.models import AuditEntry, AuditLeaf, AuditPending, AuditTree, AuditTreeHead
@@ -324,3 +324,20 @@ def test_x3_under_load_a_head_is_signed_at_most_once_an_interval(cast, monkeypat
         3,
     ]
     assert "intact" in _verify()
+
+
+def test_x3_dropped_entries_are_each_named_wherever_the_reading_chunks_fall(cast, monkeypatch):
+    """audit_verify reads leaves and entries in chunks (one join each): a removed entry at a chunk's start,
+    between chunks and at the tree's end is named as missing, and the other leaves are still checked."""
+    monkeypatch.setattr(verify, "CHUNK", 2)
+    entries = _entries(cast, count=7)
+    for n in (2, 3, 6):
+        _tamper(f"DELETE FROM {TABLE} WHERE id = %s", [entries[n].pk])
+    _tamper(f"UPDATE {TABLE} SET action = 'nothing.happened' WHERE id = %s", [entries[4].pk])
+    with pytest.raises(CommandError) as refused:
+        _verify()
+    message = str(refused.value)
+    for n in (2, 3, 6):
+        assert f"entry {entries[n].pk} (leaf {n}) is missing" in message
+    assert f"entry {entries[4].pk} (leaf 4) was changed" in message
+    assert f"entry {entries[5].pk}" not in message and "leaf 7" not in message
