@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,6 +40,8 @@ except ValueError:
     raise ImproperlyConfigured("AUDIT_SIGNING_KEY must be the base64 of 32 random bytes.") from None
 # An audit entry must be in its institution's Merkle tree within this many seconds (audit_verify checks it).
 AUDIT_SEAL_MAX_DELAY_SECONDS = env.int("AUDIT_SEAL_MAX_DELAY_SECONDS", default=60)
+# audit_verify recomputes the trees in this many processes at once on PostgreSQL (default: one per core).
+AUDIT_VERIFY_JOBS = env.int("AUDIT_VERIFY_JOBS", default=os.cpu_count() or 1)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Budapest")

@@ -8,5 +8,7 @@ os.environ.setdefault("AUDIT_SIGNING_KEY", "dGVzdHMtb25seS1hdWRpdC1zaWduaW5nLWtl
 # Tests log in without a second factor and without waiting after a wrong password, unless they say so.
 os.environ.setdefault("REQUIRE_2FA_FOR_ADMINS", "false")
 os.environ.setdefault("LOGIN_FAILURE_DELAY_SECONDS", "0")
+# A test's data is in its own open transaction, which audit_verify's other processes cannot see.
+os.environ.setdefault("AUDIT_VERIFY_JOBS", "1")
 
 from config.settings import *  # noqa: E402,F403

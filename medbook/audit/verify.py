@@ -1,7 +1,7 @@
 """Check the whole audit log: each tree recomputed from its entries, each signed head, the consistency of
 successive heads, the entries left unsealed, and the old hash chain of the entries written before the trees."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,8 +15,16 @@ from medbook.audit.models import AuditEntry, AuditLeaf, AuditTree, AuditTreeHead
 CHUNK = 10000
 
 
-def problems(*, using: str = "default", now: datetime | None = None) -> Iterator[str]:
-    """Every problem found, one sentence each, naming the entry, leaf or head."""
+TreesCheck = Callable[[list[AuditTree], set[int]], Iterator[str]]
+
+
+def problems(
+    *, using: str = "default", now: datetime | None = None, trees_check: TreesCheck | None = None
+) -> Iterator[str]:
+    """Every problem found, one sentence each, naming the entry, leaf or head.
+
+    The trees are recomputed by `tree_problems`, one after the other, or by `trees_check(trees, erased)`
+    (audit_verify --jobs runs them in parallel processes)."""
     entries = AuditEntry.objects.using(using)
     broken = chain.first_break(entries.exclude(row_hash="").order_by("pk").iterator(chunk_size=CHUNK))
     if broken is not None:
@@ -24,8 +32,13 @@ def problems(*, using: str = "default", now: datetime | None = None) -> Iterator
         yield f"old hash chain broken at entry {entry.pk} ({entry.action}): {reason}"
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.AUDIT_SEAL_MAX_DELAY_SECONDS)
     erased = _erased(using)
-    for tree in AuditTree.objects.using(using).order_by("pk"):
-        yield from tree_problems(tree, using=using, erased=erased)
+    trees = list(AuditTree.objects.using(using).order_by("pk"))
+    if trees_check is None:
+        for tree in trees:
+            yield from tree_problems(tree, using=using, erased=erased)
+    else:
+        yield from trees_check(trees, erased)
+    for tree in trees:
         yield from _unsigned_tail(tree, cutoff, using)
     late = entries.filter(created_at__lt=cutoff, leaf__isnull=True).order_by("pk")
     first = late.values_list("pk", flat=True)[:5]

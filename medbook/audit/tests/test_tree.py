@@ -341,3 +341,29 @@ def test_x3_dropped_entries_are_each_named_wherever_the_reading_chunks_fall(cast
         assert f"entry {entries[n].pk} (leaf {n}) is missing" in message
     assert f"entry {entries[4].pk} (leaf 4) was changed" in message
     assert f"entry {entries[5].pk}" not in message and "leaf 7" not in message
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_x3_audit_verify_in_parallel_processes_finds_what_one_process_finds(cast):
+    """`audit_verify --jobs` recomputes the trees in processes of its own (on this test's database): an
+    intact log passes; a changed entry in one tree and a removed one in another are named as by one process."""
+    entries = _entries(cast, count=4)
+    out = io.StringIO()
+    call_command("audit_verify", jobs=3, stdout=out, stderr=io.StringIO())
+    assert "Audit log intact: 6 entries in 3 trees" in out.getvalue()
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {triggers.PG_TRIGGER}")
+        try:
+            cursor.execute(f"UPDATE {TABLE} SET action = 'nothing.happened' WHERE id = %s", [entries[1].pk])
+            cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [entries[4].pk])  # institution B's one
+        finally:
+            cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {triggers.PG_TRIGGER}")
+    found = {}
+    for jobs in (1, 3):
+        with pytest.raises(CommandError) as refused:
+            call_command("audit_verify", jobs=jobs, stdout=io.StringIO(), stderr=io.StringIO())
+        found[jobs] = str(refused.value)
+    assert f"entry {entries[1].pk} (leaf 1) was changed" in found[3]
+    assert f"entry {entries[4].pk} (leaf 0) is missing" in found[3]
+    assert sorted(found[1].split("; ")) == sorted(found[3].split("; "))
