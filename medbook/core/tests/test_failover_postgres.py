@@ -8,7 +8,8 @@ Three clients book distinct slots, each with an Idempotency-Key it replays after
 node1's keeper and postmaster are killed with SIGKILL. It proves: every answer is a 201 or a 503 with
 Retry-After (no 500, no answer later than the client's timeout); bookings succeed again within 30 s of the kill;
 every booking answered 201 is on the new primary, once per key and no other; the worker, run after, sends each
-e-mail of the outbox exactly once (a local SMTP server counts Message-IDs) and a second run sends nothing.
+e-mail of the outbox exactly once (a local SMTP server counts Message-IDs) and each booking's webhook exactly
+once (a local receiver counts `webhook-id`s), and a second run sends nothing.
 docs/deployment-db.md says how to run it.
 """
 
@@ -37,6 +38,7 @@ import pytest
 from medbook.core.tests.autofailover import Formation, pg_autoctl, ready_for_postgres
 from medbook.core.tests.clusters import free_port, postgres_owned_tempdir, run, sql, wait_for
 from medbook.notifications.tests.smtp import SmtpServer
+from medbook.webhooks.tests.receiver import Receiver
 
 pytestmark = [pytest.mark.postgres]
 
@@ -50,12 +52,14 @@ DBNAME = "medbook_failover"
 
 # Run in the app's own process (manage.py shell): the test cast and a token of its admin, as JSON.
 SETUP = """
-import json
+import json, os
 from conftest import cast_build
 from medbook.accounts.actor import actor_for
 from medbook.accounts.tokens import api_token_create
+from medbook.webhooks.services import webhook_endpoint_create
 cast = cast_build()
 token = api_token_create(actor=actor_for(cast.alice), name="failover")[1]
+webhook_endpoint_create(actor=actor_for(cast.alice), url=os.environ["FAILOVER_HOOK"], events=["booking.created"])
 print(json.dumps({"token": token, "location_id": cast.location_a1.pk, "physician_id": cast.physician_a.pk,
                   "service_id": cast.service_a.pk, "patient_id": cast.patient_a.pk,
                   "time_zone": cast.institution_a.time_zone}))
@@ -91,7 +95,7 @@ def formation():
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _environment(cluster: Formation, smtp_port: int) -> dict[str, str]:
+def _environment(cluster: Formation, smtp_port: int, hook: str) -> dict[str, str]:
     environment = {
         name: value for name, value in os.environ.items() if not name.startswith(("DATABASE_", "DJANGO_"))
     }
@@ -105,6 +109,10 @@ def _environment(cluster: Formation, smtp_port: int) -> dict[str, str]:
         "DEBUG": "false",
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "ALLOWED_HOSTS": "127.0.0.1",
+        # The booking webhooks go to this machine's receiver (plain HTTP, a loopback address).
+        "FAILOVER_HOOK": hook,
+        "WEBHOOK_ALLOW_HTTP": "true",
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",
     }
 
 
@@ -197,9 +205,10 @@ def test_bookings_survive_the_primary_killed(formation, tmp_path):
     started = time.monotonic()
     smtp = SmtpServer()
     smtp.start()
+    hooks = Receiver().__enter__()
     server = None
     try:
-        environment = _environment(formation, smtp.port)
+        environment = _environment(formation, smtp.port, hooks.url)
         _manage(environment, "migrate", "--noinput", "-v0")
         setup = json.loads(_manage(environment, "shell", "-c", SETUP).strip().splitlines()[-1])
         assert formation.synchronous().startswith("ANY 1"), "the secondary is not synchronous"
@@ -276,6 +285,11 @@ def test_bookings_survive_the_primary_killed(formation, tmp_path):
         delivered = smtp.message_ids()
         assert sum(delivered.values()) == sent
         assert set(delivered.values()) == {1}, "an e-mail went out twice"
+        # Each booking's webhook (booking.created, the endpoint's one event), once, however often retried.
+        events = Counter(hook["headers"]["webhook-id"] for hook in hooks.received)
+        assert set(events.values()) == {1}, "a webhook went out twice"
+        hooked = sorted(json.loads(hook["body"])["data"]["booking"]["id"] for hook in hooks.received)
+        assert hooked == ids
         print(
             f"\nfailover: {len(ids)} bookings, refused during the switch: {Counter(s for s, _ in refused)}, "
             f"node2 promoted {promoted - killed:.1f} s and booking {recovered - killed:.1f} s after the kill, test {time.monotonic() - started:.0f} s"
@@ -284,3 +298,4 @@ def test_bookings_survive_the_primary_killed(formation, tmp_path):
         if server is not None and server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
         smtp.stop()
+        hooks.__exit__(None, None, None)
