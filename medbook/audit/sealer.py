@@ -11,7 +11,7 @@ queued late and appended then: nothing relies on ids being committed in order.
 import logging
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -83,34 +83,69 @@ def tree_seal(*, institution_id: int | None, batch_size: int = BATCH_SIZE) -> in
         .order_by("entry_id")
         .values_list("entry_id", flat=True)[:batch_size]
     )
-    entries = list(AuditEntry.objects.filter(pk__in=queued).order_by("pk"))
+    if not queued:
+        return 0
+    # By the id range of the batch, not a list of thousands of ids: every queued row of this tree in the
+    # range is in the batch (it is the tree's first `batch_size` in id order).
+    span = Q(pk__gte=queued[0], pk__lte=queued[-1])
+    wanted = set(queued)
+    entries = [
+        fields
+        for fields in AuditEntry.objects.filter(span, _queued(institution_id))
+        .order_by("pk")
+        .values("pk", *chain.HASHED_FIELDS, "personal_hash", "leaf_hash")
+        if fields["pk"] in wanted
+    ]
     frontier = [bytes.fromhex(value) for value in tree.frontier]
     leaves, nodes = [], []
-    for entry in entries:
-        leaf = chain.leaf_hash_of(entry)
-        if (entry.leaf_hash and entry.leaf_hash != leaf) or entry.institution_id != institution_id:
+    for fields in entries:
+        leaf = chain.leaf_hash_of_fields(fields)
+        if fields["leaf_hash"] and fields["leaf_hash"] != leaf:
             # Changed between its write and now: left queued, so audit_verify reports it as unsealed.
-            log.error("audit sealer: entry %s no longer matches the leaf hash it was written with", entry.pk)
-            queued.remove(entry.pk)
+            log.error(
+                "audit sealer: entry %s no longer matches the leaf hash it was written with", fields["pk"]
+            )
+            wanted.discard(fields["pk"])
             continue
-        leaves.append(AuditLeaf(tree=tree, index=tree.size, entry_id=entry.pk, leaf_hash=leaf))
+        leaves.append((tree.pk, tree.size, fields["pk"], leaf))
         frontier, completed = merkle.append(frontier, tree.size, bytes.fromhex(leaf))
-        nodes += [
-            AuditNode(tree=tree, level=level, index=index, hash=value.hex())
-            for level, index, value in completed
-        ]
+        nodes += [(tree.pk, level, index, value.hex()) for level, index, value in completed]
         tree.size += 1
-    AuditPending.objects.filter(entry_id__in=queued).delete()  # queue rows of vanished entries go too
+    # Queue rows of vanished entries go too; an entry changed since its write (its content, or moved to
+    # another institution) stays queued, so audit_verify reports it as unsealed.
+    found = {fields["pk"] for fields in entries}
+    unread = [pk for pk in queued if pk not in found]  # normally none
+    wanted -= set(AuditEntry.objects.filter(pk__in=unread).values_list("pk", flat=True)) if unread else set()
+    kept = [pk for pk in queued if pk not in wanted]
+    AuditPending.objects.filter(
+        Q(entry_id__gte=queued[0], entry_id__lte=queued[-1]), _queued(institution_id)
+    ).exclude(entry_id__in=kept).delete()
     if not leaves:
-        return len(queued)
-    AuditLeaf.objects.bulk_create(leaves)
-    AuditNode.objects.bulk_create(nodes)
+        return len(queued) - len(kept)
+    _store(AuditLeaf, ("tree_id", "index", "entry_id", "leaf_hash"), leaves)
+    _store(AuditNode, ("tree_id", "level", "index", "hash"), nodes)
     tree.frontier = [value.hex() for value in frontier]
     tree.root_hash = merkle.root(frontier).hex()
     tree.save(update_fields=["size", "frontier", "root_hash"])
     if tree.signed_at is None or tree.signed_at <= timezone.now() - HEAD_INTERVAL:
         head_sign(tree=tree)  # else heads_due_sign signs it once the interval has passed
-    return len(queued)
+    return len(queued) - len(kept)
+
+
+def _store(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert the rows (values of `fields`, in order): by COPY on PostgreSQL, where a sealer appends
+    thousands of leaves and nodes at once; by bulk_create elsewhere."""
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(model(**dict(zip(fields, row, strict=True))) for row in rows)
+        return
+    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def head_sign(*, tree: AuditTree) -> AuditTreeHead:
