@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.databases import databases, replica_max_lag_seconds
+from config.keys import quick_start_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -18,15 +19,16 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
-# No public fallback: without DEBUG the key must be given (`make run` generates one under var/).
-SECRET_KEY = env.str("SECRET_KEY", default="")
+# No public fallback: without DEBUG the key must be given, in the environment or, for the quick start, in the
+# file `make run` generates under var/ (config/keys.py).
+SECRET_KEY = quick_start_key(env, "SECRET_KEY", VAR_DIR / "secret_key")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is not set: set it in the environment (see .env.example).")
     SECRET_KEY = "insecure-debug-only-key"
 # The audit log's signing key (Ed25519, base64 of the raw 32 bytes; docs/audit.md): the sealer signs the
 # Merkle tree heads with it. Like SECRET_KEY, required without DEBUG (`make run` generates var/audit_signing_key).
-AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+AUDIT_SIGNING_KEY = quick_start_key(env, "AUDIT_SIGNING_KEY", VAR_DIR / "audit_signing_key")
 if not AUDIT_SIGNING_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
