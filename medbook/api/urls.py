@@ -1,9 +1,21 @@
 """The API's root: the JSON API under /api/v1/, its OpenAPI schema at /api/openapi.json, docs at /api/docs."""
 
+from django.http import HttpRequest
 from ninja import NinjaAPI
+from ninja.security import HttpBearer
 
-from medbook.api import audit, errors, v1
-from medbook.api.auth import TokenAuth
+from medbook.accounts.models import ApiToken
+from medbook.api import v1
+from medbook.api.access import token_actor
+from medbook.api.v1 import audit, errors
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer <token>`, checked by the one check of FHIR's too (`access.token_actor`)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        return token_actor(request, token)
+
 
 api = NinjaAPI(
     title="MedBook API",

@@ -5,10 +5,9 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 
-from medbook.core.errors import NotPermitted
-from medbook.core.permissions import Perm, require
+from medbook.core.permissions import Perm, require, require_audience
 from medbook.core.tenancy import ActorRequest
 
 View = Callable[..., HttpResponse]
@@ -33,13 +32,7 @@ def page(
         @login_required
         def wrapper(request: ActorRequest, *args, **kwargs) -> HttpResponse:
             actor = request.actor
-            wrong = (audience == "institution" and actor.institution is None) or (
-                audience == "partner" and actor.partner is None
-            )
-            if wrong:
-                if hidden and actor.partner is not None:
-                    raise Http404()
-                raise NotPermitted()
+            require_audience(actor, audience, hidden=hidden)
             if perm is not None:
                 require(actor, perm)
             if gate is not None:

@@ -72,6 +72,19 @@ def require(actor: Actor | None, perm: Perm, obj=None) -> None:
         raise Http404()
 
 
+def require_audience(actor: Actor | None, audience: str | None, *, hidden: bool = False) -> None:
+    """The audience gate of pages, the JSON API and FHIR: an actor acting for the wrong kind of organisation
+    ("institution" or "partner"; None lets anyone through) is refused with 403, or with 404 when `hidden` and
+    it acts for a partner (a partner's user never learns that an institution's page or report exists)."""
+    wrong = (audience == "institution" and (actor is None or actor.institution is None)) or (
+        audience == "partner" and (actor is None or actor.partner is None)
+    )
+    if wrong:
+        if hidden and actor is not None and actor.partner is not None:
+            raise Http404()
+        raise NotPermitted()
+
+
 def belongs_to(actor: Actor | None, obj) -> bool:
     """Tell whether a tenant object belongs to the institution the actor acts for."""
     institution = actor.institution if actor is not None else None

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from medbook.core.ids import parse_id_or_none
 from medbook.notifications.models import OutboxMessage
 from medbook.notifications.services import notification_enqueue, outbox_count, outbox_withdraw
 from medbook.scheduling.ical import CANCEL, REQUEST, booking_invitation
@@ -103,9 +104,10 @@ def _reminder_plan(booking: Booking, context: dict) -> None:
 def reminder_still_wanted(message: OutboxMessage) -> bool:
     """Whether a reminder may still go out: its booking is booked and has not started (the worker asks)."""
     parts = message.reference.split(":")
-    if len(parts) != 3 or parts[0] != "booking" or not parts[1].isdigit():
+    pk = parse_id_or_none(parts[1]) if len(parts) == 3 and parts[0] == "booking" else None
+    if pk is None:  # the one parser of ids: "¹" passes str.isdigit() but not int()
         return False
-    booked = Booking.objects.filter(pk=int(parts[1]), status=Booking.Status.BOOKED)
+    booked = Booking.objects.filter(pk=pk, status=Booking.Status.BOOKED)
     return booked.filter(starts_at__gt=timezone.now()).exists()
 
 

@@ -6,8 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
+from medbook.core.ids import parse_id
 from medbook.core.tenancy import scoped
 from medbook.institutions.models import MAX_SERVICE_MINUTES, Institution, Location, Physician, Service
 from medbook.scheduling import policy
@@ -328,6 +330,37 @@ def _calendar_days(
 def default_channel(*, institution, code: str = "reception") -> TrafficChannel:
     """The institution's built-in channel with the given code."""
     return TrafficChannel.objects.get(institution=institution, code=code)
+
+
+def desk_offers(*, actor) -> list[Calendar]:
+    """Every calendar the institution's staff may book: each active service with each active physician
+    giving it at each active location the physician works at (the staff's counterpart of a partner's
+    authorised offers, `medbook.partners.offers.bookable_offers`). Three queries however many."""
+    found = []
+    services = (
+        scoped(Service, actor).filter(is_active=True).prefetch_related("locations", "physicians__locations")
+    )
+    for service in services:
+        for location in service.locations.all():
+            if not location.is_active:
+                continue
+            for physician in service.physicians.all():
+                if physician.is_active and location in physician.locations.all():
+                    found.append(Calendar(physician, location, service))
+    return found
+
+
+def desk_offer(*, actor, location_id, physician_id, service_id) -> Calendar:
+    """The location, physician and service of the staff's own institution that the ids name; an id of
+    another institution's (or no id) is 404. Whether they make a calendar the booking service checks."""
+    location = scoped(Location, actor).filter(pk=parse_id(location_id)).first()
+    physician = scoped(Physician, actor).filter(pk=parse_id(physician_id)).first()
+    service = scoped(Service, actor).filter(pk=parse_id(service_id)).first()
+    if location is None or physician is None or service is None:
+        raise Http404()
+    for item in (location, physician, service):
+        item.institution = actor.institution  # scoped to it: not read again
+    return Calendar(physician, location, service)
 
 
 def bookings_for_actor(actor) -> QuerySet[Booking]:

@@ -1,5 +1,6 @@
 """Everything that writes bookings and channels: one transaction each, the acting user first."""
 
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,14 +16,16 @@ from medbook.accounts.selectors import organization_admins
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError, NotPermitted, SlotUnavailable
+from medbook.core.ids import parse_id_or_none
 from medbook.core.permissions import Perm, require
 from medbook.core.roles import OrgKind
-from medbook.core.tenancy import Actor
+from medbook.core.tenancy import Actor, get_for_actor
 from medbook.core.terms import PartnerTerms, require_terms
 from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.notifications.digest import digest_entry_add
 from medbook.notifications.services import notification_enqueue
 from medbook.patients.models import Patient
+from medbook.patients.services import patient_create
 from medbook.scheduling import events, policy, selectors
 from medbook.scheduling import slots as engine
 from medbook.scheduling.models import BUILTIN_CHANNEL_NAMES, Booking, DeskPreference, TrafficChannel
@@ -261,6 +264,49 @@ def booking_create(
     _notify_other_side(actor=actor, booking=booking, event="made")
     patient_notify(booking=booking, event="made")
     return booking
+
+
+def desk_booking_create(
+    *,
+    actor: Actor,
+    location: Location,
+    physician: Physician,
+    service: Service,
+    starts_at: datetime,
+    patient_id: object = None,
+    new_patient: dict[str, Any] | None = None,
+    channel: TrafficChannel | int | None = None,
+    note: str = "",
+) -> Booking:
+    """The desk's booking, from the calendar page and through the JSON API and FHIR alike: the register's
+    patient (`patient_id`; another institution's, or no patient at all, is 404) or a new patient registered
+    with the booking (`new_patient`, the details `patient_create` takes), through one of the institution's
+    channels (`channel`, or its id as an API names it; the reception's by default).
+
+    A new patient and the booking are written in one transaction (a refused booking registers nobody); an
+    existing patient's booking is the booking service's own transaction.
+    """
+    patient = get_for_actor(Patient, actor, patient_id) if patient_id else None
+    if patient is None and not new_patient:
+        raise DomainError(_("Choose a patient or enter the patient's details."), field="patient_id")
+    if channel is not None and not isinstance(channel, TrafficChannel):
+        pk = parse_id_or_none(channel)
+        channels = TrafficChannel.objects.filter(institution_id=location.institution_id)
+        found = channels.filter(pk=pk).first() if pk is not None else None
+        if found is None:
+            raise DomainError(_("Unknown traffic channel."), field="channel_id")
+        channel = found
+    with transaction.atomic() if patient is None else nullcontext():
+        return booking_create(
+            actor=actor,
+            location=location,
+            physician=physician,
+            service=service,
+            patient=patient or patient_create(actor=actor, **(new_patient or {})),
+            starts_at=starts_at,
+            channel=channel,
+            note=note,
+        )
 
 
 def _booking_details(booking: Booking) -> dict:

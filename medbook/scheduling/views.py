@@ -5,7 +5,6 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -18,8 +17,6 @@ from medbook.core.permissions import Perm
 from medbook.core.tenancy import ActorRequest, get_for_actor, scoped
 from medbook.institutions.models import Physician
 from medbook.patients.forms import PatientForm
-from medbook.patients.models import Patient
-from medbook.patients.services import patient_create
 from medbook.scheduling import policy, selectors, services
 from medbook.scheduling.forms import BookingForm, CalendarFilterForm, MoveForm
 from medbook.scheduling.models import Booking
@@ -171,27 +168,24 @@ def booking_create(request: ActorRequest):
     return render(request, "scheduling/booking_form.html", context, status=422)
 
 
-@transaction.atomic
 def _book(
     request: ActorRequest, form: BookingForm, patient_form: PatientForm, filters, physician
 ) -> Booking | None:
-    """Find or register the patient, then book; None when the new patient's details are invalid."""
+    """Book for the register's patient or the new one entered; None when the new patient's details are
+    invalid (the form shows why)."""
     patient_id = form.cleaned_data["patient"]
-    if patient_id:
-        patient = get_for_actor(Patient, request.actor, patient_id)
-    elif patient_form.is_valid():
-        patient = patient_create(actor=request.actor, **patient_form.cleaned_data)
-    else:
+    if not patient_id and not patient_form.is_valid():
         if not patient_form.has_changed():
             form.add_error(None, _("Choose a patient from the register or enter a new patient."))
         return None
-    return services.booking_create(
+    return services.desk_booking_create(
         actor=request.actor,
         location=filters.cleaned_data["location"],
         physician=physician,
         service=filters.cleaned_data["service"],
-        patient=patient,
         starts_at=form.cleaned_data["starts_at"],
+        patient_id=patient_id,
+        new_patient=None if patient_id else patient_form.cleaned_data,
         channel=form.cleaned_data["channel"],
         note=form.cleaned_data["note"],
     )

@@ -193,8 +193,9 @@ MATRIX = {
     "api:booking_attendance":             (POST, "api_attendance", (401, 401,   200,   200,   404,   403,   403,   403,   403,   401)),
     "api:booking_payment":                (POST, "api_payment", (401,   401,   200,   200,   404,   403,   403,   403,   403,   401)),
     "api:partnerships":                   (GET,  _,             (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
-    "api:traffic":                        (GET,  "api_period",  (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
-    "api:settlement":                     (GET,  "api_period",  (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
+    # Issue 21: a partner's user learns of no institution report through the API either (404, as the pages).
+    "api:traffic":                        (GET,  "api_period",  (401,   401,   200,   403,   200,   404,   404,   404,   404,   401)),
+    "api:settlement":                     (GET,  "api_period",  (401,   401,   200,   403,   200,   404,   404,   404,   404,   401)),
     "api:partnership_put":                (PUT,  "api_ship",    (401,   401,   200,   403,   404,   403,   403,   403,   403,   401)),
     "api:partnership_service":            (PUT,  "api_cell",    (401,   401,   200,   403,   404,   403,   403,   403,   403,   401)),
     "api:channels":                       (GET,  _,             (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),

@@ -84,7 +84,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "scheduling:calendar htmx":                   ("a_staff",  200,   29, LIST),
     "scheduling:calendar all":                    ("a_staff",  200,   27, LIST),
     "scheduling:booking-create":                  ("a_staff",  200,   14, ONE ),
-    "scheduling:booking-create post":             ("a_staff",  200,        (48, 49), LIST),
+    "scheduling:booking-create post":             ("a_staff",  200,        (46, 47), LIST),
     "scheduling:booking-create new":              ("a_staff",  200,        (48, 50), LIST),
     "scheduling:booking-detail":                  ("a_staff",  200,   15, ONE ),
     "scheduling:booking-move":                    ("a_staff",  200,        (43, 44), LIST),

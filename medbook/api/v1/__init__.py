@@ -1,8 +1,8 @@
 """The JSON API, version 1 (X-1): what a partner user or the institution's staff do on the pages.
 
-Every operation resolves the token's actor (`auth.TokenAuth`) and calls the same selectors and services as
-the pages, so every permission, partner rule, quota and audit entry holds here too. Times are ISO 8601
-in UTC; a booking's local time is the client's to show in the institution's `time_zone`.
+A thin adapter: each operation reads its request, calls the application layer (`medbook.api.actions`, with
+the token, the rate limit and the audience gates of `medbook.api.access`) and shapes its answer. Times are
+ISO 8601 in UTC; a booking's local time is the client's to show in the institution's `time_zone`.
 The report endpoints are replica-readable (medbook/core/replica.py).
 """
 
@@ -10,10 +10,7 @@ import base64
 import binascii
 import hashlib
 import json
-from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
-from typing import Annotated
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -21,160 +18,54 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Path, Query, Router, Schema, Status
+from ninja import Header, Path, Query, Router, Status
 
-from medbook.api.errors import READ_ERRORS, WRITE_ERRORS, Conflict
+from medbook.api import actions
+from medbook.api.access import require_administrator
 from medbook.api.models import IdempotentAnswer
 from medbook.api.reads import bookings_read
-from medbook.core.errors import DomainError, NotPermitted
+from medbook.api.v1.errors import READ_ERRORS, WRITE_ERRORS, Conflict
+from medbook.api.v1.schemas import (
+    WHEN,
+    AttendanceIn,
+    BookingIn,
+    BookingOut,
+    BookingPage,
+    CancelIn,
+    ChannelCellIn,
+    ChannelOut,
+    InstitutionOut,
+    LocationOut,
+    MeOut,
+    MoveIn,
+    PartnershipIn,
+    PartnershipOut,
+    PatientOut,
+    PaymentIn,
+    PhysicianOut,
+    ServiceOut,
+    SettlementOut,
+    SlotPage,
+    TrafficOut,
+)
+from medbook.core.errors import DomainError
 from medbook.core.ids import MAX_ID, parse_id_or_none
 from medbook.core.permissions import Perm, has_perm
 from medbook.core.replica import replica_readable
 from medbook.core.tenancy import scoped
-from medbook.institutions.models import Institution, Location, Physician, Service
-from medbook.partners import offers as partner_offers
-from medbook.partners.access import access_partnership
-from medbook.partners.selectors import (
-    channel_matrix,
-    institution_partnership,
-    institution_partnerships,
-    partner_bookings,
-)
-from medbook.partners.services import booking as partner_booking
+from medbook.institutions.models import Location, Service
+from medbook.partners.selectors import channel_matrix, institution_partnership, institution_partnerships
 from medbook.partners.services.contract import partnership_service_set, partnership_update
-from medbook.patients import selectors as patient_selectors
 from medbook.patients.models import Patient
-from medbook.patients.services import patient_create, patient_register_read
 from medbook.reports.selectors import Period, traffic_report
 from medbook.reports.summaries import settlement_summary
-from medbook.scheduling import selectors as scheduling_selectors
-from medbook.scheduling import services as scheduling
-from medbook.scheduling.models import Booking, TrafficChannel
+from medbook.scheduling.models import Booking
 from medbook.scheduling.patient_shown import booking_patient
 
 router = Router()
-WHEN = "ISO 8601 date and time with its offset, e.g. 2026-12-09T08:00:00Z"
 MAX_LIMIT = 100
 MAX_SLOT_DAYS = 31
-
-
-# --- Schemas -------------------------------------------------------------------------------------------
-
-
-class MeOut(Schema):
-    email: str
-    name: str
-    organization_id: int
-    organization: str
-    kind: str
-    role: str
-    can_book: bool
-    read_only: bool
-
-
-class InstitutionOut(Schema):
-    id: int
-    name: str
-    time_zone: str
-    currency: str
-    phone: str
-
-
-class LocationOut(Schema):
-    id: int
-    institution_id: int
-    name: str
-    address: str
-
-
-class PhysicianOut(Schema):
-    id: int
-    institution_id: int
-    name: str
-    specialty: str
-    location_ids: list[int]
-
-
-class ServiceOut(Schema):
-    id: int
-    institution_id: int
-    name: str
-    duration_minutes: int
-    price: str
-    currency: str
-    location_ids: list[int]
-    physician_ids: list[int]
-
-
-class SlotOut(Schema):
-    starts_at: datetime
-    ends_at: datetime
-    location_id: int
-    physician_id: int
-    service_id: int
-
-
-class SlotPage(Schema):
-    items: list[SlotOut]
-    next_cursor: str | None
-
-
-class PatientOut(Schema):
-    id: int
-    name: str
-    birth_date: date | None
-
-
-class BookingOut(Schema):
-    id: int
-    institution_id: int
-    location_id: int
-    physician_id: int
-    service_id: int
-    patient: PatientOut
-    starts_at: datetime
-    ends_at: datetime
-    status: str
-    payment_status: str
-    partner_id: int | None
-    channel: str
-    note: str
-    cancel_reason: str
-    price: str
-    currency: str
-    created_at: datetime
-
-
-class BookingPage(Schema):
-    items: list[BookingOut]
-    next_cursor: str | None
-
-
-class NewPatientIn(Schema):
-    full_name: str = Field(..., max_length=200)
-    birth_date: date | None = None
-    email: str = Field("", max_length=254)
-    phone: str = Field("", max_length=32)
-    insurance_id: str = Field("", max_length=16)
-
-
-class BookingIn(Schema):
-    location_id: int = Field(..., ge=1, le=MAX_ID)
-    physician_id: int = Field(..., ge=1, le=MAX_ID)
-    service_id: int = Field(..., ge=1, le=MAX_ID)
-    starts_at: str = Field(..., description=WHEN, max_length=40)
-    patient_id: int | None = Field(None, ge=1, le=MAX_ID)
-    new_patient: NewPatientIn | None = None
-    note: str = Field("", max_length=500)
-    channel_id: int | None = Field(None, ge=1, le=MAX_ID)
-
-
-class MoveIn(Schema):
-    starts_at: str = Field(..., description=WHEN, max_length=40)
-
-
-class CancelIn(Schema):
-    reason: str = Field("", max_length=300)
+MAX_REPORT_DAYS = 366
 
 
 # --- Helpers -------------------------------------------------------------------------------------------
@@ -215,17 +106,6 @@ def _cursor_position(after: dict) -> tuple[datetime, int]:
     return at, pk
 
 
-def partner_offers_of(actor) -> list:
-    if not has_perm(actor, Perm.BOOK_FOR_PARTNER):
-        raise NotPermitted()
-    return partner_offers.bookable_offers(actor=actor)
-
-
-def require_staff(actor) -> None:
-    if actor.institution is None:
-        raise NotPermitted()
-
-
 def _patient_out(patient: Patient) -> dict:
     return {"id": patient.pk, "name": patient.full_name, "birth_date": patient.birth_date}
 
@@ -255,23 +135,6 @@ def _booking_out(booking: Booking) -> dict:
         "currency": booking.currency,
         "created_at": booking.created_at,
     }
-
-
-def visible_bookings(actor):
-    """The bookings the actor sees: its institution's, or the ones its partner made."""
-    if actor.partner is not None:
-        if not has_perm(actor, Perm.BOOK_FOR_PARTNER):
-            raise NotPermitted()
-        return partner_bookings(actor).select_related("channel")
-    require_staff(actor)
-    return scheduling_selectors.bookings_for_actor(actor)
-
-
-def visible_booking(actor, pk: int) -> Booking:
-    booking = visible_bookings(actor).filter(pk=pk).first()
-    if booking is None:
-        raise Http404()
-    return booking
 
 
 def _aware(value: str, field: str = "starts_at") -> datetime:
@@ -348,126 +211,56 @@ def me(request: HttpRequest):
     }
 
 
-def visible_institutions(actor) -> list[Institution]:
-    if actor.partner is not None:
-        seen: dict[int, Institution] = {}
-        for offer in partner_offers_of(actor):
-            seen.setdefault(offer.institution.pk, offer.institution)
-        return sorted(seen.values(), key=lambda i: i.name)
-    require_staff(actor)
-    return [Institution.objects.get(pk=actor.institution.pk)]
-
-
 @router.get("/institutions", response={200: list[InstitutionOut], **READ_ERRORS}, summary="Institutions")
 def institutions(request: HttpRequest):
     """The actor's institution, or the institutions its partner may book at now."""
     return [
         {"id": i.pk, "name": i.name, "time_zone": i.time_zone, "currency": i.currency, "phone": i.phone}
-        for i in visible_institutions(_actor(request))
+        for i in actions.institutions(_actor(request))
     ]
 
 
 @router.get("/locations", response={200: list[LocationOut], **READ_ERRORS}, summary="Locations")
 def locations(request: HttpRequest):
     """Active locations: all of the actor's institution, or those a partner is authorised at."""
-    actor = _actor(request)
-    if actor.partner is not None:
-        found = list({o.location.pk: o.location for o in partner_offers_of(actor)}.values())
-    else:
-        require_staff(actor)
-        found = list(scoped(Location, actor).filter(is_active=True).order_by("name"))
     return [
-        {"id": x.pk, "institution_id": x.institution_id, "name": x.name, "address": x.address} for x in found
+        {"id": x.pk, "institution_id": x.institution_id, "name": x.name, "address": x.address}
+        for x in actions.locations(_actor(request))
     ]
 
 
 @router.get("/physicians", response={200: list[PhysicianOut], **READ_ERRORS}, summary="Physicians")
 def physicians(request: HttpRequest):
-    actor = _actor(request)
-    if actor.partner is not None:
-        offers = partner_offers_of(actor)
-        at: dict[int, set[int]] = {}
-        found: dict[int, Physician] = {}
-        for o in offers:
-            found[o.physician.pk] = o.physician
-            at.setdefault(o.physician.pk, set()).add(o.location.pk)
-        return [
-            {
-                "id": p.pk,
-                "institution_id": p.institution_id,
-                "name": p.full_name,
-                "specialty": p.specialty,
-                "location_ids": sorted(at[p.pk]),
-            }
-            for p in found.values()
-        ]
-    require_staff(actor)
     return [
         {
-            "id": p.pk,
-            "institution_id": p.institution_id,
-            "name": p.full_name,
-            "specialty": p.specialty,
-            "location_ids": sorted(x.pk for x in p.locations.all()),
+            "id": row.physician.pk,
+            "institution_id": row.physician.institution_id,
+            "name": row.physician.full_name,
+            "specialty": row.physician.specialty,
+            "location_ids": row.location_ids,
         }
-        for p in scoped(Physician, actor).filter(is_active=True).prefetch_related("locations")
+        for row in actions.physicians(_actor(request))
     ]
 
 
 @router.get("/services", response={200: list[ServiceOut], **READ_ERRORS}, summary="Services")
 def services(request: HttpRequest):
-    actor = _actor(request)
-    rows: dict[int, dict] = {}
-    if actor.partner is not None:
-        for o in partner_offers_of(actor):
-            row = rows.setdefault(o.service.pk, _service_row(o.service, set(), set()))
-            row["location_ids"].add(o.location.pk)
-            row["physician_ids"].add(o.physician.pk)
-    else:
-        require_staff(actor)
-        for s in scoped(Service, actor).filter(is_active=True).prefetch_related("locations", "physicians"):
-            rows[s.pk] = _service_row(
-                s, {x.pk for x in s.locations.all()}, {p.pk for p in s.physicians.all()}
-            )
     return [
-        {**row, "location_ids": sorted(row["location_ids"]), "physician_ids": sorted(row["physician_ids"])}
-        for row in rows.values()
+        {
+            "id": row.service.pk,
+            "institution_id": row.service.institution_id,
+            "name": row.service.name,
+            "duration_minutes": row.service.duration_minutes,
+            "price": f"{row.service.price:.2f}",
+            "currency": row.service.currency,
+            "location_ids": row.location_ids,
+            "physician_ids": row.physician_ids,
+        }
+        for row in actions.services(_actor(request))
     ]
 
 
-def _service_row(service: Service, location_ids: set, physician_ids: set) -> dict:
-    return {
-        "id": service.pk,
-        "institution_id": service.institution_id,
-        "name": service.name,
-        "duration_minutes": service.duration_minutes,
-        "price": f"{service.price:.2f}",
-        "currency": service.currency,
-        "location_ids": location_ids,
-        "physician_ids": physician_ids,
-    }
-
-
 # --- Free slots ----------------------------------------------------------------------------------------
-
-
-def offer_of(actor, *, location_id: int, physician_id: int, service_id: int):
-    """The (location, physician, service) the actor may book, or a refusal: a partner's authorised offer,
-    or a combination of the staff's own institution (another tenant's ids are 404)."""
-    if actor.partner is not None:
-        offer = partner_offers.offer_for(
-            actor=actor, location_id=location_id, physician_id=physician_id, service_id=service_id
-        )
-        return offer.location, offer.physician, offer.service
-    require_staff(actor)
-    location = scoped(Location, actor).filter(pk=location_id).first()
-    physician = scoped(Physician, actor).filter(pk=physician_id).first()
-    service = scoped(Service, actor).filter(pk=service_id).first()
-    if location is None or physician is None or service is None:
-        raise Http404()
-    for item in (location, physician, service):
-        item.institution = actor.institution  # scoped to it: not read again
-    return location, physician, service
 
 
 @router.get("/slots", response={200: SlotPage, **READ_ERRORS}, summary="Free slots")
@@ -489,17 +282,8 @@ def slots(
     last = _day(date_until, "date_until") if date_until else first
     if not timedelta(0) <= last - first < timedelta(days=MAX_SLOT_DAYS):
         raise DomainError(_("Ask for 1 to 31 days from date_from."), field="date_until")
-    location, physician, service = offer_of(
-        actor, location_id=location_id, physician_id=physician_id, service_id=service_id
-    )
-    free = scheduling_selectors.available_slots(
-        physician=physician,
-        location=location,
-        service=service,
-        date_from=first,
-        date_until=last,
-        partner=actor.partner is not None,
-    )
+    bookable = actions.offer(actor, location_id=location_id, physician_id=physician_id, service_id=service_id)
+    free = actions.free_slots(actor, bookable, date_from=first, date_until=last)
     start = _decode(cursor).get("offset", 0)
     if not isinstance(start, int) or start < 0:
         raise DomainError(_("The cursor is not valid."), field="cursor")
@@ -510,9 +294,9 @@ def slots(
             {
                 "starts_at": s.starts_at,
                 "ends_at": s.ends_at,
-                "location_id": location.pk,
-                "physician_id": physician.pk,
-                "service_id": service.pk,
+                "location_id": bookable.location.pk,
+                "physician_id": bookable.physician.pk,
+                "service_id": bookable.service.pk,
             }
             for s in page
         ],
@@ -533,7 +317,7 @@ def booking_list(
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
 ):
     """The actor's bookings by start time: the institution's, or those its partner made."""
-    bookings = visible_bookings(_actor(request))
+    bookings = actions.bookings(_actor(request))
     if starts_from is not None:
         bookings = bookings.filter(starts_at__gte=_aware(starts_from, "starts_from"))
     if starts_before is not None:
@@ -557,7 +341,7 @@ def booking_list(
 
 @router.get("/bookings/{booking_id}", response={200: BookingOut, **READ_ERRORS}, summary="One booking")
 def booking_get(request: HttpRequest, booking_id: int = Path(..., ge=1, le=MAX_ID)):
-    booking = visible_booking(_actor(request), booking_id)
+    booking = actions.booking(_actor(request), booking_id)
     bookings_read(actor=_actor(request), view="api booking", bookings=[booking])
     return _booking_out(booking)
 
@@ -574,67 +358,20 @@ def booking_create(
     actor = _actor(request)
 
     def create():
-        return Status(201, _booking_out(booking_from(actor, payload)))
-
-    return _idempotent(request, idempotency_key, payload.dict(), create)
-
-
-def booking_from(actor, payload: BookingIn) -> Booking:
-    """Check what is booked, then book in one transaction: the booking service's own (a partner's new patient
-    is registered inside it), or, when the staff enter a new patient, one around the patient and the booking
-    (a refused booking registers nobody). The offer, patient and channel are read before it begins: reads
-    checked again where it matters (the booking service's checks and locks) need not hold it open."""
-    starts_at = _aware(payload.starts_at)
-    new_patient = payload.new_patient.dict() if payload.new_patient else None
-    if actor.partner is not None:
-        offer = partner_offers.offer_for(
-            actor=actor,
+        booking = actions.book(
+            actor,
             location_id=payload.location_id,
             physician_id=payload.physician_id,
             service_id=payload.service_id,
-        )
-        return partner_booking.partner_booking_create(
-            actor=actor,
-            offer=offer,
-            starts_at=starts_at,
+            starts_at=_aware(payload.starts_at),
             patient_id=payload.patient_id,
-            new_patient=new_patient,
+            new_patient=payload.new_patient,
             note=payload.note,
+            channel_id=payload.channel_id,
         )
-    location, physician, service = offer_of(
-        actor,
-        location_id=payload.location_id,
-        physician_id=payload.physician_id,
-        service_id=payload.service_id,
-    )
-    patient = None
-    if payload.patient_id:
-        patient = scoped(Patient, actor).filter(pk=payload.patient_id).first()
-        if patient is None:
-            raise DomainError(_("Unknown patient."), field="patient_id")
-    elif not new_patient:
-        raise DomainError(_("Choose a patient or enter the patient's details."), field="patient_id")
-    channel = None
-    if payload.channel_id is not None:
-        channel = scoped_channel(actor, payload.channel_id)
-    with transaction.atomic() if patient is None else nullcontext():
-        return scheduling.booking_create(
-            actor=actor,
-            location=location,
-            physician=physician,
-            service=service,
-            patient=patient or patient_create(actor=actor, **(new_patient or {})),
-            starts_at=starts_at,
-            channel=channel,
-            note=payload.note,
-        )
+        return Status(201, _booking_out(booking))
 
-
-def scoped_channel(actor, pk: int) -> TrafficChannel:
-    channel = TrafficChannel.objects.filter(pk=pk, institution_id=actor.institution.pk).first()
-    if channel is None:
-        raise DomainError(_("Unknown traffic channel."), field="channel_id")
-    return channel
+    return _idempotent(request, idempotency_key, payload.dict(), create)
 
 
 @router.post(
@@ -642,13 +379,9 @@ def scoped_channel(actor, pk: int) -> TrafficChannel:
 )
 def booking_move(request: HttpRequest, payload: MoveIn, booking_id: int = Path(..., ge=1, le=MAX_ID)):
     actor = _actor(request)
-    booking = visible_booking(actor, booking_id)
-    starts_at = _aware(payload.starts_at)
-    if actor.partner is not None:
-        booking = partner_booking.partner_booking_move(actor=actor, booking=booking, starts_at=starts_at)
-    else:
-        booking = scheduling.booking_move(actor=actor, booking=booking, starts_at=starts_at)
-    return _booking_out(visible_booking(actor, booking.pk))
+    booking = actions.booking(actor, booking_id)
+    moved = actions.move(actor, booking, starts_at=_aware(payload.starts_at))
+    return _booking_out(actions.booking(actor, moved.pk))
 
 
 @router.post(
@@ -656,12 +389,9 @@ def booking_move(request: HttpRequest, payload: MoveIn, booking_id: int = Path(.
 )
 def booking_cancel(request: HttpRequest, payload: CancelIn, booking_id: int = Path(..., ge=1, le=MAX_ID)):
     actor = _actor(request)
-    booking = visible_booking(actor, booking_id)
-    if actor.partner is not None:
-        partner_booking.partner_booking_cancel(actor=actor, booking=booking)
-    else:
-        scheduling.booking_cancel(actor=actor, booking=booking, reason=payload.reason, source="api")
-    return _booking_out(visible_booking(actor, booking.pk))
+    booking = actions.booking(actor, booking_id)
+    actions.cancel(actor, booking, reason=payload.reason, source="api")
+    return _booking_out(actions.booking(actor, booking.pk))
 
 
 # --- Patients ------------------------------------------------------------------------------------------
@@ -675,33 +405,11 @@ def patients(
 ):
     """Staff search their register (audited); a partner with patient-data access searches an institution's
     patients within the same quotas as its pages (P-7, P-15)."""
-    actor = _actor(request)
-    if actor.partner is not None:
-        if not has_perm(actor, Perm.BOOK_FOR_PARTNER):
-            raise NotPermitted()
-        if institution_id is None:
-            raise DomainError(_("Name the institution to search at."), field="institution_id")
-        try:
-            partnership = access_partnership(partner=actor.partner, institution_id=institution_id)
-        except DomainError:
-            raise Http404() from None
-        found = partner_booking.partner_patient_search(actor=actor, partnership=partnership, query=q)
-        return [_patient_out(p) for p in found]
-    require_staff(actor)
-    found = list(patient_selectors.patient_search(actor=actor, query=q))
-    patient_register_read(actor=actor, view="api search", patients=found, query=q)
+    found = actions.patient_search(_actor(request), query=q, institution_id=institution_id, view="api search")
     return [_patient_out(p) for p in found]
 
 
 # --- The institution's desk and administration -------------------------------------------------------
-
-
-class AttendanceIn(Schema):
-    status: str = Field(..., description="completed, no_show, or booked (undo, on the day it was recorded)")
-
-
-class PaymentIn(Schema):
-    payment_status: str = Field(..., description="paid, refunded or unpaid (institution-paid bookings)")
 
 
 @router.post(
@@ -714,10 +422,8 @@ def booking_attendance(
 ):
     """The institution's desk records whether the patient came (B-11); the partner is told."""
     actor = _actor(request)
-    require_staff(actor)
-    booking = visible_booking(actor, booking_id)
-    scheduling.booking_attendance_set(actor=actor, booking=booking, status=payload.status)
-    return _booking_out(visible_booking(actor, booking_id))
+    actions.attendance_set(actor, booking_id, status=payload.status)
+    return _booking_out(actions.booking(actor, booking_id))
 
 
 @router.post(
@@ -728,56 +434,24 @@ def booking_attendance(
 def booking_payment(request: HttpRequest, payload: PaymentIn, booking_id: int = Path(..., ge=1, le=MAX_ID)):
     """The institution's desk records that an institution-paid booking was paid or refunded (B-11)."""
     actor = _actor(request)
-    require_staff(actor)
-    booking = visible_booking(actor, booking_id)
-    scheduling.booking_payment_set(actor=actor, booking=booking, payment_status=payload.payment_status)
-    return _booking_out(visible_booking(actor, booking_id))
-
-
-class PartnershipOut(Schema):
-    id: int
-    partner_id: int
-    partner: str
-    status: str
-    commission_percent: str | None
-    commission_fixed: str | None
-    paid_at_partner: bool
-    patient_data_access: bool
-    location_ids: list[int]
-    service_ids: list[int]
-    channel_id: int
-
-
-def _administrator(actor) -> None:
-    require_staff(actor)
-    if not has_perm(actor, Perm.ADMINISTER):
-        raise NotPermitted()
+    actions.payment_set(actor, booking_id, payment_status=payload.payment_status)
+    return _booking_out(actions.booking(actor, booking_id))
 
 
 @router.get("/partnerships", response={200: list[PartnershipOut], **READ_ERRORS}, summary="Partners (admin)")
 def partnerships(request: HttpRequest):
     """The institution's partners and the settings of each partnership (Administration / Partner Module)."""
     actor = _actor(request)
-    _administrator(actor)
+    require_administrator(actor)
     rows = institution_partnerships(actor=actor).prefetch_related("services")
     return [_partnership_out(p) for p in rows]
-
-
-class ChannelOut(Schema):
-    id: int
-    name: str
-    partner_id: int | None
-    active: bool
-    service_ids: list[int] | None = Field(
-        None, description="for a partner's channel: the services it may book"
-    )
 
 
 @router.get("/channels", response={200: list[ChannelOut], **READ_ERRORS}, summary="Traffic Channels (admin)")
 def channels(request: HttpRequest):
     """The Traffic Channels matrix: every channel, and for a partner's the services authorised (P-9)."""
     actor = _actor(request)
-    _administrator(actor)
+    require_administrator(actor)
     _services, columns = channel_matrix(actor=actor)
     return [
         {
@@ -793,44 +467,11 @@ def channels(request: HttpRequest):
 
 # --- Reports (the institution's administrators) --------------------------------------------------------
 
-MAX_REPORT_DAYS = 366
-
-
-class TrafficRowOut(Schema):
-    id: int | None
-    name: str
-    bookings: int
-    booked: int
-    completed: int
-    cancelled: int
-    no_show: int
-    value: str
-    commission: str
-
-
-class TrafficOut(Schema):
-    currency: str
-    channels: list[TrafficRowOut]
-    partners: list[TrafficRowOut]
-
-
-class SettlementOut(Schema):
-    partner_id: int
-    partner: str
-    held_bookings: int
-    adjustments: int
-    not_settled: int
-    value: str
-    commission: str
-    owed_to_partner: str
-    owed_to_institution: str
-    net: str
-    net_owed_by: str = Field(..., description='"institution", "partner", or "" when nothing is owed')
-    closed_number: int | None
-
 
 def _report_period(actor, date_from: str, date_until: str) -> Period:
-    _administrator(actor)
+    """The period of an institution's report; a partner's user learns of no such report (404, as from the
+    pages), the institution's other staff are refused (403)."""
+    require_administrator(actor, hidden=True)
     first, last = _day(date_from, "date_from"), _day(date_until, "date_until")
     if not timedelta(0) <= last - first < timedelta(days=MAX_REPORT_DAYS):
         raise DomainError(_("Ask for a period of at most a year."), field="date_until")
@@ -904,15 +545,6 @@ def settlement(
     ]
 
 
-class PartnershipIn(Schema):
-    commission_enabled: bool
-    commission_percent: Decimal | None = Field(None, ge=0, le=100, max_digits=5, decimal_places=2)
-    commission_fixed: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
-    payment_location: str = Field(..., description="institution or partner")
-    patient_data_access: bool = False
-    location_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(..., min_length=1, max_length=500)
-
-
 def _partnership_out(p) -> dict:
     return {
         "id": p.pk,
@@ -940,7 +572,7 @@ def partnership_put(
     """The settings of Administration / Partner Module (P-4 … P-7): commission, payment location, patient-data
     access, locations. The same service and checks as the page; the partner's own record is not changed."""
     actor = _actor(request)
-    _administrator(actor)
+    require_administrator(actor)
     partnership = institution_partnership(actor=actor, pk=partnership_id)
     locations = list(scoped(Location, actor).filter(pk__in=payload.location_ids))
     if len(locations) != len(set(payload.location_ids)):
@@ -948,10 +580,6 @@ def partnership_put(
     terms = payload.dict(exclude={"location_ids"})
     partnership_update(actor=actor, partnership=partnership, details={}, terms=terms, locations=locations)
     return _partnership_out(institution_partnership(actor=actor, pk=partnership_id))
-
-
-class ChannelCellIn(Schema):
-    enabled: bool
 
 
 @router.put(
@@ -967,7 +595,7 @@ def partnership_service(
 ):
     """One cell of the Traffic Channels matrix: may this partner book this service (P-9)."""
     actor = _actor(request)
-    _administrator(actor)
+    require_administrator(actor)
     partnership = institution_partnership(actor=actor, pk=partnership_id)
     service = scoped(Service, actor).filter(pk=service_id).first()
     if service is None:

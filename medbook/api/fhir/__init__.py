@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.urls import path, re_path
 from django.utils import timezone
@@ -24,36 +23,32 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError as PydanticValidationError
 
-from medbook.api import v1
-from medbook.api.auth import bearer_of, token_actor
+from medbook.api import actions
+from medbook.api.access import bearer_of, token_actor
+from medbook.api.fhir.resources import (
+    SERVICE_SYSTEM,
+    STATUS_OF_APPOINTMENT,
+    appointment,
+    healthcare_service,
+    location,
+    organization,
+    patient,
+    practitioner,
+    practitioner_role,
+    schedule,
+    slot,
+)
 from medbook.api.reads import bookings_read
 from medbook.core.errors import DomainError, NotPermitted, SlotUnavailable, TooManyRequests
 from medbook.core.ids import parse_id, parse_id_or_none
-from medbook.core.permissions import Perm, has_perm
-from medbook.core.tenancy import ActorRequest, scoped
-from medbook.institutions.models import Institution, Location, Physician, Service
-from medbook.partners.access import access_partnership
-from medbook.partners.services import booking as partner_booking
-from medbook.patients import selectors as patient_selectors
-from medbook.patients.services import patient_register_read
-from medbook.scheduling import selectors as scheduling_selectors
-from medbook.scheduling import services as scheduling
-from medbook.scheduling.models import Booking
-from medbook.scheduling.patient_shown import booking_patient, bookings_of_patient
+from medbook.core.tenancy import ActorRequest
+from medbook.scheduling.patient_shown import bookings_of_patient
 
 FHIR_JSON = "application/fhir+json"
-SERVICE_SYSTEM = "urn:medbook:service"
 TAJ_SYSTEM = "urn:oid:1.2.348.1.2.2.1"  # Hungarian social-security (TAJ) number
 DEFAULT_COUNT, MAX_COUNT = 50, 200
 MAX_OFFSET = 100_000  # deeper than any page a person or a client walks; a bigger one is a 422, not a 500
 SLOT_SEARCH_MAX_DAYS = 31
-APPOINTMENT_STATUS = {
-    Booking.Status.BOOKED: "booked",
-    Booking.Status.CANCELLED: "cancelled",
-    Booking.Status.COMPLETED: "fulfilled",
-    Booking.Status.NO_SHOW: "noshow",
-}
-STATUS_OF_APPOINTMENT = {fhir: ours for ours, fhir in APPOINTMENT_STATUS.items()}
 
 
 class Invalid(DomainError):
@@ -191,173 +186,6 @@ def _ref_id(value: str, kind: str) -> int:
 # --- What the actor sees -----------------------------------------------------------------------------
 
 
-def _offers(actor) -> list[tuple[Location, Physician, Service]]:
-    """Every (location, physician, service) the actor may book: a partner's authorised offers, or all of
-    the staff's own institution's."""
-    if actor.partner is not None:
-        return [(o.location, o.physician, o.service) for o in v1.partner_offers_of(actor)]
-    v1.require_staff(actor)
-    found = []
-    services = (
-        scoped(Service, actor).filter(is_active=True).prefetch_related("locations", "physicians__locations")
-    )
-    for service in services:
-        for location in service.locations.all():
-            if not location.is_active:
-                continue
-            for physician in service.physicians.all():
-                if physician.is_active and location in physician.locations.all():
-                    found.append((location, physician, service))
-    return found
-
-
-def _institutions(actor) -> list[Institution]:
-    return v1.visible_institutions(actor)
-
-
-# --- Resources ---------------------------------------------------------------------------------------
-
-
-def organization(institution: Institution) -> dict:
-    resource = {
-        "resourceType": "Organization",
-        "id": str(institution.pk),
-        "active": True,
-        "name": institution.name,
-    }
-    if institution.phone:
-        resource["telecom"] = [{"system": "phone", "value": institution.phone}]
-    if institution.address:
-        resource["address"] = [{"text": institution.address}]
-    return resource
-
-
-def location(place: Location) -> dict:
-    return {
-        "resourceType": "Location",
-        "id": str(place.pk),
-        "status": "active" if place.is_active else "inactive",
-        "name": place.name,
-        "address": {"text": place.address},
-        "managingOrganization": {"reference": f"Organization/{place.institution_id}"},
-    }
-
-
-def practitioner(physician: Physician) -> dict:
-    return {
-        "resourceType": "Practitioner",
-        "id": str(physician.pk),
-        "active": physician.is_active,
-        "name": [{"text": physician.full_name}],
-    }
-
-
-def practitioner_role(physician: Physician, offers: list) -> dict:
-    mine = [o for o in offers if o[1].pk == physician.pk]
-    return {
-        "resourceType": "PractitionerRole",
-        "id": str(physician.pk),
-        "active": physician.is_active,
-        "practitioner": {"reference": f"Practitioner/{physician.pk}", "display": physician.full_name},
-        "organization": {"reference": f"Organization/{physician.institution_id}"},
-        "specialty": [{"text": physician.specialty}],
-        "location": [{"reference": f"Location/{pk}"} for pk in sorted({o[0].pk for o in mine})],
-        "healthcareService": [
-            {"reference": f"HealthcareService/{pk}"} for pk in sorted({o[2].pk for o in mine})
-        ],
-    }
-
-
-def _service_type(service: Service) -> dict:
-    return {"coding": [{"system": SERVICE_SYSTEM, "code": str(service.pk), "display": service.name}]}
-
-
-def healthcare_service(service: Service, offers: list) -> dict:
-    return {
-        "resourceType": "HealthcareService",
-        "id": str(service.pk),
-        "active": service.is_active,
-        "providedBy": {"reference": f"Organization/{service.institution_id}"},
-        "type": [_service_type(service)],
-        "name": service.name,
-        "location": [
-            {"reference": f"Location/{pk}"}
-            for pk in sorted({o[0].pk for o in offers if o[2].pk == service.pk})
-        ],
-    }
-
-
-def schedule(physician: Physician, place: Location, services: list[Service]) -> dict:
-    return {
-        "resourceType": "Schedule",
-        "id": f"{physician.pk}-{place.pk}",
-        "active": True,
-        "serviceType": [_service_type(s) for s in services],
-        "actor": [
-            {"reference": f"Practitioner/{physician.pk}", "display": physician.full_name},
-            {"reference": f"Location/{place.pk}", "display": place.name},
-        ],
-    }
-
-
-def slot(
-    physician: Physician, place: Location, service: Service, starts_at: datetime, ends_at: datetime
-) -> dict:
-    return {
-        "resourceType": "Slot",
-        "id": f"{physician.pk}-{place.pk}-{service.pk}-{int(starts_at.timestamp())}",
-        "schedule": {"reference": f"Schedule/{physician.pk}-{place.pk}"},
-        "serviceType": [_service_type(service)],
-        "status": "free",
-        "start": starts_at,
-        "end": ends_at,
-    }
-
-
-def patient(person) -> dict:
-    resource = {"resourceType": "Patient", "id": str(person.pk), "name": [{"text": person.full_name}]}
-    if person.birth_date:
-        resource["birthDate"] = person.birth_date
-    return resource
-
-
-def appointment(booking: Booking) -> dict:
-    shown = booking_patient(booking)  # as its reader sees it: what a partner without access entered
-    return {
-        "resourceType": "Appointment",
-        "id": str(booking.pk),
-        "status": APPOINTMENT_STATUS[Booking.Status(booking.status)],
-        "serviceType": [_service_type(booking.service)],
-        "start": booking.starts_at,
-        "end": booking.ends_at,
-        "created": booking.created_at,
-        "minutesDuration": int((booking.ends_at - booking.starts_at).total_seconds() // 60),
-        "slot": [
-            {
-                "reference": f"Slot/{booking.physician_id}-{booking.location_id}-{booking.service_id}-"
-                f"{int(booking.starts_at.timestamp())}"
-            }
-        ],
-        "participant": [
-            {
-                "actor": {"reference": f"Patient/{shown.id}", "display": shown.full_name},
-                "status": "accepted",
-            },
-            {
-                "actor": {
-                    "reference": f"Practitioner/{booking.physician_id}",
-                    "display": booking.physician.full_name,
-                },
-                "status": "accepted",
-            },
-            {
-                "actor": {"reference": f"Location/{booking.location_id}", "display": booking.location.name},
-                "status": "accepted",
-            },
-        ],
-    }
-
-
 # --- Views -------------------------------------------------------------------------------------------
 
 
@@ -445,7 +273,7 @@ def _one(items: dict, pk: str):
 
 @fhir_view()
 def organization_view(request: ActorRequest, pk: str | None = None) -> HttpResponse:
-    found = {i.pk: i for i in _institutions(request.actor)}
+    found = {i.pk: i for i in actions.institutions(request.actor)}
     if pk is not None:
         return _json(organization(_one(found, pk)))
     return _page(request, list(found.values()), organization)
@@ -453,7 +281,7 @@ def organization_view(request: ActorRequest, pk: str | None = None) -> HttpRespo
 
 @fhir_view()
 def location_view(request: ActorRequest, pk: str | None = None) -> HttpResponse:
-    found = {o[0].pk: o[0] for o in _offers(request.actor)}
+    found = {o.location.pk: o.location for o in actions.offers(request.actor)}
     if pk is not None:
         return _json(location(_one(found, pk)))
     return _page(request, sorted(found.values(), key=lambda x: x.name), location)
@@ -461,7 +289,7 @@ def location_view(request: ActorRequest, pk: str | None = None) -> HttpResponse:
 
 @fhir_view()
 def practitioner_view(request: ActorRequest, pk: str | None = None) -> HttpResponse:
-    found = {o[1].pk: o[1] for o in _offers(request.actor)}
+    found = {o.physician.pk: o.physician for o in actions.offers(request.actor)}
     if pk is not None:
         return _json(practitioner(_one(found, pk)))
     return _page(request, sorted(found.values(), key=lambda x: x.full_name), practitioner)
@@ -469,8 +297,8 @@ def practitioner_view(request: ActorRequest, pk: str | None = None) -> HttpRespo
 
 @fhir_view()
 def practitioner_role_view(request: ActorRequest, pk: str | None = None) -> HttpResponse:
-    offers = _offers(request.actor)
-    found = {o[1].pk: o[1] for o in offers}
+    offers = actions.offers(request.actor)
+    found = {o.physician.pk: o.physician for o in offers}
     if pk is not None:
         return _json(practitioner_role(_one(found, pk), offers))
     return _page(
@@ -480,8 +308,8 @@ def practitioner_role_view(request: ActorRequest, pk: str | None = None) -> Http
 
 @fhir_view()
 def healthcare_service_view(request: ActorRequest, pk: str | None = None) -> HttpResponse:
-    offers = _offers(request.actor)
-    found = {o[2].pk: o[2] for o in offers}
+    offers = actions.offers(request.actor)
+    found = {o.service.pk: o.service for o in offers}
     if pk is not None:
         return _json(healthcare_service(_one(found, pk), offers))
     return _page(
@@ -489,11 +317,11 @@ def healthcare_service_view(request: ActorRequest, pk: str | None = None) -> Htt
     )
 
 
-def _schedules(actor) -> dict[str, tuple[Physician, Location, list[Service]]]:
-    found: dict[str, tuple[Physician, Location, list[Service]]] = {}
-    for place, physician, service in _offers(actor):
-        key = f"{physician.pk}-{place.pk}"
-        found.setdefault(key, (physician, place, []))[2].append(service)
+def _schedules(actor) -> dict[str, list[actions.Bookable]]:
+    """The actor's calendars by Schedule id (`<physician>-<location>`): one Schedule's services."""
+    found: dict[str, list[actions.Bookable]] = {}
+    for offer in actions.offers(actor):
+        found.setdefault(f"{offer.physician.pk}-{offer.location.pk}", []).append(offer)
     return found
 
 
@@ -503,8 +331,8 @@ def schedule_view(request: ActorRequest, pk: str | None = None) -> HttpResponse:
     if pk is not None:
         if pk not in found:
             raise Http404()
-        return _json(schedule(*found[pk]))
-    return _page(request, [found[k] for k in sorted(found)], lambda row: schedule(*row))
+        return _json(schedule(found[pk]))
+    return _page(request, [found[k] for k in sorted(found)], schedule)
 
 
 def _day(text: str) -> date | None:
@@ -575,26 +403,24 @@ def slot_view(request: ActorRequest) -> HttpResponse:
     status = request.GET.get("status", "free")
     if status != "free":
         raise Invalid(_("Only free slots can be searched (status=free)."))
-    physician, place, services = schedules[key]
+    offers = schedules[key]
     if "service-type" in request.GET:
         code = _service_code(request.GET["service-type"])
-        services = [s for s in services if s.pk == code]
-        if not services:
+        offers = [o for o in offers if o.service.pk == code]
+        if not offers:
             raise Http404()
     date_from, date_until = _date_bounds(request.GET.getlist("start"))
-    found = []
-    for service in services:
-        for free in scheduling_selectors.available_slots(
-            physician=physician,
-            location=place,
-            service=service,
-            date_from=date_from,
-            date_until=date_until,
-            partner=actor.partner is not None,
-        ):
-            found.append((service, free))
-    found.sort(key=lambda row: (row[1].starts_at, row[0].pk))
-    return _page(request, found, lambda row: slot(physician, place, row[0], row[1].starts_at, row[1].ends_at))
+    found = [
+        (offer, free)
+        for offer in offers
+        for free in actions.free_slots(actor, offer, date_from=date_from, date_until=date_until)
+    ]
+    found.sort(key=lambda row: (row[1].starts_at, row[0].service.pk))
+    return _page(
+        request,
+        found,
+        lambda row: slot(row[0].physician, row[0].location, row[0].service, row[1].starts_at, row[1].ends_at),
+    )
 
 
 def _slot_of(reference: str) -> tuple[int, int, int, datetime]:
@@ -618,9 +444,9 @@ def appointment_view(request: ActorRequest, pk: str | None = None) -> HttpRespon
         return _appointment_update(request, pk)
     if request.method != "GET":
         return outcome(405, "not-supported", _("This interaction is not supported."))
-    bookings = v1.visible_bookings(actor).select_related("patient", "physician", "location", "service")
+    bookings = actions.bookings(actor).select_related("patient", "physician", "location", "service")
     if pk is not None:
-        booking = v1.visible_booking(actor, parse_id(pk))
+        booking = actions.booking(actor, pk)
         bookings_read(actor=actor, view="fhir appointment", bookings=[booking])
         return _json(appointment(booking))
     dates = request.GET.getlist("date")
@@ -745,58 +571,47 @@ def _appointment_create(request: ActorRequest) -> HttpResponse:
         reference = _text(actor.get("reference"), "participant[].actor.reference")
         if reference.startswith("Patient/"):
             patient_id = _ref_id(reference, "Patient")
-    payload = v1.BookingIn(
+    new_patient = _new_patient_of(data)
+    booked = actions.book(
+        request.actor,
         location_id=location_id,
         physician_id=physician_id,
         service_id=service_id,
-        starts_at=starts_at.isoformat(),
+        starts_at=starts_at,
         patient_id=patient_id,
-        new_patient=v1.NewPatientIn(**new_patient) if (new_patient := _new_patient_of(data)) else None,
+        new_patient=actions.NewPatientIn(**new_patient) if new_patient else None,
         note=_text(data.get("comment"), "comment")[:500],
-        channel_id=None,
     )
-    with transaction.atomic():
-        booking = v1.booking_from(request.actor, payload)
-    booking = v1.visible_booking(request.actor, booking.pk)
+    booking = actions.booking(request.actor, booked.pk)
     return _json(appointment(booking), 201, Location=f"{_base(request)}Appointment/{booking.pk}")
 
 
 def _appointment_update(request: ActorRequest, pk: str) -> HttpResponse:
     """Cancel: the Appointment sent back with `status: cancelled` (the one change this server takes)."""
-    booking = v1.visible_booking(request.actor, parse_id(pk))
+    booking = actions.booking(request.actor, pk)
     data = _body(request, "Appointment")
     if data.get("status") != "cancelled":
         raise Invalid(_("An appointment is changed only by cancelling it (status: cancelled)."))
-    if request.actor.partner is not None:
-        partner_booking.partner_booking_cancel(actor=request.actor, booking=booking)
-    else:
-        reason = _text(_object(data.get("cancelationReason"), "cancelationReason").get("text"), "text")[:300]
-        scheduling.booking_cancel(actor=request.actor, booking=booking, reason=reason, source="fhir")
-    return _json(appointment(v1.visible_booking(request.actor, booking.pk)))
+    reason = _text(_object(data.get("cancelationReason"), "cancelationReason").get("text"), "text")[:300]
+    actions.cancel(request.actor, booking, reason=reason, source="fhir")
+    return _json(appointment(actions.booking(request.actor, booking.pk)))
 
 
 @fhir_view()
 def patient_view(request: ActorRequest) -> HttpResponse:
     """Patient?name=… : staff search their register (audited); a partner with patient-data access searches
     an institution's (organization=Organization/<id>) within its quotas (P-7, P-15)."""
-    actor = request.actor
     query = request.GET.get("name", "").strip()
     if not 2 <= len(query) <= 100:
         raise Invalid(_("Search patients by name (2 to 100 characters)."))
-    if actor.partner is not None:
-        if not has_perm(actor, Perm.BOOK_FOR_PARTNER):
-            raise NotPermitted()
-        institution_id = _ref_id(request.GET.get("organization", ""), "Organization")
-        try:
-            partnership = access_partnership(partner=actor.partner, institution_id=institution_id)
-        except DomainError:
-            raise Http404() from None
-        found = partner_booking.partner_patient_search(actor=actor, partnership=partnership, query=query)
-    else:
-        v1.require_staff(actor)
-        found = list(patient_selectors.patient_search(actor=actor, query=query))
-        patient_register_read(actor=actor, view="fhir search", patients=found, query=query)
-    return _page(request, list(found), patient)
+    organization = request.GET.get("organization", "")
+    found = actions.patient_search(
+        request.actor,
+        query=query,
+        institution_id=_ref_id(organization, "Organization") if organization else None,
+        view="fhir search",
+    )
+    return _page(request, found, patient)
 
 
 @csrf_exempt

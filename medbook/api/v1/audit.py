@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from medbook.api.errors import READ_ERRORS
+from medbook.api.v1.errors import READ_ERRORS
 from medbook.audit.selectors import tree_head_for
 
 router = Router()
@@ -26,6 +26,7 @@ class TreeHeadOut(Schema):
     response={200: TreeHeadOut, **READ_ERRORS},
     summary="The audit log's signed tree head (admin)",
     url_name="audit_tree_head",
+    operation_id="medbook_api_audit_audit_tree_head",  # as before the module moved under v1/ (issue 21)
 )
 def audit_tree_head(request: HttpRequest, from_size: int | None = Query(None, ge=0, le=2**62)):
     """The latest signed head of the institution's audit tree (Ed25519 over log, size, root hash and time;

@@ -1,0 +1,262 @@
+"""The operations the JSON API (`v1`) and FHIR (`fhir`) both carry out, for a partner's user or the
+institution's staff (issue 21): each adapter translates its request, calls one of these and translates the
+answer back; neither chooses between the partner and the staff itself (`access.as_partner` does, here).
+
+Every operation calls the same selectors and services as the pages, so every permission, partner rule,
+quota and audit entry holds here too. Refusals are the domain's (NotPermitted 403, Http404, DomainError
+422, SlotUnavailable 409, TooManyRequests 429); each adapter gives them its own shape.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+
+from medbook.api.access import as_partner, require_staff
+from medbook.core.errors import DomainError, NotPermitted
+from medbook.core.ids import parse_id
+from medbook.core.tenancy import Actor, scoped
+from medbook.institutions.models import Institution, Location, Physician, Service
+from medbook.partners import offers as partner_offers
+from medbook.partners.access import access_partnership, acting_partner
+from medbook.partners.selectors import partner_bookings
+from medbook.partners.services import booking as partner_booking
+from medbook.patients import selectors as patient_selectors
+from medbook.patients.models import Patient
+from medbook.patients.services import patient_register_read
+from medbook.scheduling import selectors as scheduling_selectors
+from medbook.scheduling import services as scheduling
+from medbook.scheduling.models import Booking
+from medbook.scheduling.slots import Interval
+
+
+class Bookable(Protocol):
+    """One calendar the actor may book: a partner's authorised offer or a calendar of the staff's own."""
+
+    @property
+    def location(self) -> Location: ...
+    @property
+    def physician(self) -> Physician: ...
+    @property
+    def service(self) -> Service: ...
+
+
+# A patient entered anew with a booking (the staff's register, or a partner's booking, P-15); the JSON API's
+# schema names it (no docstring: it would change the schema's text).
+class NewPatientIn(Schema):
+    full_name: str = Field(..., max_length=200)
+    birth_date: date | None = None
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=32)
+    insurance_id: str = Field("", max_length=16)
+
+
+@dataclass(frozen=True)
+class PhysicianRow:
+    physician: Physician
+    location_ids: list[int]
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    service: Service
+    location_ids: list[int]
+    physician_ids: list[int]
+
+
+# --- What the actor may book ---------------------------------------------------------------------------
+
+
+def offers(actor: Actor) -> list[Bookable]:
+    """Every calendar the actor may book: a partner's authorised offers, or all of the staff's own."""
+    if as_partner(actor):
+        return list(partner_offers.bookable_offers(actor=actor))
+    return list(scheduling_selectors.desk_offers(actor=actor))
+
+
+def offer(actor: Actor, *, location_id: object, physician_id: object, service_id: object) -> Bookable:
+    """The calendar the ids name, or a refusal: a partner's authorised offer (else 403), or a location,
+    physician and service of the staff's own institution (another tenant's ids are 404)."""
+    ids = {"location_id": location_id, "physician_id": physician_id, "service_id": service_id}
+    if as_partner(actor):
+        return partner_offers.offer_for(actor=actor, **ids)
+    return scheduling_selectors.desk_offer(actor=actor, **ids)
+
+
+def institutions(actor: Actor) -> list[Institution]:
+    """The staff's own institution, or the institutions the partner may book at now (by name)."""
+    if as_partner(actor):
+        seen: dict[int, Institution] = {}
+        for found in partner_offers.bookable_offers(actor=actor):
+            seen.setdefault(found.institution.pk, found.institution)
+        return sorted(seen.values(), key=lambda i: i.name)
+    institution = actor.institution
+    if institution is None:  # as_partner let through no one else: for the type checker
+        raise NotPermitted()
+    return [Institution.objects.get(pk=institution.pk)]
+
+
+def locations(actor: Actor) -> list[Location]:
+    """Active locations: all of the staff's institution, or those the partner is authorised at."""
+    if as_partner(actor):
+        return list({o.location.pk: o.location for o in partner_offers.bookable_offers(actor=actor)}.values())
+    return list(scoped(Location, actor).filter(is_active=True).order_by("name"))
+
+
+def physicians(actor: Actor) -> list[PhysicianRow]:
+    """Active physicians with the locations they work at: all of the staff's institution, or those of the
+    partner's offers with the offers' locations."""
+    if as_partner(actor):
+        at: dict[int, set[int]] = {}
+        found: dict[int, Physician] = {}
+        for o in partner_offers.bookable_offers(actor=actor):
+            found[o.physician.pk] = o.physician
+            at.setdefault(o.physician.pk, set()).add(o.location.pk)
+        return [PhysicianRow(p, sorted(at[p.pk])) for p in found.values()]
+    return [
+        PhysicianRow(p, sorted(x.pk for x in p.locations.all()))
+        for p in scoped(Physician, actor).filter(is_active=True).prefetch_related("locations")
+    ]
+
+
+def services(actor: Actor) -> list[ServiceRow]:
+    """Active services with where and by whom they are given: all of the staff's institution, or as the
+    partner's offers give them."""
+    if as_partner(actor):
+        rows: dict[int, tuple[Service, set[int], set[int]]] = {}
+        for o in partner_offers.bookable_offers(actor=actor):
+            _service, at, by = rows.setdefault(o.service.pk, (o.service, set(), set()))
+            at.add(o.location.pk)
+            by.add(o.physician.pk)
+        return [ServiceRow(s, sorted(at), sorted(by)) for s, at, by in rows.values()]
+    given = scoped(Service, actor).filter(is_active=True).prefetch_related("locations", "physicians")
+    return [
+        ServiceRow(s, sorted(x.pk for x in s.locations.all()), sorted(p.pk for p in s.physicians.all()))
+        for s in given
+    ]
+
+
+def free_slots(actor: Actor, bookable: Bookable, *, date_from: date, date_until: date) -> list[Interval]:
+    """The free slots of one calendar over local days, as the actor may book them (a partner: the strict
+    availability rules, P-12)."""
+    return scheduling_selectors.available_slots(
+        physician=bookable.physician,
+        location=bookable.location,
+        service=bookable.service,
+        date_from=date_from,
+        date_until=date_until,
+        partner=as_partner(actor),
+    )
+
+
+# --- Bookings ------------------------------------------------------------------------------------------
+
+
+def bookings(actor: Actor) -> QuerySet[Booking]:
+    """The bookings the actor sees: its institution's, or the ones its partner made."""
+    if as_partner(actor):
+        return partner_bookings(actor).select_related("channel")
+    return scheduling_selectors.bookings_for_actor(actor)
+
+
+def booking(actor: Actor, pk: object) -> Booking:
+    """One booking the actor sees; any other (or no id) is 404."""
+    found = bookings(actor).filter(pk=parse_id(pk)).first()
+    if found is None:
+        raise Http404()
+    return found
+
+
+def book(
+    actor: Actor,
+    *,
+    location_id: object,
+    physician_id: object,
+    service_id: object,
+    starts_at: datetime,
+    patient_id: int | None = None,
+    new_patient: NewPatientIn | None = None,
+    note: str = "",
+    channel_id: int | None = None,
+) -> Booking:
+    """Book as the pages book: a partner only a free slot of an authorised offer, for a patient its search
+    returned (`patient_id`) or entered anew (`new_patient`); the staff any time their booking rules allow,
+    through one of the institution's channels (`channel_id`), as the calendar's desk does.
+
+    The offer, patient and channel are read before the booking's transaction begins: reads checked again
+    where it matters (the booking service's checks and locks) need not hold it open."""
+    details = new_patient.dict() if new_patient else None
+    ids = {"location_id": location_id, "physician_id": physician_id, "service_id": service_id}
+    if as_partner(actor):
+        return partner_booking.partner_booking_create(
+            actor=actor,
+            offer=partner_offers.offer_for(actor=actor, **ids),
+            starts_at=starts_at,
+            patient_id=patient_id,
+            new_patient=details,
+            note=note,
+        )
+    desk = scheduling_selectors.desk_offer(actor=actor, **ids)
+    return scheduling.desk_booking_create(
+        actor=actor,
+        location=desk.location,
+        physician=desk.physician,
+        service=desk.service,
+        starts_at=starts_at,
+        patient_id=patient_id,
+        new_patient=details,
+        channel=channel_id,
+        note=note,
+    )
+
+
+def move(actor: Actor, booking: Booking, *, starts_at: datetime) -> Booking:
+    """Move a booking the actor sees to another free start time (a partner: its own, P-13)."""
+    if as_partner(actor):
+        return partner_booking.partner_booking_move(actor=actor, booking=booking, starts_at=starts_at)
+    return scheduling.booking_move(actor=actor, booking=booking, starts_at=starts_at)
+
+
+def cancel(actor: Actor, booking: Booking, *, reason: str = "", source: str) -> Booking:
+    """Cancel a booking the actor sees (a partner: its own, without a reason, P-13); `source` names the
+    adapter in what the patient and the other side are told."""
+    if as_partner(actor):
+        return partner_booking.partner_booking_cancel(actor=actor, booking=booking)
+    return scheduling.booking_cancel(actor=actor, booking=booking, reason=reason, source=source)
+
+
+def attendance_set(actor: Actor, pk: object, *, status: str) -> Booking:
+    """The institution's desk records whether the patient came (B-11)."""
+    require_staff(actor)
+    return scheduling.booking_attendance_set(actor=actor, booking=booking(actor, pk), status=status)
+
+
+def payment_set(actor: Actor, pk: object, *, payment_status: str) -> Booking:
+    """The institution's desk records that an institution-paid booking was paid or refunded (B-11)."""
+    require_staff(actor)
+    return scheduling.booking_payment_set(
+        actor=actor, booking=booking(actor, pk), payment_status=payment_status
+    )
+
+
+# --- Patients ------------------------------------------------------------------------------------------
+
+
+def patient_search(actor: Actor, *, query: str, institution_id: int | None, view: str) -> list[Patient]:
+    """The staff search their register (audited as `view`); a partner with patient-data access searches an
+    institution's patients within the same quotas as its pages (P-7, P-15): another institution is 404."""
+    if as_partner(actor):
+        if institution_id is None:
+            raise DomainError(_("Name the institution to search at."), field="institution_id")
+        try:
+            partnership = access_partnership(partner=acting_partner(actor), institution_id=institution_id)
+        except DomainError:
+            raise Http404() from None
+        return partner_booking.partner_patient_search(actor=actor, partnership=partnership, query=query)
+    found = list(patient_selectors.patient_search(actor=actor, query=query))
+    patient_register_read(actor=actor, view=view, patients=found, query=query)
+    return found
