@@ -3,20 +3,28 @@
 import ipaddress
 import re
 import uuid
+from typing import cast
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from medbook.accounts.models import Membership
+from medbook.accounts.models import Membership, User
 from medbook.core.logs import request_id_var
-from medbook.core.tenancy import SESSION_ORG_KEY, Actor
+from medbook.core.tenancy import SESSION_ORG_KEY, Actor, ActorRequest
 
 REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
 CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
-def client_ip(request) -> str | None:
+class SignedInRequest(ActorRequest):
+    """A request to a page behind login_required: its user is a User, never anonymous."""
+
+    user: User
+
+
+def client_ip(request: HttpRequest) -> str | None:
     """The address the request came from. Behind a trusted reverse proxy (TRUSTED_PROXIES) the client is
     the last address in X-Forwarded-For that is not one of the trusted proxies; a client cannot forge it,
     because every hop it claims in front of the proxies is ignored."""
@@ -39,7 +47,7 @@ def request_id() -> str:
     return uuid.uuid4().hex
 
 
-def client_request_id(request) -> str:
+def client_request_id(request: HttpRequest) -> str:
     """The client's own X-Request-ID when it is 1 to 64 of [A-Za-z0-9._-], else "" (kept only beside ours)."""
     given = request.META.get(REQUEST_ID_HEADER, "")
     return given if CLIENT_REQUEST_ID.fullmatch(given) else ""
@@ -65,7 +73,7 @@ def actor_for(user, organization_id=None, **context) -> Actor:
     return Actor(user=user, membership=current, memberships=memberships, **context)
 
 
-def resolve_actor(request) -> Actor:
+def resolve_actor(request: ActorRequest) -> Actor:
     """Build the actor from the session's user and chosen organisation and the request's origin."""
     context = {
         "client_ip": client_ip(request),
@@ -83,11 +91,13 @@ class ActorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: ActorRequest) -> HttpResponse:
         request.request_id = request_id()
         request.client_request_id = client_request_id(request)
         request_id_var.set(request.request_id)  # on every log line of the request, Django's own included
-        request.actor = SimpleLazyObject(lambda: resolve_actor(request))
+        request.actor = cast(
+            Actor, SimpleLazyObject(lambda: resolve_actor(request))
+        )  # stands in for the Actor
         institution = request.actor.institution if request.user.is_authenticated else None
         if institution is not None:
             # Times are stored in UTC and shown in the institution's zone.

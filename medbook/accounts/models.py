@@ -1,5 +1,7 @@
 """Users, the organisations they act for, and their memberships."""
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -8,16 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from medbook.core.roles import OrgKind, Role
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     """Create users identified by email."""
 
     use_in_migrations = True
 
-    def get_by_natural_key(self, username: str):
+    def get_by_natural_key(self, username: str | None) -> "User":
         """Find the user by email whatever its case (emails are stored lower-case)."""
         return self.get(email__iexact=username)
 
-    def create_user(self, email: str, password: str | None = None, **extra):
+    def create_user(self, email: str, password: str | None = None, **extra) -> "User":
         """Create a user with a normalised email."""
         if not email:
             raise ValueError("email is required")
@@ -26,7 +28,7 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email: str, password: str | None = None, **extra):
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> "User":
         """Create a platform operator."""
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
@@ -47,7 +49,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         verbose_name = _("user")

@@ -5,6 +5,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
+from typing import cast
 
 from axes.backends import AxesStandaloneBackend
 from axes.utils import reset as axes_reset
@@ -29,6 +30,7 @@ from medbook.accounts.actor import client_ip
 from medbook.accounts.models import ThrottleEvent
 from medbook.accounts.two_factor import Assurance
 from medbook.core.roles import Role
+from medbook.core.tenancy import Actor, ActorRequest
 
 SESSION_LOGIN_AT = "login_at"  # when the session logged in (the 8-hour limit counts from here)
 SESSION_SEEN_AT = "seen_at"  # the last request (the idle limit counts from here)
@@ -45,13 +47,13 @@ class ThrottleBackend(AxesStandaloneBackend):
     """Refuse a login while its account or address cools off; without a request (a command) nothing is
     throttled, as no one can guess through it."""
 
-    def authenticate(self, request, username=None, password=None, **kwargs):
+    def authenticate(self, request: HttpRequest | None, username=None, password=None, **kwargs):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
-def throttle_address(request) -> str | None:
+def throttle_address(request: HttpRequest) -> str | None:
     """The address counted: the one the audit log records."""
     return client_ip(request)
 
@@ -69,7 +71,7 @@ def email_key(value: str) -> str:
     return unicodedata.normalize("NFKC", text.upper().casefold())[:254]
 
 
-def throttle_username(request, credentials) -> str | None:
+def throttle_username(request: HttpRequest, credentials) -> str | None:
     """The account counted, whatever the case, spelling or spaces the form was given."""
     credentials = credentials or {}
     username = str(credentials.get("username") or credentials.get("email") or "")
@@ -86,12 +88,12 @@ def refused(request: HttpRequest, minutes: int | None = None) -> HttpResponse:
     return render(request, "accounts/throttled.html", context, status=429)
 
 
-def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
+def lockout_response(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
     return refused(request)
 
 
 @receiver(user_login_failed)
-def slow_down_failure(sender, credentials=None, request=None, **kwargs) -> None:
+def slow_down_failure(sender, credentials=None, request: HttpRequest | None = None, **kwargs) -> None:
     """A wrong password answers late, so guessing is slow even before the refusal."""
     if request is not None and settings.LOGIN_FAILURE_DELAY_SECONDS > 0:
         time.sleep(settings.LOGIN_FAILURE_DELAY_SECONDS)
@@ -121,7 +123,7 @@ def login_throttle_clear(username: str) -> None:
 
 
 @receiver(user_logged_in)
-def session_start(sender, request=None, user=None, **kwargs) -> None:
+def session_start(sender, request: HttpRequest | None = None, user=None, **kwargs) -> None:
     """Stamp the new session (Django has rotated its key) with the login and password times."""
     if request is None or not hasattr(request, "session"):
         return
@@ -149,7 +151,7 @@ class SessionLimitsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
             now = time.time()
             session = request.session
@@ -170,7 +172,7 @@ class NoStoreMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
@@ -213,7 +215,7 @@ def enrolment_changed(request: HttpRequest) -> None:
     request.session.pop(SESSION_ENROLLED, None)
 
 
-def must_enrol(actor) -> bool:
+def must_enrol(actor: Actor) -> bool:
     """Whether this actor must use two-factor authentication: an organisation of theirs requires it of its
     users, or the platform of administrators and the operator."""
     if actor.user is None:
@@ -234,12 +236,12 @@ class TwoFactorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(self, request: ActorRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
         user = request.user
-        if not user.is_authenticated or user.is_verified():
+        if not user.is_authenticated or session_verified(request):
             return None
         match = request.resolver_match
         view_name = match.view_name if match is not None else None
@@ -255,20 +257,27 @@ class TwoFactorMiddleware:
         return None
 
 
-def second_factor_complete(request: HttpRequest) -> bool:
+def session_verified(request: HttpRequest) -> bool:
+    """Whether the session proved the user's second factor with a code."""
+    # django-otp's OTPMiddleware gives every request's user an is_verified(); User's and AnonymousUser's types
+    # do not know it.
+    return request.user.is_verified()  # type: ignore[union-attr]
+
+
+def second_factor_complete(request: ActorRequest) -> bool:
     """Whether the session has nothing more to prove: verified by its code, or of a user who has no second
     factor and need not have one."""
     user = request.user
     if not user.is_authenticated:
         return False
-    if user.is_verified():
+    if session_verified(request):
         return True
     return not user_has_device(user, confirmed=True) and not must_enrol(request.actor)
 
 
 def assurance(request: HttpRequest) -> Assurance:
     """What this session has proved, for the services that change the second factor."""
-    return Assurance(verified=request.user.is_verified(), recent_password=password_is_recent(request))
+    return Assurance(verified=session_verified(request), recent_password=password_is_recent(request))
 
 
 # Re-authentication before role changes, partner deletion and data-access changes.
@@ -327,4 +336,5 @@ def admin_has_permission(request: HttpRequest) -> bool:
     """Admin is the operator's, and only once the session has proved its second factor (or has none to
     prove)."""
     user = request.user
-    return user.is_active and user.is_staff and second_factor_complete(request)
+    # Django's admin hands over an HttpRequest; ActorMiddleware has made every request an ActorRequest.
+    return user.is_active and user.is_staff and second_factor_complete(cast(ActorRequest, request))

@@ -29,7 +29,7 @@ from medbook.core.errors import DomainError
 from medbook.core.ids import parse_id_or_none
 from medbook.core.permissions import Perm, require
 from medbook.core.roles import OrgKind, Role
-from medbook.core.tenancy import Actor
+from medbook.core.tenancy import Actor, acting
 from medbook.notifications.services import notification_enqueue
 
 ROLES_OF = {  # the roles an organisation of each kind gives its members
@@ -61,7 +61,7 @@ def send_set_password_email(*, user: User, organization_name: str) -> None:
 def _checked_role(actor: Actor, role: str, can_book: bool) -> tuple[str, bool]:
     """Refuse a role the actor's kind of organisation does not give; "Can book to partner institution"
     (P-10) exists only for a partner's users."""
-    kind = actor.organization.kind
+    kind = acting(actor.organization).kind
     if role not in ROLES_OF.get(kind, ()):
         raise DomainError(_("Choose one of the roles offered."), field="role")
     return role, bool(can_book) and kind == OrgKind.PARTNER
@@ -81,12 +81,11 @@ def user_invite(
     password; a person who already has an account is asked to accept, and acts for it only once they do.
     Either way the admin learns nothing of whether the account existed."""
     require(actor, Perm.MANAGE_USERS)
-    organization = actor.organization
+    organization = acting(actor.organization)
     role, can_book = _checked_role(actor, role, can_book)
     email = email.strip().lower()
     user = User.objects.filter(email=email).first()
-    created = user is None
-    if created:
+    if user is None:
         user = User.objects.create_user(email=email, full_name=full_name, language=language)
         user.set_unusable_password()
         user.save(update_fields=["password"])
@@ -149,8 +148,11 @@ def membership_invitation_open(*, user, token: str) -> Membership:
     except signing.BadSignature:  # forged, or expired
         raise Http404() from None
     pk, _sep, nonce = value.partition(":")
+    membership_id = parse_id_or_none(pk)
     membership = (
-        Membership.objects.select_related("organization", "user").filter(pk=parse_id_or_none(pk)).first()
+        None
+        if membership_id is None
+        else Membership.objects.select_related("organization", "user").filter(pk=membership_id).first()
     )
     digest = hashlib.sha256(nonce.encode()).hexdigest()
     if (
@@ -191,7 +193,7 @@ def member_permissions_set(*, actor: Actor, membership: Membership, role: str, c
     cannot take their own administration away. A new role revokes the member's API tokens there."""
     _own_member(actor, membership)
     role, can_book = _checked_role(actor, role, can_book)
-    if membership.user_id == actor.user.pk and role != membership.role:
+    if membership.user_id == acting(actor.user).pk and role != membership.role:
         raise DomainError(_("You cannot take away your own administrator role."))
     before = {"role": membership.role, "can_book": membership.can_book}
     membership.role, membership.can_book = role, can_book
@@ -209,11 +211,11 @@ def member_permissions_set(*, actor: Actor, membership: Membership, role: str, c
 
 
 @transaction.atomic
-def membership_set_active(*, actor, membership: Membership, active: bool) -> Membership:
+def membership_set_active(*, actor: Actor, membership: Membership, active: bool) -> Membership:
     """Deactivate (access ends at once, its API tokens revoked) or reactivate a user's membership of the
     actor's organisation."""
     _own_member(actor, membership)
-    if membership.user_id == actor.user.pk and not active:
+    if membership.user_id == acting(actor.user).pk and not active:
         raise DomainError(_("You cannot deactivate yourself."))
     if membership.invited_at is not None:
         # Never accepted: reactivating asks the person again; deactivating withdraws the link.
@@ -255,7 +257,7 @@ def organization_two_factor_require(*, actor: Actor, required: bool) -> None:
     """Require (or stop requiring) two-factor authentication of every user of the actor's organisation;
     requiring it revokes their API tokens for it (each must be made again from a session with the code)."""
     require(actor, Perm.MANAGE_USERS)
-    organization = actor.organization
+    organization = acting(actor.organization)
     if organization.require_two_factor == required:
         return
     organization.require_two_factor = required
@@ -276,7 +278,7 @@ def membership_email_digest_set(*, actor: Actor, choice: str) -> Membership:
     require(actor, Perm.CHOOSE_BOOKING_EMAILS)
     if choice not in Membership.Digest.values:
         raise DomainError(_("Choose one of the options offered."), field="email_digest")
-    membership = Membership.objects.select_for_update().get(pk=actor.membership.pk)
+    membership = Membership.objects.select_for_update().get(pk=acting(actor.membership).pk)
     previous = membership.email_digest
     if previous == choice:
         return membership

@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,6 +12,7 @@ from medbook.accounts.tokens import DEFAULT_DAYS, MAX_DAYS, api_token_create, ap
 from medbook.core.decorators import page
 from medbook.core.errors import DomainError, NotPermitted
 from medbook.core.forms import add_refusal, form_status
+from medbook.core.tenancy import ActorRequest
 
 
 class TokenForm(forms.Form):
@@ -22,13 +23,13 @@ class TokenForm(forms.Form):
     read_only = forms.BooleanField(label=gettext_lazy("Read only"), required=False)
 
 
-def _member(request: HttpRequest) -> None:
+def _member(request: ActorRequest) -> None:
     if request.actor.membership is None:
         raise NotPermitted(_("Only a member of an organisation can hold an API token."))
 
 
 @page()
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: ActorRequest) -> HttpResponse:
     """The actor's tokens for this organisation, and the form that makes one (its secret shown once)."""
     _member(request)
     form = TokenForm(request.POST or None)
@@ -53,7 +54,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 @page()
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: ActorRequest, pk: int) -> HttpResponse:
     _member(request)
     token = api_token_revoke(actor=request.actor, token_id=pk)
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})

@@ -20,7 +20,7 @@ from medbook.accounts.tokens import REVOKED_BY_TWO_FACTOR, api_tokens_revoke_all
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError, NotPermitted
-from medbook.core.tenancy import Actor
+from medbook.core.tenancy import Actor, acting
 
 RECOVERY_CODE_COUNT = 10
 
@@ -75,17 +75,18 @@ def two_factor_confirm(*, actor: Actor, assurance: Assurance, device: TOTPDevice
     return the recovery codes, shown this once. The user's API tokens are revoked: one made by someone who
     had only the password must not outlive the enrolment."""
     _require_assurance(actor, assurance)
-    if device.user_id != actor.user.pk or device.confirmed:
+    user = acting(actor.user)
+    if device.user_id != user.pk or device.confirmed:
         raise Http404()
     if not device.verify_token(code.strip().replace(" ", "")):
         raise DomainError(_("That code is not right. Enter the current code of your app."), field="code")
-    replaced = TOTPDevice.objects.filter(user=actor.user, confirmed=True).exists()
+    replaced = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    TOTPDevice.objects.filter(user=actor.user).exclude(pk=device.pk).delete()
-    codes = _recovery_codes_renew(actor.user)
-    audit_record(actor=actor, action=AuditAction.TWO_FACTOR_ENABLE, obj=actor.user, replaced=replaced)
-    api_tokens_revoke_all(actor=actor, reason=REVOKED_BY_TWO_FACTOR, user=actor.user)
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    codes = _recovery_codes_renew(user)
+    audit_record(actor=actor, action=AuditAction.TWO_FACTOR_ENABLE, obj=user, replaced=replaced)
+    api_tokens_revoke_all(actor=actor, reason=REVOKED_BY_TWO_FACTOR, user=user)
     return codes
 
 
@@ -93,10 +94,11 @@ def two_factor_confirm(*, actor: Actor, assurance: Assurance, device: TOTPDevice
 def two_factor_recovery_renew(*, actor: Actor, assurance: Assurance) -> list[str]:
     """New recovery codes in place of the old ones (for an enrolled user)."""
     _require_assurance(actor, assurance)
-    if two_factor_device(actor.user, confirmed=True) is None:
+    user = acting(actor.user)
+    if two_factor_device(user, confirmed=True) is None:
         raise DomainError(_("Two-factor authentication is not on."))
-    codes = _recovery_codes_renew(actor.user)
-    audit_record(actor=actor, action=AuditAction.TWO_FACTOR_RECOVERY_RENEW, obj=actor.user)
+    codes = _recovery_codes_renew(user)
+    audit_record(actor=actor, action=AuditAction.TWO_FACTOR_RECOVERY_RENEW, obj=user)
     return codes
 
 

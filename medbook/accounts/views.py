@@ -13,6 +13,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse_lazy
@@ -21,9 +22,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from medbook.accounts import security
-from medbook.accounts.actor import actor_for, client_ip
+from medbook.accounts.actor import SignedInRequest, actor_for, client_ip
 from medbook.accounts.forms import EmailDigestForm, MemberForm
-from medbook.accounts.models import User
+from medbook.accounts.models import Membership, Organization, User
 from medbook.accounts.security import reauthentication_required
 from medbook.accounts.selectors import organization_members
 from medbook.accounts.services import (
@@ -50,7 +51,7 @@ from medbook.core.errors import DomainError, NotPermitted
 from medbook.core.forms import add_refusal, form_status
 from medbook.core.permissions import Perm
 from medbook.core.roles import OrgKind
-from medbook.core.tenancy import SESSION_ORG_KEY
+from medbook.core.tenancy import SESSION_ORG_KEY, ActorRequest, acting
 
 members_page = page(Perm.MANAGE_USERS)
 
@@ -92,7 +93,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password-reset-done")
 
-    def post(self, request, *args, **kwargs):
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         """Throttle the form per address and per email address (each request may send an email)."""
         window = timedelta(minutes=settings.PASSWORD_RESET_WINDOW_MINUTES)
         limit = settings.PASSWORD_RESET_LIMIT
@@ -110,6 +111,8 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    request: ActorRequest  # ActorMiddleware's, with its request id
+
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password-reset-complete")
 
@@ -128,13 +131,13 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
-def _safe_next(request: HttpRequest, target: str) -> str:
+def _safe_next(request: ActorRequest, target: str) -> str:
     return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else "/"
 
 
 @require_POST
 @login_required
-def switch_organization(request: HttpRequest) -> HttpResponse:
+def switch_organization(request: ActorRequest) -> HttpResponse:
     """Act for another organisation the user belongs to: only by POST, audited."""
     try:
         membership = organization_switch(
@@ -148,7 +151,7 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def organization_switch_ask(request: HttpRequest) -> HttpResponse:
+def organization_switch_ask(request: ActorRequest) -> HttpResponse:
     """Where a link of another organisation of the user leads: ask, with the button that posts the switch;
     nothing changes here."""
     chosen = request.GET.get("organization", "")
@@ -162,22 +165,27 @@ def organization_switch_ask(request: HttpRequest) -> HttpResponse:
 # The members page: "Users" of an institution, "Administration / Admin Users" of a partner (B-10, P-10).
 
 
-def _members(request: HttpRequest):
-    return organization_members(request.actor.organization.pk)
+def _organization(request: ActorRequest) -> Organization:
+    """The organisation whose members the page shows: its actor manages its users, so it acts for one."""
+    return acting(request.actor.organization)
 
 
-def _title(request: HttpRequest) -> str:
-    return _("Admin Users") if request.actor.organization.kind == OrgKind.PARTNER else _("Users")
+def _members(request: ActorRequest) -> QuerySet[Membership]:
+    return organization_members(_organization(request).pk)
+
+
+def _title(request: ActorRequest) -> str:
+    return _("Admin Users") if _organization(request).kind == OrgKind.PARTNER else _("Users")
 
 
 @members_page
-def member_list(request: HttpRequest) -> HttpResponse:
+def member_list(request: ActorRequest) -> HttpResponse:
     """The people who act for the organisation, with their role, permissions and whether they still may."""
     context = {
         "memberships": _members(request),
         "title": _title(request),
-        "is_partner": request.actor.organization.kind == OrgKind.PARTNER,
-        "require_two_factor": request.actor.organization.require_two_factor,
+        "is_partner": _organization(request).kind == OrgKind.PARTNER,
+        "require_two_factor": _organization(request).require_two_factor,
     }
     return render(request, "accounts/member_list.html", context)
 
@@ -185,7 +193,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 @members_page
 @require_POST
 @reauthentication_required
-def two_factor_policy(request: HttpRequest) -> HttpResponse:
+def two_factor_policy(request: ActorRequest) -> HttpResponse:
     """Require two-factor authentication of the organisation's users, or stop requiring it."""
     required = request.POST.get("required") == "1"
     organization_two_factor_require(actor=request.actor, required=required)
@@ -197,9 +205,9 @@ def two_factor_policy(request: HttpRequest) -> HttpResponse:
 
 
 @members_page
-def member_create(request: HttpRequest) -> HttpResponse:
+def member_create(request: ActorRequest) -> HttpResponse:
     """Invite a person; a new one gets an email with a link to set a password (B-10, N-3)."""
-    kind = request.actor.organization.kind
+    kind = _organization(request).kind
     form = MemberForm(request.POST if request.method == "POST" else None, kind=kind, invite=True)
     if form.is_bound and form.is_valid():
         try:
@@ -217,10 +225,10 @@ def member_create(request: HttpRequest) -> HttpResponse:
 
 @members_page
 @reauthentication_required
-def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def member_edit(request: ActorRequest, pk: int) -> HttpResponse:
     """Change a member's role and permissions."""
     membership = get_object_or_404(_members(request), pk=pk)
-    kind = request.actor.organization.kind
+    kind = _organization(request).kind
     data = request.POST if request.method == "POST" else None
     form = MemberForm(data, kind=kind, invite=False, initial=MemberForm.initial_for(membership))
     if form.is_bound and form.is_valid():
@@ -242,7 +250,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @members_page
 @require_POST
 @reauthentication_required
-def member_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+def member_toggle(request: ActorRequest, pk: int) -> HttpResponse:
     """Deactivate (access ends with the next request) or reactivate a member."""
     membership = get_object_or_404(_members(request), pk=pk)
     error = ""
@@ -258,7 +266,7 @@ def member_toggle(request: HttpRequest, pk: int) -> HttpResponse:
         context = {
             "membership": membership,
             "error": error,
-            "is_partner": request.actor.organization.kind == OrgKind.PARTNER,
+            "is_partner": _organization(request).kind == OrgKind.PARTNER,
         }
         return render(request, "accounts/member_list.html#member-row", context)
     if error:
@@ -269,7 +277,7 @@ def member_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def membership_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+def membership_accept_view(request: ActorRequest, token: str) -> HttpResponse:
     """The link e-mailed to a person with an account: accept the role an organisation offers (or not)."""
     membership = membership_invitation_open(user=request.user, token=token)
     if request.method == "POST":
@@ -286,7 +294,7 @@ def membership_accept_view(request: HttpRequest, token: str) -> HttpResponse:
 # Two-factor authentication and re-authentication.
 
 
-def _next_or(request: HttpRequest, default: str) -> str:
+def _next_or(request: ActorRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -310,7 +318,7 @@ class PasswordAgainForm(forms.Form):
 
 
 @login_required
-def two_factor(request: HttpRequest) -> HttpResponse:
+def two_factor(request: SignedInRequest) -> HttpResponse:
     """The user's two-factor authentication: turn it on, move it to a new app, renew the recovery codes,
     turn it off."""
     if request.method == "POST":
@@ -323,7 +331,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
 
 @reauthentication_required
-def _two_factor_start(request: HttpRequest) -> HttpResponse:
+def _two_factor_start(request: ActorRequest) -> HttpResponse:
     try:
         two_factor_start(actor=request.actor, assurance=security.assurance(request))
     except DomainError as error:
@@ -334,7 +342,7 @@ def _two_factor_start(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @reauthentication_required
-def two_factor_setup(request: HttpRequest) -> HttpResponse:
+def two_factor_setup(request: SignedInRequest) -> HttpResponse:
     """Show the new secret and confirm it with a code; then the recovery codes, this once."""
     device = two_factor_device(request.user, confirmed=False)
     if device is None:
@@ -364,10 +372,10 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def two_factor_verify(request: HttpRequest) -> HttpResponse:
+def two_factor_verify(request: ActorRequest) -> HttpResponse:
     """The second step of the login: a code of the authenticator app or one of the recovery codes."""
     target = _next_or(request, resolve_url(settings.LOGIN_REDIRECT_URL))
-    if request.user.is_verified() or not django_otp.user_has_device(request.user, confirmed=True):
+    if security.session_verified(request) or not django_otp.user_has_device(request.user, confirmed=True):
         security.enrolment_changed(request)
         return HttpResponseRedirect(target)
     form = CodeForm(request.POST if request.method == "POST" else None)
@@ -385,7 +393,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @reauthentication_required
-def two_factor_recovery(request: HttpRequest) -> HttpResponse:
+def two_factor_recovery(request: ActorRequest) -> HttpResponse:
     """Replace the recovery codes and show the new ones, this once."""
     try:
         codes = two_factor_recovery_renew(actor=request.actor, assurance=security.assurance(request))
@@ -398,7 +406,7 @@ def two_factor_recovery(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @reauthentication_required
-def two_factor_off(request: HttpRequest) -> HttpResponse:
+def two_factor_off(request: ActorRequest) -> HttpResponse:
     """Turn two-factor authentication off (not for those the platform requires it of)."""
     try:
         two_factor_disable(
@@ -415,9 +423,9 @@ def two_factor_off(request: HttpRequest) -> HttpResponse:
 
 
 @page(Perm.CHOOSE_BOOKING_EMAILS)
-def email_preferences(request: HttpRequest) -> HttpResponse:
+def email_preferences(request: ActorRequest) -> HttpResponse:
     """The member's choice for the organisation acted for: booking e-mails each at once, or a digest."""
-    membership = request.actor.membership
+    membership = acting(request.actor.membership)
     form = EmailDigestForm(
         request.POST if request.method == "POST" else None, initial={"email_digest": membership.email_digest}
     )
@@ -434,7 +442,7 @@ def email_preferences(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def reauthenticate(request: HttpRequest) -> HttpResponse:
+def reauthenticate(request: SignedInRequest) -> HttpResponse:
     """Ask for the password again before a sensitive change; wrong passwords count towards the throttle."""
     target = _next_or(request, "/")
     form = PasswordAgainForm(request.POST if request.method == "POST" else None)

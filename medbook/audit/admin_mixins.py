@@ -1,5 +1,8 @@
 """Operator reads in the Django admin, audited (X-3, F8): the lists and records of patient data."""
 
+from typing import TYPE_CHECKING
+
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 
 from medbook.audit.actions import AuditAction
@@ -15,7 +18,14 @@ def _actor(request) -> Actor:
     return Actor(user=request.user, client_ip=request.META.get("REMOTE_ADDR") or None)
 
 
-class AuditedReadsAdminMixin:
+# What the mixin is mixed into, for the type checker only (at run time it stays a plain mixin).
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin
+else:
+    _ModelAdmin = object
+
+
+class AuditedReadsAdminMixin(_ModelAdmin):
     """Record each changelist and change (record) page the operator opens, with the search and filters."""
 
     def changelist_view(self, request, extra_context=None):

@@ -4,11 +4,15 @@ linked the entries written before the trees (kept, and checked, for that history
 import hashlib
 import ipaddress
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from medbook.audit import merkle
+
+if TYPE_CHECKING:  # the models import this module
+    from medbook.audit.models import AuditEntry
 
 # The fields an entry's hash covers. Not `id` (unknown before the insert) and not `user` (set to NULL when the
 # user is deleted): `user_email` says who it was. Order and names are part of the format: never change them.
@@ -114,7 +118,7 @@ def row_hash_of(entry) -> str:
     return hashlib.sha256(canonical(entry)).hexdigest()
 
 
-def first_break(entries) -> tuple[object, str] | None:
+def first_break(entries: "Iterable[AuditEntry]") -> "tuple[AuditEntry, str] | None":
     """The first entry of the old chain (in id order) whose link or hash is wrong, with the reason; None if the
     chain holds. Entries written since the trees (no row_hash) are not part of it and are passed over."""
     expected_prev = GENESIS

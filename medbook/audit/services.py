@@ -55,7 +55,7 @@ def audit_record(
     organization = getattr(actor, "organization", None)
     if actor is not None and actor.token_id is not None:
         details.setdefault("api_token", actor.token_id)
-    if getattr(actor, "client_request_id", ""):
+    if actor is not None and actor.client_request_id:
         # The client's own id, never in request_id: that one the server made (issue 19).
         details.setdefault("client_request_id", actor.client_request_id)
     object_type = obj._meta.label if obj is not None else ""

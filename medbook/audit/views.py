@@ -1,7 +1,7 @@
 """The institution admin's read-only audit log page, each entry's inclusion proof, and the public key."""
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from medbook.audit import signing
@@ -10,11 +10,11 @@ from medbook.audit.proofs import inclusion_proof
 from medbook.audit.selectors import audit_actions_for, audit_entries_for
 from medbook.core.decorators import requires
 from medbook.core.permissions import Perm
-from medbook.core.tenancy import get_for_actor
+from medbook.core.tenancy import ActorRequest, get_for_actor
 
 
 @requires(Perm.ADMINISTER)
-def entry_list(request: HttpRequest) -> HttpResponse:
+def entry_list(request: ActorRequest) -> HttpResponse:
     """List who did what, when and from where at the institution, newest first."""
     action = request.GET.get("action", "")
     page = Paginator(audit_entries_for(actor=request.actor, action=action), 50).get_page(
@@ -25,14 +25,14 @@ def entry_list(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Perm.ADMINISTER)
-def entry_proof(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_proof(request: ActorRequest, pk: int) -> HttpResponse:
     """Show that one entry of the institution is in its signed tree head: leaf, audit path, head."""
     entry = get_for_actor(AuditEntry, request.actor, pk)
     context = {"entry": entry, "proof": inclusion_proof(entry), "public_key": signing.public_key_base64()}
     return render(request, "audit/entry_proof.html", context)
 
 
-def public_key(request: HttpRequest) -> HttpResponse:
+def public_key(request: ActorRequest) -> HttpResponse:
     """The public half of the key that signs the audit trees' heads (public: anyone may check a head)."""
     context = {
         "public_key": signing.public_key_base64(),

@@ -1,6 +1,7 @@
 """Form fields shared by the apps: they refuse what the database or the calendar arithmetic cannot hold."""
 
 from datetime import date, datetime
+from typing import TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from medbook.core.ids import ID_TEXT, MAX_ID
 
 REFUSED_STATUS = 422  # a form the domain refused is shown again with its errors, always with this status
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+F = TypeVar("F", bound=forms.Field)
 
 
 def check_day(value: date | datetime | None) -> None:
@@ -37,7 +39,17 @@ class IdsField(forms.ModelMultipleChoiceField):
                 raise ValidationError(
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
                 )
-        return super()._check_values(value)
+        # ModelMultipleChoiceField._check_values (Django's own) is missing from its stubs.
+        return super()._check_values(value)  # type: ignore[misc]
+
+
+def field_of(form: forms.BaseForm, name: str, kind: type[F]) -> F:
+    """The form's field `name` as the kind of field it is (a form's `fields` are plain Fields to the type
+    checker), to narrow its queryset or choices."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
 
 
 def add_refusal(form: forms.BaseForm, error: DomainError, *, field: str | None = None) -> int:
@@ -60,4 +72,5 @@ def form_status(form: forms.BaseForm) -> int:
 
 def validated_forms(*given: forms.BaseForm) -> list[forms.BaseForm]:
     """The forms a view actually validated (bound and cleaned), whose errors the summary lists."""
-    return [form for form in given if form.is_bound and form._errors is not None]
+    # Django's BaseForm sets _errors (None until the form is cleaned); its stubs leave the private attribute out.
+    return [form for form in given if form.is_bound and form._errors is not None]  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ import sys
 
 from django.core.signals import got_request_exception
 from django.db.utils import InterfaceError, OperationalError
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -43,10 +43,10 @@ class DomainErrorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception) -> HttpResponse | None:
         if database_unavailable(exception):
             return _database_unavailable_response(request)
         if isinstance(exception, DomainError):
@@ -59,9 +59,10 @@ class DomainErrorMiddleware:
         return None
 
 
-def _database_unavailable_response(request):
+def _database_unavailable_response(request: HttpRequest) -> HttpResponse:
     """503 with Retry-After: the API's error shape, a FHIR OperationOutcome, or the error page."""
     message = database_unavailable_message()
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse(
             {"error": {"status": 503, "code": "unavailable", "message": message, "fields": {}}}, status=503
@@ -88,18 +89,18 @@ class DatabaseUnavailableMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if response.status_code == 500 and getattr(request, "_database_unavailable", False):
             return _database_unavailable_response(request)
         return response
 
 
-def _note_database_unavailable(sender, request=None, **kwargs) -> None:
+def _note_database_unavailable(sender, request: HttpRequest | None = None, **kwargs) -> None:
     """got_request_exception is sent while the exception is being handled: note whether it is ours."""
     error = sys.exc_info()[1]
     if request is not None and error is not None and database_unavailable(error):
-        request._database_unavailable = True
+        request._database_unavailable = True  # type: ignore[attr-defined]  # for DatabaseUnavailableMiddleware
 
 
 got_request_exception.connect(_note_database_unavailable, dispatch_uid="medbook-database-unavailable")
@@ -114,7 +115,7 @@ class NoStoreMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if request.path.startswith(self.PREFIXES):
             response["Cache-Control"] = "no-store"

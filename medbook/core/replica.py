@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.http import HttpRequest
 
 REPLICA = "replica"
 # How long one process trusts its last measure of the lag before it asks the replica again (a constant:
@@ -53,7 +54,7 @@ def replica_readable(view: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args, **kwargs) -> Any:
         if request.method not in SAFE_METHODS:
             return view(request, *args, **kwargs)
         with replica_reads():

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
+from medbook.core.errors import NotPermitted
 from medbook.core.ids import parse_id
 from medbook.core.roles import OrgKind
 
 SESSION_ORG_KEY = "acting_organization_id"
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,16 @@ class Actor:
 SYSTEM = Actor(user=None)  # the platform itself (the worker, demo data): no user, no organisation
 
 
-def actor_context(request) -> dict:
+def acting(part: T | None) -> T:
+    """The actor's user, organisation, institution or partner on a path that only such an actor reaches (the
+    page's audience or a permission let it through), so the type checker knows it is there; should the path
+    ever be reached without it, the actor is refused (403) rather than the request crashing."""
+    if part is None:
+        raise NotPermitted()
+    return part
+
+
+def actor_context(request: HttpRequest) -> dict:
     """Expose the actor to templates (the header shows whom the user acts for)."""
     return {"actor": getattr(request, "actor", None)}
 
@@ -89,3 +100,9 @@ class ActorRequest(HttpRequest):
     request_id: str
     client_request_id: str
     htmx: Any
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    """The actor of a request Django hands over as a plain HttpRequest (the admin's hooks, signals):
+    ActorMiddleware resolved it for every request."""
+    return cast(ActorRequest, request).actor

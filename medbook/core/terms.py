@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from medbook.core.errors import NotPermitted
+from medbook.core.tenancy import Actor
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class PartnerTerms:
 
 
 def require_terms(
-    actor, terms: PartnerTerms | None, *, institution_id: int, location_id=None, service_id=None
+    actor: Actor, terms: PartnerTerms | None, *, institution_id: int, location_id=None, service_id=None
 ) -> PartnerTerms:
     """Refuse a partner actor without terms, or with terms resolved for another partner or target."""
     partner = getattr(actor, "partner", None)

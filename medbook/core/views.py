@@ -2,15 +2,17 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from medbook.core.permissions import Perm, has_perm
+from medbook.core.tenancy import ActorRequest
 
 
 @login_required
-def home(request):
+def home(request: ActorRequest) -> HttpResponse:
     """Staff go to the calendar, a partner's booking users to Book to partner; anyone else sees what they
     may do."""
     if request.actor.institution is not None:
@@ -23,7 +25,7 @@ def home(request):
 
 
 @require_POST
-def language_set(request):
+def language_set(request: HttpRequest) -> HttpResponse:
     """Switch the interface language; a logged-in user's emails follow the choice (X-5)."""
     language = request.POST.get("language", "")
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):

@@ -1,6 +1,7 @@
 """Forms of the Administration pages; each narrows its choices to the institution it is given."""
 
 import re
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from medbook.core.forms import IdsField
 from medbook.institutions.models import TIME_ZONE_CHOICES, Institution, Location, Physician, Service
 from medbook.institutions.services import SETTINGS_FIELDS
+
+if TYPE_CHECKING:  # a gettext_lazy message; django_stubs_ext is for the type checker only
+    from django_stubs_ext import StrOrPromise
 
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -20,11 +24,11 @@ class TenantForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.institution = institution
         for field in self.fields.values():
-            if isinstance(field, forms.ModelChoiceField):
+            if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
                 path = getattr(field.queryset.model, "tenant_path", "institution")
                 field.queryset = field.queryset.filter(**{path: institution})
 
-    def check_order(self, first: str, last: str, message: str, *, strict: bool) -> None:
+    def check_order(self, first: str, last: str, message: "StrOrPromise", *, strict: bool) -> None:
         """Refuse a range whose end is before (or, when strict, at) its start."""
         start, end = self.cleaned_data.get(first), self.cleaned_data.get(last)
         if start is not None and end is not None and (end <= start if strict else end < start):

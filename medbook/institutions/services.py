@@ -18,7 +18,9 @@ from medbook.core.legal import (
     validate_registration_number,
     validate_tax_number,
 )
+from medbook.core.meta import model_field
 from medbook.core.permissions import Perm, require
+from medbook.core.tenancy import Actor, acting
 from medbook.institutions.models import Institution
 
 # What the institution's admin sets on "Institution settings" (B-12); currency and kind are the operator's.
@@ -41,7 +43,7 @@ PATIENT_LANGUAGES = ("hu", "en")
 
 
 @transaction.atomic
-def tenant_object_save(*, actor, form):
+def tenant_object_save(*, actor: Actor, form):
     """Save an administration form's object inside the actor's institution."""
     require(actor, Perm.ADMINISTER)
     obj = form.save(commit=False)
@@ -72,7 +74,7 @@ def _tenant_relations(obj, form):
 
 
 @transaction.atomic
-def tenant_object_delete(*, actor, obj) -> None:
+def tenant_object_delete(*, actor: Actor, obj) -> None:
     """Delete an administration object of the actor's institution."""
     require(actor, Perm.ADMINISTER, obj)
     obj.delete()
@@ -110,14 +112,14 @@ def institution_settings_errors(values: dict) -> tuple[dict, dict[str, str]]:
         "partner_cutoff_minutes",
         "attendance_grace_minutes",
     ):
-        field = Institution._meta.get_field(name)
+        db_field = model_field(Institution, name)
         value = values.get(name)
         if value is None:
-            if not field.null:
+            if not db_field.null:
                 errors[name] = str(_("This field is required."))
             continue
         try:
-            field.run_validators(int(value))
+            db_field.run_validators(int(value))
         except (TypeError, ValueError):
             errors[name] = str(_("Enter a whole number."))
         except ValidationError as error:
@@ -129,13 +131,13 @@ def institution_settings_errors(values: dict) -> tuple[dict, dict[str, str]]:
 
 
 @transaction.atomic
-def institution_settings_update(*, actor, values: dict) -> Institution:
+def institution_settings_update(*, actor: Actor, values: dict) -> Institution:
     """The institution's admin changes its legal details and booking rules (B-12); audited with the changes.
 
     Every value is checked here (`institution_settings_errors`), whichever page or API sends it.
     """
     require(actor, Perm.ADMINISTER)
-    institution = Institution.objects.select_for_update().get(pk=actor.institution.pk)  # only its own
+    institution = Institution.objects.select_for_update().get(pk=acting(actor.institution).pk)  # only its own
     cleaned, errors = institution_settings_errors({f: values.get(f) for f in SETTINGS_FIELDS})
     for field, message in errors.items():
         raise DomainError(message, field=field)

@@ -6,7 +6,7 @@ from datetime import time
 
 from django.contrib import messages
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.functional import Promise
@@ -20,8 +20,9 @@ from medbook.accounts.security import reauthentication_required
 from medbook.core.decorators import requires
 from medbook.core.errors import DomainError
 from medbook.core.forms import add_refusal, form_status
+from medbook.core.meta import model_field
 from medbook.core.permissions import Perm
-from medbook.core.tenancy import get_for_actor, scoped
+from medbook.core.tenancy import Actor, ActorRequest, acting, get_for_actor, scoped
 from medbook.institutions import forms
 from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.institutions.services import (
@@ -62,7 +63,7 @@ class Section:
     def url(self, verb: str, *args) -> str:
         return reverse(f"{self.namespace}:{self.noun}-{verb}", args=args)
 
-    def objects(self, actor) -> QuerySet:
+    def objects(self, actor: Actor) -> QuerySet:
         """The actor's institution's objects, with what the columns show fetched up front."""
         names = [column.name for column in self.columns] + ([self.group_by] if self.group_by else [])
         fields = [self.model._meta.get_field(name) for name in names]
@@ -73,7 +74,7 @@ class Section:
 
 def cell(obj: Model, column: Column):
     """The value of a column for one object, as a person reads it."""
-    field = obj._meta.get_field(column.name)
+    field = model_field(obj, column.name)
     if field.many_to_many:
         return ", ".join(str(related) for related in getattr(obj, column.name).all()) or column.blank
     if field.choices:
@@ -130,7 +131,7 @@ SECTIONS = (LOCATIONS, PHYSICIANS, SERVICES)
 
 
 @administration
-def object_list(request: HttpRequest, section: Section) -> HttpResponse:
+def object_list(request: ActorRequest, section: Section) -> HttpResponse:
     """List the institution's objects of a section (grouped where the section says so)."""
     rows = [
         {
@@ -144,7 +145,7 @@ def object_list(request: HttpRequest, section: Section) -> HttpResponse:
     ]
     context = {
         "section": section,
-        "headers": [capfirst(section.model._meta.get_field(c.name).verbose_name) for c in section.columns],
+        "headers": [capfirst(model_field(section.model, c.name).verbose_name) for c in section.columns],
         "rows": rows,
         "create_url": section.url("create") if section.form_class else "",
         "has_actions": bool(section.form_class or section.deletable),
@@ -153,20 +154,23 @@ def object_list(request: HttpRequest, section: Section) -> HttpResponse:
 
 
 @administration
-def object_create(request: HttpRequest, section: Section) -> HttpResponse:
+def object_create(request: ActorRequest, section: Section) -> HttpResponse:
     """Add an object to the institution."""
     return _object_form(request, section, instance=None)
 
 
 @administration
-def object_edit(request: HttpRequest, section: Section, pk: int) -> HttpResponse:
+def object_edit(request: ActorRequest, section: Section, pk: int) -> HttpResponse:
     """Change an object of the institution."""
     return _object_form(request, section, instance=get_for_actor(section.model, request.actor, pk))
 
 
-def _object_form(request: HttpRequest, section: Section, instance: Model | None) -> HttpResponse:
+def _object_form(request: ActorRequest, section: Section, instance: Model | None) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
-    form = section.form_class(data, instance=instance, institution=request.actor.institution)
+    form_class = section.form_class
+    if form_class is None:  # only a section with forms routes here (section_urls)
+        raise Http404()
+    form = form_class(data, instance=instance, institution=request.actor.institution)
     if form.is_bound and form.is_valid():
         try:
             section.save(actor=request.actor, form=form)
@@ -186,7 +190,7 @@ def _object_form(request: HttpRequest, section: Section, instance: Model | None)
 
 @administration
 @require_POST
-def object_delete(request: HttpRequest, section: Section, pk: int) -> HttpResponse:
+def object_delete(request: ActorRequest, section: Section, pk: int) -> HttpResponse:
     """Delete an object; a list row asking through htmx just disappears."""
     tenant_object_delete(actor=request.actor, obj=get_for_actor(section.model, request.actor, pk))
     if request.htmx and request.htmx.target:
@@ -213,9 +217,9 @@ def section_urls(section: Section, prefix: str = "") -> list[URLPattern]:
 
 @administration
 @reauthentication_required
-def institution_settings(request: HttpRequest) -> HttpResponse:
+def institution_settings(request: ActorRequest) -> HttpResponse:
     """ "Institution settings": legal details, time zone, patients' e-mail language and the booking rules."""
-    institution = request.actor.institution
+    institution = acting(request.actor.institution)
     form = forms.InstitutionSettingsForm(
         request.POST or None, instance=Institution.objects.get(pk=institution.pk)
     )

@@ -1,6 +1,7 @@
 """The operator's view of the outbox: what is waiting, what failed and why, and "retry now"."""
 
 from django.contrib import admin, messages
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -35,14 +36,14 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def text_without_secrets(self, obj) -> str:
         return redact_links(obj.text_body)
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # rows come from the changes that cause them, never by hand
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
     @admin.action(description=_("Retry now"), permissions=["view"])
-    def retry_now(self, request, queryset) -> None:
+    def retry_now(self, request: HttpRequest, queryset) -> None:
         count = outbox_retry_now(messages=queryset)
         self.message_user(
             request,
@@ -64,8 +65,8 @@ class DigestEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in DigestEntry._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # entries come from the changes that cause them
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

@@ -3,11 +3,13 @@ claims to represent a partner and the changes of its identity, which the operato
 
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from medbook.accounts.models import Membership
 from medbook.core.errors import DomainError
+from medbook.core.tenancy import actor_of
 from medbook.partners.models import (
     GTCAcceptance,
     GTCVersion,
@@ -25,7 +27,7 @@ class GTCVersionAdmin(admin.ModelAdmin):
     list_display = ("version", "published_at")
     ordering = ("-published_at",)
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
         # An accepted version is a signed contract: its text never changes; publish a new version instead.
         if obj is not None and obj.acceptances.exists():
             return ("version", "text", "published_at")
@@ -33,13 +35,13 @@ class GTCVersionAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 
@@ -49,10 +51,10 @@ class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 
@@ -114,12 +116,12 @@ class IdentityChangeInline(ReadOnlyInline):
     show_change_link = True
 
 
-def _decide(modeladmin, request, queryset, service, done: str) -> None:
+def _decide(modeladmin, request: HttpRequest, queryset, service, done: str) -> None:
     """Run the operator's decision on each selected row, one transaction each; report each outcome."""
     for row in queryset:
         note = _("Checked in the operator's admin.")
         try:
-            service(actor=request.actor, note=note, **{modeladmin.subject: row})
+            service(actor=actor_of(request), note=note, **{modeladmin.subject: row})
         except DomainError as error:
             modeladmin.message_user(request, f"{modeladmin.label(row)}: {error.message}", messages.WARNING)
         else:
@@ -127,22 +129,22 @@ def _decide(modeladmin, request, queryset, service, done: str) -> None:
 
 
 @admin.action(description=gettext_lazy("Accept: this person represents the company"))
-def accept_claim(modeladmin, request, queryset) -> None:
+def accept_claim(modeladmin, request: HttpRequest, queryset) -> None:
     _decide(modeladmin, request, queryset, partner_claim_accept, _("Accepted: %(row)s."))
 
 
 @admin.action(description=gettext_lazy("Refuse the claim"))
-def refuse_claim(modeladmin, request, queryset) -> None:
+def refuse_claim(modeladmin, request: HttpRequest, queryset) -> None:
     _decide(modeladmin, request, queryset, partner_claim_refuse, _("Refused: %(row)s."))
 
 
 @admin.action(description=gettext_lazy("Approve: the company register shows the new details"))
-def approve_change(modeladmin, request, queryset) -> None:
+def approve_change(modeladmin, request: HttpRequest, queryset) -> None:
     _decide(modeladmin, request, queryset, partner_identity_change_approve, _("Approved: %(row)s."))
 
 
 @admin.action(description=gettext_lazy("Refuse the change"))
-def refuse_change(modeladmin, request, queryset) -> None:
+def refuse_change(modeladmin, request: HttpRequest, queryset) -> None:
     _decide(modeladmin, request, queryset, partner_identity_change_refuse, _("Refused: %(row)s."))
 
 
@@ -191,7 +193,7 @@ class PartnerClaimAdmin(ClaimColumns, ReadOnlyAdmin):
     def label(claim: PartnerClaim) -> str:
         return f"{claim.user.email} → {claim.partner.name}"
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).annotate(partner_claims=Count("partner__claims"))
 
     @admin.display(description=gettext_lazy("other claims of the partner"))

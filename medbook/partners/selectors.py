@@ -7,14 +7,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from medbook.core.ids import parse_id
-from medbook.core.tenancy import get_for_actor, scoped
+from medbook.core.tenancy import Actor, get_for_actor, scoped
 from medbook.institutions.models import Service
 from medbook.partners.models import PartnerClaim, PartnerIdentityChange, Partnership
 from medbook.scheduling.models import Booking, TrafficChannel
 from medbook.scheduling.patient_shown import ShownPatient, booking_patient, with_register_access
 
 
-def institution_partnerships(*, actor) -> QuerySet[Partnership]:
+def institution_partnerships(*, actor: Actor) -> QuerySet[Partnership]:
     """The partnerships of the institution the actor acts for, live ones first."""
     return (
         scoped(Partnership, actor)
@@ -24,7 +24,7 @@ def institution_partnerships(*, actor) -> QuerySet[Partnership]:
     )
 
 
-def institution_partnership(*, actor, pk) -> Partnership:
+def institution_partnership(*, actor: Actor, pk) -> Partnership:
     """One partnership of the actor's institution; another institution's (or a bad id) is 404."""
     return get_for_actor(institution_partnerships(actor=actor), actor, pk)
 
@@ -40,7 +40,7 @@ def partner_may_see(partnership: Partnership) -> bool:
     return partnership.status not in NOT_YET_THE_PARTNERS
 
 
-def partner_partnerships(*, actor) -> QuerySet[Partnership]:
+def partner_partnerships(*, actor: Actor | None) -> QuerySet[Partnership]:
     """The partnerships of the partner the actor acts for, those it may see (`partner_may_see`)."""
     if actor is None or actor.partner is None:
         return Partnership.objects.none()
@@ -53,7 +53,7 @@ def partner_partnerships(*, actor) -> QuerySet[Partnership]:
     )
 
 
-def partner_partnership(*, actor, pk) -> Partnership:
+def partner_partnership(*, actor: Actor, pk) -> Partnership:
     """One partnership of the actor's partner; anything else is 404."""
     partnership = partner_partnerships(actor=actor).filter(pk=parse_id(pk)).first()
     if partnership is None:
@@ -61,10 +61,11 @@ def partner_partnership(*, actor, pk) -> Partnership:
     return partnership
 
 
-def partner_verified_admin(actor) -> bool:
+def partner_verified_admin(actor: Actor | None) -> bool:
     """Whether the actor administers a verified partner: only they may change its legal record (P-14)."""
-    partner = actor.partner if actor is not None else None
-    return partner is not None and partner.is_verified and actor.role == "partner_admin"
+    if actor is None or actor.partner is None:
+        return False
+    return actor.partner.is_verified and actor.role == "partner_admin"
 
 
 def user_claims(user) -> QuerySet[PartnerClaim]:
@@ -107,7 +108,7 @@ class MatrixColumn:
     service_ids: frozenset[int]
 
 
-def channel_matrix(*, actor) -> tuple[list[Service], list[MatrixColumn]]:
+def channel_matrix(*, actor: Actor) -> tuple[list[Service], list[MatrixColumn]]:
     """The institution's services (rows) and channels (columns), the partners' columns last (P-9)."""
     institution = actor.institution
     services = list(Service.objects.filter(institution=institution).order_by("-is_active", "name"))
@@ -126,7 +127,7 @@ def channel_matrix(*, actor) -> tuple[list[Service], list[MatrixColumn]]:
     return services, columns
 
 
-def partner_bookings(actor) -> QuerySet[Booking]:
+def partner_bookings(actor: Actor | None) -> QuerySet[Booking]:
     """The bookings made through the partner the actor acts for, at institutions it may book at now, each
     annotated with whether its partnership grants patient-data access (`access.may_see_patients`, P-7):
     only then is the register's patient shown, else the one the partner entered (`patient_shown`)."""

@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from medbook.core.meta import model_field
 from medbook.patients.models import Patient
 from medbook.patients.services import merge_differences
 from medbook.patients.validators import normalise_taj
@@ -76,7 +77,7 @@ class PatientMergeForm(forms.Form):
         self.keep, self.duplicate = keep, duplicate
         for name in merge_differences(keep=keep, duplicate=duplicate):
             self.fields[name] = forms.ChoiceField(
-                label=Patient._meta.get_field(name).verbose_name,
+                label=model_field(Patient, name).verbose_name,
                 choices=[(KEEP, _shown(keep, name)), (TAKE, _shown(duplicate, name))],
                 initial=KEEP,
                 required=False,  # nothing chosen: the kept record's own value

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from medbook.core.errors import NotPermitted
 from medbook.core.ids import parse_id
 from medbook.core.permissions import Perm, require
-from medbook.core.tenancy import scoped
+from medbook.core.tenancy import Actor, scoped
 from medbook.core.terms import PartnerTerms
 from medbook.core.text import fold
 from medbook.patients.models import Patient
@@ -15,7 +15,7 @@ from medbook.patients.models import Patient
 MIN_QUERY_LENGTH = 2
 
 
-def patient_search(*, actor, query: str, limit: int = 10) -> QuerySet[Patient] | list:
+def patient_search(*, actor: Actor, query: str, limit: int = 10) -> QuerySet[Patient] | list:
     """Patients whose name, insurance id, email or phone contains the query (at least two characters)."""
     require(actor, Perm.VIEW_PATIENTS)
     query = (query or "").replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
@@ -28,13 +28,13 @@ def patient_search(*, actor, query: str, limit: int = 10) -> QuerySet[Patient] |
     return scoped(Patient, actor).filter(condition)[:limit]
 
 
-def patient_list(*, actor) -> QuerySet[Patient]:
+def patient_list(*, actor: Actor) -> QuerySet[Patient]:
     """The actor's institution's register."""
     require(actor, Perm.VIEW_PATIENTS)
     return scoped(Patient, actor)
 
 
-def patient_duplicate_groups(*, actor) -> list[list[Patient]]:
+def patient_duplicate_groups(*, actor: Actor) -> list[list[Patient]]:
     """The records of the register that share a TAJ number, a group per number, the institution's own
     (not partner-registered) and oldest first: the one to keep when merging (P-15)."""
     require(actor, Perm.MANAGE_PATIENTS)

@@ -10,7 +10,7 @@ from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError, NotPermitted
 from medbook.core.permissions import Perm, require
-from medbook.core.tenancy import Actor
+from medbook.core.tenancy import Actor, acting
 from medbook.core.terms import PartnerTerms, require_terms
 from medbook.patients.models import Patient
 from medbook.patients.validators import normalise_taj
@@ -53,7 +53,7 @@ def patient_create(
         institution_id = require_terms(actor, terms, institution_id=terms.institution_id).institution_id
     else:
         require(actor, Perm.MANAGE_PATIENTS)
-        institution_id = actor.institution.pk
+        institution_id = acting(actor.institution).pk
     taj = insurance_id_checked(insurance_id)
     shares_taj = (
         bool(taj) and Patient.objects.filter(institution_id=institution_id, insurance_id=taj).exists()
@@ -115,7 +115,7 @@ def _patient_insert(
 
 
 @transaction.atomic
-def patient_update(*, actor, patient: Patient, **fields) -> Patient:
+def patient_update(*, actor: Actor, patient: Patient, **fields) -> Patient:
     """Change a patient's details."""
     require(actor, Perm.MANAGE_PATIENTS, patient)
     if "insurance_id" in fields:
@@ -189,7 +189,9 @@ def _taj_free_for(*, keep: Patient, duplicate: Patient) -> None:
 
 
 @transaction.atomic
-def patient_register_read(*, actor, view: str, patients, query: str = "", page: int | None = None) -> None:
+def patient_register_read(
+    *, actor: Actor, view: str, patients, query: str = "", page: int | None = None
+) -> None:
     """Record that staff were shown these patients of the register (list, search or one record; X-3)."""
     require(actor, Perm.VIEW_PATIENTS)
     shown = [patient.pk for patient in patients]

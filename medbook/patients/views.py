@@ -2,20 +2,21 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from medbook.core.decorators import requires
 from medbook.core.errors import DomainError
 from medbook.core.permissions import Perm
-from medbook.core.tenancy import get_for_actor
+from medbook.core.tenancy import ActorRequest, get_for_actor
 from medbook.patients import selectors, services
 from medbook.patients.forms import PatientForm, PatientMergeForm
 from medbook.patients.models import Patient
 
 
 @requires(Perm.VIEW_PATIENTS)
-def patient_list(request):
+def patient_list(request: ActorRequest) -> HttpResponse:
     """The register, searchable, a page at a time."""
     query = request.GET.get("q", "").strip()
     patients = (
@@ -32,7 +33,7 @@ def patient_list(request):
 
 
 @requires(Perm.VIEW_PATIENTS)
-def patient_search(request):
+def patient_search(request: ActorRequest) -> HttpResponse:
     """A few matches for the booking form (at least two characters; never a listing)."""
     query = request.GET.get("q", "")
     results = selectors.patient_search(actor=request.actor, query=query)
@@ -46,7 +47,7 @@ def patient_search(request):
 
 
 @requires(Perm.MANAGE_PATIENTS)
-def patient_create(request):
+def patient_create(request: ActorRequest) -> HttpResponse:
     """Add a patient to the register."""
     form = PatientForm(request.POST or None, institution=request.actor.institution)
     if request.method == "POST" and form.is_valid():
@@ -58,7 +59,7 @@ def patient_create(request):
 
 
 @requires(Perm.MANAGE_PATIENTS)
-def patient_edit(request, pk: int):
+def patient_edit(request: ActorRequest, pk: int) -> HttpResponse:
     """Change a patient's details."""
     patient = get_for_actor(Patient, request.actor, pk)
     form = PatientForm(request.POST or None, instance=patient, institution=request.actor.institution)
@@ -73,7 +74,7 @@ def patient_edit(request, pk: int):
 
 
 @requires(Perm.MANAGE_PATIENTS)
-def patient_duplicates(request):
+def patient_duplicates(request: ActorRequest) -> HttpResponse:
     """Records that share a TAJ number (e.g. entered by a partner without patient-data access, P-15), each
     with "Merge" into the group's first record (POST keep, duplicate) and, for each detail on which they
     differ, the choice of the value to keep: the kept record's own unless another is chosen (issue 19)."""
@@ -90,7 +91,7 @@ def patient_duplicates(request):
     return render(request, "patients/patient_duplicates.html", context, status=422 if bound else 200)
 
 
-def _merge(request, form: PatientMergeForm):
+def _merge(request: ActorRequest, form: PatientMergeForm) -> HttpResponse:
     keep, duplicate = form.keep, form.duplicate
     try:
         services.patient_merge(actor=request.actor, keep=keep, duplicate=duplicate, take=form.taken())

@@ -194,6 +194,7 @@ def statement_table(statement: Statement) -> dict:
 
 def _preamble(statement: Statement) -> list[list]:
     closing = statement.closing
+    state: list[str | int]
     if closing is None:
         state = [_("Statement"), _("Open: not closed")]
     else:

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from medbook.core.forms import DayField
+from medbook.accounts.models import Organization
+from medbook.core.forms import DayField, field_of
+from medbook.core.tenancy import Actor, acting
 from medbook.institutions.models import Location, Physician, Service
 from medbook.reports.selectors import Period, report_partners
 from medbook.scheduling.models import Booking
@@ -37,7 +39,7 @@ class PeriodForm(forms.Form):
     date_from = DayField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     date_until = DayField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, data, *, time_zone: str, **kwargs):
+    def __init__(self, data, *, time_zone: str, **kwargs) -> None:
         self.time_zone = time_zone
         data = data.copy()
         first, last = this_month(time_zone)
@@ -48,7 +50,8 @@ class PeriodForm(forms.Form):
         super().__init__(data, **kwargs)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("date_from"), cleaned.get("date_until")
         if start and end:
             if end < start:
@@ -77,14 +80,16 @@ class BookingReportForm(PeriodForm):
     status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
     partners_only = forms.BooleanField(label=_("Sent by partners only"), required=False)
 
-    def __init__(self, data, *, actor, **kwargs):
-        institution = actor.institution
+    def __init__(self, data, *, actor: Actor, **kwargs) -> None:
+        institution = acting(actor.institution)
         super().__init__(data, time_zone=institution.time_zone, **kwargs)
-        self.fields["location"].queryset = Location.objects.filter(institution=institution).order_by("name")
-        self.fields["physician"].queryset = Physician.objects.filter(institution=institution).order_by(
-            "full_name"
-        )
-        self.fields["service"].queryset = Service.objects.filter(institution=institution).order_by("name")
+        locations = Location.objects.filter(institution=institution).order_by("name")
+        physicians = Physician.objects.filter(institution=institution).order_by("full_name")
+        field_of(self, "location", forms.ModelChoiceField).queryset = locations
+        field_of(self, "physician", forms.ModelChoiceField).queryset = physicians
+        field_of(self, "service", forms.ModelChoiceField).queryset = Service.objects.filter(
+            institution=institution
+        ).order_by("name")
 
     def filters(self) -> dict:
         self.is_valid()  # an invalid filter is left out, the valid ones still apply
@@ -108,14 +113,17 @@ class PartnerBookingsForm(PeriodForm):
     """R-3: period, partner, status (attendance), payment status."""
 
     partner = forms.ModelChoiceField(
-        label=_("Partner"), queryset=None, required=False, empty_label=_("All partners")
+        label=_("Partner"),
+        queryset=Organization.objects.none(),
+        required=False,
+        empty_label=_("All partners"),
     )
     status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
     payment_status = forms.ChoiceField(label=_("Payment"), choices=PAYMENT_CHOICES, required=False)
 
-    def __init__(self, data, *, actor, **kwargs):
-        super().__init__(data, time_zone=actor.institution.time_zone, **kwargs)
-        self.fields["partner"].queryset = report_partners(actor=actor)
+    def __init__(self, data, *, actor: Actor, **kwargs) -> None:
+        super().__init__(data, time_zone=acting(actor.institution).time_zone, **kwargs)
+        field_of(self, "partner", forms.ModelChoiceField).queryset = report_partners(actor=actor)
 
     def filters(self) -> dict:
         self.is_valid()  # an invalid filter is left out, the valid ones still apply

@@ -11,6 +11,7 @@ from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError
 from medbook.core.permissions import Perm, require
+from medbook.core.tenancy import Actor, acting
 from medbook.reports import exports, statements
 from medbook.reports.models import StatementClosing, StatementLine
 from medbook.reports.money import AMOUNTS
@@ -23,7 +24,7 @@ SOURCE = "partner-submitted statistics"
 
 
 @transaction.atomic
-def partner_booking_cancel(*, actor, booking: Booking, reason: str = "") -> Booking:
+def partner_booking_cancel(*, actor: Actor, booking: Booking, reason: str = "") -> Booking:
     """Cancel a partner's booking from the report: booking_cancel frees the slot, keeps the reason, audits
     the act (X-3) and tells the partner (N-4, with the reason) through the outbox, in this same transaction."""
     require(actor, Perm.ADMINISTER, booking)
@@ -33,7 +34,7 @@ def partner_booking_cancel(*, actor, booking: Booking, reason: str = "") -> Book
 
 
 @transaction.atomic
-def statement_close(*, actor, partner: Organization, period: Period) -> StatementClosing:
+def statement_close(*, actor: Actor, partner: Organization, period: Period) -> StatementClosing:
     """Close the partner's statement for an ended period (R-4): freeze its lines and totals under the
     institution's next number, so that later corrections become adjustments of a later statement.
 
@@ -42,7 +43,7 @@ def statement_close(*, actor, partner: Organization, period: Period) -> Statemen
     PostgreSQL, an exclusion constraint on overlapping periods) refuse what slips past.
     """
     require(actor, Perm.ADMINISTER)
-    institution = actor.institution
+    institution = acting(actor.institution)
     if not report_partners(actor=actor).filter(pk=partner.pk).exists():
         raise DomainError(_("This partner has never worked with your institution."))
     if period.time_zone != institution.time_zone:
@@ -85,7 +86,7 @@ def statement_close(*, actor, partner: Organization, period: Period) -> Statemen
     return closing
 
 
-def _closing_create(*, actor, statement: Statement) -> StatementClosing:
+def _closing_create(*, actor: Actor, statement: Statement) -> StatementClosing:
     """The closing row with the next number of the institution; a concurrent closing is a clear refusal."""
     institution, period, figures = statement.institution, statement.period, statement.figures
     start, end = period.bounds()
@@ -119,7 +120,7 @@ EXPORTERS = {"csv": exports.statement_csv, "xlsx": exports.statement_xlsx}
 
 
 @transaction.atomic
-def statement_export(*, actor, statement: Statement, fmt: str) -> bytes:
+def statement_export(*, actor: Actor, statement: Statement, fmt: str) -> bytes:
     """The statement as a CSV or XLSX file; who downloaded which one is audited for the institution (X-3)."""
     content = EXPORTERS[fmt](statement)
     details = {

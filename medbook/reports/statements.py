@@ -168,11 +168,12 @@ class StatementRow:
         """Why a line that is not held counts in no total."""
         if self.payment_status == Payment.REFUNDED:
             return _("Refunded")
-        return {
+        reasons: dict[str, str] = {
             Status.BOOKED: _("Attendance not recorded yet"),
             Status.CANCELLED: _("Cancelled"),
             Status.NO_SHOW: _("No-show: the institution's no-shows earn no commission"),
-        }.get(self.status, "")
+        }
+        return reasons.get(self.status, "")
 
     def amount(self, name: str) -> Decimal:
         return money(getattr(self, name))
@@ -325,7 +326,9 @@ def _open_statement(
         .order_by("starts_at", "pk")
     )
     figures = Figures()
-    rows, unsettled, adjustments = [], [], []
+    rows: list[StatementRow] = []
+    unsettled: list[StatementRow] = []
+    adjustments: list[StatementRow] = []
     for booking in lines:
         # A booking no closing covers has nothing frozen: its difference is its amounts.
         row = _row_of_booking(

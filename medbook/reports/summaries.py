@@ -13,6 +13,7 @@ from django.http import Http404
 
 from medbook.accounts.models import Organization
 from medbook.core.ids import parse_id
+from medbook.core.tenancy import Actor, acting
 from medbook.institutions.models import Institution
 from medbook.partners.models import Partnership
 from medbook.partners.selectors import NOT_YET_THE_PARTNERS
@@ -91,10 +92,10 @@ def _live_figures(bookings: QuerySet[Booking], *, within: Q, before: date, key: 
     return found
 
 
-def settlement_summary(*, actor, period: Period) -> list[SettlementLine]:
+def settlement_summary(*, actor: Actor, period: Period) -> list[SettlementLine]:
     """The settlement page: per partner of the actor's institution, its figures for the period (frozen
     where that very period was closed) and whether it can be closed."""
-    institution = actor.institution
+    institution = acting(actor.institution)
     bookings = Booking.objects.filter(institution=institution, partner__isnull=False)
     live = _live_figures(
         bookings, within=starting_in([period], per_zone=False), before=period.date_from, key="partner_id"
@@ -119,9 +120,9 @@ def settlement_summary(*, actor, period: Period) -> list[SettlementLine]:
     return lines
 
 
-def partner_summary(*, actor, date_from: date, date_until: date) -> list[SettlementLine]:
+def partner_summary(*, actor: Actor, date_from: date, date_until: date) -> list[SettlementLine]:
     """The partner's statements page: per institution it works with, its figures for the local days."""
-    partner = actor.partner
+    partner = acting(actor.partner)
     institutions = list(partner_statement_institutions(actor=actor))
     periods = {zone: Period(date_from, date_until, zone) for zone in {i.time_zone for i in institutions}}
     bookings = Booking.objects.filter(partner=partner, institution__in=[i.pk for i in institutions])
@@ -153,7 +154,7 @@ def partner_summary(*, actor, date_from: date, date_until: date) -> list[Settlem
 # Whose statements the actor may read.
 
 
-def institution_statement_partner(*, actor, pk) -> Organization:
+def institution_statement_partner(*, actor: Actor, pk) -> Organization:
     """A partner of the actor's institution (for its statement); any other is 404."""
     pk = parse_id(pk)
     partner = report_partners(actor=actor).filter(pk=pk).first()
@@ -162,7 +163,7 @@ def institution_statement_partner(*, actor, pk) -> Organization:
     return partner
 
 
-def partner_statement_institutions(*, actor) -> QuerySet[Institution]:
+def partner_statement_institutions(*, actor: Actor | None) -> QuerySet[Institution]:
     """The institutions the actor's partner works (or worked) with, of the partnerships it may see."""
     if actor is None or actor.partner is None:
         return Institution.objects.none()
@@ -174,7 +175,7 @@ def partner_statement_institutions(*, actor) -> QuerySet[Institution]:
     return Institution.objects.filter(pk__in=ids).order_by("name")
 
 
-def partner_statement_institution(*, actor, pk) -> Institution:
+def partner_statement_institution(*, actor: Actor, pk) -> Institution:
     """One institution the actor's partner works with; any other is 404."""
     pk = parse_id(pk)
     institution = partner_statement_institutions(actor=actor).filter(pk=pk).first()
@@ -183,7 +184,7 @@ def partner_statement_institution(*, actor, pk) -> Institution:
     return institution
 
 
-def institution_closings(*, actor) -> QuerySet[StatementClosing]:
+def institution_closings(*, actor: Actor | None) -> QuerySet[StatementClosing]:
     """The closed statements of the actor's institution, the latest first."""
     if actor is None or actor.institution is None:
         return StatementClosing.objects.none()
@@ -194,7 +195,7 @@ def institution_closings(*, actor) -> QuerySet[StatementClosing]:
     )
 
 
-def partner_closings(*, actor) -> QuerySet[StatementClosing]:
+def partner_closings(*, actor: Actor | None) -> QuerySet[StatementClosing]:
     """The closed statements of the actor's partner at every institution, the latest first."""
     if actor is None or actor.partner is None:
         return StatementClosing.objects.none()
@@ -212,11 +213,11 @@ def _one(closings: QuerySet[StatementClosing], pk) -> StatementClosing:
     return closing
 
 
-def institution_closing(*, actor, pk) -> StatementClosing:
+def institution_closing(*, actor: Actor, pk) -> StatementClosing:
     """One closed statement of the actor's institution; another institution's (or a bad id) is 404."""
     return _one(institution_closings(actor=actor), pk)
 
 
-def partner_closing(*, actor, pk) -> StatementClosing:
+def partner_closing(*, actor: Actor, pk) -> StatementClosing:
     """One closed statement of the actor's partner; another partner's (or a bad id) is 404."""
     return _one(partner_closings(actor=actor), pk)

@@ -3,6 +3,7 @@ channels and bookings."""
 
 from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from medbook.audit.admin_mixins import AuditedReadsAdminMixin
@@ -36,7 +37,7 @@ class InstitutionAdmin(admin.ModelAdmin):
     )
     inlines = (LocationInline,)
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_model(self, request: HttpRequest, obj, form, change) -> None:
         """Create a new institution through institution_create, so it gets its built-in channels."""
         if change:
             super().save_model(request, obj, form, change)
@@ -102,7 +103,8 @@ class BookingAdminForm(forms.ModelForm):
 
     def clean(self) -> dict:
         """Refuse a booking mixing institutions or overlapping another active booking of the physician."""
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         institution = data.get("institution")
         related = [data.get(name) for name in ("location", "physician", "service", "patient", "channel")]
         if institution and any(obj is not None and obj.institution_id != institution.pk for obj in related):
@@ -150,10 +152,10 @@ class BookingAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     show_full_result_count = False
 
-    def get_readonly_fields(self, request, obj=None) -> tuple:
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> tuple:
         """Keep what was captured when the booking was made (B-7) out of reach afterwards."""
         captured = ("price", "currency", "commission_percent", "commission_fixed", "booked_by")
         return self.readonly_fields + (captured if obj is not None else ())
 
-    def get_changeform_initial_data(self, request) -> dict:
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         return {**super().get_changeform_initial_data(request), "booked_by": request.user.pk}

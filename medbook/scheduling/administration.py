@@ -5,6 +5,7 @@ from django.db import transaction
 from django.urls import URLPattern
 from django.utils.translation import gettext_lazy
 
+from medbook.core.tenancy import Actor
 from medbook.institutions.services import tenant_object_save
 from medbook.institutions.views import Column, Section, section_urls
 from medbook.scheduling import forms
@@ -13,7 +14,7 @@ from medbook.scheduling.validators import working_hours_check
 
 
 @transaction.atomic
-def working_hours_save(*, actor, form) -> WorkingHours:
+def working_hours_save(*, actor: Actor, form) -> WorkingHours:
     """Save working hours of the actor's institution, refusing an overlap with the physician's other hours."""
     working_hours_check(form.instance)
     return tenant_object_save(actor=actor, form=form)

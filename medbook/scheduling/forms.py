@@ -7,8 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from medbook.core.forms import DayField, check_day
-from medbook.core.tenancy import scoped
+from medbook.core.forms import DayField, check_day, field_of
+from medbook.core.tenancy import Actor, scoped
 from medbook.institutions.forms import TenantForm
 from medbook.institutions.models import Location, Physician, Service
 from medbook.scheduling.models import ScheduleException, TrafficChannel, WorkingHours
@@ -52,14 +52,17 @@ class CalendarFilterForm(forms.Form):
     service = forms.ModelChoiceField(queryset=Service.objects.none(), label=_("Service"))
     week = DayField(label=_("Week of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, actor, **kwargs):
+    def __init__(self, *args, actor: Actor, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = scoped(Location, actor).filter(is_active=True)
-        self.fields["physician"].queryset = scoped(Physician, actor).filter(is_active=True)
-        self.fields["service"].queryset = scoped(Service, actor).filter(is_active=True)
+        locations = scoped(Location, actor).filter(is_active=True)
+        physicians = scoped(Physician, actor).filter(is_active=True)
+        services = scoped(Service, actor).filter(is_active=True)
+        field_of(self, "location", forms.ModelChoiceField).queryset = locations
+        field_of(self, "physician", forms.ModelChoiceField).queryset = physicians
+        field_of(self, "service", forms.ModelChoiceField).queryset = services
         if not self.is_bound:
-            self.initial.setdefault("location", self.fields["location"].queryset.first())
-            self.initial.setdefault("service", self.fields["service"].queryset.first())
+            self.initial.setdefault("location", locations.first())
+            self.initial.setdefault("service", services.first())
 
     def clean_week(self) -> date:
         return monday_of(self.cleaned_data.get("week") or timezone.localdate())
@@ -73,10 +76,10 @@ class BookingForm(forms.Form):
     channel = forms.ModelChoiceField(queryset=TrafficChannel.objects.none(), label=_("Booking source"))
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
-    def __init__(self, *args, actor, **kwargs):
+    def __init__(self, *args, actor: Actor, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         channels = scoped(TrafficChannel, actor).filter(is_active=True, partner__isnull=True)
-        self.fields["channel"].queryset = channels
+        field_of(self, "channel", forms.ModelChoiceField).queryset = channels
         self.fields["channel"].initial = channels.filter(code="reception").first()
 
 
@@ -102,7 +105,8 @@ class WorkingHoursForm(TenantForm):
         }
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         self.check_order("start_time", "end_time", _("“Until” must be later than “from”."), strict=True)
         self.check_order(
             "valid_from", "valid_until", _("“Valid until” cannot be before “valid from”."), strict=False
@@ -112,7 +116,7 @@ class WorkingHoursForm(TenantForm):
 
     def _post_clean(self) -> None:
         """With the instance filled in, show the overlap the service would refuse (one rule, one place)."""
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # Django's BaseModelForm._post_clean: not in its stubs
         if not self.errors:
             clash = working_hours_clash(self.instance)
             if clash is not None:
@@ -125,12 +129,13 @@ class ScheduleExceptionForm(TenantForm):
         fields = ["physician", "location", "kind", "date_from", "date_until", "note"]
         widgets = {"date_from": DATE_WIDGET, "date_until": DATE_WIDGET}
 
-    def __init__(self, *args, institution, **kwargs):
+    def __init__(self, *args, institution, **kwargs) -> None:
         super().__init__(*args, institution=institution, **kwargs)
-        self.fields["location"].empty_label = _("All locations")
+        field_of(self, "location", forms.ModelChoiceField).empty_label = _("All locations")
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         self.check_order("date_from", "date_until", _("“Until” cannot be before “from”."), strict=False)
         self.check_works_at(cleaned.get("physician"), cleaned.get("location"))
         return cleaned

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from medbook.core.ids import parse_id
-from medbook.core.tenancy import scoped
+from medbook.core.tenancy import Actor, scoped
 from medbook.institutions.models import MAX_SERVICE_MINUTES, Institution, Location, Physician, Service
 from medbook.scheduling import policy
 from medbook.scheduling import slots as engine
@@ -174,7 +174,7 @@ class Calendar:
 
 
 def calendar_week(
-    *, actor, physician: Physician, location: Location, service: Service, week_start: date
+    *, actor: Actor, physician: Physician, location: Location, service: Service, week_start: date
 ) -> list[CalendarDay]:
     """Seven local days of free slots (green) and active bookings (red) of one calendar (`calendar_weeks`)."""
     return calendar_weeks(
@@ -182,7 +182,9 @@ def calendar_week(
     )[0]
 
 
-def calendar_weeks(*, actor, calendars: Sequence[Calendar], week_start: date) -> list[list[CalendarDay]]:
+def calendar_weeks(
+    *, actor: Actor, calendars: Sequence[Calendar], week_start: date
+) -> list[list[CalendarDay]]:
     """Seven local days of free slots (green) and active bookings (red) of each calendar, for reception and
     partners alike; what a booking reveals depends on who looks.
 
@@ -276,7 +278,14 @@ def _bookings_of(calendars: Sequence[Calendar], bounds: dict) -> dict[int, list[
 
 
 def _calendar_days(
-    *, actor, calendar: Calendar, week_start: date, rules, closed, bookings: list[Booking], now: datetime
+    *,
+    actor: Actor | None,
+    calendar: Calendar,
+    week_start: date,
+    rules,
+    closed,
+    bookings: list[Booking],
+    now: datetime,
 ) -> list[CalendarDay]:
     """One calendar's week from what `calendar_weeks` read."""
     physician, location = calendar.physician, calendar.location
@@ -332,7 +341,7 @@ def default_channel(*, institution, code: str = "reception") -> TrafficChannel:
     return TrafficChannel.objects.get(institution=institution, code=code)
 
 
-def desk_offers(*, actor) -> list[Calendar]:
+def desk_offers(*, actor: Actor) -> list[Calendar]:
     """Every calendar the institution's staff may book: each active service with each active physician
     giving it at each active location the physician works at (the staff's counterpart of a partner's
     authorised offers, `medbook.partners.offers.bookable_offers`). Three queries however many."""
@@ -350,7 +359,7 @@ def desk_offers(*, actor) -> list[Calendar]:
     return found
 
 
-def desk_offer(*, actor, location_id, physician_id, service_id) -> Calendar:
+def desk_offer(*, actor: Actor, location_id, physician_id, service_id) -> Calendar:
     """The location, physician and service of the staff's own institution that the ids name; an id of
     another institution's (or no id) is 404. Whether they make a calendar the booking service checks."""
     location = scoped(Location, actor).filter(pk=parse_id(location_id)).first()
@@ -363,7 +372,7 @@ def desk_offer(*, actor, location_id, physician_id, service_id) -> Calendar:
     return Calendar(physician, location, service)
 
 
-def bookings_for_actor(actor) -> QuerySet[Booking]:
+def bookings_for_actor(actor: Actor) -> QuerySet[Booking]:
     """Bookings of the actor's institution with what lists show."""
     bookings = scoped(Booking, actor).select_related("patient", "service", "location", "physician", "channel")
     return with_register_access(bookings, True)  # the institution's own staff see its register
@@ -381,12 +390,14 @@ class Overdue:
     total: int
 
 
-def attendance_overdue(*, actor, now: datetime | None = None, limit: int = OVERDUE_SHOWN) -> Overdue:
+def attendance_overdue(
+    *, actor: Actor | None, now: datetime | None = None, limit: int = OVERDUE_SHOWN
+) -> Overdue:
     """The actor's institution's bookings still booked whose end is more than its attendance grace period
     ago, over the last OVERDUE_DAYS days (two queries at most)."""
-    institution = actor.institution if actor is not None else None
-    if institution is None:
+    if actor is None or actor.institution is None:
         return Overdue([], 0)
+    institution = actor.institution
     now = now or timezone.now()
     overdue = (
         bookings_for_actor(actor)
@@ -401,7 +412,7 @@ def attendance_overdue(*, actor, now: datetime | None = None, limit: int = OVERD
     return Overdue(list(overdue[:limit]) if total else [], total)
 
 
-def desk_preference(*, actor, page: str) -> dict:
+def desk_preference(*, actor: Actor | None, page: str) -> dict:
     """The filters the actor last chose on a calendar page (empty when none)."""
     if actor is None or actor.user is None or actor.organization is None:
         return {}

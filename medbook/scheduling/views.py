@@ -14,7 +14,7 @@ from medbook.core.decorators import page, requires
 from medbook.core.errors import DomainError, NotPermitted
 from medbook.core.forms import REFUSED_STATUS, add_refusal, validated_forms
 from medbook.core.permissions import Perm
-from medbook.core.tenancy import ActorRequest, get_for_actor, scoped
+from medbook.core.tenancy import Actor, ActorRequest, acting, get_for_actor, scoped
 from medbook.institutions.models import Physician
 from medbook.patients.forms import PatientForm
 from medbook.scheduling import policy, selectors, services
@@ -40,7 +40,7 @@ def _filters(request: ActorRequest) -> CalendarFilterForm:
     return CalendarFilterForm(bound or None, actor=request.actor)
 
 
-def _calendars(actor, form: CalendarFilterForm) -> list:
+def _calendars(actor: Actor, form: CalendarFilterForm) -> list:
     """One calendar per chosen physician (or per physician giving the service at the location), read
     together: the same few queries for one physician or twenty."""
     if not form.is_bound or not form.is_valid():
@@ -65,7 +65,7 @@ def _calendars(actor, form: CalendarFilterForm) -> list:
     if not physicians:
         form.add_error(None, _("No physician gives this service at this location."))
         return []
-    institution = actor.institution
+    institution = acting(actor.institution)
     for physician in physicians:
         physician.institution = institution  # scoped to the actor's institution: read once, by the actor
     weeks = selectors.calendar_weeks(
@@ -93,7 +93,7 @@ def _workspace(
     focus_start: str = "",
     panel: Booking | None = None,
     overdue_open: bool = False,
-):
+) -> HttpResponse:
     """Render the calendar workspace (the page, or just its fragment for htmx): the calendars, the bookings
     whose attendance is overdue, and `panel`'s booking panel open."""
     form = form or _filters(request)
@@ -126,7 +126,7 @@ def _workspace(
 
 
 @requires(Perm.VIEW_CALENDAR)
-def calendar(request: ActorRequest):
+def calendar(request: ActorRequest) -> HttpResponse:
     """Pick location, physician, service and week; "Show calendars" shows free (green) and booked (red) slots."""
     return _workspace(request)
 
@@ -144,7 +144,7 @@ def _booking_target(request: ActorRequest):
 
 
 @requires(Perm.BOOK)
-def booking_create(request: ActorRequest):
+def booking_create(request: ActorRequest) -> HttpResponse:
     """Show the booking form for a free slot (GET) and book it (POST)."""
     filters, physician = _booking_target(request)
     data = request.POST if request.method == "POST" else None
@@ -212,14 +212,14 @@ def _booking_panel(
     move_form: MoveForm | None = None,
     status: int = 200,
     refusal: str = "",
-):
+) -> HttpResponse:
     """The panel of one booking, on its own (htmx swaps it into #panel)."""
     context = _panel_context(booking, move_form, refusal)
     return render(request, "scheduling/booking_detail.html", context, status=status)
 
 
 @requires(Perm.VIEW_CALENDAR)
-def booking_detail(request: ActorRequest, pk: int):
+def booking_detail(request: ActorRequest, pk: int) -> HttpResponse:
     """Show a booking with move and cancel."""
     booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
     return _booking_panel(request, booking)
@@ -227,7 +227,7 @@ def booking_detail(request: ActorRequest, pk: int):
 
 @require_POST
 @requires(Perm.BOOK)
-def booking_move(request: ActorRequest, pk: int):
+def booking_move(request: ActorRequest, pk: int) -> HttpResponse:
     """Move a booking to another free slot."""
     booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
     form = MoveForm(request.POST)
@@ -246,7 +246,7 @@ def booking_move(request: ActorRequest, pk: int):
 
 @require_POST
 @requires(Perm.BOOK)
-def booking_cancel(request: ActorRequest, pk: int):
+def booking_cancel(request: ActorRequest, pk: int) -> HttpResponse:
     """Cancel a booking; its slot turns green again."""
     booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
     services.booking_cancel(actor=request.actor, booking=booking)
@@ -279,7 +279,7 @@ def _recorded(request: ActorRequest, booking: Booking) -> HttpResponse:
 
 @require_POST
 @page(Perm.BOOK, audience="institution")
-def booking_attendance(request: ActorRequest, pk: int):
+def booking_attendance(request: ActorRequest, pk: int) -> HttpResponse:
     """Record that the patient came ("Completed") or did not ("No-show"), or undo it."""
     booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
     try:
@@ -293,7 +293,7 @@ def booking_attendance(request: ActorRequest, pk: int):
 
 @require_POST
 @page(Perm.BOOK, audience="institution")
-def booking_payment(request: ActorRequest, pk: int):
+def booking_payment(request: ActorRequest, pk: int) -> HttpResponse:
     """Record that the patient paid the institution, was refunded, or (a correction) has not paid."""
     booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
     try:

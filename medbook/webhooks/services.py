@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError
 from medbook.core.ids import parse_id
 from medbook.core.permissions import Perm, require
-from medbook.core.tenancy import Actor
+from medbook.core.tenancy import Actor, acting
 from medbook.webhooks.addresses import WebhookUrlInvalid, addresses_resolve, webhook_url_parse
 from medbook.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -56,7 +57,7 @@ def webhook_endpoint_create(*, actor: Actor, url: str, events: list[str]) -> tup
     chosen = sorted(set(events or []))
     if not chosen or any(event not in WebhookEvent.values for event in chosen):
         raise DomainError(_("Choose at least one event."), field="events")
-    organization = actor.organization
+    organization = acting(actor.organization)
     if WebhookEndpoint.objects.filter(organization=organization).count() >= MAX_ENDPOINTS:
         raise DomainError(_("An organisation can have at most %(max)s endpoints.") % {"max": MAX_ENDPOINTS})
     secret = webhook_secret_new()
@@ -67,13 +68,13 @@ def webhook_endpoint_create(*, actor: Actor, url: str, events: list[str]) -> tup
     return endpoint, secret
 
 
-def endpoints_of(actor: Actor):
+def endpoints_of(actor: Actor) -> QuerySet[WebhookEndpoint]:
     if actor is None or actor.organization is None:
         return WebhookEndpoint.objects.none()
     return WebhookEndpoint.objects.filter(organization_id=actor.organization.pk)
 
 
-def deliveries_of(actor: Actor):
+def deliveries_of(actor: Actor) -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(endpoint__in=endpoints_of(actor)).select_related("endpoint")
 
 

@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,6 +12,7 @@ from medbook.core.decorators import page
 from medbook.core.errors import DomainError
 from medbook.core.forms import add_refusal, form_status
 from medbook.core.permissions import Perm
+from medbook.core.tenancy import ActorRequest
 from medbook.webhooks.models import WebhookEvent
 from medbook.webhooks.services import (
     deliveries_of,
@@ -33,7 +34,7 @@ class EndpointForm(forms.Form):
 
 
 @administrators
-def endpoint_list(request: HttpRequest) -> HttpResponse:
+def endpoint_list(request: ActorRequest) -> HttpResponse:
     form = EndpointForm(request.POST or None)
     secret = None
     if form.is_bound and form.is_valid():
@@ -56,7 +57,7 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
 
 @administrators
 @require_POST
-def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def endpoint_delete(request: ActorRequest, pk: int) -> HttpResponse:
     webhook_endpoint_delete(actor=request.actor, endpoint_id=pk)
     messages.success(request, _("Endpoint removed."))
     return redirect("webhooks:endpoint-list")
@@ -64,7 +65,7 @@ def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @administrators
 @require_POST
-def delivery_redeliver(request: HttpRequest, pk: int) -> HttpResponse:
+def delivery_redeliver(request: ActorRequest, pk: int) -> HttpResponse:
     webhook_redeliver(actor=request.actor, delivery_id=pk)
     messages.success(request, _("The delivery will be sent again."))
     return redirect("webhooks:endpoint-list")

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from medbook.core.forms import DayField
+from medbook.core.forms import DayField, field_of
 from medbook.partners.offers import Offer
 from medbook.scheduling.forms import AwareDateTimeField, monday_of
 from medbook.scheduling.models import Booking
@@ -29,20 +29,19 @@ class BookFilterForm(forms.Form):
 
     def __init__(self, *args, offers: list[Offer], **kwargs):
         super().__init__(*args, **kwargs)
-        fields = self.fields
-        fields["institution"].choices = _choices(
+        field_of(self, "institution", forms.ChoiceField).choices = _choices(
             [(o.institution.pk, o.institution.name) for o in offers], _("All institutions")
         )
-        fields["location"].choices = _choices(
+        field_of(self, "location", forms.ChoiceField).choices = _choices(
             [(o.location.pk, f"{o.location.name} ({o.institution.name})") for o in offers], _("All locations")
         )
-        fields["specialty"].choices = _choices(
+        field_of(self, "specialty", forms.ChoiceField).choices = _choices(
             [(o.physician.specialty, o.physician.specialty) for o in offers], _("All specialties")
         )
-        fields["physician"].choices = _choices(
+        field_of(self, "physician", forms.ChoiceField).choices = _choices(
             [(o.physician.pk, o.physician.full_name) for o in offers], _("All physicians")
         )
-        fields["service"].choices = _choices(
+        field_of(self, "service", forms.ChoiceField).choices = _choices(
             [(o.service.pk, o.service.name) for o in offers], _("All services")
         )
 
@@ -85,6 +84,6 @@ class BookingListFilterForm(forms.Form):
 
     def __init__(self, *args, institutions, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["institution"].choices = _choices(
+        field_of(self, "institution", forms.ChoiceField).choices = _choices(
             [(i.pk, i.name) for i in institutions], _("All institutions")
         )

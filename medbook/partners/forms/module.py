@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from medbook.core.forms import IdsField
+from medbook.core.forms import IdsField, field_of
 from medbook.institutions.models import Location
 from medbook.partners.models import Partnership
 from medbook.partners.validators import commission_errors, partner_details_errors
@@ -81,7 +81,9 @@ class PartnerForm(forms.Form):
     def __init__(self, *args, institution, details_locked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.details_locked = details_locked
-        self.fields["locations"].queryset = Location.objects.filter(institution=institution, is_active=True)
+        field_of(self, "locations", forms.ModelChoiceField).queryset = Location.objects.filter(
+            institution=institution, is_active=True
+        )
         if details_locked:
             # The legal record is the partner's own (P-14): an institution changes only its own contact
             # person and its settings.
@@ -93,7 +95,8 @@ class PartnerForm(forms.Form):
         return self.cleaned_data["contact_email"].strip().lower()
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         names = CONTACT_FIELDS if self.details_locked else DETAIL_FIELDS
         given = {name: cleaned[name] for name in names if name in cleaned}
         if given:
@@ -161,7 +164,8 @@ class PartnerDetailsForm(forms.Form):
     address = PartnerForm.base_fields["address"]
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         normalised, errors = partner_details_errors(dict(cleaned))
         cleaned.update(normalised)
         for field, messages in errors.items():

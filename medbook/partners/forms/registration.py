@@ -32,7 +32,8 @@ class RegistrationForm(GTCAcceptForm):
             del self.fields["new_password2"]
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
         if "new_password1" in self.fields and first and second:
             if first != second:

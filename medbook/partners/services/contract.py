@@ -15,6 +15,7 @@ from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError
 from medbook.core.permissions import Perm, require
 from medbook.core.roles import OrgKind
+from medbook.core.tenancy import Actor, acting
 from medbook.institutions.models import Service
 from medbook.partners.events import partnership_event
 from medbook.partners.models import Partner, PartnerInvitation, Partnership
@@ -98,10 +99,10 @@ def partner_channel(*, institution, partner: Partner) -> TrafficChannel:
 
 
 @transaction.atomic
-def partner_invite(*, actor, details: dict, terms: dict, locations) -> Partnership:
+def partner_invite(*, actor: Actor, details: dict, terms: dict, locations) -> Partnership:
     """Add a partner to the actor's institution and tell its contact (N-1) or its admins (N-2) (P-1 … P-3)."""
     require(actor, Perm.ADMINISTER)
-    institution = actor.institution
+    institution = acting(actor.institution)
     terms = _check_terms(institution=institution, locations=locations, terms=terms)
     details = partner_details_checked({field: details[field] for field in PARTNER_FIELDS})
     partner = _find_or_create_partner(details)
@@ -155,7 +156,7 @@ def _jsonable(values: dict) -> dict:
 
 
 @transaction.atomic
-def partnership_invitation_resend(*, actor, partnership: Partnership) -> None:
+def partnership_invitation_resend(*, actor: Actor, partnership: Partnership) -> None:
     """Send a partner that has not registered (or not answered) its invitation again."""
     require(actor, Perm.ADMINISTER, partnership)
     partnership = Partnership.objects.select_for_update().get(pk=partnership.pk)
@@ -170,7 +171,7 @@ def partnership_invitation_resend(*, actor, partnership: Partnership) -> None:
 
 @transaction.atomic
 def partnership_update(
-    *, actor, partnership: Partnership, details: dict, terms: dict, locations
+    *, actor: Actor, partnership: Partnership, details: dict, terms: dict, locations
 ) -> Partnership:
     """Change a partnership's settings (P-4 … P-7) and its own contact person (P-8); the partner's legal
     record is the partner's own and is never changed here (P-14)."""
@@ -210,7 +211,7 @@ def _contact_checked(details: dict) -> dict:
 
 
 @transaction.atomic
-def partnership_end(*, actor, partnership: Partnership, cancel_future: bool) -> int:
+def partnership_end(*, actor: Actor, partnership: Partnership, cancel_future: bool) -> int:
     """Delete a partner (P-8): access ends now, history stays; future bookings kept or cancelled."""
     require(actor, Perm.ADMINISTER, partnership)
     partnership = Partnership.objects.select_for_update().get(pk=partnership.pk)
@@ -251,7 +252,7 @@ def partnership_end(*, actor, partnership: Partnership, cancel_future: bool) -> 
 
 @transaction.atomic
 def partnership_service_set(
-    *, actor, partnership: Partnership, service: Service, enabled: bool
+    *, actor: Actor, partnership: Partnership, service: Service, enabled: bool
 ) -> Partnership:
     """Allow or forbid the partner to book the service (one cell of the Traffic Channels matrix, P-9)."""
     require(actor, Perm.ADMINISTER, partnership)

@@ -13,6 +13,7 @@ from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError, NotPermitted
 from medbook.core.permissions import Perm, require
+from medbook.core.tenancy import Actor, acting
 from medbook.partners.models import IDENTITY_FIELDS, Partner, PartnerIdentityChange, Partnership
 from medbook.partners.services.notices import identity_change_notice_send
 from medbook.partners.services.verification import require_operator
@@ -28,7 +29,7 @@ def identity_of(partner: Partner) -> dict:
     return {field: getattr(partner, field) for field in IDENTITY_FIELDS}
 
 
-def _partner_admin_of_verified(actor) -> Partner:
+def _partner_admin_of_verified(actor: Actor) -> Partner:
     """The verified partner the actor administers, locked; anyone else may not touch its legal record."""
     require(actor, Perm.APPROVE_PARTNERSHIPS)
     if actor.partner is None:
@@ -39,7 +40,7 @@ def _partner_admin_of_verified(actor) -> Partner:
     return partner
 
 
-def _audit_for_institutions(*, actor, action: AuditAction, partner: Partner, **details) -> None:
+def _audit_for_institutions(*, actor: Actor, action: AuditAction, partner: Partner, **details) -> None:
     """The entry on the partner, and one in each institution's log that works with it."""
     audit_record(actor=actor, action=action, obj=partner, **details)
     for partnership in Partnership.objects.filter(partner=partner).exclude(
@@ -63,7 +64,7 @@ def _refuse_taken_registry_key(partner: Partner, values: dict) -> None:
 
 
 @transaction.atomic
-def partner_details_update(*, actor, details: dict) -> PartnerIdentityChange | None:
+def partner_details_update(*, actor: Actor, details: dict) -> PartnerIdentityChange | None:
     """The verified partner's admin saves "Organisation details": the address is changed at once; a new
     legal identity becomes a request the operator approves (replacing the admin's earlier pending one), the
     record keeping its verified values meanwhile; the verified values again withdraw a pending request.
@@ -98,7 +99,10 @@ def partner_details_update(*, actor, details: dict) -> PartnerIdentityChange | N
     if requested == identity_of(partner):
         return None
     change = PartnerIdentityChange.objects.create(
-        partner=partner, old_values=identity_of(partner), new_values=requested, requested_by=actor.user
+        partner=partner,
+        old_values=identity_of(partner),
+        new_values=requested,
+        requested_by=acting(actor.user),
     )
     audit_record(
         actor=actor,
@@ -111,7 +115,7 @@ def partner_details_update(*, actor, details: dict) -> PartnerIdentityChange | N
     return change
 
 
-def _withdraw(change: PartnerIdentityChange, *, actor) -> None:
+def _withdraw(change: PartnerIdentityChange, *, actor: Actor) -> None:
     change.status, change.decided_by, change.decided_at = (
         PartnerIdentityChange.Status.WITHDRAWN,
         actor.user,
@@ -127,7 +131,7 @@ def _withdraw(change: PartnerIdentityChange, *, actor) -> None:
 
 
 @transaction.atomic
-def partner_identity_change_withdraw(*, actor) -> None:
+def partner_identity_change_withdraw(*, actor: Actor) -> None:
     """The partner's admin withdraws its pending request; nothing else changes."""
     partner = _partner_admin_of_verified(actor)
     change = PartnerIdentityChange.objects.select_for_update().filter(
@@ -148,7 +152,9 @@ def _pending_change(change: PartnerIdentityChange) -> PartnerIdentityChange:
 
 
 @transaction.atomic
-def partner_identity_change_approve(*, actor, change: PartnerIdentityChange, note: str = "") -> Partner:
+def partner_identity_change_approve(
+    *, actor: Actor, change: PartnerIdentityChange, note: str = ""
+) -> Partner:
     """The operator has checked the company register: the partner takes the requested identity."""
     require_operator(actor)
     change = _pending_change(change)
@@ -193,7 +199,7 @@ def partner_identity_change_approve(*, actor, change: PartnerIdentityChange, not
 
 
 @transaction.atomic
-def partner_identity_change_refuse(*, actor, change: PartnerIdentityChange, note: str = "") -> None:
+def partner_identity_change_refuse(*, actor: Actor, change: PartnerIdentityChange, note: str = "") -> None:
     """The operator could not confirm the new identity: the partner keeps its verified values."""
     require_operator(actor)
     change = _pending_change(change)

@@ -11,6 +11,7 @@ from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError
 from medbook.core.permissions import Perm, require
+from medbook.core.tenancy import Actor, acting
 from medbook.partners.access import gtc_accepted
 from medbook.partners.events import partnership_event
 from medbook.partners.models import GTCAcceptance, GTCVersion, Partnership
@@ -18,7 +19,7 @@ from medbook.partners.services.notices import answered_notice_send
 from medbook.scheduling.models import TrafficChannel
 
 
-def _answer(*, actor, partnership: Partnership, approve: bool) -> Partnership:
+def _answer(*, actor: Actor, partnership: Partnership, approve: bool) -> Partnership:
     require(actor, Perm.APPROVE_PARTNERSHIPS)
     if actor.partner is None or partnership.partner_id != actor.partner.pk:
         raise Http404()
@@ -44,19 +45,19 @@ def _answer(*, actor, partnership: Partnership, approve: bool) -> Partnership:
 
 
 @transaction.atomic
-def partnership_approve(*, actor, partnership: Partnership) -> Partnership:
+def partnership_approve(*, actor: Actor, partnership: Partnership) -> Partnership:
     """The partner admin accepts an institution's invitation (N-2): the partnership becomes active."""
     return _answer(actor=actor, partnership=partnership, approve=True)
 
 
 @transaction.atomic
-def partnership_decline(*, actor, partnership: Partnership) -> Partnership:
+def partnership_decline(*, actor: Actor, partnership: Partnership) -> Partnership:
     """The partner admin declines an institution's invitation: nothing can be booked."""
     return _answer(actor=actor, partnership=partnership, approve=False)
 
 
 @transaction.atomic
-def gtc_accept(*, actor, version: GTCVersion) -> GTCAcceptance:
+def gtc_accept(*, actor: Actor, version: GTCVersion) -> GTCAcceptance:
     """Record that the partner admin accepted a GTC version for the partner (version, time, user, IP)."""
     require(actor, Perm.ACCEPT_GTC)
     partner = actor.partner
@@ -68,7 +69,7 @@ def gtc_accept(*, actor, version: GTCVersion) -> GTCAcceptance:
     acceptance, _created = GTCAcceptance.objects.get_or_create(
         partner=partner,
         version=version,
-        defaults={"user": actor.user, "ip_address": actor.client_ip},
+        defaults={"user": acting(actor.user), "ip_address": actor.client_ip},
     )
     audit_record(actor=actor, action=AuditAction.GTC_ACCEPT, obj=partner, version=version.version)
     return acceptance

@@ -15,12 +15,13 @@ from medbook.accounts.models import Membership
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError, NotPermitted
+from medbook.core.tenancy import Actor
 from medbook.partners.models import GTCAcceptance, Partner, PartnerClaim, PartnerInvitation, Partnership
 from medbook.partners.services.notices import approval_request_send, claim_notice_send
 from medbook.scheduling.models import TrafficChannel
 
 
-def require_operator(actor) -> None:
+def require_operator(actor: Actor | None) -> None:
     """Only the platform operator decides who represents a partner."""
     if actor is None or not actor.is_operator:
         raise NotPermitted()
@@ -36,13 +37,13 @@ def _pending_claim(claim: PartnerClaim) -> PartnerClaim:
     return claim
 
 
-def _decide(claim: PartnerClaim, *, actor, status: str, note: str) -> None:
+def _decide(claim: PartnerClaim, *, actor: Actor, status: str, note: str) -> None:
     claim.status, claim.decided_by, claim.decided_at, claim.note = status, actor.user, timezone.now(), note
     claim.save(update_fields=["status", "decided_by", "decided_at", "note"])
 
 
 @transaction.atomic
-def partner_claim_accept(*, actor, claim: PartnerClaim, note: str = "") -> PartnerClaim:
+def partner_claim_accept(*, actor: Actor, claim: PartnerClaim, note: str = "") -> PartnerClaim:
     """The claimant represents the partner: make them its administrator and activate the partnership of the
     institution that invited them; on the first accepted claim the partner is verified, and institutions
     that invited it earlier now ask its administrators to approve (N-2). Other claims stay as they are."""
@@ -84,7 +85,7 @@ def partner_claim_accept(*, actor, claim: PartnerClaim, note: str = "") -> Partn
     return claim
 
 
-def _partner_verify(partner: Partner, *, actor, note: str, now) -> list[Partnership]:
+def _partner_verify(partner: Partner, *, actor: Actor, note: str, now) -> list[Partnership]:
     """The first accepted claim verifies the legal entity: registration links not yet used stop working and
     their institutions' invitations go to its (now verified) administrators; return those partnerships."""
     partner.verification_status = Partner.Verification.VERIFIED
@@ -114,7 +115,7 @@ def _partner_verify(partner: Partner, *, actor, note: str, now) -> list[Partners
 
 
 @transaction.atomic
-def partner_claim_refuse(*, actor, claim: PartnerClaim, note: str = "") -> PartnerClaim:
+def partner_claim_refuse(*, actor: Actor, claim: PartnerClaim, note: str = "") -> PartnerClaim:
     """The claimant was not shown to represent the partner: the inviting institution's partnership is
     declined (it may add the partner again with a contact it has checked) and the claimant gets no access.
     The partner, its administrators and every other claim stay as they are."""

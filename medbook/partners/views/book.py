@@ -213,7 +213,9 @@ def _own_booking(request: ActorRequest, pk: int) -> Booking:
     return booking
 
 
-def _panel(request: ActorRequest, booking: Booking, move_form=None, note_form=None, status: int = 200):
+def _panel(
+    request: ActorRequest, booking: Booking, move_form=None, note_form=None, status: int = 200
+) -> HttpResponse:
     """The panel of one own booking: details, move to a free slot, change the note, delete."""
     context = {
         "booking": booking,
