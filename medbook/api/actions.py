@@ -8,8 +8,9 @@ quota and audit entry holds here too. Refusals are the domain's (NotPermitted 40
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 
 from medbook.api.access import as_partner, require_staff
+from medbook.api.reads import bookings_read
 from medbook.core.errors import DomainError, NotPermitted
 from medbook.core.ids import parse_id
 from medbook.core.tenancy import Actor, scoped
@@ -28,10 +30,12 @@ from medbook.partners.services import booking as partner_booking
 from medbook.patients import selectors as patient_selectors
 from medbook.patients.models import Patient
 from medbook.patients.services import patient_register_read
+from medbook.scheduling import policy
 from medbook.scheduling import selectors as scheduling_selectors
 from medbook.scheduling import services as scheduling
 from medbook.scheduling.models import Booking
-from medbook.scheduling.slots import Interval
+from medbook.scheduling.patient_shown import ShownPatient, booking_patient, bookings_of_patient
+from medbook.scheduling.slots import Interval, grid_slots
 
 
 class Bookable(Protocol):
@@ -140,9 +144,16 @@ def services(actor: Actor) -> list[ServiceRow]:
     ]
 
 
-def free_slots(actor: Actor, bookable: Bookable, *, date_from: date, date_until: date) -> list[Interval]:
+def free_slots(
+    actor: Actor,
+    bookable: Bookable,
+    *,
+    date_from: date,
+    date_until: date,
+    intervals: list[Interval] | None = None,
+) -> list[Interval]:
     """The free slots of one calendar over local days, as the actor may book them (a partner: the strict
-    availability rules, P-12)."""
+    availability rules, P-12); `intervals`, when given, are the calendar's working intervals, already read."""
     return scheduling_selectors.available_slots(
         physician=bookable.physician,
         location=bookable.location,
@@ -150,7 +161,59 @@ def free_slots(actor: Actor, bookable: Bookable, *, date_from: date, date_until:
         date_from=date_from,
         date_until=date_until,
         partner=as_partner(actor),
+        intervals=intervals,
     )
+
+
+@dataclass(frozen=True)
+class SlotAt:
+    """One slot of a calendar as the actor sees it: whether an active booking of the physician overlaps it
+    (`taken`), and the calendar's free slots of its day as the actor may book them (`free_that_day`)."""
+
+    interval: Interval
+    taken: bool
+    free_that_day: list[Interval]
+
+    @property
+    def free(self) -> bool:
+        return self.interval in self.free_that_day
+
+
+def slot_at(actor: Actor, bookable: Bookable, *, starts_at: datetime) -> SlotAt | None:
+    """The slot of one calendar starting at `starts_at`: a start of the calendar's grid in its working hours
+    that day, or the start of an active booking of the calendar; None when it is neither."""
+    physician, location, service = bookable.physician, bookable.location, bookable.service
+    institution = physician.institution
+    day = starts_at.astimezone(ZoneInfo(institution.time_zone)).date()
+    intervals = scheduling_selectors.working_intervals_for(
+        physician=physician, location=location, date_from=day, date_until=day
+    )
+    duration = timedelta(minutes=service.duration_minutes)
+    step = policy.slot_step(institution=institution, duration_minutes=service.duration_minutes)
+    slot = Interval(starts_at, starts_at + duration)
+    booked = (
+        Booking.objects.filter(
+            physician=physician,
+            location=location,
+            service=service,
+            starts_at=starts_at,
+            status__in=Booking.ACTIVE_STATUSES,
+        )
+        .values_list("ends_at", flat=True)
+        .first()
+    )
+    if booked is not None:
+        slot = Interval(starts_at, booked)
+    elif slot not in grid_slots(intervals, duration, step):
+        return None
+    free = free_slots(actor, bookable, date_from=day, date_until=day, intervals=intervals)
+    taken = booked is not None or (
+        slot not in free
+        and scheduling_selectors.active_bookings(
+            physician=physician, starts=slot.starts_at, ends=slot.ends_at
+        ).exists()
+    )
+    return SlotAt(slot, taken=taken, free_that_day=free)
 
 
 # --- Bookings ------------------------------------------------------------------------------------------
@@ -244,6 +307,25 @@ def payment_set(actor: Actor, pk: object, *, payment_status: str) -> Booking:
 
 
 # --- Patients ------------------------------------------------------------------------------------------
+
+
+def patient_shown(actor: Actor, pk: object, *, view: str) -> ShownPatient:
+    """One patient as the actor may see them: the staff a patient of their institution's register (audited
+    as `view`); a partner's user only the patient of one of its partner's bookings, as that booking shows
+    them (`booking_patient`: what the partner entered, unless its partnership grants the register; the read
+    audited as a read of that booking). Anything else, another institution's patient included, is 404."""
+    number = parse_id(pk)
+    if as_partner(actor):
+        found = bookings_of_patient(bookings(actor), number).order_by("-created_at", "-pk").first()
+        if found is None:
+            raise Http404()
+        bookings_read(actor=actor, view=view, bookings=[found])
+        return booking_patient(found)
+    patient = patient_selectors.patient_list(actor=actor).filter(pk=number).first()
+    if patient is None:
+        raise Http404()
+    patient_register_read(actor=actor, view=view, patients=[patient])
+    return ShownPatient(patient.pk, patient.full_name, patient.birth_date)
 
 
 def patient_search(actor: Actor, *, query: str, institution_id: int | None, view: str) -> list[Patient]:

@@ -2,12 +2,16 @@
 and a patient look like to a FHIR client."""
 
 from datetime import datetime
+from typing import Any
 
 from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.scheduling.models import Booking
-from medbook.scheduling.patient_shown import booking_patient
+from medbook.scheduling.patient_shown import ShownPatient, booking_patient
 
 SERVICE_SYSTEM = "urn:medbook:service"
+SPECIALTY_SYSTEM = (
+    "urn:medbook:specialty"  # the code is the physician's specialty as the institution writes it
+)
 APPOINTMENT_STATUS = {
     Booking.Status.BOOKED: "booked",
     Booking.Status.CANCELLED: "cancelled",
@@ -59,7 +63,7 @@ def practitioner_role(physician: Physician, offers: list) -> dict:
         "active": physician.is_active,
         "practitioner": {"reference": f"Practitioner/{physician.pk}", "display": physician.full_name},
         "organization": {"reference": f"Organization/{physician.institution_id}"},
-        "specialty": [{"text": physician.specialty}],
+        "specialty": specialty(physician),
         "location": [{"reference": f"Location/{pk}"} for pk in sorted({o.location.pk for o in mine})],
         "healthcareService": [
             {"reference": f"HealthcareService/{pk}"} for pk in sorted({o.service.pk for o in mine})
@@ -86,39 +90,70 @@ def healthcare_service(service: Service, offers: list) -> dict:
     }
 
 
-def schedule(offers: list) -> dict:
-    """The Schedule of one physician at one location, with the services of its calendars (`offers`)."""
-    physician, place = offers[0].physician, offers[0].location
-    return {
+def specialty(physician: Physician) -> list[dict]:
+    text = " ".join(physician.specialty.split())
+    if not text:
+        return []
+    return [{"coding": [{"system": SPECIALTY_SYSTEM, "code": text}], "text": text}]
+
+
+def schedule_id(physician_id: int, location_id: int, service_id: int) -> str:
+    """One Schedule per physician, location and service: `<physician>-<location>-<service>`."""
+    return f"{physician_id}-{location_id}-{service_id}"
+
+
+def slot_id(physician_id: int, location_id: int, service_id: int, starts_at: datetime) -> str:
+    """A Slot's id: its Schedule's and its start in Unix seconds, `<physician>-<location>-<service>-<start>`,
+    stable for as long as that slot exists."""
+    return f"{schedule_id(physician_id, location_id, service_id)}-{int(starts_at.timestamp())}"
+
+
+def schedule(offer) -> dict:
+    """The Schedule of one physician giving one service at one location (one bookable calendar)."""
+    physician, place, service = offer.physician, offer.location, offer.service
+    resource = {
         "resourceType": "Schedule",
-        "id": f"{physician.pk}-{place.pk}",
+        "id": schedule_id(physician.pk, place.pk, service.pk),
         "active": True,
-        "serviceType": [_service_type(o.service) for o in offers],
+        "serviceType": [_service_type(service)],
         "actor": [
             {"reference": f"Practitioner/{physician.pk}", "display": physician.full_name},
+            {"reference": f"PractitionerRole/{physician.pk}"},
             {"reference": f"Location/{place.pk}", "display": place.name},
+            {"reference": f"HealthcareService/{service.pk}", "display": service.name},
         ],
     }
+    if physician.specialty.strip():
+        resource["specialty"] = specialty(physician)
+    return resource
 
 
-def slot(
-    physician: Physician, place: Location, service: Service, starts_at: datetime, ends_at: datetime
-) -> dict:
-    return {
+def slot(offer, starts_at: datetime, ends_at: datetime, status: str = "free") -> dict:
+    """A Slot of one calendar: `free` to book, `busy` (an appointment takes that time), `busy-unavailable`
+    (past, or not bookable by the reader now)."""
+    physician, place, service = offer.physician, offer.location, offer.service
+    resource = {
         "resourceType": "Slot",
-        "id": f"{physician.pk}-{place.pk}-{service.pk}-{int(starts_at.timestamp())}",
-        "schedule": {"reference": f"Schedule/{physician.pk}-{place.pk}"},
+        "id": slot_id(physician.pk, place.pk, service.pk, starts_at),
+        "schedule": {"reference": f"Schedule/{schedule_id(physician.pk, place.pk, service.pk)}"},
         "serviceType": [_service_type(service)],
-        "status": "free",
+        "status": status,
         "start": starts_at,
         "end": ends_at,
     }
+    if physician.specialty.strip():
+        resource["specialty"] = specialty(physician)
+    return resource
 
 
-def patient(person) -> dict:
-    resource = {"resourceType": "Patient", "id": str(person.pk), "name": [{"text": person.full_name}]}
-    if person.birth_date:
-        resource["birthDate"] = person.birth_date
+def patient(shown: ShownPatient) -> dict:
+    resource: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": str(shown.id),
+        "name": [{"text": shown.full_name}],
+    }
+    if shown.birth_date:
+        resource["birthDate"] = shown.birth_date
     return resource
 
 
@@ -135,8 +170,8 @@ def appointment(booking: Booking) -> dict:
         "minutesDuration": int((booking.ends_at - booking.starts_at).total_seconds() // 60),
         "slot": [
             {
-                "reference": f"Slot/{booking.physician_id}-{booking.location_id}-{booking.service_id}-"
-                f"{int(booking.starts_at.timestamp())}"
+                "reference": "Slot/"
+                + slot_id(booking.physician_id, booking.location_id, booking.service_id, booking.starts_at)
             }
         ],
         "participant": [

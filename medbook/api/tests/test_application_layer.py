@@ -189,7 +189,10 @@ def test_i21_superscript_ids_in_fhir_urls_are_a_4xx(cast, partners, client, meth
             answer = getattr(client, method)(
                 f"/fhir/R4/{path}", text, content_type="application/fhir+json", **headers
             )
-        assert answer.status_code in (404, 422), answer.content[:300]
+        if "?" in path and answer.status_code == 200:  # a search naming no schedule of theirs finds nothing
+            assert answer.json()["resourceType"] == "Bundle" and answer.json()["entry"] == []
+            continue
+        assert answer.status_code in (400, 404, 422), answer.content[:300]  # 400: a search's bad value
         assert answer.json()["resourceType"] == "OperationOutcome"
     assert not Booking.objects.exists()
 

@@ -60,7 +60,7 @@ def test_x2_without_a_token_every_resource_is_a_401_operation_outcome(client, ca
 def _free_slots(fhir, cast, day, **params):
     return fhir.get(
         "Slot",
-        schedule=f"Schedule/{cast.physician_a.pk}-{cast.location_a1.pk}",
+        schedule=f"Schedule/{cast.physician_a.pk}-{cast.location_a1.pk}-{cast.service_a.pk}",
         **{"service-type": f"urn:medbook:service|{cast.service_a.pk}"},
         start=[f"ge{day.isoformat()}", f"lt{(day + timedelta(days=1)).isoformat()}"],
         status="free",
@@ -73,7 +73,9 @@ def test_x2_a_partner_books_a_free_slot_through_fhir_and_the_pages_show_that_boo
     organizations = valid(fhir.get("Organization").json())
     assert [e.resource.name for e in organizations.entry] == ["Institution A"]
     schedules = valid(fhir.get("Schedule").json())
-    assert [e.resource.id for e in schedules.entry] == [f"{cast.physician_a.pk}-{cast.location_a1.pk}"]
+    assert [e.resource.id for e in schedules.entry] == [
+        f"{cast.physician_a.pk}-{cast.location_a1.pk}-{cast.service_a.pk}"
+    ]
     for kind in ("Location", "Practitioner", "PractitionerRole", "HealthcareService"):
         bundle = valid(fhir.get(kind).json())
         assert bundle.entry, kind
@@ -91,7 +93,7 @@ def test_x2_a_partner_books_a_free_slot_through_fhir_and_the_pages_show_that_boo
         "Appointment",
         {
             "resourceType": "Appointment",
-            "status": "proposed",
+            "status": "booked",
             "slot": [{"reference": f"Slot/{chosen.id}"}],
             "participant": [{"actor": {"display": "new patient"}, "status": "needs-action"}],
             "contained": [
@@ -164,7 +166,7 @@ def test_x2_another_tenant_gets_404_and_an_unauthorised_slot_is_refused(client, 
         "Appointment",
         {
             "resourceType": "Appointment",
-            "status": "proposed",
+            "status": "booked",
             "slot": [
                 {
                     "reference": f"Slot/{cast.physician_a.pk}-{cast.location_a1.pk}-{cast.service_a.pk}-"
@@ -186,7 +188,7 @@ def test_x2_another_tenant_gets_404_and_an_unauthorised_slot_is_refused(client, 
         "Appointment",
         {
             "resourceType": "Appointment",
-            "status": "proposed",
+            "status": "booked",
             "slot": [
                 {
                     "reference": f"Slot/{cast.physician_a.pk}-{cast.location_a2.pk}-{cast.service_a.pk}-"

@@ -239,7 +239,10 @@ SUPERSCRIPT_FHIR_URLS = [
 @pytest.mark.parametrize(("path", "query"), SUPERSCRIPT_FHIR_URLS, ids=range(len(SUPERSCRIPT_FHIR_URLS)))
 def test_finding_superscript_and_huge_ids_in_fhir_urls_answer_4xx(client, cast, partners, path, query):
     answer = client.get(f"/fhir/R4/{path}", query, **_headers(partners.peter))
-    assert answer.status_code in (404, 422), answer.content[:300]
+    if path == "Slot" and answer.status_code == 200:  # a token naming no service of theirs finds nothing
+        assert answer.json()["entry"] == []
+        return
+    assert answer.status_code in (400, 404, 422), answer.content[:300]  # 400: a search's bad value (issue 21)
     assert answer.json()["resourceType"] == "OperationOutcome"
 
 
@@ -248,7 +251,7 @@ def test_finding_superscript_and_huge_ids_in_fhir_urls_answer_4xx(client, cast, 
 )
 def test_finding_out_of_range_fhir_dates_never_answer_500(client, cast, date):
     answer = client.get("/fhir/R4/Appointment", {"date": date}, **_headers(cast.bob))
-    assert answer.status_code in (200, 422)  # an empty page or a clear refusal, depending on the engine
+    assert answer.status_code in (200, 400)  # an empty page or a clear refusal (issue 21: a search's 400)
 
 
 BAD_CURSORS = [

@@ -14,6 +14,7 @@ names the URL, the actor, the expected and the actual answer of every wrong cell
 
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection, transaction
@@ -207,21 +208,37 @@ MATRIX = {
     # FHIR R4 with the same tokens: what each actor may book, its bookings, patients as P-7 allows.
     "fhir:metadata":                      (GET,  _,            (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
     "fhir:organization-search":           (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:organization-post-search":      (POST, _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
     "fhir:organization-read":             (GET,  "institution",(401, 401,   200,   200,   404,   200,   200,   403,   404,   401)),
     "fhir:location-search":               (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:location-post-search":          (POST, _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
     "fhir:location-read":                 (GET,  "location",   (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
     "fhir:practitioner-search":           (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:practitioner-post-search":      (POST, _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
     "fhir:practitioner-read":             (GET,  "physician",  (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
     "fhir:practitionerrole-search":       (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:practitionerrole-post-search":  (POST, _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
     "fhir:practitionerrole-read":         (GET,  "physician",  (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
     "fhir:healthcareservice-search":      (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:healthcareservice-post-search": (POST, _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
     "fhir:healthcareservice-read":        (GET,  "service",    (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
     "fhir:schedule-search":               (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:schedule-post-search":          (POST, _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
     "fhir:schedule-read":                 (GET,  "fhir_schedule",(401, 401,   200,   200,   404,   200,   200,   403,   404,   401)),
-    "fhir:slot-search":                   (GET,  "fhir_slots", (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
+    # Issue 21: a search naming a schedule the caller may not see finds nothing (200, an empty Bundle, as FHIR
+    # searches do; it was 404); a read of another tenant's Slot or Patient is 404.
+    "fhir:slot-search":                   (GET,  "fhir_slots", (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:slot-post-search":              (POST, "fhir_slots", (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:slot-read":                     (GET,  "fhir_slot",  (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
     "fhir:appointment-search":            (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:appointment-post-search":       (POST, _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
     "fhir:appointment-read":              (GET,  "booking_a",  (401,   401,   200,   200,   404,   404,   404,   403,   404,   401)),
     "fhir:patient-search":                (GET,  "fhir_search",(401, 401,   200,   200,   200,   200,   200,   403,   404,   401)),
+    "fhir:patient-post-search":           (POST, "fhir_search",(401, 401,   200,   200,   200,   200,   200,   403,   404,   401)),
+    "fhir:patient-read":                  (GET,  "patient",    (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
+    # SMART discovery, public: no OAuth grant is supported, and its token endpoint says so (400).
+    "fhir:smart-configuration":           (GET,  _,            (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    "fhir:token":                         (POST, _,            (400,   400,   400,   400,   400,   400,   400,   400,   400,   400)),
     # P's closed statement at A: P's admin reads it; no other partner finds it.
     "reports:partner-statement-closed-download": (GET, "closing_p", (LOGIN, 403, 403,   403,   403,   200,   403,   403,   404,   404)),
 }
@@ -314,7 +331,7 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
     elif obj == "fhir_slots":
         day = everyone.slot_day
         data = {
-            "schedule": f"Schedule/{cast.physician_a.pk}-{cast.location_a1.pk}",
+            "schedule": f"Schedule/{cast.physician_a.pk}-{cast.location_a1.pk}-{cast.service_a.pk}",
             "start": [f"ge{day.isoformat()}", f"lt{(day + timedelta(days=1)).isoformat()}"],
         }
     elif obj == "fhir_search":
@@ -348,7 +365,11 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
             "institution": [cast.institution_a.pk],
             "webhook_a": [_webhook_of(everyone).endpoint_id],
             "delivery_a": [_webhook_of(everyone).pk],
-            "fhir_schedule": [f"{cast.physician_a.pk}-{cast.location_a1.pk}"],
+            "fhir_schedule": [f"{cast.physician_a.pk}-{cast.location_a1.pk}-{cast.service_a.pk}"],
+            "fhir_slot": [
+                f"{cast.physician_a.pk}-{cast.location_a1.pk}-{cast.service_a.pk}-"
+                f"{int(local(everyone.slot_day, 13).timestamp())}"
+            ],
             "closing_p": [everyone.closing_p.pk, "xlsx"],
             "audit_a": [_audit_entry_of(everyone).pk],
         }[obj]
@@ -427,6 +448,9 @@ def _send(http: Client, name: str, everyone: Everyone, actor: str, method: str, 
         return getattr(http, method)(url, data)
     _token, secret = _token_of(everyone, actor)
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
+    if name.endswith("-post-search"):  # FHIR's POST _search: the search's parameters as a form
+        form = urlencode(data, doseq=True)
+        return http.post(url, form, content_type="application/x-www-form-urlencoded", **headers)
     if method in (POST, PUT):
         send = http.post if method == POST else http.put
         return send(url, json.dumps(data), content_type="application/json", **headers)

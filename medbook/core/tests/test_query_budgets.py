@@ -12,6 +12,7 @@ written just before (it is written at most once a minute).
 import copy
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -201,30 +202,54 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     # FHIR R4 with the same tokens.
     "fhir:metadata":                              ("anon",     200,     0, ONE ),
     "fhir:organization-search":                   ("a_admin",  200,     4, ONE ),
+    "fhir:organization-post-search":              ("a_admin",  200,     4, ONE ),
     "fhir:organization-search partner":           ("p_book",   200,     8, LIST),
+    "fhir:organization-post-search partner":      ("p_book",   200,     8, LIST),
     "fhir:organization-read":                     ("a_admin",  200,     4, ONE ),
     "fhir:location-search":                       ("a_admin",  200,     7, LIST),
+    "fhir:location-post-search":                  ("a_admin",  200,     7, LIST),
     "fhir:location-search partner":               ("p_book",   200,     8, LIST),
+    "fhir:location-post-search partner":          ("p_book",   200,     8, LIST),
     "fhir:location-read":                         ("a_admin",  200,     7, ONE ),
     "fhir:practitioner-search":                   ("a_admin",  200,     7, LIST),
+    "fhir:practitioner-post-search":              ("a_admin",  200,     7, LIST),
     "fhir:practitioner-search partner":           ("p_book",   200,     8, LIST),
+    "fhir:practitioner-post-search partner":      ("p_book",   200,     8, LIST),
     "fhir:practitioner-read":                     ("a_admin",  200,     7, ONE ),
     "fhir:practitionerrole-search":               ("a_admin",  200,     7, LIST),
+    "fhir:practitionerrole-post-search":          ("a_admin",  200,     7, LIST),
     "fhir:practitionerrole-search partner":       ("p_book",   200,     8, LIST),
+    "fhir:practitionerrole-post-search partner":  ("p_book",   200,     8, LIST),
     "fhir:practitionerrole-read":                 ("a_admin",  200,     7, LIST),
     "fhir:healthcareservice-search":              ("a_admin",  200,     7, LIST),
+    "fhir:healthcareservice-post-search":         ("a_admin",  200,     7, LIST),
     "fhir:healthcareservice-search partner":      ("p_book",   200,     8, LIST),
+    "fhir:healthcareservice-post-search partner": ("p_book",   200,     8, LIST),
     "fhir:healthcareservice-read":                ("a_admin",  200,     7, LIST),
     "fhir:schedule-search":                       ("a_admin",  200,     7, LIST),
+    "fhir:schedule-post-search":                  ("a_admin",  200,     7, LIST),
     "fhir:schedule-search partner":               ("p_book",   200,     8, LIST),
-    "fhir:schedule-read":                         ("a_admin",  200,     7, LIST),
+    "fhir:schedule-post-search partner":          ("p_book",   200,     8, LIST),
+    "fhir:schedule-read":                         ("a_admin",  200,     7, ONE ),
     "fhir:slot-search":                           ("a_admin",  200,    11, ONE ),
+    "fhir:slot-post-search":                      ("a_admin",  200,    11, ONE ),
     "fhir:slot-search partner":                   ("p_book",   200,    11, ONE ),
+    "fhir:slot-post-search partner":              ("p_book",   200,    11, ONE ),
     "fhir:appointment-search":                    ("a_admin",  200,  5, LIST),
+    "fhir:appointment-post-search":               ("a_admin",  200,  5, LIST),
     "fhir:appointment-search partner":            ("p_book",   200,  6, LIST),
+    "fhir:appointment-post-search partner":       ("p_book",   200,  6, LIST),
     "fhir:appointment-read":                      ("a_admin",  200,  5, ONE ),
     "fhir:patient-search":                        ("a_admin",  200,  (7, 8), LIST),
+    "fhir:patient-post-search":                   ("a_admin",  200,  (7, 8), LIST),
     "fhir:patient-search partner":                ("p_book",   200,  (16, 17), LIST),
+    "fhir:slot-read":                             ("a_admin",  200,    12, ONE ),
+    "fhir:slot-read partner":                     ("p_book",   200,    12, ONE ),
+    "fhir:patient-read":                          ("a_admin",  200,     7, ONE ),
+    "fhir:patient-read partner":                  ("p_book",   200,     6, ONE ),
+    "fhir:smart-configuration":                   ("anon",     200,     0, ONE ),
+    "fhir:token":                                 ("anon",     400,     0, ONE ),
+    "fhir:patient-post-search partner":           ("p_book",   200,  (16, 17), LIST),
 }
 # fmt: on
 
@@ -268,7 +293,7 @@ def _slots(everyone: Everyone) -> dict:
     """A FHIR search of the free slots of one schedule (physician A at A's first location) for one service."""
     cast, day = everyone.cast, everyone.slot_day
     return {
-        "schedule": f"Schedule/{cast.physician_a.pk}-{cast.location_a1.pk}",
+        "schedule": f"Schedule/{cast.physician_a.pk}-{cast.location_a1.pk}-{cast.service_a.pk}",
         "service-type": str(cast.service_a.pk),
         "start": [f"ge{day.isoformat()}", f"lt{(day + timedelta(days=1)).isoformat()}"],
     }
@@ -328,6 +353,8 @@ def _request(case: str, everyone: Everyone) -> tuple[str, str, dict, bool]:
         "reports:partner-statement-download": ("get", [cast.institution_a.pk, "csv"], _period(everyone), False),
         "fhir:slot-search": ("get", [], _slots(everyone), False),
         "fhir:slot-search partner": ("get", [], _slots(everyone), False),
+        "fhir:slot-post-search": ("post", [], _slots(everyone), False),
+        "fhir:slot-post-search partner": ("post", [], _slots(everyone), False),
         "api:traffic": ("get", [], _period(everyone), False),
         "api:settlement": ("get", [], _period(everyone), False),
     }  # fmt: skip
@@ -366,7 +393,10 @@ def _send(http: Client, everyone: Everyone, case: str) -> tuple[int, int, int]:
         headers["HTTP_HX_REQUEST"] = "true"
     with transaction.atomic():
         with CaptureQueriesContext(connection) as queries:
-            if api and method in ("post", "put"):
+            if "-post-search" in case:  # FHIR's POST _search: the search's parameters as a form
+                form = urlencode(data, doseq=True)
+                response = http.post(url, form, content_type="application/x-www-form-urlencoded", **headers)
+            elif api and method in ("post", "put"):
                 response = getattr(http, method)(
                     url, json.dumps(data), content_type="application/json", **headers
                 )
