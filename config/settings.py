@@ -311,4 +311,9 @@ WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)
 # none of them: before sending a message of a kind, whether it is still wanted (a patient's reminder of a
 # booking that still holds); and the other durable queues it runs each round (the webhook deliveries).
 OUTBOX_SEND_CHECKS = {"patient_booking_reminder": "medbook.scheduling.patient_mail.reminder_still_wanted"}
-WORKER_TASKS = ["medbook.webhooks.worker.webhooks_drain", "medbook.audit.sealer.audit_seal"]
+# The expired slot holds are deleted too (they block nothing meanwhile: medbook.scheduling.hold_rules).
+WORKER_TASKS = [
+    "medbook.webhooks.worker.webhooks_drain",
+    "medbook.audit.sealer.audit_seal",
+    "medbook.scheduling.holds.slot_holds_sweep",
+]

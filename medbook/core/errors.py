@@ -22,6 +22,21 @@ class SlotUnavailable(DomainError):
     status_code = 409
 
 
+class SlotHeld(SlotUnavailable):
+    """Someone else holds the chosen time for a few minutes while they book it (issue 21)."""
+
+    default_message = _(
+        "Someone else is booking this time right now: choose another time, or try again in a few minutes."
+    )
+
+
+class HoldUnknown(SlotUnavailable):
+    """The hold named is not a live hold of the caller: unknown, another's, expired, released or booked
+    already (one answer for all, so that it tells nothing of anyone else's holds)."""
+
+    default_message = _("This hold has expired or does not exist: choose the time again.")
+
+
 class NotPermitted(DomainError):
     """The actor may not do this."""
 

@@ -191,6 +191,61 @@ class Booking(models.Model):
         return self.status in self.ACTIVE_STATUSES
 
 
+class SlotHold(models.Model):
+    """A slot held for a few minutes while its holder confirms the booking (IHE ITI-116 `$hold`; issue 21).
+
+    Its holder is a user acting for an organisation (`user`, `organization`), or nobody logged in (both
+    empty: a patient booking online, issue 22), who is known only by the hold's token. The token is
+    shown once, when the hold is made; only its SHA-256 is kept (`key_hash`), as for API tokens. A hold
+    whose `expires_at` has passed is simply not live: nothing reads it, and the worker deletes it
+    (`medbook.scheduling.holds.slot_holds_sweep`). The rules (who holds, what a hold blocks, how it is
+    made, taken and released) are in `medbook.scheduling.hold_rules` and `medbook.scheduling.holds`.
+
+    On PostgreSQL an exclusion constraint refuses two hold rows of one physician that overlap, live or
+    expired (a constraint cannot ask now()): whoever holds first deletes the expired ones in the way,
+    under the physician's lock (`selectors.rules_for`), see docs/scheduling.md.
+    """
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+    physician = models.ForeignKey(Physician, on_delete=models.CASCADE, related_name="+")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    expires_at = models.DateTimeField(_("expires"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("slot hold")
+        verbose_name_plural = _("slot holds")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="slot_hold_end_after_start"
+            ),
+            # A user always holds for the organisation they act for; an anonymous hold has neither.
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=True, organization__isnull=True)
+                | models.Q(user__isnull=False, organization__isnull=False),
+                name="slot_hold_user_with_organization",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["physician", "starts_at"]),
+            models.Index(fields=["expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.physician} {when(self.starts_at, self.institution)}"
+
+
 class DeskPreference(models.Model):
     """The filters a user last chose on a calendar page (reception's calendar, Book to partner)."""
 

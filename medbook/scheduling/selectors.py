@@ -5,22 +5,33 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from medbook.core.ids import parse_id
 from medbook.core.tenancy import Actor, scoped
 from medbook.institutions.models import MAX_SERVICE_MINUTES, Institution, Location, Physician, Service
-from medbook.scheduling import policy
+from medbook.scheduling import hold_rules, policy
 from medbook.scheduling import slots as engine
+from medbook.scheduling.hold_rules import Holder
 from medbook.scheduling.models import Booking, DeskPreference, ScheduleException, TrafficChannel, WorkingHours
 from medbook.scheduling.patient_shown import ShownPatient, booking_patient, with_register_access
 
 
-def rules_for(*, physician: Physician, location: Location) -> list[engine.Rule]:
-    """The weekly rules of a physician at a location."""
-    return [_rule(wh) for wh in WorkingHours.objects.filter(physician=physician, location=location)]
+def rules_for(*, physician: Physician, location: Location, lock: bool = False) -> list[engine.Rule]:
+    """The weekly rules of a physician at a location.
+
+    With `lock` (a booking's or a hold's check), on PostgreSQL the same statement locks the physician's row
+    (`FOR NO KEY UPDATE`, which a booking's foreign-key check does not wait for) until the transaction ends:
+    the physician's holds and bookings take turns from here, and every later statement of the check reads
+    what the previous turn committed (`hold_rules`). A physician with no hours there locks nothing, and
+    nothing is booked or held then.
+    """
+    hours = WorkingHours.objects.filter(physician=physician, location=location)
+    if lock:
+        hours = hours.select_related("physician").select_for_update(no_key=True, of=("physician",))
+    return [_rule(wh) for wh in hours]
 
 
 def _rule(hours: WorkingHours) -> engine.Rule:
@@ -39,12 +50,12 @@ def closed_days_for(*, physician: Physician, location: Location, date_from: date
 
 
 def working_intervals_for(
-    *, physician: Physician, location: Location, date_from: date, date_until: date
+    *, physician: Physician, location: Location, date_from: date, date_until: date, lock: bool = False
 ) -> list[engine.Interval]:
-    """Absolute working intervals of a physician at a location over local days."""
+    """Absolute working intervals of a physician at a location over local days (`lock`: see `rules_for`)."""
     tz = ZoneInfo(physician.institution.time_zone)
     return engine.working_intervals(
-        rules_for(physician=physician, location=location),
+        rules_for(physician=physician, location=location, lock=lock),
         closed_days_for(physician=physician, location=location, date_from=date_from, date_until=date_until),
         tz,
         date_from,
@@ -72,6 +83,64 @@ def _active_overlapping(who: Q, *, starts: datetime, ends: datetime) -> QuerySet
         starts_at__lt=ends,
         ends_at__gt=starts,
     )
+
+
+BOOKED, HELD, OWN_HOLD = 0, 1, 2  # what a busy row of `busy_of` is
+
+
+@dataclass(frozen=True)
+class Busy:
+    """A physician's busy time in a window as one holder sees it: active bookings, others' live holds
+    (both busy), and the holder's own live holds (free for it; a booking of it consumes them)."""
+
+    booked: list[engine.Interval]
+    held: list[engine.Interval]
+    own: list[engine.Interval]
+
+    @property
+    def intervals(self) -> list[engine.Interval]:
+        """What is busy for the holder."""
+        return self.booked + self.held
+
+
+def busy_of(
+    *,
+    physician: Physician,
+    starts: datetime,
+    ends: datetime,
+    holder: Holder | None = None,
+    ignore_booking: Booking | None = None,
+    now: datetime | None = None,
+) -> Busy:
+    """The physician's busy time overlapping [starts, ends) for `holder` (None: every live hold is someone
+    else's), in one query: its active bookings and live holds read together (UNION ALL)."""
+    now = now or timezone.now()
+    bookings = active_bookings(physician=physician, starts=starts, ends=ends)
+    if ignore_booking is not None:
+        bookings = bookings.exclude(pk=ignore_booking.pk)
+    kind = IntegerField()
+    rows = (
+        bookings.order_by()
+        .annotate(kind=Value(BOOKED, output_field=kind))
+        .values_list("starts_at", "ends_at", "kind")
+        .union(
+            hold_rules.live_overlapping(Q(physician=physician), starts=starts, ends=ends, now=now)
+            .order_by()
+            .annotate(
+                kind=Case(
+                    When(hold_rules.owned(holder), then=Value(OWN_HOLD)),
+                    default=Value(HELD),
+                    output_field=kind,
+                )
+            )
+            .values_list("starts_at", "ends_at", "kind"),
+            all=True,
+        )
+    )
+    found: dict[int, list[engine.Interval]] = {BOOKED: [], HELD: [], OWN_HOLD: []}
+    for first, last, what in rows:
+        found[what].append(engine.Interval(first, last))
+    return Busy(found[BOOKED], found[HELD], found[OWN_HOLD])
 
 
 def day_bounds(*, tz: ZoneInfo, date_from: date, date_until: date) -> tuple[datetime, datetime]:
@@ -116,11 +185,13 @@ def available_slots(
     ignore_booking: Booking | None = None,
     partner: bool = False,
     intervals: list[engine.Interval] | None = None,
+    holder: Holder | None = None,
 ) -> list[engine.Interval]:
     """Free slots for the service with the physician at the location over local days date_from..date_until.
 
-    Only those the booking rules allow (`bookable_slots`). `intervals`, when given, are the working
-    intervals of those days, already read.
+    Only those the booking rules allow (`bookable_slots`), and none that someone other than `holder` holds
+    (without a holder, no held slot at all). `intervals`, when given, are the working intervals of those
+    days, already read.
     """
     institution = physician.institution
     tz = ZoneInfo(institution.time_zone)
@@ -129,10 +200,10 @@ def available_slots(
             physician=physician, location=location, date_from=date_from, date_until=date_until
         )
     start, end = day_bounds(tz=tz, date_from=date_from, date_until=date_until)
-    busy_qs = active_bookings(physician=physician, starts=start, ends=end)
-    if ignore_booking is not None:
-        busy_qs = busy_qs.exclude(pk=ignore_booking.pk)
-    busy = [engine.Interval(s, e) for s, e in busy_qs.values_list("starts_at", "ends_at")]
+    now = now or timezone.now()
+    busy = busy_of(
+        physician=physician, starts=start, ends=end, holder=holder, ignore_booking=ignore_booking, now=now
+    ).intervals
     return bookable_slots(
         institution=institution, service=service, intervals=intervals, busy=busy, now=now, partner=partner
     )
@@ -190,10 +261,11 @@ def calendar_weeks(
 
     The institution's own staff see every booking of the physician. A partner's user (whose access the
     caller checked, P-4, P-9) sees its own bookings at this location, and everyone else's only as busy time:
-    those entries carry no booking, so no patient, id or detail can reach the page (P-13).
+    those entries carry no booking, so no patient, id or detail can reach the page (P-13). A slot someone
+    else holds (`hold_rules`) is not offered; the actor's own holds leave their slots free for it.
 
-    However many calendars: one query each for their working hours, leave and bookings (the bookings read
-    once, as busy time and as entries), and one for institutions not yet read.
+    However many calendars: one query each for their working hours, leave, bookings (read once, as busy
+    time and as entries) and others' live holds, and one for institutions not yet read.
     """
     if not calendars:
         return []
@@ -209,6 +281,7 @@ def calendar_weeks(
     closed = _closed_of(calendars, week_start, week_end)
     bookings = _bookings_of(calendars, bounds)
     now = timezone.now()
+    held = _held_of(calendars, bounds, holder=hold_rules.holder_of(actor), now=now)
     return [
         _calendar_days(
             actor=actor,
@@ -219,6 +292,7 @@ def calendar_weeks(
                 (f, u) for where, f, u in closed.get(c.physician.pk, []) if where in (None, c.location.pk)
             ],
             bookings=bookings.get(c.physician.pk, []),
+            held=held.get(c.physician.pk, []),
             now=now,
         )
         for c in calendars
@@ -277,6 +351,25 @@ def _bookings_of(calendars: Sequence[Calendar], bounds: dict) -> dict[int, list[
     return found
 
 
+def _held_of(
+    calendars: Sequence[Calendar], bounds: dict, *, holder: Holder | None, now: datetime
+) -> dict[int, list[engine.Interval]]:
+    """Per physician, the live holds of others overlapping the week, in one query."""
+    starts = min(start for start, _ in bounds.values())
+    ends = max(end for _, end in bounds.values())
+    found: dict[int, list[engine.Interval]] = {}
+    rows = (
+        hold_rules.live_overlapping(
+            Q(physician_id__in={c.physician.pk for c in calendars}), starts=starts, ends=ends, now=now
+        )
+        .exclude(hold_rules.owned(holder))
+        .values_list("physician_id", "starts_at", "ends_at")
+    )
+    for physician_id, first, last in rows:
+        found.setdefault(physician_id, []).append(engine.Interval(first, last))
+    return found
+
+
 def _calendar_days(
     *,
     actor: Actor | None,
@@ -285,6 +378,7 @@ def _calendar_days(
     rules,
     closed,
     bookings: list[Booking],
+    held: list[engine.Interval],
     now: datetime,
 ) -> list[CalendarDay]:
     """One calendar's week from what `calendar_weeks` read."""
@@ -299,7 +393,7 @@ def _calendar_days(
         institution=institution,
         service=calendar.service,
         intervals=engine.working_intervals(rules, closed, tz, week_start, week_end),
-        busy=[engine.Interval(b.starts_at, b.ends_at) for b in shown],
+        busy=[engine.Interval(b.starts_at, b.ends_at) for b in shown] + held,
         now=now,
         partner=partner is not None,
     )

@@ -1,6 +1,7 @@
 """Everything that writes bookings and channels: one transaction each, the acting user first."""
 
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from medbook.accounts.models import Membership
 from medbook.accounts.selectors import organization_admins
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
-from medbook.core.errors import DomainError, NotPermitted, SlotUnavailable
+from medbook.core.errors import DomainError, NotPermitted, SlotHeld, SlotUnavailable
 from medbook.core.ids import parse_id_or_none
 from medbook.core.permissions import Perm, require
 from medbook.core.roles import OrgKind
@@ -26,7 +27,7 @@ from medbook.notifications.digest import digest_entry_add
 from medbook.notifications.services import notification_enqueue
 from medbook.patients.models import Patient
 from medbook.patients.services import patient_create
-from medbook.scheduling import events, policy, selectors
+from medbook.scheduling import events, hold_rules, policy, selectors
 from medbook.scheduling import slots as engine
 from medbook.scheduling.models import BUILTIN_CHANNEL_NAMES, Booking, DeskPreference, TrafficChannel
 from medbook.scheduling.patient_mail import patient_notify
@@ -129,38 +130,49 @@ def _check_time(
     ends_at: datetime,
     partner: bool,
     ignore_booking: Booking | None = None,
-) -> None:
-    """Refuse a time the booking rules forbid (`policy`), outside working hours, or overlapping a booking.
+    holder: hold_rules.Holder | None = None,
+) -> bool:
+    """Refuse a time the booking rules forbid (`policy`), outside working hours, overlapping a booking, or
+    held by someone other than `holder` (`SlotHeld`); tell whether the holder's own holds overlap it.
 
     Partners get the availability rules strictly: only a free slot of the grid (P-12), found among the
-    day's free slots (which leave out every overlapping booking) from the working hours read once.
+    day's free slots (which leave out every overlapping booking and others' holds) from the working hours
+    read once, which locks the physician's row (`selectors.rules_for`); the busy time is read after it, in
+    one query.
     """
     policy.check_start(institution=institution, starts_at=starts_at, partner=partner)
     local_day = starts_at.astimezone(ZoneInfo(institution.time_zone)).date()
     intervals = selectors.working_intervals_for(
-        physician=physician, location=location, date_from=local_day, date_until=local_day
+        physician=physician, location=location, date_from=local_day, date_until=local_day, lock=True
     )
-    if not engine.inside_working_hours(engine.Interval(starts_at, ends_at), intervals):
+    slot = engine.Interval(starts_at, ends_at)
+    if not engine.inside_working_hours(slot, intervals):
         raise DomainError(_("This time is outside the physician's working hours."), field="starts_at")
+    now = timezone.now()
     if partner:
-        free = selectors.available_slots(
-            physician=physician,
-            location=location,
-            service=service,
-            date_from=local_day,
-            date_until=local_day,
-            ignore_booking=ignore_booking,
-            partner=True,
-            intervals=intervals,
+        start, end = selectors.day_bounds(
+            tz=ZoneInfo(institution.time_zone), date_from=local_day, date_until=local_day
         )
-        if not any(slot.starts_at == starts_at for slot in free):
-            raise SlotUnavailable()
-        return
-    overlapping = selectors.active_bookings(physician=physician, starts=starts_at, ends=ends_at)
-    if ignore_booking is not None:
-        overlapping = overlapping.exclude(pk=ignore_booking.pk)
-    if overlapping.exists():
-        raise SlotUnavailable()
+    else:
+        start, end = starts_at, ends_at
+    busy = selectors.busy_of(
+        physician=physician, starts=start, ends=end, holder=holder, ignore_booking=ignore_booking, now=now
+    )
+    if partner:
+        free = selectors.bookable_slots(
+            institution=institution,
+            service=service,
+            intervals=intervals,
+            busy=busy.intervals,
+            now=now,
+            partner=True,
+        )
+        taken = not any(candidate.starts_at == starts_at for candidate in free)
+    else:
+        taken = any(slot.overlaps(other) for other in busy.intervals)
+    if taken:
+        raise SlotHeld() if any(slot.overlaps(other) for other in busy.held) else SlotUnavailable()
+    return any(slot.overlaps(other) for other in busy.own)
 
 
 def _save_guarded(booking: Booking) -> None:
@@ -193,6 +205,55 @@ def _locked(booking: Booking) -> Booking:
     return locked
 
 
+@dataclass(frozen=True)
+class Bookable:
+    """A slot the actor may book now (`slot_bookable`): its institution, the partner's terms (None for the
+    institution's staff), its UTC times, and whether the actor's own holds overlap it."""
+
+    institution: Institution
+    terms: PartnerTerms | None
+    starts_at: datetime
+    ends_at: datetime
+    own_holds: bool
+
+
+def slot_bookable(
+    *,
+    actor,
+    location: Location,
+    physician: Physician,
+    service: Service,
+    starts_at: datetime,
+    terms: PartnerTerms | None = None,
+    holder: hold_rules.Holder | None = None,
+) -> Bookable:
+    """Refuse a new booking's slot the actor may not have: the permission or the partner's terms, the offer,
+    the booking rules, the working hours, the busy time and others' holds. The one check of a slot, for
+    `booking_create` and for the hold service (`holds.slot_hold`) alike; the physician's lock it takes
+    (`selectors.rules_for`) lasts until the caller's transaction ends."""
+    partner_terms = _terms_for(actor=actor, terms=terms, location=location, service=service)
+    _check_offer(
+        location=location,
+        physician=physician,
+        service=service,
+        links_checked=partner_terms is not None and partner_terms.physician_id == physician.pk,
+    )
+    institution = _institution_of(actor=actor, location=location, physician=physician, service=service)
+    starts_at = _in_utc(starts_at)
+    ends_at = starts_at + timedelta(minutes=service.duration_minutes)
+    own_holds = _check_time(
+        institution=institution,
+        location=location,
+        physician=physician,
+        service=service,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        partner=partner_terms is not None,
+        holder=holder,
+    )
+    return Bookable(institution, partner_terms, starts_at, ends_at, own_holds)
+
+
 @transaction.atomic
 def booking_create(
     *,
@@ -205,23 +266,39 @@ def booking_create(
     channel: TrafficChannel | None = None,
     note: str = "",
     terms: PartnerTerms | None = None,
+    hold: str = "",
 ) -> Booking:
     """Book the service with the physician at the location for the patient, from starts_at.
 
     A partner's user comes with the terms `medbook.partners.access` resolved for this location and service
     (P-3, P-4, P-9): without them it is refused. It books only on a free slot of the grid, through the
     partner's channel (`channel`, when given, must be the terms' own: it is then not read again); the commission rule and payment location of the terms are captured (P-5, P-6, B-7).
+
+    A slot someone else holds is refused (`SlotHeld`); the holder books it, naming its hold (`hold`, the
+    token `holds.slot_hold` gave: any other is `HoldUnknown`) or not, and the booking ends its holds of that
+    time (`hold_rules`).
     """
-    partner_terms = _terms_for(actor=actor, terms=terms, location=location, service=service)
-    _check_offer(
+    holder = hold_rules.holder_of(actor, hold)
+    slot = slot_bookable(
+        actor=actor,
         location=location,
         physician=physician,
         service=service,
-        links_checked=partner_terms is not None and partner_terms.physician_id == physician.pk,
+        starts_at=starts_at,
+        terms=terms,
+        holder=holder,
     )
+    held = hold_rules.hold_of(holder, hold, now=timezone.now()) if hold else None
+    if held is not None and (held.location_id, held.physician_id, held.service_id, held.starts_at) != (
+        location.pk,
+        physician.pk,
+        service.pk,
+        slot.starts_at,
+    ):
+        raise DomainError(_("This hold is for another time or calendar."), field="hold")
+    partner_terms, institution = slot.terms, slot.institution
     if patient.institution_id != location.institution_id:
         raise DomainError(_("Unknown patient."), field="patient")
-    institution = _institution_of(actor=actor, location=location, physician=physician, service=service)
     if partner_terms is not None and (channel is None or channel.pk != partner_terms.channel_id):
         channel = TrafficChannel.objects.get(pk=partner_terms.channel_id)
     channel = channel or selectors.default_channel(institution=institution)
@@ -229,25 +306,14 @@ def booking_create(
         raise DomainError(_("Unknown traffic channel."), field="channel")
     if not channel.is_active:
         raise DomainError(_("This traffic channel is not in use."), field="channel")
-    starts_at = _in_utc(starts_at)
-    ends_at = starts_at + timedelta(minutes=service.duration_minutes)
-    _check_time(
-        institution=institution,
-        location=location,
-        physician=physician,
-        service=service,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        partner=partner_terms is not None,
-    )
     booking = Booking(
         institution=institution,
         location=location,
         physician=physician,
         service=service,
         patient=patient,
-        starts_at=starts_at,
-        ends_at=ends_at,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
         channel=channel,
         booked_by=actor.user,
         price=service.price,
@@ -258,6 +324,8 @@ def booking_create(
         capture_partner_terms(booking, partner_terms)
         partner_patient_capture(booking, patient)
         booking.partner = actor.partner  # the terms' partner (require_terms checked it): told, not read again
+    if slot.own_holds:
+        hold_rules.holds_consume(holder, physician=physician, starts=slot.starts_at, ends=slot.ends_at)
     _save_guarded(booking)
     audit_record(actor=actor, action=AuditAction.BOOKING_CREATE, obj=booking, **_booking_details(booking))
     events.booking_event(booking, "booking.created")
@@ -387,7 +455,8 @@ def booking_move(
         policy.check_partner_change(institution=booking.institution, starts_at=booking.starts_at)
     starts_at = _in_utc(starts_at)
     ends_at = starts_at + (booking.ends_at - booking.starts_at)
-    _check_time(
+    holder = hold_rules.holder_of(actor)
+    own_holds = _check_time(
         institution=booking.institution,
         location=booking.location,
         physician=booking.physician,
@@ -396,7 +465,10 @@ def booking_move(
         ends_at=ends_at,
         partner=partner_terms is not None,
         ignore_booking=booking,
+        holder=holder,
     )
+    if own_holds:
+        hold_rules.holds_consume(holder, physician=booking.physician, starts=starts_at, ends=ends_at)
     previous_start = booking.starts_at
     booking.starts_at, booking.ends_at = starts_at, ends_at
     _save_guarded(booking)

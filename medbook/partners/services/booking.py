@@ -27,6 +27,7 @@ from medbook.partners.services import notices, quotas
 from medbook.patients import selectors as patient_selectors
 from medbook.patients.models import Patient
 from medbook.patients.services import patient_create
+from medbook.scheduling import holds
 from medbook.scheduling import services as booking_services
 from medbook.scheduling.models import Booking
 
@@ -39,12 +40,14 @@ def partner_booking_create(
     patient_id=None,
     new_patient: dict | None = None,
     note: str = "",
+    hold: str = "",
 ) -> Booking:
     """Book a free slot of an offer for a patient picked from the register (with access) or entered anew.
 
     With patient-data access a new patient's TAJ number is looked up in the register (a registered one is
     sent to the search), so the look-up counts against the search quotas (P-15), in a transaction of its
-    own like a search: a refusal past a quota stays recorded."""
+    own like a search: a refusal past a quota stays recorded. `hold`: the token of the user's hold of this
+    slot (`partner_slot_hold`), which the booking consumes."""
     taj = (new_patient or {}).get("insurance_id") if not patient_id else ""
     if taj and may_see_patients(offer.partnership):
         _results, refusal = _search_or_refuse(
@@ -59,17 +62,45 @@ def partner_booking_create(
         patient_id=patient_id,
         new_patient=new_patient,
         note=note,
+        hold=hold,
+    )
+
+
+def _offer_terms(*, actor: Actor, offer: Offer):
+    # An offer from `medbook.partners.offers` was checked in this request by the one rule of what the
+    # partner may book (partnership, GTC, authorised location and service, the physician giving it there):
+    # its terms are not read again. Any other offer is checked here.
+    return offer.terms() or access_booking_terms(actor=actor, location=offer.location, service=offer.service)
+
+
+def partner_slot_hold(
+    *, actor: Actor, offer: Offer, starts_at: datetime, minutes: int = holds.HOLD_MINUTES
+) -> holds.HeldSlot:
+    """Hold a free slot of an offer for a few minutes (`scheduling.holds.slot_hold`), as the partner
+    would book it: under its terms, on the grid, outside the cut-off."""
+    return holds.slot_hold(
+        actor=actor,
+        location=offer.location,
+        physician=offer.physician,
+        service=offer.service,
+        starts_at=starts_at,
+        terms=_offer_terms(actor=actor, offer=offer),
+        minutes=minutes,
     )
 
 
 @transaction.atomic
 def _booking_create(
-    *, actor: Actor, offer: Offer, starts_at: datetime, patient_id, new_patient: dict | None, note: str
+    *,
+    actor: Actor,
+    offer: Offer,
+    starts_at: datetime,
+    patient_id,
+    new_patient: dict | None,
+    note: str,
+    hold: str = "",
 ) -> Booking:
-    # An offer from `medbook.partners.offers` was checked in this request by the one rule of what the
-    # partner may book (partnership, GTC, authorised location and service, the physician giving it there):
-    # its terms are not read again. Any other offer is checked here.
-    terms = offer.terms() or access_booking_terms(actor=actor, location=offer.location, service=offer.service)
+    terms = _offer_terms(actor=actor, offer=offer)
     if patient_id:
         patient = partner_patient_open(actor=actor, partnership=offer.partnership, patient_id=patient_id)
     elif new_patient:
@@ -85,6 +116,7 @@ def _booking_create(
         starts_at=starts_at,
         note=note,
         terms=terms,
+        hold=hold,
         channel=offer.partnership.channel if Partnership.channel.is_cached(offer.partnership) else None,
     )
 

@@ -3,6 +3,7 @@
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, timedelta
 from decimal import Decimal
 
@@ -46,8 +47,9 @@ def connections_for_every_thread():
         connection.close_pool()
 
 
-def race(attempts: list[dict]) -> Counter:
-    """Run booking_create once per keyword set, all threads released together; count the outcomes."""
+def race(attempts: list[dict], act: Callable[..., object] = services.booking_create) -> Counter:
+    """Run `act` (booking_create) once per keyword set, all threads released together; count the outcomes
+    ("booked" for any success)."""
     # Every thread connects first and waits at the barrier: the bookings start together, none waits for a
     # connection in the middle of the race.
     barrier = threading.Barrier(len(attempts), timeout=WAIT_SECONDS)
@@ -58,7 +60,7 @@ def race(attempts: list[dict]) -> Counter:
         try:
             connection.ensure_connection()
             barrier.wait()
-            services.booking_create(**arguments)
+            act(**arguments)
             outcome = "booked"
         except SlotUnavailable:
             outcome = "slot unavailable"
