@@ -4,7 +4,7 @@ answer back; neither chooses between the partner and the staff itself (`access.a
 
 Every operation calls the same selectors and services as the pages, so every permission, partner rule,
 quota and audit entry holds here too. Refusals are the domain's (NotPermitted 403, Http404, DomainError
-422, SlotUnavailable 409, TooManyRequests 429); each adapter gives them its own shape.
+422, SlotUnavailable and Conflict 409, TooManyRequests 429); each adapter gives them its own shape.
 """
 
 from dataclasses import dataclass
@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, Schema
+from ninja import Field
 
 from medbook.api.access import as_partner, require_staff
+from medbook.api.bodies import Day, ObjectBody
 from medbook.api.reads import bookings_read
 from medbook.core.errors import DomainError, NotPermitted
 from medbook.core.ids import parse_id
@@ -51,9 +52,9 @@ class Bookable(Protocol):
 
 # A patient entered anew with a booking (the staff's register, or a partner's booking, P-15); the JSON API's
 # schema names it (no docstring: it would change the schema's text).
-class NewPatientIn(Schema):
+class NewPatientIn(ObjectBody):
     full_name: str = Field(..., max_length=200)
-    birth_date: date | None = None
+    birth_date: Day | None = None
     email: str = Field("", max_length=254)
     phone: str = Field("", max_length=32)
     insurance_id: str = Field("", max_length=16)
@@ -332,8 +333,10 @@ def patient_search(actor: Actor, *, query: str, institution_id: int | None, view
     """The staff search their register (audited as `view`); a partner with patient-data access searches an
     institution's patients within the same quotas as its pages (P-7, P-15): another institution is 404."""
     if as_partner(actor):
-        if institution_id is None:
-            raise DomainError(_("Name the institution to search at."), field="institution_id")
+        if (
+            institution_id is None
+        ):  # a partner has no register of its own to search (403), only an institution's
+            raise NotPermitted(_("Name the institution to search at."))
         try:
             partnership = access_partnership(partner=acting_partner(actor), institution_id=institution_id)
         except DomainError:

@@ -37,6 +37,14 @@ class HoldUnknown(SlotUnavailable):
     default_message = _("This hold has expired or does not exist: choose the time again.")
 
 
+class Conflict(DomainError):
+    """A well-formed request that the present state refuses: the booking is no longer booked or has
+    started, the time is not bookable now (past, beyond the horizon, inside the cut-off, outside working
+    hours), an idempotency key was used with another body. The JSON API answers 409, as for a taken slot."""
+
+    status_code = 409
+
+
 class NotPermitted(DomainError):
     """The actor may not do this."""
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from medbook.core.errors import DomainError
+from medbook.core.errors import Conflict
 from medbook.institutions.models import Institution
 from medbook.scheduling.models import Booking
 
@@ -48,21 +48,21 @@ def check_start(*, institution: Institution, starts_at: datetime, partner: bool)
     """Refuse a start time in the past, beyond the horizon, or (for a partner) inside the cut-off."""
     now = timezone.now()
     if starts_at <= now:
-        raise DomainError(_("A booking cannot start in the past."), field="starts_at")
+        raise Conflict(_("A booking cannot start in the past."), field="starts_at")
     if starts_at > latest_start(institution=institution, now=now):
-        raise DomainError(
+        raise Conflict(
             _("Appointments can be booked at most %(days)s days ahead.")
             % {"days": institution.booking_horizon_days},
             field="starts_at",
         )
     if partner and starts_at < earliest_start(institution=institution, partner=True, now=now):
-        raise DomainError(_cutoff_message(institution), field="starts_at")
+        raise Conflict(_cutoff_message(institution), field="starts_at")
 
 
 def check_partner_change(*, institution: Institution, starts_at: datetime) -> None:
     """Refuse a partner's move or cancellation of an appointment that starts inside the cut-off."""
     if starts_at < earliest_start(institution=institution, partner=True):
-        raise DomainError(_cutoff_message(institution))
+        raise Conflict(_cutoff_message(institution))
 
 
 def _cutoff_message(institution: Institution) -> str:

@@ -16,7 +16,7 @@ from medbook.accounts.models import Membership
 from medbook.accounts.selectors import organization_admins
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
-from medbook.core.errors import DomainError, NotPermitted, SlotHeld, SlotUnavailable
+from medbook.core.errors import Conflict, DomainError, NotPermitted, SlotHeld, SlotUnavailable
 from medbook.core.ids import parse_id_or_none
 from medbook.core.permissions import Perm, require
 from medbook.core.roles import OrgKind
@@ -147,7 +147,7 @@ def _check_time(
     )
     slot = engine.Interval(starts_at, ends_at)
     if not engine.inside_working_hours(slot, intervals):
-        raise DomainError(_("This time is outside the physician's working hours."), field="starts_at")
+        raise Conflict(_("This time is outside the physician's working hours."), field="starts_at")
     now = timezone.now()
     if partner:
         start, end = selectors.day_bounds(
@@ -361,8 +361,8 @@ def desk_booking_create(
         pk = parse_id_or_none(channel)
         channels = TrafficChannel.objects.filter(institution_id=location.institution_id)
         found = channels.filter(pk=pk).first() if pk is not None else None
-        if found is None:
-            raise DomainError(_("Unknown traffic channel."), field="channel_id")
+        if found is None:  # no channel of this institution: 404, as for another's patient
+            raise Http404()
         channel = found
     with transaction.atomic() if patient is None else nullcontext():
         return booking_create(
@@ -448,9 +448,9 @@ def booking_move(
     partner_terms = _change_guard(actor=actor, booking=booking, terms=terms, target=True)
     booking = _locked(booking)
     if booking.status != Booking.Status.BOOKED:
-        raise DomainError(_("Only a booked appointment can be moved."))
+        raise Conflict(_("Only a booked appointment can be moved."))
     if policy.has_started(booking):
-        raise DomainError(_("An appointment that has started cannot be moved."))
+        raise Conflict(_("An appointment that has started cannot be moved."))
     if partner_terms is not None:
         policy.check_partner_change(institution=booking.institution, starts_at=booking.starts_at)
     starts_at = _in_utc(starts_at)
@@ -498,9 +498,9 @@ def booking_cancel(
     partner_terms = _change_guard(actor=actor, booking=booking, terms=terms, target=False)
     booking = _locked(booking)
     if booking.status != Booking.Status.BOOKED:
-        raise DomainError(_("Only a booked appointment can be cancelled."))
+        raise Conflict(_("Only a booked appointment can be cancelled."))
     if policy.has_started(booking):  # F6: a started visit keeps its value and commission
-        raise DomainError(_("An appointment that has started cannot be cancelled."))
+        raise Conflict(_("An appointment that has started cannot be cancelled."))
     if partner_terms is not None:
         policy.check_partner_change(institution=booking.institution, starts_at=booking.starts_at)
     reason = " ".join((reason or "").split())
@@ -532,7 +532,7 @@ def booking_note_set(*, actor, booking: Booking, note: str, terms: PartnerTerms 
     _change_guard(actor=actor, booking=booking, terms=terms, target=False)
     booking = _locked(booking)
     if booking.status != Booking.Status.BOOKED:
-        raise DomainError(_("Only a booked appointment can be changed."))
+        raise Conflict(_("Only a booked appointment can be changed."))
     note = (note or "").strip()
     if len(note) > 500:
         raise DomainError(_("The note can be at most 500 characters."), field="note")
@@ -560,8 +560,9 @@ def booking_attendance_set(*, actor, booking: Booking, status: str) -> Booking:
     booking = _locked(booking)
     now = timezone.now()
     refusal = policy.attendance_refusal(booking=booking, status=status, now=now)
-    if refusal is not None:
-        raise DomainError(refusal, field="status")
+    if refusal is not None:  # an unknown status is invalid; a known one refused now is a conflict (409)
+        refused = Conflict if status in policy.ATTENDANCE_CHOICES else DomainError
+        raise refused(refusal, field="status")
     if status == booking.status:
         return booking
     previous = booking.status
@@ -591,8 +592,9 @@ def booking_payment_set(*, actor, booking: Booking, payment_status: str) -> Book
     _desk_guard(actor=actor, booking=booking)
     booking = _locked(booking)
     refusal = policy.payment_refusal(booking=booking, payment_status=payment_status)
-    if refusal is not None:
-        raise DomainError(refusal, field="payment_status")
+    if refusal is not None:  # as for attendance: an unknown status is invalid, a refused one a conflict
+        refused = Conflict if payment_status in policy.PAYMENT_STEPS else DomainError
+        raise refused(refusal, field="payment_status")
     if payment_status == booking.payment_status:
         return booking
     previous = booking.payment_status

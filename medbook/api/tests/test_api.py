@@ -260,14 +260,23 @@ def test_x1_the_settlement_as_json_says_who_owes_whom(client, cast, partners):
     )
 
 
-def test_x1_times_at_the_edge_of_the_calendar_are_a_422_not_a_500(client, cast, partners):
+def test_x1_times_at_the_edge_of_the_calendar_are_bounds_and_malformed_ones_a_422_never_a_500(
+    client, cast, partners
+):
     api = Api(client, _token(partners.peter))
-    for moment in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2026-02-30T10:00:00Z"):
+    # RFC 3339 date-times at the calendar's ends are well formed (the OpenAPI's `date-time`): bounds.
+    for moment in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-14:00"):
+        answer = api.get("/bookings", starts_from=moment)
+        assert answer.status_code == 200, moment
+    assert api.get("/bookings", starts_before="0001-01-01T00:00:00+01:00").json()["items"] == []
+    for moment in ("2026-02-30T10:00:00Z", "2026-12-09 10:00Z", "tomorrow"):
         answer = api.get("/bookings", starts_from=moment)
         assert answer.status_code == 422, moment
         assert answer.json()["error"]["fields"] == {
             "starts_from": ["Enter a date and time such as 2026-12-09T08:00:00Z."]
         }
+    naive = api.get("/bookings", starts_from="2026-12-09T10:00:00")
+    assert naive.json()["error"]["fields"] == {"starts_from": ["The start time must carry a time zone."]}
 
 
 def test_x1_an_admin_automates_the_partner_module_and_the_traffic_channels(client, cast, partners):

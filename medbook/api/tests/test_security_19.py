@@ -278,7 +278,7 @@ def test_finding_bad_booking_cursor_answers_422(client, cast, cursor):
 MALFORMED_API = [
     ("get", "/api/v1/bookings/¹", None),
     ("get", "/api/v1/bookings/99999999999999999999999", None),
-    ("get", "/api/v1/bookings", {"starts_from": "9999-12-31T23:59:59-14:00"}),
+    ("get", "/api/v1/bookings", {"starts_from": "9999-12-31T23:59:59"}),  # no offset (the edge itself: 200)
     ("get", "/api/v1/slots", {"location_id": "¹", "physician_id": 1, "service_id": 1, "date_from": "x"}),
     ("post", "/api/v1/bookings", "{"),
     ("post", "/api/v1/bookings", "[]"),

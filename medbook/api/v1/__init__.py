@@ -6,25 +6,25 @@ ISO 8601 in UTC; a booking's local time is the client's to show in the instituti
 The report endpoints are replica-readable (medbook/core/replica.py).
 """
 
-import base64
-import binascii
 import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Header, Path, Query, Router, Status
 
 from medbook.api import actions
 from medbook.api.access import require_administrator
+from medbook.api.bodies import Day, Moment, matching, pattern_schema
 from medbook.api.models import IdempotentAnswer
 from medbook.api.reads import bookings_read
-from medbook.api.v1.errors import READ_ERRORS, WRITE_ERRORS, Conflict
+from medbook.api.v1.errors import READ_ERRORS, WRITE_ERRORS
 from medbook.api.v1.schemas import (
     WHEN,
     AttendanceIn,
@@ -48,8 +48,8 @@ from medbook.api.v1.schemas import (
     SlotPage,
     TrafficOut,
 )
-from medbook.core.errors import DomainError
-from medbook.core.ids import MAX_ID, parse_id_or_none
+from medbook.core.errors import Conflict, DomainError
+from medbook.core.ids import MAX_ID
 from medbook.core.permissions import Perm, has_perm
 from medbook.core.replica import replica_readable
 from medbook.core.tenancy import scoped
@@ -75,35 +75,43 @@ def _actor(request: HttpRequest):
     return request.actor  # type: ignore[attr-defined]
 
 
-def _encode(value: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode().rstrip("=")
+# Cursors are positions, not secrets: any cursor the schema admits (its pattern) is a position to go on
+# from, so no well-formed request is refused for its cursor.
+# Free slots: "<days>.<offset>", the window of days starting that many days after date_from and the
+# offset into its free slots.
+SLOT_CURSOR = r"^[0-9]{1,7}\.[0-9]{1,7}$"
+SlotCursor = Annotated[
+    str, matching(SLOT_CURSOR, gettext_noop("The cursor is not valid.")), pattern_schema(SLOT_CURSOR)
+]
+# Bookings: "<start>.<id>", the last booking's start (microseconds since 0001-01-01T00:00Z) and id.
+BOOKING_CURSOR = r"^[0-9]{1,18}\.[0-9]{1,19}$"
+BookingCursor = Annotated[
+    str, matching(BOOKING_CURSOR, gettext_noop("The cursor is not valid.")), pattern_schema(BOOKING_CURSOR)
+]
+IDEMPOTENCY_KEY = r"^.{0,255}$"
+IdempotencyKey = Annotated[
+    str,
+    matching(IDEMPOTENCY_KEY, gettext_noop("The Idempotency-Key can be at most 255 characters.")),
+    pattern_schema(IDEMPOTENCY_KEY),
+]
+FIRST_INSTANT = datetime(1, 1, 1, tzinfo=UTC)
+LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
 
 
-def _decode(cursor: str | None) -> dict:
-    if not cursor:
-        return {}
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        value = None
-    if not isinstance(value, dict):
-        raise DomainError(_("The cursor is not valid."), field="cursor")
-    return value
+def _split_cursor(cursor: str) -> tuple[int, int]:
+    first, _dot, second = cursor.partition(".")
+    return int(first), int(second)
 
 
-def _cursor_position(after: dict) -> tuple[datetime, int]:
-    """The (start, id) a bookings cursor continues after; a forged one (huge id, a date out of range, a
-    naive time) is a 422, never a 500."""
-    pk = parse_id_or_none(after.get("id"))
-    at: datetime | None = None
-    try:
-        moment = datetime.fromisoformat(after.get("at"))  # type: ignore[arg-type]
-        at = moment.astimezone(UTC) if timezone.is_aware(moment) else None
-    except (TypeError, ValueError, OverflowError):
-        pass
-    if at is None or pk is None:
-        raise DomainError(_("The cursor is not valid."), field="cursor")
-    return at, pk
+def _booking_cursor(booking: Booking) -> str:
+    return f"{(booking.starts_at - FIRST_INSTANT) // timedelta(microseconds=1)}.{booking.pk}"
+
+
+def _booking_position(cursor: str) -> tuple[datetime, int]:
+    """The (start, id) a bookings cursor continues after; one past the last instant or id is the end."""
+    micros, pk = _split_cursor(cursor)
+    last = (LAST_INSTANT - FIRST_INSTANT) // timedelta(microseconds=1)
+    return FIRST_INSTANT + timedelta(microseconds=min(micros, last)), min(pk, MAX_ID)
 
 
 def _patient_out(patient: Patient) -> dict:
@@ -137,33 +145,10 @@ def _booking_out(booking: Booking) -> dict:
     }
 
 
-def _aware(value: str, field: str = "starts_at") -> datetime:
-    """An ISO 8601 date and time with its offset, in UTC; anything else is a 422 naming the field."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise DomainError(_("Enter a date and time such as 2026-12-09T08:00:00Z."), field=field) from None
-    if timezone.is_naive(moment):
-        raise DomainError(_("The start time must carry a time zone."), field=field)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first instant there is
-        raise DomainError(_("Enter a date and time such as 2026-12-09T08:00:00Z."), field=field) from None
-
-
-def _day(value: str, field: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise DomainError(_("Enter a date such as 2026-12-09."), field=field) from None
-
-
 def _idempotent(request: HttpRequest, key: str | None, payload: dict, create):
     """Run `create` once per Idempotency-Key of the token: a replay gets the first answer, another body 409."""
     if not key:
         return create()
-    if len(key) > 255:
-        raise DomainError(_("The Idempotency-Key can be at most 255 characters."), field="Idempotency-Key")
     token = request.auth  # type: ignore[attr-defined]
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -266,29 +251,41 @@ def services(request: HttpRequest):
 @router.get("/slots", response={200: SlotPage, **READ_ERRORS}, summary="Free slots")
 def slots(
     request: HttpRequest,
+    *,
     location_id: int = Query(..., ge=1, le=MAX_ID),
     physician_id: int = Query(..., ge=1, le=MAX_ID),
     service_id: int = Query(..., ge=1, le=MAX_ID),
-    date_from: str = Query(..., description="the first local day, e.g. 2026-12-09", max_length=10),
-    date_until: str | None = Query(
-        None, description="the last local day (by default date_from)", max_length=10
-    ),
-    cursor: str | None = Query(None, max_length=200),
+    date_from: Annotated[Day, Query(..., description="the first local day, e.g. 2026-12-09")],
+    date_until: Annotated[
+        Day | None, Query(None, description="the last local day (by default date_from)")
+    ] = None,
+    cursor: Annotated[SlotCursor | None, Query(None, description="next_cursor of the page before")] = None,
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
 ):
-    """Free slots of one calendar over local days date_from … date_until (at most 31 days), in order."""
+    """Free slots of one calendar over local days date_from … date_until, in order. A page holds the slots
+    of at most 31 days: a longer period goes on in the pages after it (a page may then hold fewer than
+    `limit`, even none, and still have a `next_cursor`); a date_until before date_from has none."""
     actor = _actor(request)
-    first = _day(date_from, "date_from")
-    last = _day(date_until, "date_until") if date_until else first
-    if not timedelta(0) <= last - first < timedelta(days=MAX_SLOT_DAYS):
-        raise DomainError(_("Ask for 1 to 31 days from date_from."), field="date_until")
+    last = date_until or date_from
     bookable = actions.offer(actor, location_id=location_id, physician_id=physician_id, service_id=service_id)
-    free = actions.free_slots(actor, bookable, date_from=first, date_until=last)
-    start = _decode(cursor).get("offset", 0)
-    if not isinstance(start, int) or start < 0:
-        raise DomainError(_("The cursor is not valid."), field="cursor")
+    days, start = _split_cursor(cursor) if cursor else (0, 0)
+    window_start = date_from.toordinal() + days
+    if window_start > last.toordinal():
+        return {"items": [], "next_cursor": None}
+    window_end = min(window_start + MAX_SLOT_DAYS - 1, last.toordinal())
+    free = actions.free_slots(
+        actor,
+        bookable,
+        date_from=_calendar_day(window_start),
+        date_until=_calendar_day(window_end),
+    )
     page = free[start : start + limit]
-    more = start + limit < len(free)
+    if start + limit < len(free):
+        next_cursor: str | None = f"{days}.{start + limit}"
+    elif window_end < last.toordinal():
+        next_cursor = f"{days + MAX_SLOT_DAYS}.0"
+    else:
+        next_cursor = None
     return {
         "items": [
             {
@@ -300,8 +297,13 @@ def slots(
             }
             for s in page
         ],
-        "next_cursor": _encode({"offset": start + limit}) if more else None,
+        "next_cursor": next_cursor,
     }
+
+
+def _calendar_day(ordinal: int) -> date:
+    """The local day of this ordinal, within a day of the calendar's ends (a rule may look a day beyond)."""
+    return date.fromordinal(min(max(ordinal, date.min.toordinal() + 1), date.max.toordinal() - 1))
 
 
 # --- Bookings ------------------------------------------------------------------------------------------
@@ -310,23 +312,22 @@ def slots(
 @router.get("/bookings", response={200: BookingPage, **READ_ERRORS}, summary="Bookings")
 def booking_list(
     request: HttpRequest,
-    starts_from: str | None = Query(None, description=WHEN, max_length=40),
-    starts_before: str | None = Query(None, description=WHEN, max_length=40),
+    starts_from: Annotated[Moment | None, Query(None, description=WHEN)] = None,
+    starts_before: Annotated[Moment | None, Query(None, description=WHEN)] = None,
     status: Booking.Status | None = None,
-    cursor: str | None = Query(None, max_length=200),
+    cursor: Annotated[BookingCursor | None, Query(None, description="next_cursor of the page before")] = None,
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
 ):
     """The actor's bookings by start time: the institution's, or those its partner made."""
     bookings = actions.bookings(_actor(request))
     if starts_from is not None:
-        bookings = bookings.filter(starts_at__gte=_aware(starts_from, "starts_from"))
+        bookings = bookings.filter(starts_at__gte=starts_from)
     if starts_before is not None:
-        bookings = bookings.filter(starts_at__lt=_aware(starts_before, "starts_before"))
+        bookings = bookings.filter(starts_at__lt=starts_before)
     if status:
         bookings = bookings.filter(status=status)
-    after = _decode(cursor)
-    if after:
-        at, pk = _cursor_position(after)
+    if cursor:
+        at, pk = _booking_position(cursor)
         bookings = bookings.filter(Q(starts_at__gt=at) | Q(starts_at=at, pk__gt=pk))
     page = list(bookings.order_by("starts_at", "pk")[: limit + 1])
     more = len(page) > limit
@@ -335,7 +336,7 @@ def booking_list(
     last = page[-1] if page else None
     return {
         "items": [_booking_out(b) for b in page],
-        "next_cursor": _encode({"at": last.starts_at.isoformat(), "id": last.pk}) if more and last else None,
+        "next_cursor": _booking_cursor(last) if more and last else None,
     }
 
 
@@ -350,7 +351,7 @@ def booking_get(request: HttpRequest, booking_id: int = Path(..., ge=1, le=MAX_I
 def booking_create(
     request: HttpRequest,
     payload: BookingIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: Annotated[IdempotencyKey | None, Header(None, alias="Idempotency-Key")] = None,
 ):
     """Book as the pages book: a partner only a free slot of an authorised offer, for a patient its search
     returned (`patient_id`) or entered anew (`new_patient`). `Idempotency-Key`: a replay returns the first
@@ -363,7 +364,7 @@ def booking_create(
             location_id=payload.location_id,
             physician_id=payload.physician_id,
             service_id=payload.service_id,
-            starts_at=_aware(payload.starts_at),
+            starts_at=payload.starts_at,
             patient_id=payload.patient_id,
             new_patient=payload.new_patient,
             note=payload.note,
@@ -380,7 +381,7 @@ def booking_create(
 def booking_move(request: HttpRequest, payload: MoveIn, booking_id: int = Path(..., ge=1, le=MAX_ID)):
     actor = _actor(request)
     booking = actions.booking(actor, booking_id)
-    moved = actions.move(actor, booking, starts_at=_aware(payload.starts_at))
+    moved = actions.move(actor, booking, starts_at=payload.starts_at)
     return _booking_out(actions.booking(actor, moved.pk))
 
 
@@ -468,11 +469,11 @@ def channels(request: HttpRequest):
 # --- Reports (the institution's administrators) --------------------------------------------------------
 
 
-def _report_period(actor, date_from: str, date_until: str) -> Period:
+def _report_period(actor, date_from: date, date_until: date) -> Period:
     """The period of an institution's report; a partner's user learns of no such report (404, as from the
     pages), the institution's other staff are refused (403)."""
     require_administrator(actor, hidden=True)
-    first, last = _day(date_from, "date_from"), _day(date_until, "date_until")
+    first, last = date_from, date_until
     if not timedelta(0) <= last - first < timedelta(days=MAX_REPORT_DAYS):
         raise DomainError(_("Ask for a period of at most a year."), field="date_until")
     return Period(first, last, actor.institution.time_zone)
@@ -498,8 +499,9 @@ def _traffic_row(row) -> dict:
 @replica_readable
 def traffic(
     request: HttpRequest,
-    date_from: str = Query(..., max_length=10),
-    date_until: str = Query(..., max_length=10),
+    *,
+    date_from: Annotated[Day, Query(..., description="the first local day, e.g. 2026-12-01")],
+    date_until: Annotated[Day, Query(..., description="the last local day (at most a year after date_from)")],
     partners_only: bool = False,
 ):
     """R-2: bookings, value and commission per traffic channel and per partner over local days."""
@@ -520,8 +522,9 @@ def traffic(
 @replica_readable
 def settlement(
     request: HttpRequest,
-    date_from: str = Query(..., max_length=10),
-    date_until: str = Query(..., max_length=10),
+    *,
+    date_from: Annotated[Day, Query(..., description="the first local day, e.g. 2026-12-01")],
+    date_until: Annotated[Day, Query(..., description="the last local day (at most a year after date_from)")],
 ):
     """R-4: per partner, the held bookings of the period, what is owed each way, the net and who owes it."""
     actor = _actor(request)

@@ -11,7 +11,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
-from medbook.core.errors import DomainError, NotPermitted, SlotUnavailable, TooManyRequests
+from medbook.core.errors import Conflict, DomainError, NotPermitted, SlotUnavailable, TooManyRequests
 from medbook.core.middleware import (
     DATABASE_RETRY_AFTER_SECONDS,
     database_unavailable,
@@ -30,13 +30,18 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
-# The statuses every operation may answer besides its success (declared on each in the OpenAPI schema).
-READ_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+# The statuses every operation may answer besides its success (declared on each in the OpenAPI schema):
+# 429 (a quota or the rate limit) and 503 (the database cannot take it now) with Retry-After.
+READ_ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    422: ErrorOut,
+    429: ErrorOut,
+    503: ErrorOut,
+}
 WRITE_ERRORS = {**READ_ERRORS, 409: ErrorOut}
-
-
-class Conflict(DomainError):
-    status_code = 409
 
 
 def error_body(status: int, code: str, message, fields: dict | None = None) -> dict:
@@ -59,9 +64,9 @@ def install(api: NinjaAPI) -> None:
             return answer(request, 429, "too_many_requests", exc.message, headers=headers)
         if isinstance(exc, NotPermitted):
             return answer(request, 403, "forbidden", exc.message)
-        if isinstance(exc, SlotUnavailable | Conflict):
-            return answer(request, 409, "conflict", exc.message)
         fields = {exc.field: [str(exc.message)]} if exc.field else {}
+        if isinstance(exc, SlotUnavailable | Conflict):
+            return answer(request, 409, "conflict", exc.message, fields)
         return answer(request, 422, "invalid", exc.message, fields)
 
     @api.exception_handler(PermissionDenied)

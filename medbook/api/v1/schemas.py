@@ -2,14 +2,18 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
+from django.utils.translation import gettext_noop
 from ninja import Field, Schema
+from pydantic import BeforeValidator, ConfigDict, StrictBool
 
 from medbook.api.actions import NewPatientIn
+from medbook.api.bodies import Moment, ObjectBody, json_integer, matching, pattern_schema
 from medbook.core.ids import MAX_ID
 
 WHEN = "ISO 8601 date and time with its offset, e.g. 2026-12-09T08:00:00Z"
+MAX_LOCATION_IDS = 500  # the most locations one partnership's settings name
 
 
 class MeOut(Schema):
@@ -101,31 +105,56 @@ class BookingPage(Schema):
     next_cursor: str | None
 
 
-class BookingIn(Schema):
-    location_id: int = Field(..., ge=1, le=MAX_ID)
-    physician_id: int = Field(..., ge=1, le=MAX_ID)
-    service_id: int = Field(..., ge=1, le=MAX_ID)
-    starts_at: str = Field(..., description=WHEN, max_length=40)
-    patient_id: int | None = Field(None, ge=1, le=MAX_ID)
+# The ids a request names: positive, and within a bigint (a larger one is a 422, never a 500).
+# A JSON number that is an integer (2 or 2.0, as JSON Schema's `integer` admits), never a string or a boolean.
+Id = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(json_integer)]
+# The values the desk may record and a partnership's payment location, declared as enums (the domain's own
+# lists: `policy.ATTENDANCE_CHOICES`, `policy.PAYMENT_STEPS`, `Partnership.PaymentLocation`; a test keeps
+# them equal).
+AttendanceStatus = Literal["completed", "no_show", "booked"]
+PaymentStep = Literal["unpaid", "paid", "refunded"]
+PaymentLocation = Literal["institution", "partner"]
+
+
+class BookingIn(ObjectBody):
+    # The patient: one the caller's search returned (`patient_id`) or one entered anew (`new_patient`).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["patient_id"], "properties": {"patient_id": {"type": "integer"}}},
+                {"required": ["new_patient"], "properties": {"new_patient": {"type": "object"}}},
+            ]
+        }
+    )
+
+    location_id: Id
+    physician_id: Id
+    service_id: Id
+    starts_at: Moment = Field(..., description=WHEN)
+    patient_id: Id | None = None
     new_patient: NewPatientIn | None = None
     note: str = Field("", max_length=500)
-    channel_id: int | None = Field(None, ge=1, le=MAX_ID)
+    channel_id: Id | None = None
 
 
-class MoveIn(Schema):
-    starts_at: str = Field(..., description=WHEN, max_length=40)
+class MoveIn(ObjectBody):
+    starts_at: Moment = Field(..., description=WHEN)
 
 
-class CancelIn(Schema):
+class CancelIn(ObjectBody):
     reason: str = Field("", max_length=300)
 
 
-class AttendanceIn(Schema):
-    status: str = Field(..., description="completed, no_show, or booked (undo, on the day it was recorded)")
+class AttendanceIn(ObjectBody):
+    status: AttendanceStatus = Field(
+        ..., description="completed, no_show, or booked (undo, on the day it was recorded)"
+    )
 
 
-class PaymentIn(Schema):
-    payment_status: str = Field(..., description="paid, refunded or unpaid (institution-paid bookings)")
+class PaymentIn(ObjectBody):
+    payment_status: PaymentStep = Field(
+        ..., description="paid, refunded or unpaid (institution-paid bookings)"
+    )
 
 
 class PartnershipOut(Schema):
@@ -185,14 +214,29 @@ class SettlementOut(Schema):
     closed_number: int | None
 
 
-class PartnershipIn(Schema):
-    commission_enabled: bool
-    commission_percent: Decimal | None = Field(None, ge=0, le=100, max_digits=5, decimal_places=2)
-    commission_fixed: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
-    payment_location: str = Field(..., description="institution or partner")
-    patient_data_access: bool = False
-    location_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(..., min_length=1, max_length=500)
+# Amounts are strings with at most two decimals, as the API writes them (0 … 100 for a percentage).
+PERCENT = r"^(100(\.00?)?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
+Percent = Annotated[
+    Decimal,
+    matching(PERCENT, gettext_noop("Enter a percentage such as 12.50."), Decimal),
+    pattern_schema(PERCENT),
+]
+AMOUNT = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+Amount = Annotated[
+    Decimal,
+    matching(AMOUNT, gettext_noop("Enter an amount such as 1500.00."), Decimal),
+    pattern_schema(AMOUNT),
+]
 
 
-class ChannelCellIn(Schema):
-    enabled: bool
+class PartnershipIn(ObjectBody):
+    commission_enabled: StrictBool
+    commission_percent: Percent | None = None
+    commission_fixed: Amount | None = None
+    payment_location: PaymentLocation = Field(..., description="institution or partner")
+    patient_data_access: StrictBool = False
+    location_ids: list[Id] = Field(..., min_length=1, max_length=MAX_LOCATION_IDS)
+
+
+class ChannelCellIn(ObjectBody):
+    enabled: StrictBool

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
-from medbook.core.errors import DomainError
+from medbook.core.errors import Conflict, DomainError
 from medbook.core.permissions import Perm, require
 from medbook.core.roles import OrgKind
 from medbook.core.tenancy import Actor, acting
@@ -178,7 +178,7 @@ def partnership_update(
     require(actor, Perm.ADMINISTER, partnership)
     partnership = Partnership.objects.select_for_update().get(pk=partnership.pk)
     if not partnership.is_live:
-        raise DomainError(_("This partnership has ended and can no longer be changed."))
+        raise Conflict(_("This partnership has ended and can no longer be changed."))
     terms = _check_terms(institution=partnership.institution, locations=locations, terms=terms)
     contact = _contact_checked(details)
     changes = {}
