@@ -117,9 +117,7 @@ def tree_seal(*, institution_id: int | None, batch_size: int = BATCH_SIZE) -> in
     unread = [pk for pk in queued if pk not in found]  # normally none
     wanted -= set(AuditEntry.objects.filter(pk__in=unread).values_list("pk", flat=True)) if unread else set()
     kept = [pk for pk in queued if pk not in wanted]
-    AuditPending.objects.filter(
-        Q(entry_id__gte=queued[0], entry_id__lte=queued[-1]), _queued(institution_id)
-    ).exclude(entry_id__in=kept).delete()
+    _dequeue([pk for pk in queued if pk in wanted])
     if not leaves:
         return len(queued) - len(kept)
     _store(AuditLeaf, ("tree_id", "index", "entry_id", "leaf_hash"), leaves)
@@ -130,6 +128,20 @@ def tree_seal(*, institution_id: int | None, batch_size: int = BATCH_SIZE) -> in
     if tree.signed_at is None or tree.signed_at <= timezone.now() - HEAD_INTERVAL:
         head_sign(tree=tree)  # else heads_due_sign signs it once the interval has passed
     return len(queued) - len(kept)
+
+
+def _dequeue(entry_ids: list[int]) -> None:
+    """Delete exactly these queue rows: not the batch's id range, where an entry committed late (a lower id
+    than an entry sealed already) may have been queued since the batch was read."""
+    if not entry_ids:
+        return
+    connection = connections[router.db_for_write(AuditPending)]
+    if connection.vendor != "postgresql":
+        AuditPending.objects.filter(entry_id__in=entry_ids).delete()
+        return
+    table = connection.ops.quote_name(AuditPending._meta.db_table)
+    with connection.cursor() as cursor:  # one array, not thousands of placeholders
+        cursor.execute(f"DELETE FROM {table} WHERE entry_id = ANY(%s)", [entry_ids])
 
 
 def _store(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
