@@ -96,13 +96,19 @@ format: install
 	$(BIN)/ruff check --fix .
 
 # With DATABASE_URL set the suite runs on that PostgreSQL first, then on SQLite; without it, on SQLite alone.
+# On each engine: the suite in TEST_WORKERS pytest-xdist workers, each with a test database of its own
+# (test_<name>_gw0, var/test.sqlite3_gw0, ...; --dist loadgroup keeps an xdist_group on one worker), then the
+# tests marked serial alone (pytest's 5, none selected, is no failure there). The first failure stops it.
+TEST_WORKERS ?= 2
+SUITE = $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial" || exit $$?; \
+	$(BIN)/pytest -m serial; status=$$?; [ $$status -eq 5 ] || [ $$status -eq 0 ] || exit $$status
 test: install chromium pgbouncer pg-auto-failover lint
 	@if [ -n "$$DATABASE_URL" ]; then \
 	  echo "=== test suite on PostgreSQL ($$DATABASE_URL)"; \
-	  $(BIN)/pytest || exit $$?; \
+	  $(SUITE); \
 	fi
 	@echo "=== test suite on SQLite"
-	env -u DATABASE_URL $(BIN)/pytest
+	unset DATABASE_URL; $(SUITE)
 
 # Screenshots of Book to partner and the reception calendar (1366 px and 375 px) from the demo data.
 screens: install chromium

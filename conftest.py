@@ -37,7 +37,8 @@ pytest_plugins = ["medbook.notifications.tests.fixtures"]
 BUDAPEST = ZoneInfo("Europe/Budapest")
 # The scripts every page loads from npm's node_modules (STATICFILES_DIRS): without them no click works.
 FRONT_END_FILES = ("vendor/htmx/htmx.min.js",)
-_skipped_for_sqlite: list[str] = []
+# Why a PostgreSQL-only test is skipped on SQLite; the summary lists every test skipped for it.
+NEEDS_POSTGRESQL = "needs PostgreSQL: run with DATABASE_URL=postgres://... (make test does)"
 
 
 def pytest_sessionstart(session):
@@ -53,19 +54,25 @@ def pytest_collection_modifyitems(config, items):
 
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
-    marker = pytest.mark.skip(
-        reason="needs PostgreSQL: run with DATABASE_URL=postgres://... (make test does)"
-    )
+    marker = pytest.mark.skip(reason=NEEDS_POSTGRESQL)
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(marker)
-            _skipped_for_sqlite.append(item.nodeid)
 
 
 def pytest_terminal_summary(terminalreporter):
-    if _skipped_for_sqlite:
-        terminalreporter.write_sep("!", f"SKIPPED {len(_skipped_for_sqlite)} PostgreSQL-only tests on SQLite")
-        for nodeid in _skipped_for_sqlite:
+    """List the tests skipped for want of PostgreSQL. Read from the reports, not from the collection: under
+    pytest-xdist the workers collect and skip, and only the reports reach the process that prints."""
+    skipped = sorted(
+        {
+            report.nodeid
+            for report in terminalreporter.stats.get("skipped", [])
+            if NEEDS_POSTGRESQL in str(report.longrepr)
+        }
+    )
+    if skipped:
+        terminalreporter.write_sep("!", f"SKIPPED {len(skipped)} PostgreSQL-only tests on SQLite")
+        for nodeid in skipped:
             terminalreporter.write_line(f"  skipped (needs PostgreSQL): {nodeid}")
 
 

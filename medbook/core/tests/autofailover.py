@@ -14,7 +14,8 @@ import signal
 import subprocess
 from pathlib import Path
 
-from medbook.core.tests.clusters import as_postgres, free_port, run, server_bin, sql, wait_for
+from medbook.core.tests.clusters import as_postgres, run, server_bin, sql, wait_for
+from medbook.core.tests.ports import free_port
 
 # The monitor's health checks, tightened for the test (milliseconds; pg_auto_failover's defaults in brackets).
 MONITOR_SETTINGS = {

@@ -8,7 +8,6 @@ import copy
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 from django.db import connections
 
 from config.databases import databases
+from medbook.core.tests.ports import free_port
 
 # A busy two-core machine: generous bounds, never waited out by a passing test (every wait polls).
 START_TIMEOUT_SECONDS = 120
@@ -41,12 +41,6 @@ def run(command: list[str], *, timeout: float = START_TIMEOUT_SECONDS, **options
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def postgres_owned_tempdir(prefix: str) -> Path:

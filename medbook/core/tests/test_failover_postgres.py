@@ -36,11 +36,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from medbook.core.tests.autofailover import Formation, pg_autoctl, ready_for_postgres
-from medbook.core.tests.clusters import free_port, postgres_owned_tempdir, run, sql, wait_for
+from medbook.core.tests.clusters import postgres_owned_tempdir, run, sql, wait_for
+from medbook.core.tests.ports import free_port
 from medbook.notifications.tests.smtp import SmtpServer
 from medbook.webhooks.tests.receiver import Receiver
 
-pytestmark = [pytest.mark.postgres]
+# serial: the 30 s recovery aim and the clients' 20 s timeout are wall-clock bounds; make test runs it alone.
+pytestmark = [pytest.mark.postgres, pytest.mark.serial]
 
 ROOT = Path(__file__).resolve().parents[3]
 CLIENTS = 3

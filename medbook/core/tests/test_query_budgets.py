@@ -39,7 +39,8 @@ from medbook.partners.forms.module import PartnerForm
 from medbook.partners.tests.factories import gtc_publish
 from medbook.scheduling.models import TrafficChannel
 
-pytestmark = pytest.mark.django_db
+# One worker measures every case (the module's `counts`), rather than each worker all of them again.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("query_budgets")]
 SMALL, LARGE = 1, 10  # units of budget_data.grow on top of the cast, then ten times as many
 
 ONE, LIST = "one", "list"  # the answer shows one object (or none), or lists the grown rows (so it is longer)

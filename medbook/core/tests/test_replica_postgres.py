@@ -26,12 +26,12 @@ from medbook.core.tests.clusters import (
     Cluster,
     alias_pointed,
     databases_from,
-    free_port,
     postgres_owned_tempdir,
     run,
     sql,
     wait_for,
 )
+from medbook.core.tests.ports import free_port
 from medbook.institutions.tests.factories import PASSWORD
 from medbook.scheduling.models import Booking
 

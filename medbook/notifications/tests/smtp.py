@@ -1,19 +1,13 @@
 """A real SMTP server for tests and benchmarks: aiosmtpd on a free local port, keeping what it accepted."""
 
 import asyncio
-import socket
 from collections import Counter
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    """A TCP port nothing listens on now (aiosmtpd's Controller cannot take port 0)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from medbook.core.tests.ports import free_port  # aiosmtpd's Controller cannot take port 0
 
 
 class RecordingHandler:

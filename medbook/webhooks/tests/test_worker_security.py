@@ -15,6 +15,7 @@ import pytest
 from django.db import transaction
 
 from conftest import actor_of
+from medbook.core.tests.ports import free_port
 from medbook.notifications.management.commands import run_worker
 from medbook.notifications.services import outbox_write
 from medbook.webhooks import addresses, worker
@@ -406,9 +407,7 @@ def test_https_delivery_sends_the_endpoints_name_for_sni_and_the_certificate(
 
 
 def test_finding_the_delivery_log_does_not_describe_the_network(client, cast, open_for_local):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    closed_port = free_port()  # nothing listens there, and no other test's server will
     _legacy_endpoint(cast.institution_a, f"http://127.0.0.1:{closed_port}/")
     webhook_enqueue(organization_ids=[cast.institution_a.pk], event="booking.created", data=lambda: {})
     worker.webhooks_drain()
