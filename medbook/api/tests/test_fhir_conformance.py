@@ -329,6 +329,17 @@ def test_i21_a_put_naming_another_id_is_refused_and_changes_nothing(client, cast
     assert set(Booking.objects.values_list("status", flat=True)) == {Booking.Status.BOOKED}
 
 
+def test_i21_what_the_present_state_refuses_is_a_409_conflict_as_in_the_json_api(client, cast):
+    """Cancelling an appointment that is cancelled already: the JSON API's 409, as an OperationOutcome."""
+    fhir = Fhir(client, cast.bob)
+    booked = _book(fhir, cast, local(next_weekday(1), 9))
+    body = {k: v for k, v in {**booked, "status": "cancelled"}.items() if v is not None}
+    assert fhir.send("put", f"Appointment/{booked['id']}", body).status_code == 200
+    again = fhir.send("put", f"Appointment/{booked['id']}", body)
+    assert again.status_code == 409 and valid(again.json()).issue[0].code == "conflict"
+    assert Booking.objects.get().status == Booking.Status.CANCELLED
+
+
 def test_i21_a_proposed_appointment_books_nothing(client, cast, partners):
     for user in (cast.bob, partners.peter):
         fhir = Fhir(client, user)
