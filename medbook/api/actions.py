@@ -4,7 +4,7 @@ answer back; neither chooses between the partner and the staff itself (`access.a
 
 Every operation calls the same selectors and services as the pages, so every permission, partner rule,
 quota and audit entry holds here too. Refusals are the domain's (NotPermitted 403, Http404, DomainError
-422, SlotUnavailable and Conflict 409, TooManyRequests 429); each adapter gives them its own shape.
+422, Conflict 409 (a taken slot is one), TooManyRequests 429); each adapter gives them its own shape.
 """
 
 from dataclasses import dataclass

@@ -15,11 +15,19 @@ class DomainError(Exception):
         super().__init__(str(self.message))
 
 
-class SlotUnavailable(DomainError):
+class Conflict(DomainError):
+    """A well-formed request that the present state refuses: the booking is no longer booked or has
+    started, the time is not bookable now (past, beyond the horizon, inside the cut-off, outside working
+    hours), an idempotency key was used with another body, a slot taken or held (`SlotUnavailable`). The
+    JSON API and FHIR answer 409."""
+
+    status_code = 409
+
+
+class SlotUnavailable(Conflict):
     """The chosen time is taken or not offered."""
 
     default_message = _("This slot is no longer available.")
-    status_code = 409
 
 
 class SlotHeld(SlotUnavailable):
@@ -35,14 +43,6 @@ class HoldUnknown(SlotUnavailable):
     already (one answer for all, so that it tells nothing of anyone else's holds)."""
 
     default_message = _("This hold has expired or does not exist: choose the time again.")
-
-
-class Conflict(DomainError):
-    """A well-formed request that the present state refuses: the booking is no longer booked or has
-    started, the time is not bookable now (past, beyond the horizon, inside the cut-off, outside working
-    hours), an idempotency key was used with another body. The JSON API answers 409, as for a taken slot."""
-
-    status_code = 409
 
 
 class NotPermitted(DomainError):

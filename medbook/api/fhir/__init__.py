@@ -51,7 +51,7 @@ from medbook.api.fhir.search import (
     search_of,
 )
 from medbook.api.reads import bookings_read
-from medbook.core.errors import Conflict, DomainError, NotPermitted, SlotUnavailable, TooManyRequests
+from medbook.core.errors import Conflict, DomainError, NotPermitted, TooManyRequests
 from medbook.core.ids import parse_id_or_none
 from medbook.core.tenancy import ActorRequest
 from medbook.scheduling.patient_shown import ShownPatient, bookings_of_patient
@@ -118,7 +118,7 @@ def fhir_view(public: bool = False) -> Callable:
                 return outcome(
                     403, "forbidden", getattr(error, "message", _("You do not have permission to do this."))
                 )
-            except (SlotUnavailable, Conflict) as error:  # what the present state refuses, as the JSON API
+            except Conflict as error:  # a taken slot, or what the present state refuses: as the JSON API
                 return outcome(409, "conflict", error.message)
             except BadRequest as error:
                 return outcome(400, "invalid", error.message)

@@ -11,7 +11,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
-from medbook.core.errors import Conflict, DomainError, NotPermitted, SlotUnavailable, TooManyRequests
+from medbook.core.errors import Conflict, DomainError, NotPermitted, TooManyRequests
 from medbook.core.middleware import (
     DATABASE_RETRY_AFTER_SECONDS,
     database_unavailable,
@@ -65,7 +65,7 @@ def install(api: NinjaAPI) -> None:
         if isinstance(exc, NotPermitted):
             return answer(request, 403, "forbidden", exc.message)
         fields = {exc.field: [str(exc.message)]} if exc.field else {}
-        if isinstance(exc, SlotUnavailable | Conflict):
+        if isinstance(exc, Conflict):
             return answer(request, 409, "conflict", exc.message, fields)
         return answer(request, 422, "invalid", exc.message, fields)
 
