@@ -20,7 +20,7 @@ from ninja import Field
 from medbook.api.access import as_partner, require_staff
 from medbook.api.bodies import Day, ObjectBody
 from medbook.api.reads import bookings_read
-from medbook.core.errors import DomainError, NotPermitted
+from medbook.core.errors import DomainError, HoldUnknown, NotPermitted
 from medbook.core.ids import parse_id
 from medbook.core.tenancy import Actor, scoped
 from medbook.institutions.models import Institution, Location, Physician, Service
@@ -31,10 +31,11 @@ from medbook.partners.services import booking as partner_booking
 from medbook.patients import selectors as patient_selectors
 from medbook.patients.models import Patient
 from medbook.patients.services import patient_register_read
-from medbook.scheduling import policy
+from medbook.scheduling import holds, policy
 from medbook.scheduling import selectors as scheduling_selectors
 from medbook.scheduling import services as scheduling
-from medbook.scheduling.models import Booking
+from medbook.scheduling.hold_rules import holder_of
+from medbook.scheduling.models import Booking, SlotHold
 from medbook.scheduling.patient_shown import ShownPatient, booking_patient, bookings_of_patient
 from medbook.scheduling.slots import Interval, grid_slots
 
@@ -154,7 +155,8 @@ def free_slots(
     intervals: list[Interval] | None = None,
 ) -> list[Interval]:
     """The free slots of one calendar over local days, as the actor may book them (a partner: the strict
-    availability rules, P-12); `intervals`, when given, are the calendar's working intervals, already read."""
+    availability rules, P-12): none that someone else holds, its own holds included (`hold_rules`);
+    `intervals`, when given, are the calendar's working intervals, already read."""
     return scheduling_selectors.available_slots(
         physician=bookable.physician,
         location=bookable.location,
@@ -163,6 +165,7 @@ def free_slots(
         date_until=date_until,
         partner=as_partner(actor),
         intervals=intervals,
+        holder=holder_of(actor),
     )
 
 
@@ -246,10 +249,12 @@ def book(
     new_patient: NewPatientIn | None = None,
     note: str = "",
     channel_id: int | None = None,
+    hold: str = "",
 ) -> Booking:
     """Book as the pages book: a partner only a free slot of an authorised offer, for a patient its search
     returned (`patient_id`) or entered anew (`new_patient`); the staff any time their booking rules allow,
-    through one of the institution's channels (`channel_id`), as the calendar's desk does.
+    through one of the institution's channels (`channel_id`), as the calendar's desk does. `hold`: the
+    token of the actor's hold of this slot, which the booking consumes.
 
     The offer, patient and channel are read before the booking's transaction begins: reads checked again
     where it matters (the booking service's checks and locks) need not hold it open."""
@@ -263,6 +268,7 @@ def book(
             patient_id=patient_id,
             new_patient=details,
             note=note,
+            hold=hold,
         )
     desk = scheduling_selectors.desk_offer(actor=actor, **ids)
     return scheduling.desk_booking_create(
@@ -275,6 +281,7 @@ def book(
         new_patient=details,
         channel=channel_id,
         note=note,
+        hold=hold,
     )
 
 
@@ -305,6 +312,67 @@ def payment_set(actor: Actor, pk: object, *, payment_status: str) -> Booking:
     return scheduling.booking_payment_set(
         actor=actor, booking=booking(actor, pk), payment_status=payment_status
     )
+
+
+# --- Holds (IHE ITI-116 `$hold`, ITI-117 `$book`) ----------------------------------------------------
+
+
+def hold(
+    actor: Actor, *, location_id: object, physician_id: object, service_id: object, starts_at: datetime
+) -> holds.HeldSlot:
+    """Hold a slot for a few minutes, refused where a booking of it would be (`slot_bookable`): a partner
+    a free slot of an authorised offer (`partner_slot_hold`), the staff a slot of their own institution."""
+    ids = {"location_id": location_id, "physician_id": physician_id, "service_id": service_id}
+    if as_partner(actor):
+        offer = partner_offers.offer_for(actor=actor, **ids)
+        return partner_booking.partner_slot_hold(actor=actor, offer=offer, starts_at=starts_at)
+    desk = scheduling_selectors.desk_offer(actor=actor, **ids)
+    return holds.slot_hold(
+        actor=actor,
+        location=desk.location,
+        physician=desk.physician,
+        service=desk.service,
+        starts_at=starts_at,
+    )
+
+
+def held(actor: Actor, token: str) -> SlotHold:
+    """The actor's live hold with this token; any other (unknown, someone else's, expired, released,
+    booked) is the one refusal `HoldUnknown`."""
+    as_partner(actor)  # who may hold at all: the rest are refused (403) before any token is looked at
+    return holds.slot_hold_get(actor=actor, hold=token)
+
+
+def book_held(
+    actor: Actor,
+    token: str,
+    *,
+    patient_id: int | None = None,
+    new_patient: NewPatientIn | None = None,
+    note: str = "",
+) -> Booking:
+    """Book the slot the actor holds with this token for the patient, as `book` books; the booking consumes
+    the hold."""
+    found = held(actor, token)
+    return book(
+        actor,
+        location_id=found.location_id,
+        physician_id=found.physician_id,
+        service_id=found.service_id,
+        starts_at=found.starts_at,
+        patient_id=patient_id,
+        new_patient=new_patient,
+        note=note,
+        hold=token,
+    )
+
+
+def release(actor: Actor, token: str) -> SlotHold:
+    """Release the actor's hold with this token (its slot is free again at once): the hold it was."""
+    found = held(actor, token)
+    if not holds.slot_hold_release(actor=actor, hold=token):
+        raise HoldUnknown()  # expired or booked meanwhile
+    return found
 
 
 # --- Patients ------------------------------------------------------------------------------------------

@@ -10,23 +10,29 @@ the CapabilityStatement does not declare is a 405. Authentication: the API's per
 (`Authorization: Bearer <token>`), discovered through `.well-known/smart-configuration`.
 """
 
-import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
-from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import path, re_path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from pydantic import ValidationError as PydanticValidationError
 
 from medbook.api import actions
-from medbook.api.access import bearer_of, token_actor
+from medbook.api.fhir import operations
+from medbook.api.fhir.bodies import array_of, body_of, object_of, patient_of, ref_id, text_of
+from medbook.api.fhir.http import (
+    Invalid,
+    base_url,
+    bundle,
+    fhir_view,
+    interactions,
+    json_answer,
+    not_supported,
+    not_supported_answer,
+    page,
+    unknown,
+)
 from medbook.api.fhir.resources import (
     SERVICE_SYSTEM,
     SPECIALTY_SYSTEM,
@@ -42,200 +48,28 @@ from medbook.api.fhir.resources import (
     schedule_id,
     slot,
 )
-from medbook.api.fhir.search import (
-    BadRequest,
-    DateCondition,
-    Search,
-    date_condition,
-    date_window,
-    search_of,
+from medbook.api.fhir.search import BadRequest, date_condition, search_of
+from medbook.api.fhir.slots import (
+    SLOT_SEARCH_DAYS,
+    SLOT_SEARCH_MAX_DAYS,
+    any_of,
+    apart,
+    free_in,
+    offers_matching,
+    schedules,
+    slot_of,
+    slot_window,
 )
 from medbook.api.reads import bookings_read
-from medbook.core.errors import Conflict, DomainError, NotPermitted, TooManyRequests
 from medbook.core.ids import parse_id_or_none
 from medbook.core.tenancy import ActorRequest
 from medbook.scheduling.patient_shown import ShownPatient, bookings_of_patient
-from medbook.scheduling.slots import Interval
 
-FHIR_JSON = "application/fhir+json"
-TAJ_SYSTEM = "urn:oid:1.2.348.1.2.2.1"  # Hungarian social-security (TAJ) number
-SLOT_SEARCH_DAYS, SLOT_SEARCH_MAX_DAYS = 7, 31
 TYPES = ("Organization", "Location", "Practitioner", "PractitionerRole", "HealthcareService", "Schedule",
          "Slot", "Appointment", "Patient")  # fmt: skip
 SLOT_PARAMS = ("schedule", "schedule.actor", "service-type", "specialty", "start", "status")
 APPOINTMENT_PARAMS = ("date", "actor", "patient", "practitioner", "location", "status")
 PATIENT_PARAMS = ("name", "organization")
-
-
-class Invalid(DomainError):
-    """A request FHIR cannot carry out as asked (422 OperationOutcome)."""
-
-
-# --- Responses ---------------------------------------------------------------------------------------
-
-
-def _json(data: dict, status: int = 200, **headers) -> HttpResponse:
-    response = HttpResponse(json.dumps(data, default=_encode), status=status, content_type=FHIR_JSON)
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
-
-
-def _encode(value):
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(type(value))
-
-
-def outcome(status: int, code: str, message, **headers) -> HttpResponse:
-    """An OperationOutcome with one issue."""
-    body = {
-        "resourceType": "OperationOutcome",
-        "issue": [{"severity": "error", "code": code, "diagnostics": str(message)}],
-    }
-    return _json(body, status, **headers)
-
-
-def fhir_view(public: bool = False) -> Callable:
-    """Authenticate with the token (unless `public`) and turn every refusal into an OperationOutcome."""
-
-    def decorator(view: Callable) -> Callable:
-        @csrf_exempt
-        def wrapper(request: ActorRequest, *args, **kwargs) -> HttpResponse:
-            try:
-                if not public and token_actor(request, bearer_of(request)) is None:
-                    return outcome(
-                        401, "login", _("A valid API token is required."), WWW_Authenticate="Bearer"
-                    )
-                return view(request, *args, **kwargs)
-            except Http404:
-                return outcome(404, "not-found", _("Not found."))
-            except TooManyRequests as error:
-                return outcome(429, "throttled", error.message, Retry_After=str(error.retry_after or 60))
-            except (NotPermitted, PermissionDenied) as error:
-                return outcome(
-                    403, "forbidden", getattr(error, "message", _("You do not have permission to do this."))
-                )
-            except Conflict as error:  # a taken slot, or what the present state refuses: as the JSON API
-                return outcome(409, "conflict", error.message)
-            except BadRequest as error:
-                return outcome(400, "invalid", error.message)
-            except DomainError as error:
-                return outcome(422, "processing", error.message)
-            except OverflowError:
-                return outcome(400, "invalid", _("A date is out of range."))
-            except PydanticValidationError as error:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-                return outcome(422, "invalid", problems)
-
-        return wrapper
-
-    return decorator
-
-
-def _not_supported(allowed: list[str]) -> HttpResponse:
-    return outcome(
-        405,
-        "not-supported",
-        _(
-            "This server does not support this interaction; its CapabilityStatement (metadata) says which it does."
-        ),
-        Allow=", ".join(allowed),
-    )
-
-
-def interactions(**handlers: Callable) -> Callable:
-    """One URL's interactions by HTTP method (HEAD as GET): any other method, or an instance id that names
-    no instance but a history or an operation (`_history`, `$op`), is a 405 OperationOutcome."""
-    allowed = sorted({*handlers, *(["HEAD"] if "GET" in handlers else [])})
-
-    @csrf_exempt
-    def view(request: ActorRequest, *args, **kwargs) -> HttpResponse:
-        handler = handlers.get("GET" if request.method == "HEAD" else str(request.method))
-        if handler is None or str(kwargs.get("pk", "")).startswith(("_", "$")):
-            return _not_supported(allowed)
-        return handler(request, *args, **kwargs)
-
-    return view
-
-
-@csrf_exempt
-def not_supported(request: ActorRequest, *args, **kwargs) -> HttpResponse:
-    """A history, an operation or a system-level interaction this server does not declare: 405."""
-    return _not_supported([])
-
-
-@csrf_exempt
-def unknown(request: ActorRequest) -> HttpResponse:
-    return outcome(404, "not-found", _("This server has no such resource type."))
-
-
-def _base(request: ActorRequest) -> str:
-    return request.build_absolute_uri("/fhir/R4/")
-
-
-def _bundle(request: ActorRequest, search: Search, resources: list[dict], *, more: bool) -> HttpResponse:
-    """A searchset Bundle of one page, with `self` (the parameters applied) and, when there is more, `next`."""
-    base = _base(request)
-
-    def link(start: int) -> str:
-        return f"{request.build_absolute_uri(search.path)}?{urlencode(search.query(start))}"
-
-    links = [{"relation": "self", "url": link(search.offset)}]
-    if more:
-        links.append({"relation": "next", "url": link(search.offset + search.count)})
-    return _json(
-        {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "link": links,
-            "entry": [
-                {
-                    "fullUrl": f"{base}{r['resourceType']}/{r['id']}",
-                    "resource": r,
-                    "search": {"mode": "match"},
-                }
-                for r in resources
-            ],
-        }
-    )
-
-
-def _page(request: ActorRequest, search: Search, items: list, build: Callable[[Any], dict]) -> HttpResponse:
-    window = items[search.offset : search.offset + search.count + 1]
-    return _bundle(
-        request, search, [build(x) for x in window[: search.count]], more=len(window) > search.count
-    )
-
-
-def _ref_id(value: str, kind: str, error: type[DomainError] = Invalid) -> int:
-    """The id of a reference `Kind/123` (or a bare `123`)."""
-    name, _slash, rest = value.rpartition("/")
-    number = parse_id_or_none(rest)
-    if (name and name.split("/")[-1] != kind) or number is None:
-        raise error(_("Expected a reference to %(kind)s.") % {"kind": kind})
-    return number
-
-
-def _day(text: str) -> date | None:
-    """A date of the body, or None when it is not one (never a 500: 2026-13-45 is not a date)."""
-    try:
-        return parse_date(text)
-    except ValueError:
-        return None
-
-
-def _any_of(values: list[str]) -> list[list[str]]:
-    """A parameter's values: each repetition must hold (AND), each of its comma-separated values may (OR)."""
-    return [[v for v in value.split(",") if v] for value in values]
-
-
-def _token(value: str, system: str) -> str:
-    """The code of a token `[system|]code` of this system; a code of another system matches nothing."""
-    given, bar, code = value.rpartition("|")
-    return code if not bar or given in ("", system) else "\x00"
 
 
 # --- Discovery -----------------------------------------------------------------------------------------
@@ -308,14 +142,14 @@ def metadata(request: ActorRequest) -> HttpResponse:
             ],
         ),
     ]
-    return _json(
+    return json_answer(
         {
             "resourceType": "CapabilityStatement",
             "status": "active",
             "date": timezone.now().date(),
             "kind": "instance",
             "software": {"name": "MedBook"},
-            "implementation": {"description": "MedBook scheduling", "url": _base(request)},
+            "implementation": {"description": "MedBook scheduling", "url": base_url(request)},
             "fhirVersion": "4.0.1",
             "format": ["json"],
             "rest": [
@@ -344,7 +178,7 @@ def smart_configuration(request: ActorRequest) -> HttpResponse:
     SMART capability and no grant type; its token endpoint answers every request `unsupported_grant_type`
     and points to the API tokens page (`management_endpoint`), where a person makes a token."""
     if request.method not in ("GET", "HEAD"):
-        return _not_supported(["GET", "HEAD"])
+        return not_supported_answer(["GET", "HEAD"])
     return JsonResponse(
         {
             "token_endpoint": request.build_absolute_uri(reverse("fhir:token")),
@@ -396,12 +230,12 @@ def _catalogue(
         search = search_of(request, ())
         everything = source(request.actor)
         items = sorted(pick(everything).values(), key=order)
-        return _page(request, search, items, lambda item: build(item, everything))
+        return page(request, search, items, lambda item: build(item, everything))
 
     @fhir_view()
     def read_view(request: ActorRequest, pk: str) -> HttpResponse:
         everything = source(request.actor)
-        return _json(build(_one(pick(everything), pk), everything))
+        return json_answer(build(_one(pick(everything), pk), everything))
 
     return search_view, read_view
 
@@ -438,97 +272,23 @@ healthcare_service_search, healthcare_service_read = _catalogue(
 )
 
 
-def _schedules(actor) -> dict[str, actions.Bookable]:
-    """The actor's calendars by Schedule id (`<physician>-<location>-<service>`)."""
-    return {schedule_id(o.physician.pk, o.location.pk, o.service.pk): o for o in actions.offers(actor)}
-
-
 @fhir_view()
 def schedule_search(request: ActorRequest) -> HttpResponse:
     search = search_of(request, ())
-    found = _schedules(request.actor)
+    found = schedules(request.actor)
     ordered = sorted(found.values(), key=lambda o: (o.physician.pk, o.location.pk, o.service.pk))
-    return _page(request, search, ordered, schedule)
+    return page(request, search, ordered, schedule)
 
 
 @fhir_view()
 def schedule_read(request: ActorRequest, pk: str) -> HttpResponse:
-    found = _schedules(request.actor)
+    found = schedules(request.actor)
     if pk not in found:
         raise Http404()
-    return _json(schedule(found[pk]))
+    return json_answer(schedule(found[pk]))
 
 
 # --- Slots ---------------------------------------------------------------------------------------------
-
-
-def _apart(slots: list[Interval]) -> list[Interval]:
-    """One Schedule's slots that do not overlap: with an institution's grid finer than the service lasts,
-    the starts on the grid overlap, and a Schedule offers the first free one and then the first free one
-    after it ends (its other starts stay bookable through the pages and the JSON API)."""
-    kept: list[Interval] = []
-    for candidate in sorted(slots):
-        if not kept or candidate.starts_at >= kept[-1].ends_at:
-            kept.append(candidate)
-    return kept
-
-
-def _offers_matching(actor, search: Search) -> list[actions.Bookable]:
-    """The actor's calendars that the Slot search's schedule, schedule.actor, service-type and specialty
-    name (each repetition narrows; comma-separated values widen)."""
-    offers = actions.offers(actor)
-    for wanted in _any_of(search.getlist("schedule")):
-        keys = {value.rpartition("/")[2] for value in wanted}
-        offers = [o for o in offers if schedule_id(o.physician.pk, o.location.pk, o.service.pk) in keys]
-    for wanted in _any_of(search.getlist("schedule.actor")):
-        refs = set()
-        for value in wanted:
-            kind, _slash, ref = value.rpartition("/")
-            kind = kind.rpartition("/")[2]
-            number = parse_id_or_none(ref)
-            if (
-                kind not in ("Practitioner", "PractitionerRole", "Location", "HealthcareService")
-                or not number
-            ):
-                raise BadRequest(
-                    _(
-                        "schedule.actor is searched as Practitioner/<id>, PractitionerRole/<id>, "
-                        "Location/<id> or HealthcareService/<id>."
-                    )  # fmt: skip
-                )
-            refs.add(("Practitioner" if kind == "PractitionerRole" else kind, number))
-        offers = [
-            o
-            for o in offers
-            if refs
-            & {
-                ("Practitioner", o.physician.pk),
-                ("Location", o.location.pk),
-                ("HealthcareService", o.service.pk),
-            }
-        ]
-    for wanted in _any_of(search.getlist("service-type")):
-        codes = {_token(value, SERVICE_SYSTEM) for value in wanted}
-        offers = [o for o in offers if str(o.service.pk) in codes]
-    for wanted in _any_of(search.getlist("specialty")):
-        codes = {" ".join(_token(value, SPECIALTY_SYSTEM).split()).casefold() for value in wanted}
-        offers = [o for o in offers if " ".join(o.physician.specialty.split()).casefold() in codes]
-    return offers
-
-
-def _slot_window(conditions: list[DateCondition]) -> tuple[datetime, datetime]:
-    """The time the Slot search looks at: what the `start` conditions allow from now on, over at most
-    SLOT_SEARCH_MAX_DAYS days (SLOT_SEARCH_DAYS when they set no end)."""
-    low, high = date_window(conditions)
-    now = timezone.now()
-    low = max(low or now, now)
-    high = high or low + timedelta(days=SLOT_SEARCH_DAYS)
-    if high - low > timedelta(days=SLOT_SEARCH_MAX_DAYS):
-        raise BadRequest(
-            _("Search slots over at most %(days)s days (start=ge… and start=lt…).")
-            % {"days": SLOT_SEARCH_MAX_DAYS}
-        )
-    return low, high
 
 
 @fhir_view()
@@ -537,38 +297,13 @@ def slot_search(request: ActorRequest) -> HttpResponse:
     specialty and time (`start`, by default the next seven days)."""
     actor = request.actor
     search = search_of(request, SLOT_PARAMS)
-    for wanted in _any_of(search.getlist("status")):
+    for wanted in any_of(search.getlist("status")):
         if any(status != "free" for status in wanted):
             raise BadRequest(_("Only free slots are searched (status=free)."))
     conditions = [date_condition(value) for value in search.getlist("start")]
-    low, high = _slot_window(conditions)
-    found: list[tuple[Interval, actions.Bookable]] = []
-    if low < high:
-        tz = timezone.get_current_timezone()
-        date_from = low.astimezone(tz).date() - timedelta(days=1)  # another institution's time zone
-        date_until = high.astimezone(tz).date() + timedelta(days=1)
-        for offer in _offers_matching(actor, search):
-            free = actions.free_slots(actor, offer, date_from=date_from, date_until=date_until)
-            found.extend(
-                (interval, offer)
-                for interval in _apart(free)
-                if low <= interval.starts_at < high and all(c.matches(interval.starts_at) for c in conditions)
-            )
-    found.sort(key=lambda row: (row[0].starts_at, row[1].service.pk, row[1].physician.pk, row[1].location.pk))
-    return _page(request, search, found, lambda row: slot(row[1], row[0].starts_at, row[0].ends_at))
-
-
-def _slot_of(reference: str, error: type[DomainError]) -> tuple[int, int, int, datetime]:
-    """The physician, location, service and start a Slot id (or `Slot/<id>`) names."""
-    numbers = [parse_id_or_none(part) for part in reference.rpartition("/")[2].split("-")]
-    if len(numbers) != 4 or None in numbers:
-        raise error(_("Book a free slot: slot[0].reference = Slot/<id>."))
-    physician, place, service, epoch = [number for number in numbers if number is not None]
-    try:
-        starts_at = datetime.fromtimestamp(epoch, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        raise error(_("Book a free slot: slot[0].reference = Slot/<id>.")) from None
-    return physician, place, service, starts_at
+    low, high = slot_window(conditions)
+    found = free_in(actor, offers_matching(actor, search), low=low, high=high, conditions=conditions)
+    return page(request, search, found, lambda row: slot(row[1], row[0].starts_at, row[0].ends_at))
 
 
 @fhir_view()
@@ -577,10 +312,10 @@ def slot_read(request: ActorRequest, pk: str) -> HttpResponse:
     busy-unavailable (past, inside a partner's cut-off, beyond the horizon, or overlapping a free slot of
     its Schedule); a calendar the actor may not book, or a time that is no slot of it, is 404."""
     try:
-        physician_id, location_id, service_id, starts_at = _slot_of(pk, Invalid)
+        physician_id, location_id, service_id, starts_at = slot_of(pk, Invalid)
     except Invalid:
         raise Http404() from None
-    offer = _schedules(request.actor).get(schedule_id(physician_id, location_id, service_id))
+    offer = schedules(request.actor).get(schedule_id(physician_id, location_id, service_id))
     if offer is None:
         raise Http404()
     found = actions.slot_at(request.actor, offer, starts_at=starts_at)
@@ -588,11 +323,11 @@ def slot_read(request: ActorRequest, pk: str) -> HttpResponse:
         raise Http404()
     if found.taken:
         status = "busy"
-    elif found.interval in _apart(found.free_that_day):
+    elif found.interval in apart(found.free_that_day):
         status = "free"
     else:
         status = "busy-unavailable"
-    return _json(slot(offer, found.interval.starts_at, found.interval.ends_at, status))
+    return json_answer(slot(offer, found.interval.starts_at, found.interval.ends_at, status))
 
 
 # --- Appointments --------------------------------------------------------------------------------------
@@ -623,121 +358,49 @@ def appointment_search(request: ActorRequest) -> HttpResponse:
             bookings = bookings_of_patient(bookings, number)
         else:
             bookings = bookings.filter(**{field: number})
-    for wanted in _any_of(search.getlist("status")):
+    for wanted in any_of(search.getlist("status")):
         if any(s not in STATUS_OF_APPOINTMENT for s in wanted):
             raise BadRequest(_("status is one of booked, cancelled, fulfilled, noshow."))
         bookings = bookings.filter(status__in=[STATUS_OF_APPOINTMENT[s] for s in wanted])
     window = list(bookings.order_by("starts_at", "pk")[search.offset : search.offset + search.count + 1])
     bookings_read(actor=actor, view="fhir appointments", bookings=window[: search.count])
-    return _bundle(
+    return bundle(
         request, search, [appointment(b) for b in window[: search.count]], more=len(window) > search.count
     )
 
 
 @fhir_view()
 def appointment_read(request: ActorRequest, pk: str) -> HttpResponse:
+    """A booked Appointment the actor sees, or its own held one (`pending`: the id is the hold's token)."""
+    if operations.is_hold(pk):
+        return json_answer(operations.held_appointment(actions.held(request.actor, pk), pk))
     booking = actions.booking(request.actor, pk)
     bookings_read(actor=request.actor, view="fhir appointment", bookings=[booking])
-    return _json(appointment(booking))
-
-
-def _body(request: ActorRequest, kind: str) -> dict:
-    try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[… nested too deep
-        raise Invalid(_("The body is not JSON.")) from None
-    if not isinstance(data, dict) or data.get("resourceType") != kind:
-        raise Invalid(_("The body must be a %(kind)s resource.") % {"kind": kind})
-    return data
-
-
-def _object(value: Any, where: str) -> dict:
-    """A JSON object of the body (absent: empty); anything else is a 422 naming where."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise Invalid(_("%(where)s must be a JSON object.") % {"where": where})
-    return value
-
-
-def _array(value: Any, where: str) -> list:
-    """A JSON array of the body (absent: empty); anything else is a 422 naming where."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise Invalid(_("%(where)s must be a JSON array.") % {"where": where})
-    return value
-
-
-def _text(value: Any, where: str) -> str:
-    """A string (or a number) of the body; an object, an array or true is a 422 naming where."""
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise Invalid(_("%(where)s must be a string.") % {"where": where})
-    return str(value)
-
-
-def _new_patient_of(data: dict) -> dict | None:
-    """A patient entered anew, as a contained Patient resource (name, birthDate, telecom, TAJ identifier)."""
-    contained = [
-        r
-        for r in _array(data.get("contained"), "contained")
-        if isinstance(r, dict) and r.get("resourceType") == "Patient"
-    ]
-    if not contained:
-        return None
-    person = contained[0]
-    names = _array(person.get("name"), "Patient.name") or [{}]
-    first = _object(names[0], "Patient.name[0]")
-    given = [
-        _text(part, "Patient.name[0].given") for part in _array(first.get("given"), "Patient.name[0].given")
-    ]
-    family = _text(first.get("family"), "Patient.name[0].family")
-    name = _text(first.get("text"), "Patient.name[0].text") or " ".join([*given, family]).strip()
-    details: dict[str, Any] = {"full_name": name, "email": "", "phone": "", "insurance_id": ""}
-    if person.get("birthDate"):
-        details["birth_date"] = _day(_text(person["birthDate"], "Patient.birthDate")[:40])
-        if details["birth_date"] is None:
-            raise Invalid(_("The patient's birthDate is not a date."))
-    for telecom in _array(person.get("telecom"), "Patient.telecom"):
-        telecom = _object(telecom, "Patient.telecom[]")
-        if telecom.get("system") in ("email", "phone"):
-            details[telecom["system"]] = _text(telecom.get("value"), "Patient.telecom[].value")
-    for identifier in _array(person.get("identifier"), "Patient.identifier"):
-        identifier = _object(identifier, "Patient.identifier[]")
-        if identifier.get("system") == TAJ_SYSTEM:
-            details["insurance_id"] = _text(identifier.get("value"), "Patient.identifier[].value")
-    return details
+    return json_answer(appointment(booking))
 
 
 def _appointment_create(request: ActorRequest) -> HttpResponse:
     """Book the free Slot the Appointment names, for its Patient participant or its contained Patient.
 
     Only `status: booked` books (at once); a `proposed` or `pending` Appointment, which IHE scheduling
-    treats as a request to be confirmed later, is refused with a 422 that says so, and books nothing."""
-    data = _body(request, "Appointment")
-    slots = _array(data.get("slot"), "slot")
+    treats as a request to be confirmed later, is refused with a 422 that says so (and points to `$hold`
+    and `$book`, which take it), and books nothing."""
+    data = body_of(request, "Appointment")
+    slots = array_of(data.get("slot"), "slot")
     if len(slots) != 1 or not isinstance(slots[0], dict):
         raise Invalid(_("Book one free slot: slot[0].reference = Slot/<id>."))
-    physician_id, location_id, service_id, starts_at = _slot_of(
-        _text(slots[0].get("reference"), "slot[0]"), Invalid
+    physician_id, location_id, service_id, starts_at = slot_of(
+        text_of(slots[0].get("reference"), "slot[0]"), Invalid
     )
-    status = _text(data.get("status"), "status")
+    status = text_of(data.get("status"), "status")
     if status != "booked":
         raise Invalid(
             _(
-                'This server books at once: send the Appointment with status "booked". It takes no '
-                "proposed or pending appointments to be confirmed later."
+                'This server books at once: send the Appointment with status "booked", or hold a '
+                "proposed appointment with Appointment/$hold and book it with Appointment/$book."
             )
         )
-    patient_id = None
-    for participant in _array(data.get("participant"), "participant"):
-        actor = _object(_object(participant, "participant[]").get("actor"), "participant[].actor")
-        reference = _text(actor.get("reference"), "participant[].actor.reference")
-        if reference.startswith("Patient/"):
-            patient_id = _ref_id(reference, "Patient")
-    new_patient = _new_patient_of(data)
+    patient_id, new_patient = patient_of(data)
     booked = actions.book(
         request.actor,
         location_id=location_id,
@@ -745,25 +408,25 @@ def _appointment_create(request: ActorRequest) -> HttpResponse:
         service_id=service_id,
         starts_at=starts_at,
         patient_id=patient_id,
-        new_patient=actions.NewPatientIn(**new_patient) if new_patient else None,
-        note=_text(data.get("comment"), "comment")[:500],
+        new_patient=new_patient,
+        note=text_of(data.get("comment"), "comment")[:500],
     )
     booking = actions.booking(request.actor, booked.pk)
-    return _json(appointment(booking), 201, Location=f"{_base(request)}Appointment/{booking.pk}")
+    return json_answer(appointment(booking), 201, Location=f"{base_url(request)}Appointment/{booking.pk}")
 
 
 def _appointment_update(request: ActorRequest, pk: str) -> HttpResponse:
     """Cancel: the Appointment sent back with `status: cancelled` (the one change this server takes); its
     `id` must be the URL's (else 400, and nothing changes)."""
     booking = actions.booking(request.actor, pk)
-    data = _body(request, "Appointment")
+    data = body_of(request, "Appointment")
     if data.get("status") != "cancelled":
         raise Invalid(_("An appointment is changed only by cancelling it (status: cancelled)."))
-    reason = _text(_object(data.get("cancelationReason"), "cancelationReason").get("text"), "text")[:300]
+    reason = text_of(object_of(data.get("cancelationReason"), "cancelationReason").get("text"), "text")[:300]
     if data.get("id") != str(booking.pk):
         raise BadRequest(_("The Appointment's id must be the id in the URL (%(id)s).") % {"id": booking.pk})
     actions.cancel(request.actor, booking, reason=reason, source="fhir")
-    return _json(appointment(actions.booking(request.actor, booking.pk)))
+    return json_answer(appointment(actions.booking(request.actor, booking.pk)))
 
 
 appointment_create = fhir_view()(_appointment_create)
@@ -785,10 +448,10 @@ def patient_search(request: ActorRequest) -> HttpResponse:
     found = actions.patient_search(
         request.actor,
         query=query,
-        institution_id=_ref_id(organization, "Organization", BadRequest) if organization else None,
+        institution_id=ref_id(organization, "Organization", BadRequest) if organization else None,
         view="fhir search",
     )
-    return _page(
+    return page(
         request,
         search,
         found,
@@ -799,7 +462,7 @@ def patient_search(request: ActorRequest) -> HttpResponse:
 @fhir_view()
 def patient_read(request: ActorRequest, pk: str) -> HttpResponse:
     """A patient as the actor may see them (`actions.patient_shown`); anyone else's is 404."""
-    return _json(patient(actions.patient_shown(request.actor, pk, view="fhir patient")))
+    return json_answer(patient(actions.patient_shown(request.actor, pk, view="fhir patient")))
 
 
 def _type(name: str, search: Callable, read: Callable, **more: Callable) -> list:
@@ -832,6 +495,12 @@ urlpatterns = [
     *_type("HealthcareService", healthcare_service_search, healthcare_service_read),
     *_type("Schedule", schedule_search, schedule_read),
     *_type("Slot", slot_search, slot_read),
+    # IHE ITI Scheduling's operations, before an instance's route takes `$find` for an id.
+    path(
+        "Appointment/$find", interactions(GET=operations.find, POST=operations.find), name="appointment-find"
+    ),
+    path("Appointment/$hold", interactions(POST=operations.hold), name="appointment-hold"),
+    path("Appointment/$book", interactions(POST=operations.book), name="appointment-book"),
     *_type(
         "Appointment",
         appointment_search,

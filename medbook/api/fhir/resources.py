@@ -192,3 +192,41 @@ def appointment(booking: Booking) -> dict:
             },
         ],
     }
+
+
+PARTICIPANT_STATUS = {"proposed": "needs-action", "pending": "tentative", "cancelled": "declined"}
+
+
+def appointment_offered(
+    offer, starts_at: datetime, ends_at: datetime, *, resource_id: str, status: str
+) -> dict:
+    """An Appointment not booked (IHE scheduling): `proposed` (a free slot `$find` offers), `pending` (held
+    for its holder by `$hold`) or `cancelled` (a hold released); no patient yet, the practitioner and the
+    location required."""
+    physician, place, service = offer.physician, offer.location, offer.service
+    taking = PARTICIPANT_STATUS[status]
+    resource = {
+        "resourceType": "Appointment",
+        "id": resource_id,
+        "status": status,
+        "serviceType": [_service_type(service)],
+        "start": starts_at,
+        "end": ends_at,
+        "minutesDuration": int((ends_at - starts_at).total_seconds() // 60),
+        "slot": [{"reference": f"Slot/{slot_id(physician.pk, place.pk, service.pk, starts_at)}"}],
+        "participant": [
+            {
+                "actor": {"reference": f"Practitioner/{physician.pk}", "display": physician.full_name},
+                "required": "required",
+                "status": taking,
+            },
+            {
+                "actor": {"reference": f"Location/{place.pk}", "display": place.name},
+                "required": "required",
+                "status": taking,
+            },
+        ],
+    }
+    if physician.specialty.strip():
+        resource["specialty"] = specialty(physician)
+    return resource

@@ -220,9 +220,14 @@ def search_of(request: HttpRequest, supported: tuple[str, ...]) -> Search:
         sources.append(request.POST)
     for source in sources:
         for name, values in source.lists():
-            kept = [v for v in values if v != ""]
-            if kept:
-                merged.setdefault(name, []).extend(kept)
+            merged.setdefault(name, []).extend(values)
+    return search_from(request, merged, supported)
+
+
+def search_from(request: HttpRequest, given: dict[str, list[str]], supported: tuple[str, ...]) -> Search:
+    """The search of these parameters (a URL's, a form's or an operation's Parameters): empty values
+    ignored, those not `supported` refused under `Prefer: handling=strict` and otherwise dropped."""
+    merged = {name: kept for name, values in given.items() if (kept := [v for v in values if v != ""])}
     unknown = sorted(name for name in merged if name not in (*supported, *PAGING))
     if unknown and strict(request):
         raise BadRequest(
