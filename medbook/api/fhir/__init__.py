@@ -132,6 +132,10 @@ def metadata(request: ActorRequest) -> HttpResponse:
                 ("status", "token", "booked, cancelled, fulfilled, noshow"),
             ],
             updateCreate=False,
+            operation=[
+                {"name": name, "definition": f"{operations.IHE_OPERATION}{name}", "documentation": text}
+                for name, text in operations.DECLARED
+            ],
         ),
         kind(
             "Patient",

@@ -150,14 +150,14 @@ def _as_text(value: Any, name: str) -> str:
     return text_of(value, name[:60])
 
 
-def parameters_of(request: ActorRequest, resource: str) -> Parameters:
+def parameters_of(request: ActorRequest, resource: str | None = None) -> Parameters:
     """An operation's Parameters body; a bare `resource` (an Appointment) stands for the one parameter
     `<resource>-resource` (FHIR's rule for an operation with a single resource input)."""
     try:
         data = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise Invalid(_("The body is not JSON.")) from None
-    if isinstance(data, dict) and data.get("resourceType") == resource:
+    if resource and isinstance(data, dict) and data.get("resourceType") == resource:
         return Parameters({f"{resource.lower()}-resource": [data]})
     if not isinstance(data, dict) or data.get("resourceType") != "Parameters":
         raise Invalid(_("The body must be a %(kind)s resource.") % {"kind": "Parameters"})

@@ -44,7 +44,12 @@ from medbook.scheduling.models import SlotHold
 from medbook.scheduling.slots import Interval
 
 IHE_OPERATION = "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-"
-OPERATIONS = ("find", "hold", "book")
+# The operations as the CapabilityStatement declares them (IHE's OperationDefinitions by canonical URL).
+DECLARED = (
+    ("find", "IHE ITI-115: free slots the caller may book, as proposed Appointments, earliest first"),
+    ("hold", "IHE ITI-116: hold a proposed Appointment for a few minutes (pending; its id is the hold's)"),
+    ("book", "IHE ITI-117: book a held or proposed Appointment; with status cancelled, release or cancel"),
+)
 FIND_PARAMS = ("start", "end", "service-type", "visit-type", "specialty", "practitioner", "location",
                "location-reference", "organization")  # fmt: skip
 PROPOSED = "proposed-"
@@ -67,7 +72,7 @@ def held_appointment(hold: SlotHold, token: str, status: str = "pending") -> dic
 def _find_search(request: ActorRequest) -> Search:
     """The $find's parameters: the URL's (and a form's), or a Parameters body's."""
     if request.method == "POST" and request.content_type in JSON_TYPES:
-        return search_from(request, parameters_of(request, "Parameters").texts(), FIND_PARAMS)
+        return search_from(request, parameters_of(request).texts(), FIND_PARAMS)
     return search_of(request, FIND_PARAMS)
 
 
