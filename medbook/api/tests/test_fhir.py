@@ -262,4 +262,42 @@ def test_x2_hostile_input_never_answers_a_server_error(client, cast, partners):
         assert (
             fhir.send("put", "Appointment/1", {"resourceType": "Appointment", "status": 7}).status_code < 500
         )
+        _hostile_operations(fhir)
     assert not Booking.objects.exists()
+
+
+FIND_PARAMS = ("start", "end", "service-type", "visit-type", "specialty", "practitioner", "location",
+               "location-reference", "organization", "_count")  # fmt: skip
+
+
+def _hostile_operations(fhir) -> None:
+    """IHE's $find, $hold and $book with garbage in every parameter, reference, id and body: a 4xx
+    OperationOutcome, never a 5xx, and nothing booked."""
+    for value in GARBAGE:
+        for param in FIND_PARAMS:
+            answer = fhir.get("Appointment/$find", **{param: value})
+            assert answer.status_code < 500, (param, value)
+        every = [{"name": param, "valueString": value} for param in FIND_PARAMS]
+        posted = fhir.send("post", "Appointment/$find", {"resourceType": "Parameters", "parameter": every})
+        assert posted.status_code < 500, value
+        for operation in ("$hold", "$book"):
+            for body in (
+                {"resourceType": "Parameters", "parameter": [{"name": "appointment-reference", "valueString": value}]},
+                {"resourceType": "Parameters", "parameter": [{"name": "appointment-reference",
+                                                              "valueReference": {"reference": f"Appointment/{value}"}}]},
+                {"resourceType": "Appointment", "id": f"proposed-{value}", "status": value},
+                {"resourceType": "Appointment", "id": value, "status": "cancelled", "cancelationReason": value},
+                {"resourceType": "Parameters", "parameter": [{"name": "appointment-resource", "resource": value},
+                                                             {"name": "patient-resource", "resource": value}]},
+            ):  # fmt: skip
+                answer = fhir.send("post", f"Appointment/{operation}", body)
+                assert 400 <= answer.status_code < 500, (operation, body, answer.content)
+                valid(answer.json())
+    for body in ([], "x", {"resourceType": "Parameters", "parameter": [{}, None, {"name": {"x": 1}}]},
+                 {"resourceType": "Parameters", "parameter": [{"name": "appointment-resource",
+                                                               "resource": {"resourceType": "Patient"}}]}):  # fmt: skip
+        for operation in ("$find", "$hold", "$book"):
+            assert 400 <= fhir.send("post", f"Appointment/{operation}", body).status_code < 500, (
+                operation,
+                body,
+            )

@@ -33,6 +33,7 @@ from medbook.audit.actions import AuditAction
 from medbook.audit.models import AuditEntry
 from medbook.audit.services import audit_record
 from medbook.core.tests.cast import ACTORS, Everyone, everyone_make
+from medbook.scheduling import holds
 from medbook.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -233,6 +234,12 @@ MATRIX = {
     "fhir:appointment-search":            (GET,  _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
     "fhir:appointment-post-search":       (POST, _,            (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
     "fhir:appointment-read":              (GET,  "booking_a",  (401,   401,   200,   200,   404,   404,   404,   403,   404,   401)),
+    # IHE ITI Scheduling (issue 21): $find offers what each may book (nothing of A to B or Q: an empty Bundle);
+    # $hold is refused where booking is (B: another tenant's calendar 404; Q: not authorised 403); $book of
+    # bob's hold: only bob books it, for anyone else it is an unknown Appointment (404).
+    "fhir:appointment-find":              (GET,  "fhir_find",  (401,   401,   200,   200,   200,   200,   200,   403,   200,   401)),
+    "fhir:appointment-hold":              (POST, "fhir_hold",  (401,   401,   200,   200,   404,   200,   200,   403,   403,   401)),
+    "fhir:appointment-book":              (POST, "fhir_book",  (401,   401,   404,   200,   404,   404,   404,   403,   404,   401)),
     "fhir:patient-search":                (GET,  "fhir_search",(401, 401,   200,   200,   200,   200,   200,   403,   404,   401)),
     "fhir:patient-post-search":           (POST, "fhir_search",(401, 401,   200,   200,   200,   200,   200,   403,   404,   401)),
     "fhir:patient-read":                  (GET,  "patient",    (401,   401,   200,   200,   404,   200,   200,   403,   404,   401)),
@@ -334,6 +341,23 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
             "schedule": f"Schedule/{cast.physician_a.pk}-{cast.location_a1.pk}-{cast.service_a.pk}",
             "start": [f"ge{day.isoformat()}", f"lt{(day + timedelta(days=1)).isoformat()}"],
         }
+    elif obj == "fhir_find":
+        data = {"start": everyone.slot_day.isoformat(), "end": everyone.slot_day.isoformat()}
+    elif obj == "fhir_hold":
+        when = int(local(everyone.slot_day, 13).timestamp())
+        proposed = f"proposed-{cast.physician_a.pk}-{cast.location_a1.pk}-{cast.service_a.pk}-{when}"
+        reference = {"reference": f"Appointment/{proposed}"}
+        data = {
+            "resourceType": "Parameters",
+            "parameter": [{"name": "appointment-reference", "valueReference": reference}],
+        }
+    elif obj == "fhir_book":
+        booked = {"resourceType": "Appointment", "id": _hold_of(everyone), "status": "booked",
+                  "participant": [{"actor": {"reference": f"Patient/{cast.patient_a.pk}"}, "status": "accepted"}]}  # fmt: skip
+        data = {
+            "resourceType": "Parameters",
+            "parameter": [{"name": "appointment-resource", "resource": booked}],
+        }
     elif obj == "fhir_search":
         data = {"name": "Anna", "organization": f"Organization/{cast.institution_a.pk}"}
     elif obj in ("attendance", "payment"):
@@ -425,6 +449,20 @@ def _audit_entry_of(everyone: Everyone) -> AuditEntry:
             actor=actor, action=AuditAction.BOOKING_NOTE, obj=everyone.cast.location_a1
         )
     return everyone.__dict__["_audit_entry"]
+
+
+def _hold_of(everyone: Everyone) -> str:
+    """The token of bob's hold of A's free slot at 15:00 (made once per test)."""
+    if "_hold" not in everyone.__dict__:
+        cast = everyone.cast
+        everyone.__dict__["_hold"] = holds.slot_hold(
+            actor=actor_for(cast.bob),
+            location=cast.location_a1,
+            physician=cast.physician_a,
+            service=cast.service_a,
+            starts_at=local(everyone.slot_day, 15),
+        ).token
+    return everyone.__dict__["_hold"]
 
 
 def _webhook_of(everyone: Everyone) -> WebhookDelivery:
