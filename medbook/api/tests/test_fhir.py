@@ -49,6 +49,12 @@ def test_x2_metadata_is_public_and_a_valid_capability_statement(client):
     statement = valid(answer.json())
     assert statement.fhirVersion == "4.0.1"
     assert {r.type for r in statement.rest[0].resource} >= {"Slot", "Appointment", "Schedule", "Patient"}
+    # IHE ITI Scheduling's operations, by the canonical URLs of IHE's OperationDefinitions (issue 21).
+    appointment = next(r for r in statement.rest[0].resource if r.type == "Appointment")
+    ihe = "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-"
+    assert {(o.name, o.definition) for o in appointment.operation} == {
+        (name, f"{ihe}{name}") for name in ("find", "hold", "book")
+    }
 
 
 def test_x2_without_a_token_every_resource_is_a_401_operation_outcome(client, cast):

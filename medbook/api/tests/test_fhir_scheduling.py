@@ -28,8 +28,6 @@ from medbook.scheduling.models import Booking, SlotHold
 
 pytestmark = pytest.mark.django_db
 
-IHE = "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-"
-
 
 def _proposed_id(cast, when: datetime, location=None) -> str:
     place = location or cast.location_a1
@@ -426,14 +424,6 @@ def test_i21_the_operations_count_against_the_rate_limit(client, cast, settings)
     assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
     assert valid(refused.json()).issue[0].code == "throttled"
     assert not Booking.objects.exists()
-
-
-def test_i21_the_capability_statement_declares_the_ihe_operations(client):
-    statement = valid(client.get("/fhir/R4/metadata").json())
-    appointment = next(r for r in statement.rest[0].resource if r.type == "Appointment")
-    assert {(o.name, o.definition) for o in appointment.operation} == {
-        (name, f"{IHE}{name}") for name in ("find", "hold", "book")
-    }
 
 
 # --- A standard client, against a live server ----------------------------------------------------------
