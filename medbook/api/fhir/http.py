@@ -154,6 +154,11 @@ def bundle(
     links = [{"relation": "self", "url": link(search.offset)}]
     if more:
         links.append({"relation": "next", "url": link(search.offset + search.count)})
+    found = _searchset(base, resources, total=total, extra=extra)
+    return json_answer({**found, "link": links, "entry": found.pop("entry")})
+
+
+def _searchset(base: str, resources: list[dict], *, total: int | None, extra: list[dict] | None) -> dict:
     entries = [
         {"fullUrl": f"{base}{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}}
         for r in resources
@@ -162,7 +167,15 @@ def bundle(
     found: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
     if total is not None:
         found["total"] = total
-    return json_answer({**found, "link": links, "entry": entries})
+    return {**found, "entry": entries}
+
+
+def operation_result(
+    request: ActorRequest, resource: dict, *, extra: list[dict] | None = None
+) -> HttpResponse:
+    """An operation's answer as IHE scheduling gives it: a searchset Bundle of the one resource it is about
+    (and `extra` resources in `outcome` mode), without links: it is no search to page or repeat."""
+    return json_answer(_searchset(base_url(request), [resource], total=1, extra=extra))
 
 
 def page(

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from medbook.api import actions
 from medbook.api.fhir.bodies import Parameters, new_patient_of, parameters_of, patient_of, ref_id, text_of
-from medbook.api.fhir.http import Invalid, bundle, fhir_view, issue_outcome, outcome, page
+from medbook.api.fhir.http import Invalid, fhir_view, issue_outcome, operation_result, outcome, page
 from medbook.api.fhir.resources import (
     SERVICE_SYSTEM,
     SPECIALTY_SYSTEM,
@@ -194,12 +194,9 @@ def hold(request: ActorRequest) -> HttpResponse:
         return outcome(409, "not-found", error.message, severity="fatal")
     until = made.hold.expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     note = _("Held for you until %(time)s: book it with Appointment/$book, or release it, before then.")
-    return bundle(
+    return operation_result(
         request,
-        Search({}, path=request.path),
-        [held_appointment(made.hold, made.token)],
-        more=False,
-        total=1,
+        held_appointment(made.hold, made.token),
         extra=[issue_outcome("informational", note % {"time": until}, severity="information")],
     )
 
@@ -226,9 +223,7 @@ def book(request: ActorRequest) -> HttpResponse:
     pk, resource = _appointment_named(given)
     status = text_of(resource.get("status"), "status")
     if status == "cancelled":
-        return bundle(
-            request, Search({}, path=request.path), [_cancel(request, pk, resource)], more=False, total=1
-        )
+        return operation_result(request, _cancel(request, pk, resource))
     if status not in ("", "proposed", "pending", "booked"):
         raise Invalid(_("Book with the status booked, or release with the status cancelled."))
     patient_id, new_patient = patient_of(resource)
@@ -259,4 +254,4 @@ def book(request: ActorRequest) -> HttpResponse:
     else:
         raise Http404()
     booking = actions.booking(request.actor, booked.pk)
-    return bundle(request, Search({}, path=request.path), [appointment(booking)], more=False, total=1)
+    return operation_result(request, appointment(booking))
