@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from medbook.audit import merkle, signing
 from medbook.audit.models import AuditEntry, AuditTree
 from medbook.audit.proofs import consistency_proof, latest_head
-from medbook.core.errors import DomainError, NotPermitted
+from medbook.core.errors import Conflict, NotPermitted
 from medbook.core.permissions import Perm, require
 from medbook.core.tenancy import scoped
 
@@ -33,8 +33,8 @@ def tree_head_for(*, actor, from_size: int | None = None) -> dict:
     tree = AuditTree.objects.filter(institution=actor.institution).first()
     head = latest_head(tree) if tree is not None else None
     size = head.size if head is not None else 0
-    if from_size is not None and not 0 <= from_size <= size:
-        raise DomainError(_("The earlier size must be between 0 and the tree's size."), field="from_size")
+    if from_size is not None and not 0 <= from_size <= size:  # a size the tree has not reached (yet): 409
+        raise Conflict(_("The earlier size must be between 0 and the tree's size."), field="from_size")
     consistency = None
     if from_size is not None and tree is not None:
         consistency = consistency_proof(tree, from_size, size)

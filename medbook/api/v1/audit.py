@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from medbook.api.v1.errors import READ_ERRORS
+from medbook.api.v1.errors import READ_ERRORS, ErrorOut
 from medbook.audit.selectors import tree_head_for
 
 router = Router()
@@ -23,7 +23,7 @@ class TreeHeadOut(Schema):
 
 @router.get(
     "/tree-head",
-    response={200: TreeHeadOut, **READ_ERRORS},
+    response={200: TreeHeadOut, **READ_ERRORS, 409: ErrorOut},  # 409: a size the tree has not reached
     summary="The audit log's signed tree head (admin)",
     url_name="audit_tree_head",
     operation_id="medbook_api_audit_audit_tree_head",  # as before the module moved under v1/ (issue 21)
