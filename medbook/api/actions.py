@@ -12,8 +12,9 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field
 
@@ -31,10 +32,9 @@ from medbook.partners.services import booking as partner_booking
 from medbook.patients import selectors as patient_selectors
 from medbook.patients.models import Patient
 from medbook.patients.services import patient_register_read
-from medbook.scheduling import holds, policy
+from medbook.scheduling import hold_rules, holds, policy
 from medbook.scheduling import selectors as scheduling_selectors
 from medbook.scheduling import services as scheduling
-from medbook.scheduling.hold_rules import holder_of
 from medbook.scheduling.models import Booking, SlotHold
 from medbook.scheduling.patient_shown import ShownPatient, booking_patient, bookings_of_patient
 from medbook.scheduling.slots import Interval, grid_slots
@@ -165,18 +165,20 @@ def free_slots(
         date_until=date_until,
         partner=as_partner(actor),
         intervals=intervals,
-        holder=holder_of(actor),
+        holder=hold_rules.holder_of(actor),
     )
 
 
 @dataclass(frozen=True)
 class SlotAt:
     """One slot of a calendar as the actor sees it: whether an active booking of the physician overlaps it
-    (`taken`), and the calendar's free slots of its day as the actor may book them (`free_that_day`)."""
+    (`taken`), whether someone else holds time of it (`held`), and the calendar's free slots of its day as
+    the actor may book them (`free_that_day`)."""
 
     interval: Interval
     taken: bool
     free_that_day: list[Interval]
+    held: bool = False
 
     @property
     def free(self) -> bool:
@@ -217,7 +219,17 @@ def slot_at(actor: Actor, bookable: Bookable, *, starts_at: datetime) -> SlotAt 
             physician=physician, starts=slot.starts_at, ends=slot.ends_at
         ).exists()
     )
-    return SlotAt(slot, taken=taken, free_that_day=free)
+    held = (
+        not taken
+        and slot not in free
+        and hold_rules.live_overlapping(
+            Q(physician=physician) & ~hold_rules.owned(hold_rules.holder_of(actor)),
+            starts=slot.starts_at,
+            ends=slot.ends_at,
+            now=timezone.now(),
+        ).exists()
+    )
+    return SlotAt(slot, taken=taken, free_that_day=free, held=held)
 
 
 # --- Bookings ------------------------------------------------------------------------------------------

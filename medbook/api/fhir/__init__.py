@@ -312,9 +312,10 @@ def slot_search(request: ActorRequest) -> HttpResponse:
 
 @fhir_view()
 def slot_read(request: ActorRequest, pk: str) -> HttpResponse:
-    """A Slot while it exists: free (as the search offers it), busy (an appointment takes its time), or
-    busy-unavailable (past, inside a partner's cut-off, beyond the horizon, or overlapping a free slot of
-    its Schedule); a calendar the actor may not book, or a time that is no slot of it, is 404."""
+    """A Slot while it exists: free (as the search offers it), busy (an appointment takes its time),
+    busy-tentative (someone else holds it for a few minutes), or busy-unavailable (past, inside a partner's
+    cut-off, beyond the horizon, or overlapping a free slot of its Schedule); a calendar the actor may not
+    book, or a time that is no slot of it, is 404."""
     try:
         physician_id, location_id, service_id, starts_at = slot_of(pk, Invalid)
     except Invalid:
@@ -327,6 +328,8 @@ def slot_read(request: ActorRequest, pk: str) -> HttpResponse:
         raise Http404()
     if found.taken:
         status = "busy"
+    elif found.held:
+        status = "busy-tentative"  # someone else holds it for a few minutes (`$hold`, the pages)
     elif found.interval in apart(found.free_that_day):
         status = "free"
     else:

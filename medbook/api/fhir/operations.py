@@ -27,18 +27,19 @@ from django.utils.translation import gettext as _
 from medbook.api import actions
 from medbook.api.fhir.bodies import Parameters, new_patient_of, parameters_of, patient_of, ref_id, text_of
 from medbook.api.fhir.http import Invalid, fhir_view, issue_outcome, operation_result, outcome, page
-from medbook.api.fhir.resources import (
-    SERVICE_SYSTEM,
-    SPECIALTY_SYSTEM,
-    appointment,
-    appointment_offered,
-    slot_id,
-)
+from medbook.api.fhir.resources import appointment, appointment_offered, slot_id
 from medbook.api.fhir.search import PREFIXES, BadRequest, Search, date_condition, search_from, search_of
-from medbook.api.fhir.slots import SLOT_SEARCH_DAYS, SLOT_SEARCH_MAX_DAYS, free_in, slot_of, token_code
+from medbook.api.fhir.slots import (
+    SLOT_SEARCH_DAYS,
+    SLOT_SEARCH_MAX_DAYS,
+    free_in,
+    of_services,
+    of_specialties,
+    slot_of,
+)
 from medbook.core.errors import SlotUnavailable
 from medbook.core.ids import parse_id_or_none
-from medbook.core.tenancy import ActorRequest
+from medbook.core.tenancy import Actor, ActorRequest
 from medbook.scheduling.hold_rules import TOKEN_TEXT
 from medbook.scheduling.models import SlotHold
 from medbook.scheduling.slots import Interval
@@ -117,15 +118,13 @@ def _window(search: Search) -> tuple[datetime, datetime]:
     return low, high
 
 
-def _offers(actor, search: Search) -> list[actions.Bookable]:
+def _offers(actor: Actor, search: Search) -> list[actions.Bookable]:
     """The caller's calendars that the parameters name: each parameter narrows, its values widen."""
     offers = actions.offers(actor)
     if services := _values(search, "service-type", "visit-type"):
-        codes = {token_code(value, SERVICE_SYSTEM) for value in services}
-        offers = [o for o in offers if str(o.service.pk) in codes]
+        offers = of_services(offers, services)
     if specialties := _values(search, "specialty"):
-        codes = {" ".join(token_code(value, SPECIALTY_SYSTEM).split()).casefold() for value in specialties}
-        offers = [o for o in offers if " ".join(o.physician.specialty.split()).casefold() in codes]
+        offers = of_specialties(offers, specialties)
     if practitioners := _ids(search, ("practitioner",), "Practitioner", "PractitionerRole"):
         offers = [o for o in offers if o.physician.pk in practitioners]
     if places := _ids(search, ("location", "location-reference"), "Location"):

@@ -80,12 +80,23 @@ def offers_matching(actor: Actor, search: Search) -> list[actions.Bookable]:
             }
         ]
     for wanted in any_of(search.getlist("service-type")):
-        codes = {token_code(value, SERVICE_SYSTEM) for value in wanted}
-        offers = [o for o in offers if str(o.service.pk) in codes]
+        offers = of_services(offers, wanted)
     for wanted in any_of(search.getlist("specialty")):
-        codes = {" ".join(token_code(value, SPECIALTY_SYSTEM).split()).casefold() for value in wanted}
-        offers = [o for o in offers if " ".join(o.physician.specialty.split()).casefold() in codes]
+        offers = of_specialties(offers, wanted)
     return offers
+
+
+def of_services(offers: list[actions.Bookable], tokens: list[str]) -> list[actions.Bookable]:
+    """The calendars of any of these services (tokens `[urn:medbook:service|]<service id>`)."""
+    codes = {token_code(value, SERVICE_SYSTEM) for value in tokens}
+    return [o for o in offers if str(o.service.pk) in codes]
+
+
+def of_specialties(offers: list[actions.Bookable], tokens: list[str]) -> list[actions.Bookable]:
+    """The calendars of physicians of any of these specialties (`[urn:medbook:specialty|]<specialty>`, as
+    the institution writes it, whatever the case and spacing)."""
+    codes = {" ".join(token_code(value, SPECIALTY_SYSTEM).split()).casefold() for value in tokens}
+    return [o for o in offers if " ".join(o.physician.specialty.split()).casefold() in codes]
 
 
 def slot_window(conditions: list[DateCondition]) -> tuple[datetime, datetime]:

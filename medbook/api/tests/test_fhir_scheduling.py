@@ -298,6 +298,10 @@ def test_i21_a_held_slot_is_offered_to_no_one_else_on_any_channel(client, cast, 
         service=cast.service_a, week_start=day - timedelta(days=day.weekday()),
     )  # fmt: skip
     assert when not in [e.starts_at for d in week for e in d.entries if e.is_free]
+    # Its Slot reads busy-tentative to everyone else, free to its holder.
+    slot_reference = f"Slot/{_proposed_id(cast, when).removeprefix('proposed-')}"
+    assert valid(staff.get(slot_reference).json()).status == "busy-tentative"
+    assert valid(partner.get(slot_reference).json()).status == "free"
     # Nobody else holds or books it: $hold says fatal not-found (ITI-116), $book and the JSON API 409.
     refused = _hold(staff, _proposed_id(cast, when))
     assert refused.status_code == 409

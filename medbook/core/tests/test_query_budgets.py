@@ -250,6 +250,13 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "fhir:slot-read partner":                     ("p_book",   200,    12, ONE ),
     "fhir:patient-read":                          ("a_admin",  200,     7, ONE ),
     "fhir:patient-read partner":                  ("p_book",   200,     6, ONE ),
+    # IHE's operations (issue 21): $find over one calendar (like the Slot search, each calendar searched is
+    # one run of the slot engine); $hold and $book take the booking's check of the slot and its lock.
+    "fhir:appointment-find":                      ("a_admin",  200,  11, ONE ),
+    "fhir:appointment-find partner":              ("p_book",   200,  11, ONE ),
+    "fhir:appointment-hold":                      ("a_admin",  200,  15, ONE ),
+    "fhir:appointment-hold partner":              ("p_book",   200,  16, ONE ),
+    "fhir:appointment-book":                      ("a_staff",  200,  27, ONE ),
     "fhir:smart-configuration":                   ("anon",     200,     0, ONE ),
     "fhir:token":                                 ("anon",     400,     0, ONE ),
     "fhir:patient-post-search partner":           ("p_book",   200,  (16, 17), LIST),
@@ -299,6 +306,18 @@ def _slots(everyone: Everyone) -> dict:
         "schedule": f"Schedule/{cast.physician_a.pk}-{cast.location_a1.pk}-{cast.service_a.pk}",
         "service-type": str(cast.service_a.pk),
         "start": [f"ge{day.isoformat()}", f"lt{(day + timedelta(days=1)).isoformat()}"],
+    }
+
+
+def _find(everyone: Everyone) -> dict:
+    """IHE's $find of one calendar (physician A giving service A at A's first location) on the slot day."""
+    cast, day = everyone.cast, everyone.slot_day.isoformat()
+    return {
+        "start": day,
+        "end": day,
+        "practitioner": f"Practitioner/{cast.physician_a.pk}",
+        "location": f"Location/{cast.location_a1.pk}",
+        "service-type": str(cast.service_a.pk),
     }
 
 
@@ -358,6 +377,8 @@ def _request(case: str, everyone: Everyone) -> tuple[str, str, dict, bool]:
         "fhir:slot-search partner": ("get", [], _slots(everyone), False),
         "fhir:slot-post-search": ("post", [], _slots(everyone), False),
         "fhir:slot-post-search partner": ("post", [], _slots(everyone), False),
+        "fhir:appointment-find": ("get", [], _find(everyone), False),
+        "fhir:appointment-find partner": ("get", [], _find(everyone), False),
         "api:traffic": ("get", [], _period(everyone), False),
         "api:settlement": ("get", [], _period(everyone), False),
     }  # fmt: skip
