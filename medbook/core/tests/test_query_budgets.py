@@ -256,7 +256,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "fhir:appointment-find partner":              ("p_book",   200,  11, ONE ),
     "fhir:appointment-hold":                      ("a_admin",  200,  15, ONE ),
     "fhir:appointment-hold partner":              ("p_book",   200,  16, ONE ),
-    "fhir:appointment-book":                      ("a_staff",  200,  27, ONE ),
+    "fhir:appointment-book":                      ("a_staff",  200,  (26, 27), ONE ),
     "fhir:smart-configuration":                   ("anon",     200,     0, ONE ),
     "fhir:token":                                 ("anon",     400,     0, ONE ),
     "fhir:patient-post-search partner":           ("p_book",   200,  (16, 17), LIST),
