@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from medbook.core.forms import DayField
+from medbook.core.forms import DayField, field_of
 from medbook.patients.forms import PatientForm
 from medbook.patients.validators import normalise_taj
 from medbook.scheduling.selectors import Calendar
@@ -20,14 +20,10 @@ class TimesForm(forms.Form):
         super().__init__(*args, **kwargs)
         locations = {c.location.pk: c.location.name for c in calendars}
         physicians = {c.physician.pk: c.physician.full_name for c in calendars}
-        self.fields["location"].choices = [
-            ("", _("Any location")),
-            *sorted(locations.items(), key=lambda i: i[1]),
-        ]  # type: ignore[attr-defined]
-        self.fields["physician"].choices = [
-            ("", _("Any physician")),
-            *sorted(physicians.items(), key=lambda i: i[1]),
-        ]  # type: ignore[attr-defined]
+        by_name = sorted(locations.items(), key=lambda item: item[1])
+        field_of(self, "location", forms.TypedChoiceField).choices = [("", _("Any location")), *by_name]
+        by_name = sorted(physicians.items(), key=lambda item: item[1])
+        field_of(self, "physician", forms.TypedChoiceField).choices = [("", _("Any physician")), *by_name]
 
 
 class OnlineDetailsForm(PatientForm):

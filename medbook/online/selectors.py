@@ -89,20 +89,20 @@ def free_days(
             calendars=calendars,
             week_start=date_from + timedelta(days=week),
         )
-        for calendar, days in zip(calendars, weeks, strict=True):
+        for calendar, week_days in zip(calendars, weeks, strict=True):
             times += [
                 FreeTime(entry.starts_at, calendar.location, calendar.physician)
-                for day in days
-                for entry in day.entries
+                for week_day in week_days
+                for entry in week_day.entries
                 if entry.is_free
             ]
     times.sort(key=lambda t: (t.starts_at, t.physician.full_name, t.location.name))
-    days = [
+    free = [
         FreeDay(day, list(group))
         for day, group in groupby(times, key=lambda t: t.starts_at.astimezone(tz).date())
     ]
     shown: list[FreeDay] = []
-    for day in days:
+    for day in free:
         if shown and sum(len(d.times) for d in shown) + len(day.times) > TIMES_SHOWN:
             return shown, day.day  # the next page starts with the day that did not fit
         shown.append(day)

@@ -68,7 +68,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "online:details":                             ("anon",     200,     5, ONE ),
     "online:details post":                        ("anon",     302,     41, ONE ),  # 18: the limits (throttle)
     "online:verify":                              ("anon",     200,     1, ONE ),
-    "online:verify post":                         ("anon",     302,     (31, 33), ONE ),  # SQLite: savepoints
+    "online:verify post":                         ("anon",     302,     (31, 33), ONE ),
     "accounts:logout":                            ("a_admin",  302,  8, ONE ),
     "accounts:password-reset":                    ("anon",     200,     0, ONE ),
     "accounts:password-reset-done":               ("anon",     200,     0, ONE ),
