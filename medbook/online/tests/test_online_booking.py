@@ -12,6 +12,7 @@ from conftest import local, next_weekday
 from medbook.institutions.tests.factories import ServiceFactory
 from medbook.notifications.models import OutboxMessage
 from medbook.online.models import OnlineRequest
+from medbook.online.services import online_requests_sweep
 from medbook.online.tests.helpers import PRIVACY, details_url, last_code, online_on, person
 from medbook.patients.models import Patient
 from medbook.scheduling.models import Booking, SlotHold
@@ -286,3 +287,10 @@ def test_b13_a_held_time_is_not_offered_to_anyone_else(online, client):
 def _picked_at(cast, hour: int) -> dict:
     query = details_url(cast, hour=hour).split("?", 1)[1]
     return dict(pair.split("=") for pair in query.split("&"))
+
+
+def test_b13_the_worker_deletes_requests_an_hour_after_their_hold_expired(online, client):
+    _start(client, online)
+    assert online_requests_sweep() == 0
+    OnlineRequest.objects.update(expires_at=timezone.now() - timedelta(hours=1, seconds=1))
+    assert online_requests_sweep() == 1 and not OnlineRequest.objects.exists()
