@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "medbook.partners",
     "medbook.audit",
     "medbook.reports",
+    "medbook.online",
     "medbook.api",
     "medbook.demo",
 ]
@@ -224,6 +225,13 @@ PATIENT_SEARCH_QUOTA_PARTNERSHIP_DAY = env.int("PATIENT_SEARCH_QUOTA_PARTNERSHIP
 # search that could pass it is refused), so that no user lists a register of a few dozen patients in an hour.
 PATIENT_SEARCH_QUOTA_USER_HOUR_PATIENTS = env.int("PATIENT_SEARCH_QUOTA_USER_HOUR_PATIENTS", default=10)
 PATIENT_SEARCH_PICK_MINUTES = env.int("PATIENT_SEARCH_PICK_MINUTES", default=30)
+# Online booking by logged-out patients (issue 22): booking requests per address, e-mail address and phone
+# number an hour and a day (0 = no limit), unconfirmed requests one address or e-mail address may have at
+# once, and tries of one e-mailed code.
+ONLINE_BOOKING_LIMIT_HOUR = env.int("ONLINE_BOOKING_LIMIT_HOUR", default=5)
+ONLINE_BOOKING_LIMIT_DAY = env.int("ONLINE_BOOKING_LIMIT_DAY", default=20)
+ONLINE_UNCONFIRMED_MAX = env.int("ONLINE_UNCONFIRMED_MAX", default=3)
+ONLINE_CODE_ATTEMPTS = env.int("ONLINE_CODE_ATTEMPTS", default=5)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "static"))
@@ -316,4 +324,5 @@ WORKER_TASKS = [
     "medbook.webhooks.worker.webhooks_drain",
     "medbook.audit.sealer.audit_seal",
     "medbook.scheduling.holds.slot_holds_sweep",
+    "medbook.online.services.online_requests_sweep",
 ]

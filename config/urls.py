@@ -20,6 +20,7 @@ urlpatterns = [
     path("administration/audit/", include("medbook.audit.urls")),
     path("administration/webhooks/", include("medbook.webhooks.urls")),
     path("reports/", include("medbook.reports.urls")),
+    path("book/", include("medbook.online.urls")),
     path("administration/", include("medbook.institutions.urls")),
     path("", include("medbook.partners.urls")),
     path("", include("medbook.core.urls")),

@@ -30,6 +30,7 @@ class AuditAction(StrEnum):
     PARTNERSHIP_UPDATE = "partnership.update"
     PARTNERSHIP_END = "partnership.end"
     PARTNERSHIP_SERVICE_SET = "partnership.service_set"
+    CHANNEL_SERVICE_SET = "channel.service_set"
     PARTNERSHIP_APPROVE = "partnership.approve"
     PARTNERSHIP_DECLINE = "partnership.decline"
     GTC_ACCEPT = "gtc.accept"

@@ -54,6 +54,22 @@ class Institution(Organization):
         validators=[MinValueValidator(0), MaxValueValidator(7 * 24 * 60)],
         help_text=_("How long after its end a booking still marked booked is flagged for the desk."),
     )
+    # Online booking (issue 22): patients book on the public pages (/book/<id>/) the services ticked in the
+    # Online column of Traffic Channels, after accepting this notice; rules in medbook.scheduling.online.
+    online_booking = models.BooleanField(
+        _("online booking"),
+        default=False,
+        help_text=_(
+            "Patients book the services ticked in the Online column of Traffic Channels on the public"
+            " booking pages."
+        ),
+    )
+    privacy_notice = models.TextField(
+        _("privacy notice for online booking"),
+        blank=True,
+        max_length=10000,
+        help_text=_("What a patient booking online reads and accepts about the use of their details."),
+    )
 
     class Meta:
         verbose_name = _("institution")

@@ -38,6 +38,8 @@ SETTINGS_FIELDS = (
     "booking_horizon_days",
     "partner_cutoff_minutes",
     "attendance_grace_minutes",
+    "online_booking",
+    "privacy_notice",
 )
 PATIENT_LANGUAGES = ("hu", "en")
 
@@ -127,6 +129,17 @@ def institution_settings_errors(values: dict) -> tuple[dict, dict[str, str]]:
         else:
             cleaned[name] = int(value)
     cleaned["no_show_earns_commission"] = bool(values.get("no_show_earns_commission"))
+    cleaned["online_booking"] = bool(values.get("online_booking"))
+    cleaned["privacy_notice"] = str(values.get("privacy_notice") or "").replace("\x00", "").strip()
+    notice_max = model_field(Institution, "privacy_notice").max_length or 0
+    if len(cleaned["privacy_notice"]) > notice_max:
+        errors["privacy_notice"] = str(
+            _("The privacy notice can be at most %(max)s characters.") % {"max": notice_max}
+        )
+    elif cleaned["online_booking"] and not cleaned["privacy_notice"]:
+        errors["privacy_notice"] = str(
+            _("Write the privacy notice patients accept before turning online booking on.")
+        )
     return cleaned, errors
 
 

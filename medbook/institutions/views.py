@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponse
@@ -231,5 +232,7 @@ def institution_settings(request: ActorRequest) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("institutions:settings")
-    context = {"form": form, "institution": institution}
+    # The institution's stable public booking address, for its own web site to link to (issue 22).
+    online_url = f"{settings.SITE_URL}{reverse('online:institution', args=[institution.pk])}"
+    context = {"form": form, "institution": institution, "online_url": online_url}
     return render(request, "institutions/settings.html", context, status=form_status(form))

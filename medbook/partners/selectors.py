@@ -10,6 +10,7 @@ from medbook.core.ids import parse_id
 from medbook.core.tenancy import Actor, get_for_actor, scoped
 from medbook.institutions.models import Service
 from medbook.partners.models import PartnerClaim, PartnerIdentityChange, Partnership
+from medbook.scheduling import online
 from medbook.scheduling.models import Booking, TrafficChannel
 from medbook.scheduling.patient_shown import ShownPatient, booking_patient, with_register_access
 
@@ -113,7 +114,14 @@ def channel_matrix(*, actor: Actor) -> tuple[list[Service], list[MatrixColumn]]:
     institution = actor.institution
     services = list(Service.objects.filter(institution=institution).order_by("-is_active", "name"))
     builtin = TrafficChannel.objects.filter(institution=institution, partner__isnull=True)
-    columns = [MatrixColumn(channel, None, frozenset()) for channel in builtin.order_by("position", "name")]
+    columns = [
+        MatrixColumn(
+            channel,
+            None,
+            online.online_service_ids(actor=actor) if channel.code == online.ONLINE else frozenset(),
+        )
+        for channel in builtin.order_by("position", "name")
+    ]
     live = (
         scoped(Partnership, actor)
         .filter(status__in=Partnership.LIVE_STATUSES)

@@ -16,6 +16,7 @@ urlpatterns = [
         module.matrix_cell,
         name="matrix-cell",
     ),
+    path("administration/channels/online/<int:service_pk>/", module.online_cell, name="online-cell"),
     # The partner's portal.
     path("partner/", portal.partner_home, name="home"),
     path("partner/partnerships/<int:pk>/", portal.partnership_answer, name="partnership-answer"),

@@ -19,6 +19,9 @@ class Patient(models.Model):
     # Entered by a partner without patient-data access (P-15): such a partner is never told whether the TAJ
     # is registered, so the record may duplicate one of the register's, for the institution to merge.
     registered_by_partner = models.BooleanField(_("registered by a partner"), default=False)
+    # Entered by a patient booking online (issue 22): the register is never asked who is a patient, so the
+    # record may duplicate one of the register's (`services.patient_online_register`), for the staff to merge.
+    registered_online = models.BooleanField(_("registered online"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # The name as searches compare it (case and accents folded), kept by the database itself; on
     # PostgreSQL a trigram index on it serves "contains" (patients migration 0004).
@@ -33,7 +36,8 @@ class Patient(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["institution", "insurance_id"],
-                condition=~models.Q(insurance_id="") & models.Q(registered_by_partner=False),
+                condition=~models.Q(insurance_id="")
+                & models.Q(registered_by_partner=False, registered_online=False),
                 name="patient_insurance_id_unique_per_institution",
             )
         ]

@@ -67,7 +67,10 @@ def patient_create(
         terms is None and shares_taj
     ):  # the staff's register holds one record per TAJ (a partner's may repeat it)
         held = Patient.objects.filter(
-            institution_id=institution_id, insurance_id=taj, registered_by_partner=False
+            institution_id=institution_id,
+            insurance_id=taj,
+            registered_by_partner=False,
+            registered_online=False,
         )
         if held.exists():
             raise DomainError(
@@ -86,6 +89,53 @@ def patient_create(
     )
 
 
+def patient_online_register(
+    *,
+    actor: Actor,
+    institution_id: int,
+    full_name: str,
+    birth_date,
+    email: str,
+    phone: str = "",
+    insurance_id: str = "",
+) -> Patient:
+    """The record a patient booking online (issue 22) books for, once they proved `email`.
+
+    The register is never an oracle: a person who proved the e-mail address is the register's record only
+    when exactly one record of the institution (not a partner's) has that e-mail address (case ignored),
+    birth date and name (case and repeated spaces ignored); otherwise a new record marked
+    `registered_online`, which the staff merge on the duplicates page. A reused record keeps its details:
+    a phone or TAJ number typed online never overwrites them. The caller answers the same either way.
+    """
+    if actor is None or not actor.online:
+        raise NotPermitted()
+    taj = insurance_id_checked(insurance_id)
+    name = " ".join(full_name.split())
+    candidates = Patient.objects.filter(
+        institution_id=institution_id,
+        email__iexact=email,
+        birth_date=birth_date,
+        registered_by_partner=False,
+    ).only("pk", "full_name", "institution_id")
+    same = [
+        patient for patient in candidates if " ".join(patient.full_name.split()).casefold() == name.casefold()
+    ]
+    if len(same) == 1:
+        return same[0]
+    return _patient_insert(
+        actor=actor,
+        institution_id=institution_id,
+        full_name=name,
+        birth_date=birth_date,
+        email=email,
+        phone=phone,
+        taj=taj,
+        terms=None,
+        shares_taj=False,
+        online=True,
+    )
+
+
 @transaction.atomic(savepoint=False)
 def _patient_insert(
     *,
@@ -98,6 +148,7 @@ def _patient_insert(
     taj: str,
     terms: PartnerTerms | None,
     shares_taj: bool,
+    online: bool = False,
 ) -> Patient:
     """The checked patient's record and its audit row (`patient_create` checked it)."""
     patient = Patient.objects.create(
@@ -108,8 +159,11 @@ def _patient_insert(
         phone=phone,
         insurance_id=taj,
         registered_by_partner=terms is not None,
+        registered_online=online,
     )
     details = {"registered_by_partner": True, "shares_taj": shares_taj} if terms is not None else {}
+    if online:
+        details = {"registered_online": True}
     audit_record(actor=actor, action=AuditAction.PATIENT_CREATE, obj=patient, **details)
     return patient
 
@@ -177,10 +231,13 @@ def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient, take: Coll
 
 def _taj_free_for(*, keep: Patient, duplicate: Patient) -> None:
     """Refuse taking the duplicate's TAJ number when another record of the register holds it."""
-    if keep.registered_by_partner or not duplicate.insurance_id:
+    if keep.registered_by_partner or keep.registered_online or not duplicate.insurance_id:
         return
     held = Patient.objects.filter(
-        institution_id=keep.institution_id, insurance_id=duplicate.insurance_id, registered_by_partner=False
+        institution_id=keep.institution_id,
+        insurance_id=duplicate.insurance_id,
+        registered_by_partner=False,
+        registered_online=False,
     ).exclude(pk__in=[keep.pk, duplicate.pk])
     if held.exists():
         raise DomainError(

@@ -23,6 +23,9 @@ class TrafficChannel(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(default=0)
+    # The services offered through a built-in channel: its column of Traffic Channels (only the Online
+    # column is ticked, medbook.scheduling.online; a partner's column is its partnership's services).
+    services = models.ManyToManyField(Service, blank=True, related_name="+", verbose_name=_("services"))
 
     class Meta:
         verbose_name = _("traffic channel")

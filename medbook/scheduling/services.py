@@ -27,7 +27,7 @@ from medbook.notifications.digest import digest_entry_add
 from medbook.notifications.services import notification_enqueue
 from medbook.patients.models import Patient
 from medbook.patients.services import patient_create
-from medbook.scheduling import events, hold_rules, policy, selectors
+from medbook.scheduling import events, hold_rules, online, policy, selectors
 from medbook.scheduling import slots as engine
 from medbook.scheduling.models import BUILTIN_CHANNEL_NAMES, Booking, DeskPreference, TrafficChannel
 from medbook.scheduling.patient_mail import patient_notify
@@ -131,12 +131,13 @@ def _check_time(
     partner: bool,
     ignore_booking: Booking | None = None,
     holder: hold_rules.Holder | None = None,
+    grid_only: bool = False,
 ) -> bool:
     """Refuse a time the booking rules forbid (`policy`), outside working hours, overlapping a booking, or
     held by someone other than `holder` (`SlotHeld`); tell whether the holder's own holds overlap it.
 
-    Partners get the availability rules strictly: only a free slot of the grid (P-12), found among the
-    day's free slots (which leave out every overlapping booking and others' holds) from the working hours
+    Partners (and, with `grid_only`, patients booking online) get the availability rules strictly: only a
+    free slot of the grid (P-12), found among the day's free slots (which leave out every overlapping booking and others' holds) from the working hours
     read once, which locks the physician's row (`selectors.rules_for`); the busy time is read after it, in
     one query.
     """
@@ -149,7 +150,8 @@ def _check_time(
     if not engine.inside_working_hours(slot, intervals):
         raise Conflict(_("This time is outside the physician's working hours."), field="starts_at")
     now = timezone.now()
-    if partner:
+    strict = partner or grid_only
+    if strict:
         start, end = selectors.day_bounds(
             tz=ZoneInfo(institution.time_zone), date_from=local_day, date_until=local_day
         )
@@ -158,14 +160,14 @@ def _check_time(
     busy = selectors.busy_of(
         physician=physician, starts=start, ends=end, holder=holder, ignore_booking=ignore_booking, now=now
     )
-    if partner:
+    if strict:
         free = selectors.bookable_slots(
             institution=institution,
             service=service,
             intervals=intervals,
             busy=busy.intervals,
             now=now,
-            partner=True,
+            partner=partner,
         )
         taken = not any(candidate.starts_at == starts_at for candidate in free)
     else:
@@ -250,6 +252,7 @@ def slot_bookable(
         ends_at=ends_at,
         partner=partner_terms is not None,
         holder=holder,
+        grid_only=actor is not None and actor.online,
     )
     return Bookable(institution, partner_terms, starts_at, ends_at, own_holds)
 
@@ -301,6 +304,8 @@ def booking_create(
         raise DomainError(_("Unknown patient."), field="patient")
     if partner_terms is not None and (channel is None or channel.pk != partner_terms.channel_id):
         channel = TrafficChannel.objects.get(pk=partner_terms.channel_id)
+    if actor is not None and actor.online:  # a patient's own booking comes through the Online channel
+        channel = online.online_channel(institution)
     channel = channel or selectors.default_channel(institution=institution)
     if channel.institution_id != institution.pk:
         raise DomainError(_("Unknown traffic channel."), field="channel")
@@ -392,7 +397,13 @@ def _booking_details(booking: Booking) -> dict:
 
 
 def _terms_for(*, actor: Actor, terms: PartnerTerms | None, location: Location, service: Service):
-    """The partner terms a partner's user books under (resolved for this target), or None for staff."""
+    """The partner terms a partner's user books under (resolved for this target), or None for staff and
+    for a patient booking online (who books only what the institution offers online, `online`)."""
+    if actor is not None and actor.online:
+        if terms is not None:
+            raise DomainError(_("Only a partner books under partner terms."))
+        online.require_online_offer(location=location, service=service)
+        return None
     if actor is None or actor.partner is None:
         require(actor, Perm.BOOK, location)
         if terms is not None:

@@ -18,6 +18,8 @@ from conftest import actor_of, local, next_weekday
 from medbook.accounts.models import Membership
 from medbook.accounts.services import membership_invitation_send
 from medbook.institutions.tests.factories import MembershipFactory, ScheduleExceptionFactory, UserFactory
+from medbook.online import services as online_services
+from medbook.online.tests.helpers import online_on
 from medbook.partners.models import Partner, Partnership
 from medbook.partners.services import contract as partner_services
 from medbook.partners.services import feed as partner_bookings
@@ -73,6 +75,7 @@ class Everyone:
     accept_token: str  # charlie's link to accept reception at A (he has an account)
     slot_day: object  # the day of the bookings and of the free slots
     closing_p: object  # A's closed statement of P for January 2020 (number 1)
+    online_token: str = ""  # a patient's online booking at A waiting for its e-mailed code (its hold's token)
 
     def user(self, actor: str):
         return self.users[actor]
@@ -140,6 +143,17 @@ def everyone_make(cast, partners) -> Everyone:
         period=Period(date(2020, 1, 1), date(2020, 1, 31), a.time_zone),
     )
 
+    # A takes online bookings of its service (issue 22); a patient holds 15:30 while proving the address.
+    online_on(a, service)
+    online_token = online_services.online_request_start(
+        actor=online_services.patient_actor(None),
+        location=location,
+        physician=physician,
+        service=service,
+        starts_at=local(day, 15, 30),
+        details=online_services.PatientDetails("Olivia Online", date(1991, 5, 6), "olivia@example.test"),
+    )
+
     return Everyone(
         cast=cast,
         partners=partners,
@@ -172,4 +186,5 @@ def everyone_make(cast, partners) -> Everyone:
         accept_token=urlsplit(accept_url).path.rstrip("/").rsplit("/", 1)[-1],
         slot_day=day,
         closing_p=closing_p,
+        online_token=online_token,
     )

@@ -69,6 +69,12 @@ MATRIX = {
     "core:healthz":                       (GET,  _,             (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
     "core:readyz":                        (GET,  _,             (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
     "core:language-set":                  (POST, _,             (302,   302,   302,   302,   302,   302,   302,   302,   302,   302)),
+    # The public booking pages (issue 22): the patient's, whoever is logged in; A takes online bookings.
+    "online:home":                        (GET,  _,             (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    "online:institution":                 (GET,  "institution", (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    "online:times":                       (GET,  "online_service",(200, 200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    "online:details":                     (GET,  "online_pick", (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    "online:verify":                      (GET,  "online_token",(200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
     "accounts:login":                     (GET,  _,             (200,   302,   302,   302,   302,   302,   302,   302,   302,   302)),
     "accounts:logout":                    (POST, _,             (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),
     "accounts:password-reset":            (GET,  _,             (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
@@ -139,6 +145,7 @@ MATRIX = {
     "partners:partner-delete":            (GET,  "ship_p",      (LOGIN, 403,   200,   403,   404,   403,   403,   403,   403,   403)),
     "partners:partner-resend":            (POST, "ship_p",      (LOGIN, 403,   302,   403,   404,   403,   403,   403,   403,   403)),
     "partners:matrix-cell":               (POST, "cell",        (LOGIN, 403,   302,   403,   404,   403,   403,   403,   403,   403)),
+    "partners:online-cell":               (POST, "service",     (LOGIN, 403,   302,   403,   404,   403,   403,   403,   403,   403)),
     # The partner's side.
     "partners:home":                      (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   200,   200,   200,   200)),
     "partners:partnership-answer":        (GET,  "ship_p",      (LOGIN, 403,   403,   403,   403,   200,   403,   403,   404,   404)),
@@ -363,6 +370,13 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
     elif obj in ("attendance", "payment"):
         args = [everyone.booking_ended.pk]
         data = {"status": "completed"} if obj == "attendance" else {"payment_status": "paid"}
+    elif obj in ("online_service", "online_pick"):
+        args = [cast.institution_a.pk, cast.service_a.pk]
+        if obj == "online_pick":
+            at = int(local(everyone.slot_day, 13).timestamp())
+            data = {"location": cast.location_a1.pk, "physician": cast.physician_a.pk, "at": at}
+    elif obj == "online_token":
+        args = [everyone.online_token]
     elif obj == "close_p":
         args, data = [partners.partner_p.pk], {"date_from": "2020-02-01", "date_until": "2020-02-29"}
     elif obj is not None:

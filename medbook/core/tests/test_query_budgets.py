@@ -35,6 +35,7 @@ from medbook.core.tests.test_permission_matrix import (
     _token_of,
     _webhook_of,
 )
+from medbook.online.tests.helpers import last_code, person
 from medbook.partners.forms.module import PartnerForm
 from medbook.partners.tests.factories import gtc_publish
 from medbook.scheduling.models import TrafficChannel
@@ -59,6 +60,15 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "core:readyz":                                ("anon",     200,     3, ONE ),
     "core:language-set":                          ("a_admin",  302,     4, ONE ),
     "accounts:login":                             ("anon",     200,     0, ONE ),
+    # The public booking pages (issue 22), as a patient: the free times read every calendar of the service
+    # in one query per kind (working hours, leave, bookings, holds) per week shown.
+    "online:home":                                ("anon",     200,     1, ONE ),
+    "online:institution":                         ("anon",     200,     2, ONE ),
+    "online:times":                               ("anon",     200,     13, ONE ),  # the earliest 40
+    "online:details":                             ("anon",     200,     5, ONE ),
+    "online:details post":                        ("anon",     302,     41, ONE ),  # 18: the limits (throttle)
+    "online:verify":                              ("anon",     200,     1, ONE ),
+    "online:verify post":                         ("anon",     302,     (31, 33), ONE ),
     "accounts:logout":                            ("a_admin",  302,  8, ONE ),
     "accounts:password-reset":                    ("anon",     200,     0, ONE ),
     "accounts:password-reset-done":               ("anon",     200,     0, ONE ),
@@ -132,6 +142,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "partners:partner-resend":                    ("a_admin",  302,   14, ONE ),
     "partners:channel-list":                      ("a_admin",  200,   12, LIST),
     "partners:matrix-cell":                       ("a_admin",  302,        17, ONE ),
+    "partners:online-cell":                       ("a_admin",  302,         14, ONE ),
     "partners:home":                              ("p_book",   200,   12, LIST),
     "partners:partnership-answer":                ("p_admin",  200,   13, LIST),
     "partners:gtc-accept":                        ("p_admin",  200,   10, ONE ),
@@ -367,6 +378,11 @@ def _request(case: str, everyone: Everyone) -> tuple[str, str, dict, bool]:
         }, True),
         "partners:patient-search": ("get", [], {"partnership": partners.partnership_p.pk, "q": "Anna"}, True),
         "partners:booking-move": ("post", booking_p, {"starts_at": local(day, 15).isoformat()}, False),
+        "online:details post": ("post", [cast.institution_a.pk, cast.service_a.pk], {
+            "location": cast.location_a1.pk, "physician": cast.physician_a.pk,
+            "at": int(local(day, 13).timestamp()), **person(),
+        }, False),
+        "online:verify post": ("post", [everyone.online_token], {"code": last_code("olivia@example.test")}, False),
         "reports:booking-report": ("get", [], _period(everyone), False),
         "reports:traffic": ("get", [], _period(everyone), False),
         "reports:partner-bookings": ("get", [], _period(everyone), False),

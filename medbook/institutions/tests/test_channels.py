@@ -21,7 +21,8 @@ def test_b9_admin_sees_own_channels(cast, login):
 def test_b9_inactive_channel_shows_as_not_active(cast, login):
     TrafficChannel.objects.filter(institution=cast.institution_a, code="phone").update(is_active=False)
     content = login(cast.alice).get(LIST).content.decode()
-    assert content.count('title="Not active"') == 1 and content.count('title="Enabled"') == 2
+    # Phone and reception: a state, not a choice (the Online column is ticked per service, issue 22).
+    assert content.count('title="Not active"') == 1 and content.count('title="Enabled"') == 1
 
 
 def test_b9_builtin_channels_cannot_be_added_or_edited_here(cast, login):
@@ -29,4 +30,4 @@ def test_b9_builtin_channels_cannot_be_added_or_edited_here(cast, login):
         reverse("institutions:channel-create")
     content = login(cast.alice).get(LIST).content.decode()
     assert "/channels/add/" not in content
-    assert content.count('class="builtin"><input type="checkbox" disabled') == 3
+    assert content.count('class="builtin"><input type="checkbox" disabled') == 2  # the Online column ticks

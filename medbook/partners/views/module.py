@@ -16,6 +16,7 @@ from medbook.partners.forms.module import PartnerEndForm, PartnerForm
 from medbook.partners.models import Partnership
 from medbook.partners.services import contract
 from medbook.partners.views.common import institution_page, posted
+from medbook.scheduling import online
 
 
 @institution_page
@@ -144,6 +145,25 @@ def channel_matrix(request: ActorRequest) -> HttpResponse:
     """ "Traffic Channels": services × channels, a partner's column per partner at the end (P-9)."""
     services_, columns = selectors.channel_matrix(actor=request.actor)
     return render(request, "partners/module/channel_matrix.html", {"services": services_, "columns": columns})
+
+
+@institution_page
+@require_POST
+def online_cell(request: ActorRequest, service_pk: int) -> HttpResponse:
+    """Tick or untick one cell of the Online column (what patients book online, issue 22); saved at once."""
+    service = get_for_actor(Service, request.actor, service_pk)
+    enabled = request.POST.get("enabled") in ("1", "on", "true")
+    try:
+        online.online_service_set(actor=request.actor, service=service, enabled=enabled)
+    except NotPermitted:
+        raise
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        enabled = False
+    if not request.htmx:
+        return redirect("partners:channel-list")
+    context = {"service": service, "checked": enabled, "saved": True}
+    return render(request, "partners/module/channel_matrix.html#online_cell", context)
 
 
 @institution_page

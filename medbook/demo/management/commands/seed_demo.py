@@ -18,8 +18,10 @@ from medbook.demo.history import demo_history, past_bookings
 from medbook.demo.holidays import next_public_holiday
 from medbook.demo.partners import PARTNER_LOGINS, demo_partners
 from medbook.institutions.models import Institution, Location, Physician, Service
+from medbook.institutions.services import SETTINGS_FIELDS, institution_settings_update
 from medbook.patients.models import Patient
 from medbook.scheduling.models import Booking, ScheduleException, TrafficChannel, WorkingHours
+from medbook.scheduling.online import online_service_ids, online_service_set
 from medbook.scheduling.selectors import available_slots
 from medbook.scheduling.services import booking_create, channels_create_defaults, institution_create
 
@@ -199,6 +201,7 @@ class Command(BaseCommand):
                 northside=northside, admin=memberships["admin@northside.example"], make_user=demo_user
             )
             history = demo_history(institution=northside, reception=reception.user, today=today)
+            demo_online(northside, memberships["admin@northside.example"])
         self.report(operator, northside, created, history, today)
 
     def report(self, operator: User, northside: Institution, created: int, history: int, today: date) -> None:
@@ -225,6 +228,34 @@ class Command(BaseCommand):
         )
         for email, what in rows:
             self.stdout.write(f"  {email:<30} {PASSWORD}   {what}")
+
+
+ONLINE_SERVICES = (
+    "Cardiology consultation",
+    "Dermatology consultation",
+    "Orthopaedic consultation",
+    "Resting ECG",
+)
+PRIVACY_NOTICE = (
+    "Northside Clinic uses your name, birth date, e-mail address, phone and TAJ number to book and hold your"
+    " appointment and to contact you about it, as your health care provider (GDPR Art. 6(1)(b) and 9(2)(h))."
+    " We keep them with your medical records as the law requires, and share them with no one else. You may"
+    " ask to see, correct or restrict them at the reception or at privacy@northside.example."
+)
+
+
+def demo_online(institution: Institution, admin: Membership) -> None:
+    """Turn online booking on at Northside Clinic (issue 22) with a privacy notice and four services ticked in
+    the Online column, through the settings and Traffic Channels services."""
+    actor = Actor(user=admin.user, membership=admin, memberships=(admin,))
+    if not institution.online_booking:
+        values = {field: getattr(institution, field) for field in SETTINGS_FIELDS}
+        values.update(online_booking=True, privacy_notice=values["privacy_notice"] or PRIVACY_NOTICE)
+        institution_settings_update(actor=actor, values=values)
+    ticked = online_service_ids(actor=actor)
+    for service in Service.objects.filter(institution=institution, name__in=ONLINE_SERVICES):
+        if service.pk not in ticked:
+            online_service_set(actor=actor, service=service, enabled=True)
 
 
 def demo_user(email: str, full_name: str, *, operator: bool = False) -> User:

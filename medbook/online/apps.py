@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OnlineConfig(AppConfig):
+    name = "medbook.online"
+    label = "online"
