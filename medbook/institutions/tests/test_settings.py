@@ -31,6 +31,8 @@ def _form(institution, **changes) -> dict:
         "slot_grid_minutes": "",
         "booking_horizon_days": institution.booking_horizon_days,
         "partner_cutoff_minutes": institution.partner_cutoff_minutes,
+        "patient_cutoff_minutes": institution.patient_cutoff_minutes,
+        "release_unconfirmed_hours": "",
         "attendance_grace_minutes": institution.attendance_grace_minutes,
     }
     values.update(changes)
