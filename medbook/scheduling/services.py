@@ -669,6 +669,7 @@ def _notify_other_side(
                 "institution": institution,
                 "partner_name": partner.name,
                 "by_partner": acting_partner,
+                "by_patient": actor is not None and actor.patient_id is not None,
                 "actor_name": str(actor.user) if actor is not None and actor.user else "",
                 "time_zone": institution.time_zone,
             },

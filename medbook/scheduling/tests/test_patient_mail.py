@@ -133,7 +133,10 @@ def test_n5_patient_told_of_made_moved_cancelled_with_invitations_across_a_dst_c
         text, html, _attachments = parts(message)
         assert "To see, move or cancel this appointment, open http" in text and "/appointment/" in html
         assert "call Institution A" not in text
-    assert "For a new appointment, call Institution A on" in parts(messages[2])[0] and PHONE in parts(messages[2])[0]
+    assert (
+        "For a new appointment, call Institution A on" in parts(messages[2])[0]
+        and PHONE in parts(messages[2])[0]
+    )
     assert "10:00" in parts(messages[1])[0] and "Previously" in parts(messages[1])[0]
 
 
