@@ -10,7 +10,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from medbook.accounts.security import throttle_allows
 from medbook.core.errors import DomainError, TooManyRequests
@@ -65,9 +65,8 @@ def _back(token: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse("scheduling:manage", args=[token]))
 
 
-@require_GET
 def manage_page(request: ActorRequest, token: str) -> HttpResponse:
-    """Show the booking with what the patient may still do."""
+    """Show the booking with what the patient may still do (a POST here changes nothing: the same page)."""
     return _page(request, token, _opened(request, token))
 
 
