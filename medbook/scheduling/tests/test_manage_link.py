@@ -326,6 +326,10 @@ def test_p16_release_cancels_unconfirmed_partner_bookings_and_tells_the_partner(
     assert manage.partner_bookings_release() == 0  # once
 
 
+def test_p16_the_worker_runs_the_release(settings):
+    assert "medbook.scheduling.manage.partner_bookings_release" in settings.WORKER_TASKS
+
+
 def test_b14_attendance_memory_on_the_panel_and_the_patient_record(clinic, client, login, clock):
     visits = [book(clinic, clinic.bob, local(next_weekday(2), hour)) for hour in (9, 10, 11)]
     clock.now = visits[-1].ends_at + timedelta(minutes=1)
