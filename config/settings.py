@@ -178,6 +178,9 @@ LOGIN_FAILURE_DELAY_SECONDS = env.float("LOGIN_FAILURE_DELAY_SECONDS", default=1
 # The password-reset form: at most this many requests per address (and per email address) in the window.
 PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)
 PASSWORD_RESET_WINDOW_MINUTES = env.int("PASSWORD_RESET_WINDOW_MINUTES", default=15)
+# The patients' manage-link pages (logged out): at most this many requests per address in the window.
+MANAGE_LINK_LIMIT = env.int("MANAGE_LINK_LIMIT", default=60)
+MANAGE_LINK_WINDOW_MINUTES = env.int("MANAGE_LINK_WINDOW_MINUTES", default=10)
 
 # Two-factor authentication (TOTP, django-otp). With REQUIRE_2FA_FOR_ADMINS the institutions' and partners'
 # administrators and the operator must enrol before using the app: on in production (DEBUG off), the quick
@@ -325,4 +328,6 @@ WORKER_TASKS = [
     "medbook.audit.sealer.audit_seal",
     "medbook.scheduling.holds.slot_holds_sweep",
     "medbook.online.services.online_requests_sweep",
+    # Partner bookings their patients did not confirm, released where the institution asks (issue 22).
+    "medbook.scheduling.manage.partner_bookings_release",
 ]

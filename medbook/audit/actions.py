@@ -12,6 +12,8 @@ class AuditAction(StrEnum):
     BOOKING_NOTE = "booking.note"
     BOOKING_ATTENDANCE = "booking.attendance"
     BOOKING_PAYMENT = "booking.payment"
+    BOOKING_PATIENT_CONFIRM = "booking.patient_confirm"
+    MANAGE_LINK_REVOKE = "booking.manage_link_revoke"
     PATIENT_CREATE = "patient.create"
     PATIENT_UPDATE = "patient.update"
     PATIENT_REGISTER_READ = "patient.register_read"

@@ -55,6 +55,9 @@ def audit_record(
     organization = getattr(actor, "organization", None)
     if actor is not None and actor.token_id is not None:
         details.setdefault("api_token", actor.token_id)
+    if actor is not None and actor.patient_id is not None:
+        # The patient, through the manage link: no user to name; the entry says so (the id is not personal).
+        details.setdefault("by_patient", actor.patient_id)
     if actor is not None and actor.client_request_id:
         # The client's own id, never in request_id: that one the server made (issue 19).
         details.setdefault("client_request_id", actor.client_request_id)

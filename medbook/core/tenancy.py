@@ -31,6 +31,8 @@ class Actor:
     # A logged-out patient on the public booking pages (issue 22): no user, no organisation; it may only hold
     # and book what an institution offers online (medbook.scheduling.online) and register itself.
     online: bool = False
+    # A patient acting through the manage link of one of their bookings (issue 22): no user, no organisation.
+    patient_id: int | None = None
 
     @property
     def organization(self) -> Any | None:

@@ -48,6 +48,25 @@ class Institution(Organization):
         validators=[MaxValueValidator(7 * 24 * 60)],
         help_text=_("The latest a partner may book, move or cancel before the appointment starts."),
     )
+    # Patients' own changes through the manage link (issue 22): the same rules' home, scheduling.policy.
+    patient_cutoff_minutes = models.PositiveIntegerField(
+        _("patient cut-off (minutes)"),
+        default=0,
+        validators=[MaxValueValidator(7 * 24 * 60)],
+        help_text=_(
+            "The latest a patient may cancel or move through the e-mailed link before the appointment."
+        ),
+    )
+    release_unconfirmed_hours = models.PositiveSmallIntegerField(
+        _("release unconfirmed partner bookings (hours)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(14 * 24)],
+        help_text=_(
+            "Cancel a partner's booking that the patient has not confirmed this many hours before the "
+            "appointment; empty: never."
+        ),
+    )
     attendance_grace_minutes = models.PositiveIntegerField(
         _("attendance reminder after (minutes)"),
         default=60,

@@ -37,6 +37,8 @@ SETTINGS_FIELDS = (
     "slot_grid_minutes",
     "booking_horizon_days",
     "partner_cutoff_minutes",
+    "patient_cutoff_minutes",
+    "release_unconfirmed_hours",
     "attendance_grace_minutes",
     "online_booking",
     "privacy_notice",
@@ -112,6 +114,8 @@ def institution_settings_errors(values: dict) -> tuple[dict, dict[str, str]]:
         "slot_grid_minutes",
         "booking_horizon_days",
         "partner_cutoff_minutes",
+        "patient_cutoff_minutes",
+        "release_unconfirmed_hours",
         "attendance_grace_minutes",
     ):
         db_field = model_field(Institution, name)

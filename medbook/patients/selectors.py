@@ -1,5 +1,7 @@
 """Reads of the patient register, narrowed to the actor's institution."""
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -101,3 +103,26 @@ def partner_patient_get(*, terms: PartnerTerms, patient_id) -> Patient:
 def _require_patient_data(terms: PartnerTerms) -> None:
     if not terms.patient_data_access:
         raise NotPermitted(_("Your organisation has no access to this institution's patient data."))
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """The attendance memory of a patient (issue 22): of the visits whose outcome the desk recorded, how
+    many the patient missed."""
+
+    no_shows: int
+    visits: int
+
+
+# The recorded outcomes of a visit, as the bookings' status spells them (scheduling.Booking.Status; this
+# layer reads the patient's bookings through the reverse relation and imports nothing above it).
+COMPLETED, NO_SHOW = "completed", "no_show"
+
+
+def attendance_of(patient: Patient) -> Attendance:
+    """How many of the patient's past visits (completed or no-show) were no-shows, in one query."""
+    figures = Patient.objects.filter(pk=patient.pk).aggregate(
+        visits=Count("bookings", filter=Q(bookings__status__in=(COMPLETED, NO_SHOW))),
+        no_shows=Count("bookings", filter=Q(bookings__status=NO_SHOW)),
+    )
+    return Attendance(no_shows=figures["no_shows"] or 0, visits=figures["visits"] or 0)

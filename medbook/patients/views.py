@@ -70,7 +70,8 @@ def patient_edit(request: ActorRequest, pk: int) -> HttpResponse:
     if not form.is_bound:
         services.patient_register_read(actor=request.actor, view="record", patients=[patient])
     status = 422 if form.is_bound else 200
-    return render(request, "patients/patient_form.html", {"form": form, "patient": patient}, status=status)
+    context = {"form": form, "patient": patient, "attendance": selectors.attendance_of(patient)}
+    return render(request, "patients/patient_form.html", context, status=status)
 
 
 @requires(Perm.MANAGE_PATIENTS)

@@ -246,6 +246,7 @@ PARTNER_BOOKING_FIELDS = (
     "currency",
     "note",
     "cancel_reason",
+    "patient_confirmed_at",
     "partner__name",
     "booked_by__full_name",
     "booked_by__email",
@@ -293,6 +294,7 @@ class PartnerBookingLine:
     currency: str
     note: str
     cancel_reason: str
+    patient_confirmed_at: datetime | None  # P-16: when the patient confirmed they wanted it
     partner_name: str
     booked_by_name: str
     patient_name: str
@@ -323,6 +325,7 @@ def partner_booking_lines(rows) -> list[PartnerBookingLine]:
             currency=row.currency,
             note=row.note,
             cancel_reason=row.cancel_reason,
+            patient_confirmed_at=row.patient_confirmed_at,
             partner_name=row.partner__name,
             booked_by_name=row.booked_by__full_name or row.booked_by__email or "",  # as User.get_full_name
             patient_name=row.patient__full_name,

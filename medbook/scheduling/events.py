@@ -22,6 +22,9 @@ def booking_data(booking: Booking, patient: ShownPatient) -> dict:
             "partner_id": booking.partner_id,
             "patient": {"id": patient.id, "name": patient.full_name},
             "cancel_reason": booking.cancel_reason,
+            "patient_confirmed_at": booking.patient_confirmed_at.isoformat()
+            if booking.patient_confirmed_at
+            else None,
         }
     }
 

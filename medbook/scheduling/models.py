@@ -163,6 +163,8 @@ class Booking(models.Model):
     partner_patient_ref = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     partner_patient_name = models.CharField(max_length=200, blank=True, editable=False)
     partner_patient_birth_date = models.DateField(null=True, blank=True, editable=False)
+    # When the patient confirmed, through the manage link, that a partner's booking was wanted (issue 22).
+    patient_confirmed_at = models.DateTimeField(_("confirmed by patient"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("booking")
@@ -247,6 +249,28 @@ class SlotHold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.physician} {when(self.starts_at, self.institution)}"
+
+
+class ManageLink(models.Model):
+    """A link e-mailed to a booking's patient to see, move or cancel that one booking (B-14, issue 22).
+
+    Only the SHA-256 of its token is kept (`key_hash`), as for slot holds; the rules (valid until the visit
+    ends, revoked by a cancellation or by the desk) are in `medbook.scheduling.manage`.
+    """
+
+    tenant_path = "booking__institution"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="manage_links")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("manage link")
+        verbose_name_plural = _("manage links")
+
+    def __str__(self) -> str:
+        return f"{self.booking_id} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class DeskPreference(models.Model):

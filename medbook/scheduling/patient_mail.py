@@ -2,8 +2,9 @@
 before, to a patient with an e-mail address.
 
 Whoever acts (reception, an institution admin, a partner's user), the patient hears from the institution:
-in its language and time zone, with the place, the time, the physician, the service, how to cancel, and an
-iCalendar invitation (medbook.scheduling.ical). No patient e-mail names the booking's note or the partner.
+in its language and time zone, with the place, the time, the physician, the service, the link to see, move
+or cancel the booking (`manage_links`, a new one in each e-mail that offers it), and an iCalendar invitation
+(medbook.scheduling.ical). No patient e-mail names the booking's note or the partner.
 
 The reminder is planned in the outbox at REMINDER_TIME, local time, the day before the appointment (none
 when that moment has passed). Moving or cancelling withdraws it (a new one is planned for a move); and
@@ -20,6 +21,7 @@ from medbook.core.ids import parse_id_or_none
 from medbook.notifications.models import OutboxMessage
 from medbook.notifications.services import notification_enqueue, outbox_count, outbox_withdraw
 from medbook.scheduling.ical import CANCEL, REQUEST, booking_invitation
+from medbook.scheduling.manage_links import manage_link_issue
 from medbook.scheduling.models import Booking
 
 EVENTS = ("made", "moved", "cancelled")
@@ -46,7 +48,10 @@ def patient_notify(*, booking: Booking, event: str, previous_start: datetime | N
         outbox_withdraw(reference=reminder_reference(booking))
     if not booking.patient.email:
         return
-    context = _context(booking, previous_start=previous_start if event == "moved" else None)
+    # The patient's way to move or cancel, instead of a call (B-14).
+    manage_url = manage_link_issue(booking=booking) if event != "cancelled" else ""
+    previous = previous_start if event == "moved" else None
+    context = _context(booking, previous_start=previous, manage_url=manage_url)
     method = CANCEL if event == "cancelled" else REQUEST
     # Each invitation outranks the ones before it (RFC 5546): its SEQUENCE counts the earlier ones.
     sequence = outbox_count(reference=confirmation_reference(booking), kinds=CONFIRMATION_KINDS)
@@ -111,15 +116,15 @@ def reminder_still_wanted(message: OutboxMessage) -> bool:
     return booked.filter(starts_at__gt=timezone.now()).exists()
 
 
-def _context(booking: Booking, *, previous_start: datetime | None) -> dict:
-    """What the patient's e-mails say: the institution's facts, never the note or the partner."""
+def _context(booking: Booking, *, previous_start: datetime | None, manage_url: str = "") -> dict:
+    """What the patient's e-mails say: the institution's facts and the booking's manage link, never the note
+    or the partner. A partner's booking not yet confirmed asks the patient to confirm it there (P-16)."""
     institution, location = booking.institution, booking.location
     with translation.override(institution.language):
+        how_to_cancel = _("To see, move or cancel this appointment, open %(url)s") % {"url": manage_url}
         if institution.phone:
-            how_to_cancel = _("To cancel or change this appointment, call %(institution)s on %(phone)s.")
             how_to_book = _("For a new appointment, call %(institution)s on %(phone)s.")
         else:
-            how_to_cancel = _("To cancel or change this appointment, contact %(institution)s at %(place)s.")
             how_to_book = _("For a new appointment, contact %(institution)s at %(place)s.")
         facts = {
             "institution": institution.name,
@@ -139,7 +144,9 @@ def _context(booking: Booking, *, previous_start: datetime | None) -> dict:
         "ends_at": booking.ends_at,
         "previous_start": previous_start,
         "reference": booking.pk,
-        "how_to_cancel": how_to_cancel % facts,
+        "how_to_cancel": how_to_cancel,
+        "manage_url": manage_url,
+        "confirmation_wanted": booking.partner_id is not None and booking.patient_confirmed_at is None,
         "how_to_book": how_to_book % facts,
         "physician_line": physician,
         "time_zone": institution.time_zone,

@@ -65,6 +65,38 @@ def check_partner_change(*, institution: Institution, starts_at: datetime) -> No
         raise Conflict(_cutoff_message(institution))
 
 
+def patient_earliest_start(*, institution: Institution, now: datetime | None = None) -> datetime:
+    """The earliest start a patient may still cancel or move, or move to: now plus the patient cut-off."""
+    return (now or timezone.now()) + timedelta(minutes=institution.patient_cutoff_minutes)
+
+
+def check_patient_change(*, institution: Institution, starts_at: datetime) -> None:
+    """Refuse a patient's move or cancellation (through the manage link) of an appointment, or a move to a
+    time, that starts inside the institution's patient cut-off."""
+    if starts_at < patient_earliest_start(institution=institution):
+        minutes = institution.patient_cutoff_minutes
+        if minutes == 0:
+            raise Conflict(_("An appointment that has started cannot be changed."))
+        if minutes % 60 == 0:
+            message = _(
+                "Appointments can be cancelled or moved here up to %(hours)s hours before they start: "
+                "please call the institution."
+            ) % {"hours": minutes // 60}
+        else:
+            message = _(
+                "Appointments can be cancelled or moved here up to %(minutes)s minutes before they start: "
+                "please call the institution."
+            ) % {"minutes": minutes}
+        raise Conflict(message, field="starts_at")
+
+
+def release_window(institution: Institution) -> timedelta | None:
+    """How long before the visit a partner's booking the patient has not confirmed is released (cancelled),
+    or None when the institution keeps them (`release_unconfirmed_hours` empty, the default)."""
+    hours = institution.release_unconfirmed_hours
+    return timedelta(hours=hours) if hours else None
+
+
 def _cutoff_message(institution: Institution) -> str:
     minutes = institution.partner_cutoff_minutes
     if minutes % 60 == 0:

@@ -20,7 +20,7 @@ from medbook.core.errors import Conflict, DomainError, NotPermitted, SlotHeld, S
 from medbook.core.ids import parse_id_or_none
 from medbook.core.permissions import Perm, require
 from medbook.core.roles import OrgKind
-from medbook.core.tenancy import Actor, get_for_actor
+from medbook.core.tenancy import SYSTEM, Actor, get_for_actor
 from medbook.core.terms import PartnerTerms, require_terms
 from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.notifications.digest import digest_entry_add
@@ -29,6 +29,7 @@ from medbook.patients.models import Patient
 from medbook.patients.services import patient_create
 from medbook.scheduling import events, hold_rules, online, policy, selectors
 from medbook.scheduling import slots as engine
+from medbook.scheduling.manage_links import manage_links_revoke
 from medbook.scheduling.models import BUILTIN_CHANNEL_NAMES, Booking, DeskPreference, TrafficChannel
 from medbook.scheduling.patient_mail import patient_notify
 from medbook.scheduling.patient_shown import partner_patient_capture
@@ -136,11 +137,12 @@ def _check_time(
     """Refuse a time the booking rules forbid (`policy`), outside working hours, overlapping a booking, or
     held by someone other than `holder` (`SlotHeld`); tell whether the holder's own holds overlap it.
 
-    Partners (and, with `grid_only`, patients booking online) get the availability rules strictly: only a
-    free slot of the grid (P-12), found among the day's free slots (which leave out every overlapping booking and others' holds) from the working hours
-    read once, which locks the physician's row (`selectors.rules_for`); the busy time is read after it, in
-    one query.
+    Partners and patients (`grid_only`: booking online, or moving through the manage link) get the
+    availability rules strictly: only a free slot of the grid (P-12), found among the day's free slots (which
+    leave out every overlapping booking and others' holds) from the working hours read once, which locks the
+    physician's row (`selectors.rules_for`); the busy time is read after it, in one query.
     """
+    strict = partner or grid_only
     policy.check_start(institution=institution, starts_at=starts_at, partner=partner)
     local_day = starts_at.astimezone(ZoneInfo(institution.time_zone)).date()
     intervals = selectors.working_intervals_for(
@@ -150,7 +152,6 @@ def _check_time(
     if not engine.inside_working_hours(slot, intervals):
         raise Conflict(_("This time is outside the physician's working hours."), field="starts_at")
     now = timezone.now()
-    strict = partner or grid_only
     if strict:
         start, end = selectors.day_bounds(
             tz=ZoneInfo(institution.time_zone), date_from=local_day, date_until=local_day
@@ -434,8 +435,16 @@ def _change_guard(*, actor: Actor, booking: Booking, terms: PartnerTerms | None,
 
     A partner's user comes with the terms `medbook.partners.access.access_own_booking` resolved for this
     booking (P-13); another partner's booking is as if it did not exist. With `target` (a move) the terms
-    must have authorised the booking's location and service again.
+    must have authorised the booking's location and service again. A patient (through the manage link,
+    `medbook.scheduling.manage`) changes only their own booking, and the platform itself (`SYSTEM`, the
+    worker releasing an unconfirmed partner booking) any: both under the institution's rules, no terms.
     """
+    if actor is SYSTEM:
+        return None
+    if actor is not None and actor.patient_id is not None:
+        if booking.patient_id != actor.patient_id:
+            raise Http404()
+        return None
     if actor is None or actor.partner is None:
         require(actor, Perm.BOOK, booking)
         return None
@@ -468,6 +477,9 @@ def booking_move(
     if partner_terms is not None:
         policy.check_partner_change(institution=booking.institution, starts_at=booking.starts_at)
     starts_at = _in_utc(starts_at)
+    if actor.patient_id is not None:  # the patient's cut-off holds for the old time and the new one
+        policy.check_patient_change(institution=booking.institution, starts_at=booking.starts_at)
+        policy.check_patient_change(institution=booking.institution, starts_at=starts_at)
     ends_at = starts_at + (booking.ends_at - booking.starts_at)
     holder = hold_rules.holder_of(actor)
     own_holds = _check_time(
@@ -480,6 +492,7 @@ def booking_move(
         partner=partner_terms is not None,
         ignore_booking=booking,
         holder=holder,
+        grid_only=actor.patient_id is not None,
     )
     if own_holds:
         hold_rules.holds_consume(holder, physician=booking.physician, starts=starts_at, ends=ends_at)
@@ -517,6 +530,8 @@ def booking_cancel(
         raise Conflict(_("An appointment that has started cannot be cancelled."))
     if partner_terms is not None:
         policy.check_partner_change(institution=booking.institution, starts_at=booking.starts_at)
+    if actor.patient_id is not None:
+        policy.check_patient_change(institution=booking.institution, starts_at=booking.starts_at)
     reason = " ".join((reason or "").split())
     if len(reason) > CANCEL_REASON_MAX:
         raise DomainError(
@@ -526,6 +541,7 @@ def booking_cancel(
     booking.cancelled_at = timezone.now()
     booking.cancel_reason = reason
     booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+    manage_links_revoke(booking=booking)
     details = _booking_details(booking)
     if reason:
         details["reason"] = reason
@@ -665,6 +681,7 @@ def _notify_other_side(
                 "institution": institution,
                 "partner_name": partner.name,
                 "by_partner": acting_partner,
+                "by_patient": actor is not None and actor.patient_id is not None,
                 "actor_name": str(actor.user) if actor is not None and actor.user else "",
                 "time_zone": institution.time_zone,
             },

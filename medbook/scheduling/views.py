@@ -17,8 +17,10 @@ from medbook.core.permissions import Perm
 from medbook.core.tenancy import Actor, ActorRequest, acting, get_for_actor, scoped
 from medbook.institutions.models import Physician
 from medbook.patients.forms import PatientForm
-from medbook.scheduling import policy, selectors, services
+from medbook.patients.selectors import attendance_of
+from medbook.scheduling import manage, policy, selectors, services
 from medbook.scheduling.forms import BookingForm, CalendarFilterForm, MoveForm
+from medbook.scheduling.manage_links import manage_link_live
 from medbook.scheduling.models import Booking
 
 WORKSPACE = "scheduling/calendar.html#workspace"
@@ -203,6 +205,8 @@ def _panel_context(booking: Booking, move_form: MoveForm | None = None, refusal:
         "attendance_choices": policy.attendance_choices(booking),
         "payment_choices": policy.payment_choices(booking),
         "refusal": refusal,
+        "attendance": attendance_of(booking.patient),
+        "manage_link_live": movable and manage_link_live(booking=booking),
     }
 
 
@@ -252,6 +256,16 @@ def booking_cancel(request: ActorRequest, pk: int) -> HttpResponse:
     services.booking_cancel(actor=request.actor, booking=booking)
     messages.success(request, _("The booking was cancelled."))
     return _workspace(request)
+
+
+@require_POST
+@page(Perm.BOOK, audience="institution")
+def booking_link_revoke(request: ActorRequest, pk: int) -> HttpResponse:
+    """Revoke the patient's manage links of a booking (sent to a wrong address, say)."""
+    booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
+    manage.manage_link_revoke(actor=request.actor, booking=booking)
+    messages.success(request, _("The patient's link to this booking no longer works."))
+    return _workspace(request, panel=booking)
 
 
 def _refused(request: ActorRequest, booking: Booking, error: DomainError) -> HttpResponse:

@@ -177,7 +177,10 @@ def appointment(booking: Booking) -> dict:
         "participant": [
             {
                 "actor": {"reference": f"Patient/{shown.id}", "display": shown.full_name},
-                "status": "accepted",
+                # A partner's booking the patient has not confirmed yet (P-16) awaits the patient's answer.
+                "status": "needs-action"
+                if booking.partner_id is not None and booking.patient_confirmed_at is None
+                else "accepted",
             },
             {
                 "actor": {

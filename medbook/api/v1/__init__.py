@@ -139,6 +139,7 @@ def _booking_out(booking: Booking) -> dict:
         "channel": booking.channel.display_name,
         "note": booking.note,
         "cancel_reason": booking.cancel_reason,
+        "patient_confirmed_at": booking.patient_confirmed_at,
         "price": f"{booking.price:.2f}",
         "currency": booking.currency,
         "created_at": booking.created_at,

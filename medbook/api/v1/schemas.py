@@ -95,6 +95,8 @@ class BookingOut(Schema):
     channel: str
     note: str
     cancel_reason: str
+    # When the patient confirmed, through their e-mailed link, a partner's booking made for them (P-16).
+    patient_confirmed_at: datetime | None
     price: str
     currency: str
     created_at: datetime

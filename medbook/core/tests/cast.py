@@ -5,6 +5,7 @@ operator, partner E whose partnership with A has ended, patient-data access for 
 of P) for every kind of URL argument: bookings, working hours, leave, memberships and the secret tokens.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from conftest import actor_of, local, next_weekday
 from medbook.accounts.models import Membership
 from medbook.accounts.services import membership_invitation_send
 from medbook.institutions.tests.factories import MembershipFactory, ScheduleExceptionFactory, UserFactory
+from medbook.notifications.models import OutboxMessage
 from medbook.online import services as online_services
 from medbook.online.tests.helpers import online_on
 from medbook.partners.models import Partner, Partnership
@@ -73,6 +75,8 @@ class Everyone:
     reset_uid: str  # the set-password link of nina, a new user of A
     reset_token: str
     accept_token: str  # charlie's link to accept reception at A (he has an account)
+    manage_token: str  # the patient's manage link of booking_a (issue 22)
+    manage_token_p: str  # and of booking_p, a partner's booking the patient may confirm
     slot_day: object  # the day of the bookings and of the free slots
     closing_p: object  # A's closed statement of P for January 2020 (number 1)
     online_token: str = ""  # a patient's online booking at A waiting for its e-mailed code (its hold's token)
@@ -187,4 +191,14 @@ def everyone_make(cast, partners) -> Everyone:
         slot_day=day,
         closing_p=closing_p,
         online_token=online_token,
+        manage_token=_manage_token(booking_a),
+        manage_token_p=_manage_token(booking_p),
     )
+
+
+def _manage_token(booking: Booking) -> str:
+    """The token of the manage link in the booking's confirmation e-mail to its patient (issue 22)."""
+    message = OutboxMessage.objects.get(
+        kind="patient_booking_made", reference=f"booking:{booking.pk}:patient"
+    )
+    return re.search(r"/appointment/([0-9a-f]+)/", message.text_body).group(1)

@@ -26,7 +26,7 @@ from django.utils.html import escape
 
 from conftest import local
 from medbook.accounts.actor import actor_for
-from medbook.accounts.models import ApiToken
+from medbook.accounts.models import ApiToken, ThrottleEvent
 from medbook.accounts.tokens import api_token_create
 from medbook.api.models import RateCount
 from medbook.audit.actions import AuditAction
@@ -109,6 +109,8 @@ MATRIX = {
     # Reception records the attendance and the payment of a booking that has ended (booking_ended).
     "scheduling:booking-attendance":      (POST, "attendance",  (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     "scheduling:booking-payment":         (POST, "payment",     (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
+    # The desk revokes the patient's manage links of a booking (issue 22).
+    "scheduling:booking-link-revoke":     (POST, "booking_a",   (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     "patients:patient-list":              (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
     "patients:patient-search":            (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
     "patients:patient-create":            (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
@@ -164,6 +166,12 @@ MATRIX = {
     "partners:feed":                      (GET,  "feed",        (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
     "partners:register":                  (GET,  "invite",      (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
     "partners:register-renew":            (POST, "invite",      (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    # The patient's manage link of a booking (issue 22): whoever holds it, logged in or not; each change is
+    # rolled back after its cell. booking_a needs no confirmation (400), booking_p does (302).
+    "scheduling:manage":                  (GET,  "manage",      (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    "scheduling:manage-cancel":           (POST, "manage",      (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),
+    "scheduling:manage-move":             (POST, "manage",      (422,   422,   422,   422,   422,   422,   422,   422,   422,   422)),
+    "scheduling:manage-confirm":          (POST, "manage_p",    (302,   302,   302,   302,   302,   302,   302,   302,   302,   302)),
     # Anyone's own claims to represent a partner (issue 19): nobody here has one, so each sees an empty list.
     "partners:claim-list":                (GET,  _,             (LOGIN, 200,   200,   200,   200,   200,   200,   200,   200,   200)),
     # Reports: a partner's user never learns that an institution report exists (404).
@@ -397,6 +405,8 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
             "invite": [everyone.register_token],
             "reset": [everyone.reset_uid, everyone.reset_token],
             "accept": [everyone.accept_token],
+            "manage": [everyone.manage_token],
+            "manage_p": [everyone.manage_token_p],
             "statement_p": [partners.partner_p.pk, "csv"],
             "statement_a": [cast.institution_a.pk, "csv"],
             "token_a": [_token_of(everyone, "a_admin")[0].pk],
@@ -423,13 +433,16 @@ def _answer(response):
 
 def _writes(queries) -> list[str]:
     """The statements that wrote to a table of the application (sessions are Django's, not ours; the API's
-    rate limit counts every request of a token, a refused one too)."""
+    rate limit counts every request of a token, a refused one too, as the manage pages' limit counts every
+    request of an address)."""
     return [
         query["sql"]
         for query in queries
         if query["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "REPLACE"))
         and "django_session" not in query["sql"]
         and RateCount._meta.db_table not in query["sql"]
+        # The per-address limit of the patients' manage-link pages counts a refused request too (issue 22).
+        and ThrottleEvent._meta.db_table not in query["sql"]
     ]
 
 
@@ -589,6 +602,11 @@ FORGED = {
     "partners:register-renew": (POST, ["1:forged:1xWf1e:forged-signature"], 404),
     # Django's page "This link is no longer valid", with a link to ask for a new one.
     "accounts:password-reset-confirm": (GET, ["MQ", "forged-token"], 200),
+    # A patient's manage link: one neutral 404 (issue 22), a well-formed token or not.
+    "scheduling:manage": (GET, ["0" * 48], 404),
+    "scheduling:manage-cancel": (POST, ["0" * 48], 404),
+    "scheduling:manage-move": (POST, ["forged"], 404),
+    "scheduling:manage-confirm": (POST, ["0" * 48], 404),
 }
 
 

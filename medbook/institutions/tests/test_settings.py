@@ -31,6 +31,8 @@ def _form(institution, **changes) -> dict:
         "slot_grid_minutes": "",
         "booking_horizon_days": institution.booking_horizon_days,
         "partner_cutoff_minutes": institution.partner_cutoff_minutes,
+        "patient_cutoff_minutes": institution.patient_cutoff_minutes,
+        "release_unconfirmed_hours": "",
         "attendance_grace_minutes": institution.attendance_grace_minutes,
     }
     values.update(changes)
@@ -68,12 +70,15 @@ def test_b12_admin_changes_the_settings_and_the_change_is_audited(client, cast):
             no_show_earns_commission="on",
             slot_grid_minutes="15",
             language="en",
+            patient_cutoff_minutes="60",
+            release_unconfirmed_hours="24",
         ),
     )
     assert response.status_code == 302
     a = Institution.objects.get(pk=cast.institution_a.pk)
     assert (a.time_zone, a.booking_horizon_days, a.partner_cutoff_minutes) == ("Europe/London", 60, 120)
     assert (a.no_show_earns_commission, a.slot_grid_minutes, a.language) == (True, 15, "en")
+    assert (a.patient_cutoff_minutes, a.release_unconfirmed_hours) == (60, 24)
     assert a.phone == "+36 1 234 5678"
     entry = AuditEntry.objects.get(action="institution.settings_update")
     assert entry.details["changes"]["partner_cutoff_minutes"] == [0, 120]
@@ -90,6 +95,11 @@ def test_b12_admin_changes_the_settings_and_the_change_is_audited(client, cast):
         ("phone", "12", "Enter a valid phone number"),
         ("booking_horizon_days", "0", "Ensure this value is greater than or equal to 1."),
         ("slot_grid_minutes", "3", "Ensure this value is greater than or equal to 5."),
+        # Issue 22: the patients' cut-off and the release of unconfirmed partner bookings.
+        ("patient_cutoff_minutes", "-5", "Ensure this value is greater than or equal to 0."),
+        ("patient_cutoff_minutes", "99999", "Ensure this value is less than or equal to 10080."),
+        ("release_unconfirmed_hours", "0", "Ensure this value is greater than or equal to 1."),
+        ("release_unconfirmed_hours", "x", "Enter a whole number."),
     ],
 )
 def test_b12_bad_settings_are_refused_with_the_reason_and_change_nothing(client, cast, field, value, message):

@@ -108,7 +108,6 @@ def test_n5_patient_told_of_made_moved_cancelled_with_invitations_across_a_dst_c
                 "Dr. Alpha",
                 "Cardiology check",
                 "Institution A",
-                PHONE,
             ):
                 assert fact in body
         assert not MACHINE_TIME.search(text + message["Subject"]), text
@@ -128,7 +127,16 @@ def test_n5_patient_told_of_made_moved_cancelled_with_invitations_across_a_dst_c
     assert [int(event["SEQUENCE"]) for event in events] == [0, 1, 2]
     assert [event["X-METHOD"] for event in events] == ["REQUEST", "REQUEST", "CANCEL"]
     assert str(events[-1]["STATUS"]) == "CANCELLED"
-    assert "To cancel or change this appointment, call Institution A on" in parts(messages[0])[0]
+    # The link to see, move or cancel (B-14) in place of the phone number to call; the cancellation offers
+    # the number for a new appointment.
+    for message in messages[:2]:
+        text, html, _attachments = parts(message)
+        assert "To see, move or cancel this appointment, open http" in text and "/appointment/" in html
+        assert "call Institution A" not in text
+    assert (
+        "For a new appointment, call Institution A on" in parts(messages[2])[0]
+        and PHONE in parts(messages[2])[0]
+    )
     assert "10:00" in parts(messages[1])[0] and "Previously" in parts(messages[1])[0]
 
 
@@ -196,11 +204,12 @@ def test_n5_email_in_the_institutions_language_and_zone(cast, smtp_server, deliv
 def test_n5_without_a_phone_the_patient_is_sent_to_the_location(cast):
     cast.institution_a.language = "en"
     cast.institution_a.save(update_fields=["language"])
-    book(cast, cast.bob, local(next_weekday(2), 10))
+    booking = book(cast, cast.bob, local(next_weekday(2), 10))
+    services.booking_cancel(actor=actor_of(cast.bob), booking=booking)
 
-    made = OutboxMessage.objects.get(to_email=cast.patient_a.email, kind="patient_booking_made")
+    cancelled = OutboxMessage.objects.get(to_email=cast.patient_a.email, kind="patient_booking_cancelled")
     assert cast.institution_a.phone == ""
-    assert "contact Institution A at A Central, 1 Main Street" in made.text_body
+    assert "contact Institution A at A Central, 1 Main Street" in cancelled.text_body
 
 
 def test_n5_reminder_the_evening_before_sent_only_when_due(clinic, smtp_server, deliver_outbox, clock):
@@ -221,7 +230,7 @@ def test_n5_reminder_the_evening_before_sent_only_when_due(clinic, smtp_server, 
     made, sent = received_by(smtp_server, cast.patient_a.email)
     assert sent["Subject"].startswith("Reminder of your appointment at Institution A")
     text, _html, attachments = parts(sent)
-    assert when(local(day, 10), cast.institution_a, language="en") in text and PHONE in text
+    assert when(local(day, 10), cast.institution_a, language="en") in text and "/appointment/" in text
     assert attachments == []  # the confirmation's invitation already holds the time
     reminder.refresh_from_db()
     assert reminder.status == Status.SENT

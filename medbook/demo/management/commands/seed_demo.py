@@ -285,9 +285,11 @@ def demo_institution(plan: InstitutionPlan) -> Institution:
         "tax_number": plan.tax_number,
         "address": plan.address,
         "phone": plan.phone,
-        # Demo readers read English; partners book, move and cancel up to two hours before a visit.
+        # Demo readers read English; partners book, move and cancel up to two hours before a visit, and
+        # patients (through the link in their e-mails) cancel or move up to one hour before.
         "language": "en",
         "partner_cutoff_minutes": 120,
+        "patient_cutoff_minutes": 60,
     }
     institution = Institution.objects.filter(name=plan.name).first()
     if institution is None:
