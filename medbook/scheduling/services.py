@@ -345,11 +345,14 @@ def desk_booking_create(
     new_patient: dict[str, Any] | None = None,
     channel: TrafficChannel | int | None = None,
     note: str = "",
+    hold: str = "",
 ) -> Booking:
     """The desk's booking, from the calendar page and through the JSON API and FHIR alike: the register's
     patient (`patient_id`; another institution's, or no patient at all, is 404) or a new patient registered
     with the booking (`new_patient`, the details `patient_create` takes), through one of the institution's
-    channels (`channel`, or its id as an API names it; the reception's by default).
+    channels (`channel`, or its id as an API names it; the reception's by default); `hold`, the token of
+    the desk user's hold of this slot (`holds.slot_hold`, taken when the calendar's form opened it), which
+    the booking consumes.
 
     A new patient and the booking are written in one transaction (a refused booking registers nobody); an
     existing patient's booking is the booking service's own transaction.
@@ -374,6 +377,7 @@ def desk_booking_create(
             starts_at=starts_at,
             channel=channel,
             note=note,
+            hold=hold,
         )
 
 
