@@ -43,7 +43,9 @@ def test_b7_two_clerks_open_one_slot_the_second_is_told_at_once(cast, live_serve
     expect(alice.locator("#booking-form")).to_have_count(0)
     alice.reload()
     expect(alices_day.locator(".slot.free", has_text="10:30")).to_be_visible()  # the grid is drawn again
-    expect(alices_day.locator(".slot.free", has_text="10:00")).to_have_count(0)  # the held slot is not offered
+    expect(alices_day.locator(".slot.free", has_text="10:00")).to_have_count(
+        0
+    )  # the held slot is not offered
 
     # Closing the form releases the hold: the slot is free for Alice again.
     bob.get_by_role("button", name="Close without booking").click()
