@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from conftest import local, next_weekday
+from medbook.scheduling.holds import LIVE_HOLDS_MAX
 from medbook.scheduling.models import Booking, SlotHold
 from medbook.scheduling.tests.test_calendar_views import _filters
 
@@ -202,3 +203,13 @@ def test_hostile_tenant_another_users_hold_token_is_useless_and_never_consumes_t
 
 def test_release_is_a_post_of_a_clerk_who_may_book(cast, login):
     assert login(cast.bob).get(RELEASE).status_code == 405
+
+
+def test_b7_a_clerk_holding_too_many_times_is_told_why_when_opening_another(cast, login, start):
+    client = login(cast.bob)
+    for hour in range(8, 8 + LIVE_HOLDS_MAX):  # five forms left open in other tabs
+        assert _open(client, cast, start.replace(hour=hour)).status_code == 200
+    response = _open(client, cast, start.replace(hour=14))
+    assert response.status_code == 400
+    assert "You are holding 5 times already: book or release one first." in response.content.decode()
+    assert SlotHold.objects.count() == LIVE_HOLDS_MAX
