@@ -1,10 +1,12 @@
 """Form fields shared by the apps: they refuse what the database or the calendar arithmetic cannot hold."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from medbook.core.errors import DomainError, NotPermitted
@@ -63,6 +65,20 @@ def add_refusal(form: forms.BaseForm, error: DomainError, *, field: str | None =
     target = error.field if error.field in form.fields else field
     form.add_error(target, str(error.message))
     return REFUSED_STATUS
+
+
+def hold_again(form: forms.BaseForm, data: QueryDict, take: Callable[[], str]) -> None:
+    """The slot hold the booking form named has ended (expired, or released from another tab): take the
+    slot again with `take` (the very hold its opening took), put the new token into the form's `data` (the
+    mutable copy it is bound to) and say so; or show why not (someone else holds or booked it meanwhile)."""
+    try:
+        data["hold"] = take()
+    except DomainError as error:
+        add_refusal(form, error)
+    else:
+        form.add_error(
+            None, _("Your hold on this time had ended; it is held for you again: press “Book” to book it.")
+        )
 
 
 def form_status(form: forms.BaseForm) -> int:

@@ -25,6 +25,7 @@ urlpatterns = [
     # Book to partner and the partner's own bookings.
     path("partner/book/", book.book, name="book"),
     path("partner/book/slot/", book.book_slot, name="book-slot"),
+    path("partner/book/slot/release/", book.book_slot_release, name="book-slot-release"),
     path("partner/book/patients/", book.patient_search, name="patient-search"),
     path("partner/bookings/", feed.booking_list, name="booking-list"),
     path("partner/bookings/<int:pk>/", book.booking_detail, name="booking-detail"),

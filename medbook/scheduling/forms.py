@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from medbook.core.errors import DomainError
 from medbook.core.forms import DayField, check_day, field_of
 from medbook.core.tenancy import Actor, scoped
 from medbook.institutions.forms import TenantForm
@@ -37,6 +38,14 @@ class AwareDateTimeField(forms.CharField):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         check_day(parsed)
         return parsed
+
+
+def slot_start(value: object) -> datetime:
+    """The start of the slot a calendar's button opens (its `starts_at`), or a refusal saying why not."""
+    try:
+        return AwareDateTimeField().clean(value)
+    except forms.ValidationError as error:
+        raise DomainError(" ".join(error.messages), field="starts_at") from None
 
 
 class CalendarFilterForm(forms.Form):
@@ -72,6 +81,9 @@ class BookingForm(forms.Form):
     """Book a free slot: an existing patient or a new one, and the channel it came through."""
 
     starts_at = AwareDateTimeField(widget=forms.HiddenInput)
+    # The desk user's hold of the slot, taken when the form opened (holds.slot_hold): its token, which is
+    # its holder's own and useless to anyone else.
+    hold = forms.CharField(label=_("Held time"), required=False, widget=forms.HiddenInput)
     patient = forms.IntegerField(required=False, widget=forms.HiddenInput)
     channel = forms.ModelChoiceField(queryset=TrafficChannel.objects.none(), label=_("Booking source"))
     note = forms.CharField(label=_("Note"), required=False, max_length=500)

@@ -357,7 +357,8 @@ def desk_booking_create(
     patient (`patient_id`; another institution's, or no patient at all, is 404) or a new patient registered
     with the booking (`new_patient`, the details `patient_create` takes), through one of the institution's
     channels (`channel`, or its id as an API names it; the reception's by default); `hold`, the token of
-    the user's hold of this slot, which the booking consumes (`booking_create`).
+    the desk user's hold of this slot (`holds.slot_hold`, taken when the calendar's form opened it), which
+    the booking consumes.
 
     A new patient and the booking are written in one transaction (a refused booking registers nobody); an
     existing patient's booking is the booking service's own transaction.

@@ -7,6 +7,7 @@ app_name = "scheduling"
 urlpatterns = [
     path("calendar/", views.calendar, name="calendar"),
     path("calendar/book/", views.booking_create, name="booking-create"),
+    path("calendar/book/release/", views.booking_hold_release, name="booking-hold-release"),
     path("calendar/bookings/<int:pk>/", views.booking_detail, name="booking-detail"),
     path("calendar/bookings/<int:pk>/move/", views.booking_move, name="booking-move"),
     path("calendar/bookings/<int:pk>/cancel/", views.booking_cancel, name="booking-cancel"),

@@ -11,15 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from medbook.core.decorators import page, requires
-from medbook.core.errors import DomainError, NotPermitted
-from medbook.core.forms import REFUSED_STATUS, add_refusal, validated_forms
+from medbook.core.errors import DomainError, HoldUnknown, NotPermitted
+from medbook.core.forms import REFUSED_STATUS, add_refusal, hold_again, validated_forms
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import Actor, ActorRequest, acting, get_for_actor, scoped
 from medbook.institutions.models import Physician
 from medbook.patients.forms import PatientForm
 from medbook.patients.selectors import attendance_of
-from medbook.scheduling import manage, policy, selectors, services
-from medbook.scheduling.forms import BookingForm, CalendarFilterForm, MoveForm
+from medbook.scheduling import holds, manage, policy, selectors, services
+from medbook.scheduling.forms import BookingForm, CalendarFilterForm, MoveForm, slot_start
 from medbook.scheduling.manage_links import manage_link_live
 from medbook.scheduling.models import Booking
 
@@ -147,10 +147,19 @@ def _booking_target(request: ActorRequest):
 
 @requires(Perm.BOOK)
 def booking_create(request: ActorRequest) -> HttpResponse:
-    """Show the booking form for a free slot (GET) and book it (POST)."""
+    """Show the booking form for a free slot (GET; opened from the calendar, htmx, it holds the slot for
+    the user: someone else holding or having booked it is told at once) and book it (POST, consuming the
+    hold)."""
     filters, physician = _booking_target(request)
+    if request.method == "GET":
+        starts_at = request.GET.get("starts_at")
+        # Only htmx opens hold: the header is one a page elsewhere cannot send, so a plain link holds nothing.
+        hold = _hold(request, filters, physician, slot_start(starts_at)) if request.htmx else ""
+        form = BookingForm(actor=request.actor, initial={"starts_at": starts_at, "hold": hold})
+    else:
+        posted = request.POST.copy()  # mutable: an ended hold's new token goes in (hold_again)
+        form = BookingForm(posted, actor=request.actor)
     data = request.POST if request.method == "POST" else None
-    form = BookingForm(data, actor=request.actor, initial={"starts_at": request.GET.get("starts_at")})
     patient_form = PatientForm(
         data, prefix="new", institution=request.actor.institution, use_required_attribute=False
     )
@@ -160,6 +169,10 @@ def booking_create(request: ActorRequest) -> HttpResponse:
     if form.is_valid():
         try:
             booking = _book(request, form, patient_form, filters, physician)
+        except HoldUnknown:
+            hold_again(
+                form, posted, lambda: _hold(request, filters, physician, form.cleaned_data["starts_at"])
+            )
         except DomainError as error:
             add_refusal(form, error)
         else:
@@ -168,6 +181,28 @@ def booking_create(request: ActorRequest) -> HttpResponse:
                 return _workspace(request, filters, focus_start=booking.starts_at.isoformat())
     context["summary_forms"] = validated_forms(form, patient_form)
     return render(request, "scheduling/booking_form.html", context, status=422)
+
+
+def _hold(request: ActorRequest, filters: CalendarFilterForm, physician: Physician, starts_at) -> str:
+    """Hold the slot being booked for the user (`holds.slot_hold`, refused as its booking would be): the
+    hold's token."""
+    return holds.slot_hold(
+        actor=request.actor,
+        location=filters.cleaned_data["location"],
+        physician=physician,
+        service=filters.cleaned_data["service"],
+        starts_at=starts_at,
+    ).token
+
+
+@require_POST
+@requires(Perm.BOOK)
+def booking_hold_release(request: ActorRequest) -> HttpResponse:
+    """The booking form closed: release its hold, so the slot is free for everyone at once, and empty the
+    panel. The same answer whether there was a hold of the user's to release or not (another's token
+    releases nothing and tells nothing)."""
+    holds.slot_hold_release(actor=request.actor, hold=request.POST.get("hold", ""))
+    return HttpResponse("")
 
 
 def _book(
@@ -190,6 +225,7 @@ def _book(
         new_patient=None if patient_id else patient_form.cleaned_data,
         channel=form.cleaned_data["channel"],
         note=form.cleaned_data["note"],
+        hold=form.cleaned_data["hold"],
     )
 
 

@@ -42,6 +42,26 @@ document.addEventListener("htmx:afterSettle", function (event) {
   }
 });
 
+// A booking form opened from a calendar holds its slot (issue 21). When the form leaves the panel other
+// than by its own buttons (another slot or booking opened, another week or calendar shown, the page left),
+// its hold is released at once rather than left to expire. Releasing a booked or released hold is harmless.
+function releaseHold(except) {
+  var form = document.querySelector("#panel #booking-form[data-release-url]");
+  var hold = form && form.querySelector("[name=hold]");
+  if (!hold || !hold.value || (except && form.contains(except))) return;
+  var body = new FormData();
+  body.append("hold", hold.value);
+  body.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
+  hold.value = "";
+  fetch(form.dataset.releaseUrl, {method: "POST", body: body, credentials: "same-origin", keepalive: true});
+}
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var target = event.detail.target;
+  if (!event.detail.shouldSwap || !target) return;
+  if (target.id === "panel" || target.id === "workspace") releaseHold(event.detail.requestConfig.elt);
+});
+window.addEventListener("pagehide", function () { releaseHold(null); });
+
 // "Commission agreement": the percentage and amount fields show only when it is "Yes".
 function syncCommission() {
   var chosen = document.querySelector("[name=commission_enabled]:checked, select[name=commission_enabled]");

@@ -103,6 +103,8 @@ MATRIX = {
     # The staff calendar and the patient register.
     "scheduling:calendar":                (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
     "scheduling:booking-create":          (GET,  "slot",        (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
+    # Closing the booking form releases its hold: one answer whether there was a hold of the user's or not.
+    "scheduling:booking-hold-release":    (POST, _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
     "scheduling:booking-detail":          (GET,  "booking_a",   (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     "scheduling:booking-move":            (POST, "booking_a",   (LOGIN, 403,   422,   422,   404,   403,   403,   403,   403,   403)),
     "scheduling:booking-cancel":          (POST, "booking_a",   (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
@@ -155,6 +157,7 @@ MATRIX = {
     "partners:partner-details":           (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   403,   403,   200,   200)),
     "partners:book":                      (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   200,   403,   200,   200)),
     "partners:book-slot":                 (GET,  "p_slot",      (LOGIN, 403,   403,   403,   403,   200,   200,   403,   403,   403)),
+    "partners:book-slot-release":         (POST, _,             (LOGIN, 403,   403,   403,   403,   200,   200,   403,   200,   200)),
     "partners:patient-search":            (GET,  "p_search",    (LOGIN, 403,   403,   403,   403,   200,   200,   403,   404,   404)),
     "partners:booking-list":              (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   200,   403,   200,   200)),
     "partners:booking-detail":            (GET,  "booking_p",   (LOGIN, 403,   403,   403,   403,   200,   200,   403,   404,   404)),

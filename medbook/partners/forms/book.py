@@ -62,6 +62,8 @@ class PartnerBookingForm(forms.Form):
     slot_location = forms.IntegerField(widget=forms.HiddenInput)
     slot_physician = forms.IntegerField(widget=forms.HiddenInput)
     slot_service = forms.IntegerField(widget=forms.HiddenInput)
+    # The user's hold of the slot, taken when the form opened (partner_slot_hold): its token.
+    hold = forms.CharField(label=_("Held time"), required=False, widget=forms.HiddenInput)
     patient = forms.IntegerField(required=False, widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from medbook.core.errors import DomainError, TooManyRequests
-from medbook.core.forms import add_refusal, validated_forms
+from medbook.core.errors import DomainError, HoldUnknown, TooManyRequests
+from medbook.core.forms import add_refusal, hold_again, validated_forms
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import ActorRequest
 from medbook.core.timefmt import when
@@ -26,9 +26,9 @@ from medbook.partners.services import booking as partner_services
 from medbook.partners.views.common import partner_page
 from medbook.patients.forms import PatientForm
 from medbook.patients.selectors import PARTNER_MIN_QUERY_LENGTH
-from medbook.scheduling import policy
+from medbook.scheduling import holds, policy
 from medbook.scheduling import selectors as scheduling_selectors
-from medbook.scheduling.forms import MoveForm
+from medbook.scheduling.forms import MoveForm, slot_start
 from medbook.scheduling.models import Booking
 from medbook.scheduling.patient_shown import booking_patient
 from medbook.scheduling.services import desk_preference_save
@@ -139,11 +139,17 @@ def _offer_of(request: ActorRequest, data) -> offers.Offer:
 
 @booker
 def book_slot(request: ActorRequest) -> HttpResponse:
-    """The booking form for a free slot (GET) and the booking (POST): the server checks every id."""
+    """The booking form for a free slot (GET; opened from the calendar, htmx, it holds the slot for the
+    user: someone else holding or having booked it is told at once) and the booking (POST, consuming the
+    hold): the server checks every id."""
     data = request.POST if request.method == "POST" else request.GET
     offer = _offer_of(request, data)
     timezone.activate(ZoneInfo(offer.institution.time_zone))
-    form = PartnerBookingForm(request.POST if request.method == "POST" else None, initial=data.dict())
+    hold = ""
+    if request.method == "GET" and request.htmx:  # as the desk's: a plain link holds nothing
+        hold = _hold(request, offer, slot_start(data.get("starts_at")))
+    posted = request.POST.copy()  # mutable: an ended hold's new token goes in (hold_again)
+    form = PartnerBookingForm(posted if request.method == "POST" else None, initial=data.dict())
     patient_form = PatientForm(
         request.POST if request.method == "POST" else None, prefix="new", use_required_attribute=False
     )
@@ -152,6 +158,7 @@ def book_slot(request: ActorRequest) -> HttpResponse:
         "patient_form": patient_form,
         "offer": offer,
         "starts_at": data.get("starts_at", ""),
+        "hold": hold,
         "may_search": may_see_patients(offer.partnership),
         "min_length": PARTNER_MIN_QUERY_LENGTH,
     }
@@ -162,6 +169,8 @@ def book_slot(request: ActorRequest) -> HttpResponse:
             booking = _book(request, form, patient_form, offer)
         except TooManyRequests:
             raise  # a used-up search quota answers 429 (DomainErrorMiddleware), not a form error
+        except HoldUnknown:
+            hold_again(form, posted, lambda: _hold(request, offer, form.cleaned_data["starts_at"]))
         except DomainError as error:
             add_refusal(form, error)
         else:
@@ -171,8 +180,24 @@ def book_slot(request: ActorRequest) -> HttpResponse:
                     _("Booked: %(time)s") % {"time": when(booking.starts_at, offer.institution)},
                 )
                 return _workspace(request, focus_start=booking.starts_at.isoformat())
+    context["hold"] = posted.get("hold", "")
     context["summary_forms"] = validated_forms(form, patient_form)
     return render(request, "partners/book/book_form.html", context, status=422)
+
+
+def _hold(request: ActorRequest, offer: offers.Offer, starts_at) -> str:
+    """Hold the slot of the offer for the user (`partner_slot_hold`, refused as its booking would be): the
+    hold's token."""
+    return partner_services.partner_slot_hold(actor=request.actor, offer=offer, starts_at=starts_at).token
+
+
+@booker
+@require_POST
+def book_slot_release(request: ActorRequest) -> HttpResponse:
+    """The booking form closed: release its hold (the slot is free for everyone again at once) and empty
+    the panel; the same answer whether there was a hold of the user's to release or not."""
+    holds.slot_hold_release(actor=request.actor, hold=request.POST.get("hold", ""))
+    return HttpResponse("")
 
 
 def _book(request: ActorRequest, form, patient_form: PatientForm, offer) -> Booking | None:
@@ -191,6 +216,7 @@ def _book(request: ActorRequest, form, patient_form: PatientForm, offer) -> Book
         patient_id=patient_id,
         new_patient=new_patient,
         note=form.cleaned_data["note"],
+        hold=form.cleaned_data["hold"],
     )
 
 
