@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("institutions", "0003_service_duration_max"),
+        ("institutions", "0004_online_booking"),
     ]
 
     operations = [

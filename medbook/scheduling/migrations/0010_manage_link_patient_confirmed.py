@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scheduling", "0008_slot_hold"),
+        ("scheduling", "0009_channel_services"),
     ]
 
     operations = [
