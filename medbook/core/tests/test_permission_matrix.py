@@ -482,7 +482,8 @@ def _audit_entry_of(everyone: Everyone) -> AuditEntry:
 
 
 def _hold_of(everyone: Everyone) -> str:
-    """The token of bob's hold of A's free slot at 15:00 (made once per test)."""
+    """The token of bob's hold of A's free slot at 12:00, a time no other case books or moves to (made once
+    per test)."""
     if "_hold" not in everyone.__dict__:
         cast = everyone.cast
         everyone.__dict__["_hold"] = holds.slot_hold(
@@ -490,7 +491,7 @@ def _hold_of(everyone: Everyone) -> str:
             location=cast.location_a1,
             physician=cast.physician_a,
             service=cast.service_a,
-            starts_at=local(everyone.slot_day, 15),
+            starts_at=local(everyone.slot_day, 12),
         ).token
     return everyone.__dict__["_hold"]
 
