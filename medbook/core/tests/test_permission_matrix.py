@@ -452,7 +452,8 @@ def _audit_entry_of(everyone: Everyone) -> AuditEntry:
 
 
 def _hold_of(everyone: Everyone) -> str:
-    """The token of bob's hold of A's free slot at 15:00 (made once per test)."""
+    """The token of bob's hold of A's free slot at 15:30, a time no other request of the matrix or of the
+    query budgets books or moves to (made once per test)."""
     if "_hold" not in everyone.__dict__:
         cast = everyone.cast
         everyone.__dict__["_hold"] = holds.slot_hold(
@@ -460,7 +461,7 @@ def _hold_of(everyone: Everyone) -> str:
             location=cast.location_a1,
             physician=cast.physician_a,
             service=cast.service_a,
-            starts_at=local(everyone.slot_day, 15),
+            starts_at=local(everyone.slot_day, 15, 30),
         ).token
     return everyone.__dict__["_hold"]
 

@@ -30,6 +30,7 @@ from medbook.core.tests.cast import ACTORS, Everyone, everyone_make
 from medbook.core.tests.test_permission_matrix import (
     MATRIX,
     TOKEN_NAMESPACES,
+    _hold_of,
     _names,
     _request_of,
     _token_of,
@@ -445,6 +446,7 @@ def counts(django_db_setup, django_db_blocker):
             for actor in ACTORS:
                 _token_of(everyone, actor)
             _webhook_of(everyone)
+            _hold_of(everyone)  # before either measurement: every case sees the same live hold
             http = Client()
             grow(everyone, 0, SMALL)
             small = _measure(http, everyone)
