@@ -31,13 +31,15 @@ AIM = 15
 OVER_AIM: set[str] = set()
 # path: (PostgreSQL, SQLite) statements inside the booking's transaction, the SAVEPOINT and RELEASE of
 # nested services included. Partner create makes a new patient (its own audit row); no webhook endpoints.
+# Issue 22: a booking made or moved for a patient with an e-mail address writes its manage link (one INSERT;
+# the partner's new patients here have none), a cancel revokes the booking's links (one UPDATE).
 TRANSACTION_STATEMENTS = {
     "partner create": (12, 14),  # before issue 20: (28, 26)
-    "staff create": (11, 12),  # (19, 18)
-    "staff move": (11, 12),  # (19, 18)
-    "staff cancel": (7, 8),  # (14, 13)
+    "staff create": (12, 13),  # (19, 18)
+    "staff move": (12, 13),  # (19, 18)
+    "staff cancel": (8, 9),  # (14, 13)
     "partner move": (14, 15),  # (23, 22)
-    "partner cancel": (11, 12),  # (19, 18)
+    "partner cancel": (12, 13),  # (19, 18)
 }
 
 
