@@ -8,11 +8,18 @@ PORT ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 
-.PHONY: install run serve test test-postgres test-sqlite lint format chromium pgbouncer pg-auto-failover screens bench
+.PHONY: install install-test run serve test test-postgres test-sqlite lint format chromium pgbouncer pg-auto-failover screens bench
 
+# What the application needs to run (make run, make serve): no test tool.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# The test tools (the "test" extra: pytest, Playwright, ruff, mypy, ...), for make test, lint, format,
+# screens and bench.
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -21,6 +28,8 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 install: $(VENV)/.installed node_modules/.installed
+
+install-test: install $(VENV)/.installed-test
 
 # The outbox worker sends the emails and webhooks in the background; scripts/supervise.py starts it again if
 # it dies, and the trap stops both when the server exits.
@@ -41,13 +50,17 @@ var/audit_signing_key:
 	$(PYTHON) -c "import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())" > $@
 	chmod 600 $@
 
+# The demo logins come last, once the server listens (seed_demo --logins-when-up); the e-mails the seed
+# sends are kept under var/mail/, not printed.
 run: install var/secret_key var/audit_signing_key
 	@echo "Emailed links point to $(SITE_URL)"
 	mkdir -p var/mail
 	export $(QUICK_START_ENV); \
 	$(BIN)/python manage.py migrate --noinput && \
-	$(BIN)/python manage.py seed_demo && \
-	{ $(WORKER) & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(BIN)/python manage.py runserver $(HOST):$(PORT); }
+	$(BIN)/python manage.py seed_demo --no-logins && \
+	{ $(WORKER) & worker=$$!; \
+	  $(BIN)/python manage.py seed_demo --logins-when-up $(HOST):$(PORT) & logins=$$!; \
+	  trap 'kill $$worker $$logins 2>/dev/null' EXIT INT TERM; $(BIN)/python manage.py runserver $(HOST):$(PORT); }
 
 # Production serving on this machine: migrations, static files collected under hashed names (served by
 # WhiteNoise with far-future caching), gunicorn with 2 × cores + 1 workers of pooled connections, and the
@@ -85,13 +98,13 @@ pg-auto-failover:
 	    postgresql-$${major:-15}-auto-failover pg-auto-failover-cli >/dev/null; }
 
 # ruff, the import ladder (import-linter, [tool.importlinter] in pyproject.toml) and mypy with django-stubs.
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-format: install
+format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
@@ -102,7 +115,7 @@ format: install
 TEST_WORKERS ?= 2
 SUITE = $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial" || exit $$?; \
 	$(BIN)/pytest -m serial; status=$$?; [ $$status -eq 5 ] || [ $$status -eq 0 ] || exit $$status
-test: install chromium pgbouncer pg-auto-failover lint
+test: install-test chromium pgbouncer pg-auto-failover lint
 	@if [ -n "$$DATABASE_URL" ]; then \
 	  echo "=== test suite on PostgreSQL ($$DATABASE_URL)"; \
 	  $(SUITE); \
@@ -111,7 +124,7 @@ test: install chromium pgbouncer pg-auto-failover lint
 	unset DATABASE_URL; $(SUITE)
 
 # Screenshots of Book to partner and the reception calendar (1366 px and 375 px) from the demo data.
-screens: install chromium
+screens: install-test chromium
 	$(BIN)/python scripts/screens.py
 
 # The benchmarks of issue 13 (bench/run.py): the generated database (bench/generate.py) at BENCH_SCALE, made
@@ -119,7 +132,7 @@ screens: install chromium
 # production server; the table is printed and written to bench/results/<scale>-<date>.md.
 BENCH_SCALE ?= small
 BENCH_DATABASE ?= medbook_bench
-bench: install
+bench: install-test
 	@if [ -n "$(BENCH_REGENERATE)" ] || ! $(BIN)/python bench/run.py --database $(BENCH_DATABASE) --has-scale $(BENCH_SCALE); then \
 	  $(BIN)/python bench/generate.py --scale $(BENCH_SCALE) --database $(BENCH_DATABASE) && \
 	  $(BIN)/python bench/run.py --database $(BENCH_DATABASE) --mark-scale $(BENCH_SCALE); \

@@ -194,14 +194,15 @@ REAUTH_MAX_AGE_SECONDS = env.int("REAUTH_MAX_AGE_SECONDS", default=10 * 60)
 SESSION_COOKIE_AGE = env.int("SESSION_MAX_AGE_SECONDS", default=8 * 3600)
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 
-# Email: EMAIL_URL=smtp://host:port; the quick start prints mail and keeps a copy in var/mail/.
+# Email: EMAIL_URL=smtp://host:port; without it (the quick start) every message is kept as a file under
+# var/mail/, and none is printed: the demo's seed sends hundreds, which would bury the demo logins.
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
     globals().update(
         {k: v for k, v in environ.Env.email_url_config(EMAIL_URL).items() if v not in ("", None)}
     )
 else:
-    EMAIL_BACKEND = "medbook.core.mail.ConsoleAndFileBackend"
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MedBook <no-reply@medbook.example>")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

@@ -13,9 +13,24 @@ from django.utils.dateparse import parse_datetime
 
 # Per language: the formats of Django's date filter; Hungarian writes year, month, day, weekday.
 FORMATS = {
-    "en": {"datetime": "D j M Y, H:i", "date": "D j M Y", "time": "H:i", "day": "D j M"},
+    # short_day: a chart's axis; born: a birth date (no weekday, no zone).
+    "en": {
+        "datetime": "D j M Y, H:i",
+        "date": "D j M Y",
+        "time": "H:i",
+        "day": "D j M",
+        "short_day": "j M",
+        "born": "j M Y",
+    },
     # Hungarian weekday names are written in lower case; "@" stands for it (Django capitalises "l").
-    "hu": {"datetime": "Y. F j., \\@ H:i", "date": "Y. F j., \\@", "time": "H:i", "day": "F j., \\@"},
+    "hu": {
+        "datetime": "Y. F j., \\@ H:i",
+        "date": "Y. F j., \\@",
+        "time": "H:i",
+        "day": "F j., \\@",
+        "short_day": "m. d.",
+        "born": "Y. m. d.",
+    },
 }
 
 

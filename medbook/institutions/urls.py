@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from medbook.institutions import views
 
@@ -6,6 +7,11 @@ app_name = "institutions"
 
 
 urlpatterns = [
-    path("administration/settings/", views.institution_settings, name="settings"),
+    path("settings/", views.institution_settings, name="settings"),
+    # Its first address (/administration/administration/settings/, issue 23): bookmarks still lead there.
+    path(
+        "administration/settings/",
+        RedirectView.as_view(pattern_name="institutions:settings", permanent=True, query_string=True),
+    ),
     *(url for section in views.SECTIONS for url in views.section_urls(section)),
 ]

@@ -1,8 +1,17 @@
-"""Server-rendered SVG charts (no JavaScript, no style attributes: the CSP allows neither)."""
+"""Server-rendered SVG charts (no JavaScript, no style attributes: the CSP allows neither).
+
+What a reader sees (labels, titles, the scale) is written in the active language: numbers grouped with its
+decimal mark, days through the one formatting helper; the data attributes keep the plain machine values.
+"""
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from medbook.core.timefmt import when
 
 PALETTE = ("#2f6fb0", "#d9822b", "#3c9a5f", "#b33a3a", "#7b5ea7", "#8c6d31", "#c2549d", "#4f8f9a")
 WIDTH, HEIGHT = 720, 260
@@ -22,6 +31,7 @@ class Bar:
     series: str
     bucket: str
     amount: str
+    shown: str  # the amount as the reader writes it
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,11 @@ def _r(number: float) -> float:
     return round(number, 1)
 
 
+def _number(value, decimals: int | None = None) -> str:
+    """A count or an amount as the reader writes it: 1,234.50 in English, 1 234,50 in Hungarian."""
+    return number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+
+
 def bookings_over_time(
     *, buckets: list[date], series: dict[int, dict[date, int]], names: dict[int, str], per_week: bool
 ) -> Chart:
@@ -66,7 +81,8 @@ def bookings_over_time(
                 continue
             height = plot_height * count / top
             y = TOP + plot_height - plot_height * stacked / top - height
-            text = f"{'week of ' if per_week else ''}{bucket.isoformat()}"
+            day = when(bucket, kind="date")
+            text = _("week of %(day)s") % {"day": day} if per_week else day
             bars.append(
                 Bar(
                     _r(x),
@@ -74,17 +90,18 @@ def bookings_over_time(
                     _r(slot * 0.8),
                     _r(height),
                     colours[key],
-                    f"{name} · {text}: {count}",
+                    f"{name} · {text}: {_number(count)}",
                     name,
                     bucket.isoformat(),
                     str(count),
+                    _number(count),
                 )
             )
             stacked += count
         if index % label_every == 0:
-            ticks.append(Tick(_r(x + slot * 0.4), HEIGHT - BOTTOM + 14, bucket.strftime("%m-%d")))
+            ticks.append(Tick(_r(x + slot * 0.4), HEIGHT - BOTTOM + 14, when(bucket, kind="short_day")))
     legend = [(name, colours[key]) for key, name in names.items()]
-    return Chart(WIDTH, HEIGHT, bars, ticks, legend, TOP + plot_height, str(top))
+    return Chart(WIDTH, HEIGHT, bars, ticks, legend, TOP + plot_height, _number(top))
 
 
 def commission_per_partner(*, rows) -> Chart:
@@ -104,11 +121,12 @@ def commission_per_partner(*, rows) -> Chart:
                 _r(width),
                 row_height - 8,
                 PALETTE[index % len(PALETTE)],
-                f"{row.name}: {row.commission}",
+                f"{row.name}: {_number(row.commission, 2)}",
                 row.name,
                 "",
                 str(row.commission),
+                _number(row.commission, 2),
             )
         )
         ticks.append(Tick(label_width - 8, y + row_height / 2 + 4, row.name))
-    return Chart(WIDTH, height, bars, ticks, [], TOP + row_height * len(rows), str(top))
+    return Chart(WIDTH, height, bars, ticks, [], TOP + row_height * len(rows), _number(top, 2))

@@ -22,6 +22,7 @@ from medbook.core.tenancy import Actor, acting, scoped
 from medbook.institutions.models import Institution
 from medbook.partners.models import Partnership
 from medbook.reports.money import commission_cents, money, value_cents
+from medbook.scheduling import policy
 from medbook.scheduling.models import Booking, TrafficChannel
 from medbook.scheduling.selectors import day_bounds
 
@@ -310,6 +311,11 @@ class PartnerBookingLine:
     @property
     def payment_display(self) -> str:
         return str(Booking.PaymentStatus(self.payment_status).label)
+
+    @property
+    def cancellable(self) -> bool:
+        """Whether "Cancel" is offered: the rule `booking_cancel` applies (booked, not started)."""
+        return policy.cancel_refusal(self) is None
 
 
 def partner_booking_lines(rows) -> list[PartnerBookingLine]:

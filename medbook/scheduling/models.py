@@ -58,8 +58,12 @@ class WorkingHours(models.Model):
 
     tenant_path = "physician__institution"
 
-    physician = models.ForeignKey(Physician, on_delete=models.CASCADE, related_name="working_hours")
-    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="working_hours")
+    physician = models.ForeignKey(
+        Physician, on_delete=models.CASCADE, related_name="working_hours", verbose_name=_("physician")
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="working_hours", verbose_name=_("location")
+    )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     start_time = models.TimeField(_("from"))
     end_time = models.TimeField(_("until"))
@@ -90,8 +94,12 @@ class ScheduleException(models.Model):
 
     tenant_path = "physician__institution"
 
-    physician = models.ForeignKey(Physician, on_delete=models.CASCADE, related_name="exceptions")
-    location = models.ForeignKey(Location, on_delete=models.CASCADE, null=True, blank=True)
+    physician = models.ForeignKey(
+        Physician, on_delete=models.CASCADE, related_name="exceptions", verbose_name=_("physician")
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("location")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.LEAVE)
     date_from = models.DateField(_("from"))
     date_until = models.DateField(_("until"))

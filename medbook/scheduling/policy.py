@@ -6,6 +6,7 @@ the institution's settings page holds wherever a booking is made, moved, cancell
 """
 
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -24,6 +25,15 @@ PAYMENT_STEPS: dict[str, tuple[str, ...]] = {
     Payment.PAID: (Payment.REFUNDED, Payment.UNPAID),  # unpaid: a mistaken "paid" corrected
     Payment.REFUNDED: (),
 }
+
+
+class Scheduled(Protocol):
+    """What the start and cancel rules read of a booking: a Booking, or a report's line of one."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
 
 
 def slot_step(*, institution: Institution, duration_minutes: int) -> timedelta:
@@ -110,10 +120,21 @@ def _cutoff_message(institution: Institution) -> str:
     )
 
 
-def has_started(booking: Booking, now: datetime | None = None) -> bool:
+def has_started(booking: Scheduled, now: datetime | None = None) -> bool:
     """Whether the appointment has started: from then on it is neither moved nor cancelled (F6), and the
     desk records what happened."""
     return booking.starts_at <= (now or timezone.now())
+
+
+def cancel_refusal(booking: Scheduled, now: datetime | None = None) -> str | None:
+    """Why the booking may not be cancelled now (by anyone; a partner also within its cut-off), or None:
+    only a booked appointment that has not started (F6: a started visit keeps its value and commission).
+    `booking_cancel` raises it and the pages offer "Cancel" only when it is None."""
+    if booking.status != Status.BOOKED:
+        return str(_("Only a booked appointment can be cancelled."))
+    if has_started(booking, now):
+        return str(_("An appointment that has started cannot be cancelled."))
+    return None
 
 
 def attendance_refusal(*, booking: Booking, status: str, now: datetime | None = None) -> str | None:

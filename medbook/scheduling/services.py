@@ -525,10 +525,8 @@ def booking_cancel(
     """
     partner_terms = _change_guard(actor=actor, booking=booking, terms=terms, target=False)
     booking = _locked(booking)
-    if booking.status != Booking.Status.BOOKED:
-        raise Conflict(_("Only a booked appointment can be cancelled."))
-    if policy.has_started(booking):  # F6: a started visit keeps its value and commission
-        raise Conflict(_("An appointment that has started cannot be cancelled."))
+    if refusal := policy.cancel_refusal(booking):
+        raise Conflict(refusal)
     if partner_terms is not None:
         policy.check_partner_change(institution=booking.institution, starts_at=booking.starts_at)
     if actor.patient_id is not None:

@@ -26,3 +26,9 @@ def when_time(value, where=None) -> str:
 @register.filter
 def when_day(value, where=None) -> str:
     return _when(value, where, "day")
+
+
+@register.filter
+def when_born(value) -> str:
+    """A birth date (a date, no zone), without a weekday."""
+    return _when(value, None, "born")

@@ -209,3 +209,12 @@ def test_b12_the_slot_grid_sets_the_minutes_between_slot_starts(cast):
     booking = _book(cast, cast.bob, day, 8, 15)
     starts = {slot.starts_at for slot in selectors.available_slots(**options)}
     assert local(day, 8, 15) not in starts and booking.ends_at in starts
+
+
+def test_issue23_the_settings_live_at_one_administration_segment_and_the_old_address_redirects(client, cast):
+    assert URL == "/administration/settings/"
+    client.force_login(cast.alice)
+    response = client.get("/administration/administration/settings/?from=bookmark")
+    assert response.status_code == 301
+    assert response["Location"] == "/administration/settings/?from=bookmark"
+    assert client.get(response["Location"]).status_code == 200

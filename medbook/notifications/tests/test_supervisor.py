@@ -56,5 +56,5 @@ def test_make_run_and_make_serve_start_the_worker_under_the_supervisor():
     assert re.search(r"^WORKER = .*scripts/supervise\.py -- .*manage\.py run_worker$", makefile, re.M)
     for target in ("run", "serve"):
         recipe = re.search(rf"^{target}:.*?(?=^\S)", makefile, re.M | re.S).group(0)
-        assert "{ $(WORKER) & worker=$$!; trap 'kill $$worker" in recipe, target
+        assert "{ $(WORKER) & worker=$$!;" in recipe and "trap 'kill $$worker" in recipe, target
         assert "manage.py run_worker &" not in recipe, target

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from medbook.accounts.security import reauthentication_required
 from medbook.core.errors import DomainError, NotPermitted
-from medbook.core.forms import add_refusal, form_status
+from medbook.core.forms import add_refusal, form_status, validated_forms
 from medbook.core.tenancy import ActorRequest, get_for_actor
 from medbook.institutions.models import Service
 from medbook.partners import selectors
@@ -50,7 +50,7 @@ def partner_create(request: ActorRequest) -> HttpResponse:
                 request, note % {"partner": partnership.partner, "email": partnership.contact_email}
             )
             return redirect("partners:partner-list")
-    context = {"form": form, "title": _("Add New Partner")}
+    context = {"form": form, "title": _("Add New Partner"), "summary_forms": validated_forms(form)}
     return render(request, "partners/module/partner_form.html", context, status=form_status(form))
 
 
@@ -80,7 +80,13 @@ def partner_edit(request: ActorRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("partners:partner-list")
-    context = {"form": form, "title": _("Modify partner"), "partnership": partnership, "locked": True}
+    context = {
+        "form": form,
+        "title": _("Modify partner"),
+        "partnership": partnership,
+        "locked": True,
+        "summary_forms": validated_forms(form),
+    }
     return render(request, "partners/module/partner_form.html", context, status=form_status(form))
 
 

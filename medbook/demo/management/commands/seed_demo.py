@@ -1,6 +1,8 @@
 """Fill the database with a demo: two institutions, their users, calendars, patients and bookings."""
 
 import random
+import socket
+import time as clock
 import unicodedata
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -180,11 +182,28 @@ FAMILY_NAMES = (
 class Command(BaseCommand):
     help = "Create (or top up) the demo institutions, users, calendars, patients and bookings."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--no-logins",
+            action="store_true",
+            help="Seed and summarise, without the logins (make run prints them once the server is up).",
+        )
+        parser.add_argument(
+            "--logins-when-up",
+            metavar="HOST:PORT",
+            help="Seed nothing: print the logins once a server listens at HOST:PORT (or after two minutes).",
+        )
+
     def handle(self, *args, **options) -> None:
+        if options.get("logins_when_up"):
+            host, _colon, port = options["logins_when_up"].rpartition(":")
+            _wait_for_server(host or "127.0.0.1", int(port))
+            self.logins()
+            return
         rng = random.Random(SEED)
         today = timezone.localdate()
         with transaction.atomic():
-            operator = demo_user(*OPERATOR[:2], operator=True)
+            demo_user(*OPERATOR[:2], operator=True)
             northside = demo_institution(NORTHSIDE)
             lakeside = demo_institution(LAKESIDE)
             institutions = {northside.name: northside, lakeside.name: lakeside}
@@ -202,10 +221,12 @@ class Command(BaseCommand):
             )
             history = demo_history(institution=northside, reception=reception.user, today=today)
             demo_online(northside, memberships["admin@northside.example"])
-        self.report(operator, northside, created, history, today)
+        self.report(northside, created, history, today)
+        if not options.get("no_logins"):
+            self.logins()
 
-    def report(self, operator: User, northside: Institution, created: int, history: int, today: date) -> None:
-        """Print what the demo holds and how to log in (make run shows this before serving)."""
+    def report(self, northside: Institution, created: int, history: int, today: date) -> None:
+        """Print what the demo holds."""
         upcoming = future_bookings(northside).count()
         self.stdout.write(
             f"Demo data ready: {northside.name} with {northside.locations.count()} locations, "
@@ -216,10 +237,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"… and {past_bookings(northside, today).count()} past bookings for the reports ({history} new)."
         )
+
+    def logins(self) -> None:
+        """How to log in, and where the demo's e-mails are (make run prints this last, once serving)."""
         self.stdout.write("")
+        if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+            self.stdout.write(f"E-mails are kept as files under {settings.EMAIL_FILE_PATH}/, not printed.")
         self.stdout.write(f"Open {settings.SITE_URL} and log in (password {PASSWORD} for everyone):")
         rows = (
-            [(operator.email, OPERATOR[2])]
+            [(OPERATOR[0], OPERATOR[2])]
             + [
                 (email, f"{role.label.lower()} at {institution_name}")
                 for email, _name, institution_name, role in INSTITUTION_USERS
@@ -228,6 +254,9 @@ class Command(BaseCommand):
         )
         for email, what in rows:
             self.stdout.write(f"  {email:<30} {PASSWORD}   {what}")
+        self.stdout.write(
+            f"Patients book online, logged out, at {settings.SITE_URL}/book/ (Northside Clinic)."
+        )
 
 
 ONLINE_SERVICES = (
@@ -256,6 +285,18 @@ def demo_online(institution: Institution, admin: Membership) -> None:
     for service in Service.objects.filter(institution=institution, name__in=ONLINE_SERVICES):
         if service.pk not in ticked:
             online_service_set(actor=actor, service=service, enabled=True)
+
+
+def _wait_for_server(host: str, port: int, patience: float = 120.0) -> None:
+    """Return once something accepts connections at host:port (the development server), or after
+    `patience` seconds; a bare connection, so that the server logs no request."""
+    deadline = clock.monotonic() + patience
+    while clock.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            clock.sleep(0.2)
 
 
 def demo_user(email: str, full_name: str, *, operator: bool = False) -> User:
