@@ -150,12 +150,9 @@ def _rows(
 ) -> list[AgendaRow]:
     """The time axis from the first working hour or booking to the last, in whole local hours, cut in rows
     as long as every boundary allows (at least SHORTEST_ROW); each column's cells placed on it."""
-    moments = [
-        moment
-        for column in columns
-        for item in [*column.hours, *column.entries]
-        for moment in (max(item.starts_at, day_start), min(item.ends_at, day_end))
-    ]
+    spans = [(item.starts_at, item.ends_at) for column in columns for item in column.hours]
+    spans += [(item.starts_at, item.ends_at) for column in columns for item in column.entries]
+    moments = [moment for first, last in spans for moment in (max(first, day_start), min(last, day_end))]
     if not moments:
         return []
     first = _whole_hour(min(moments), tz, up=False, day_start=day_start, day_end=day_end)

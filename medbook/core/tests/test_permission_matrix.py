@@ -95,6 +95,8 @@ MATRIX = {
     "accounts:member-toggle":             (POST, "member_a",    (LOGIN, 403,   302,   403,   404,   404,   403,   403,   404,   404)),
     # The staff calendar and the patient register.
     "scheduling:calendar":                (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
+    # The desk's day agenda (issue 23): the institution's own people, each their own institution's.
+    "scheduling:agenda":                  (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
     "scheduling:booking-create":          (GET,  "slot",        (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     "scheduling:booking-detail":          (GET,  "booking_a",   (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     "scheduling:booking-move":            (POST, "booking_a",   (LOGIN, 403,   422,   422,   404,   403,   403,   403,   403,   403)),
