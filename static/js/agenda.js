@@ -17,13 +17,14 @@
     focusStart = (submitter && submitter.name === "starts_at" && submitter.value) || (start && start.value) || null;
   });
 
-  document.addEventListener("htmx:beforeSwap", function (event) {
+  // Before htmx reads the answer's headers (its HX-Retarget names the week calendar's #workspace).
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
     var body = agendaPage();
     var config = event.detail.requestConfig;
-    var fromPanel = event.detail.requestConfig.elt.closest && config.elt.closest("#panel");
-    if (!body || !fromPanel || config.verb !== "post" || event.detail.xhr.status !== 200) return;
-    event.detail.shouldSwap = false;
-    var answer = new DOMParser().parseFromString(event.detail.serverResponse, "text/html");
+    var fromPanel = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("#panel");
+    if (!body || !fromPanel || !config || config.verb !== "post" || event.detail.xhr.status !== 200) return;
+    event.preventDefault();
+    var answer = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html");
     var messages = document.getElementById("agenda-messages");
     messages.textContent = "";
     answer.querySelectorAll(".flash").forEach(function (flash) { messages.appendChild(document.importNode(flash, true)); });
