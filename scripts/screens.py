@@ -33,7 +33,11 @@ SHOTS = (
     ),
     ("agent@callcenter.example", "book-to-partner", "/partner/book/?show=1&week={week}"),
     # The desk's day agenda (issue 23) on next Monday, every physician of Northside Central side by side.
-    ("reception@northside.example", "day-agenda", "/agenda/?location={central}&service={service}&date={week}"),
+    (
+        "reception@northside.example",
+        "day-agenda",
+        "/agenda/?location={central}&service={service}&date={week}",
+    ),
 )
 
 
