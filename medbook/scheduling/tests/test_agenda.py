@@ -207,3 +207,23 @@ def test_b5_agenda_of_a_location_nobody_works_at_says_so(cast, login):
     response = _agenda(login(cast.bob), cast, next_weekday(1), location=cast.location_a2.pk)
     assert response.status_code == 200
     assert b'data-testid="agenda-nobody"' in response.content
+
+
+def test_b5_agenda_rows_are_as_fine_as_the_bookings_need(cast, login):
+    day = next_weekday(1)
+    echo = ServiceFactory(
+        institution=cast.institution_a,
+        name="Echocardiography",
+        duration_minutes=45,
+        locations=[cast.location_a1],
+        physicians=[cast.physician_a],
+    )
+    _book(cast, cast.bob, local(day, 8), service=echo)
+    text = _text(_agenda(login(cast.bob), cast, day))
+    grid = text.split('class="agenda-list"')[0]
+    assert '<th scope="row" class="agenda-time">08:15</th>' in grid  # quarter-hour rows
+    assert re.search(r'<td rowspan="3" class="agenda-booking service-\d status-booked">', grid)
+    assert "08:00–08:45" in grid and "Echocardiography" in grid
+    # The next free half hour on the grid after the booking is 09:00 (08:45 is free but off the grid).
+    starts = re.findall(r'class="slot free agenda-slot" data-start="([^"]+)"', grid)
+    assert min(datetime.fromisoformat(s) for s in starts) == local(day, 9)
