@@ -1,5 +1,5 @@
-"""Screenshots of the desk pages from the demo data (make screens): Book to partner and the reception
-calendar at 1366 px and 375 px, into docs/screens/. Starts its own server on a free port of 127.0.0.1."""
+"""Screenshots of the desk pages from the demo data (make screens): Book to partner, the reception
+calendar and the day agenda at 1366 px and 375 px, into docs/screens/. Starts its own server on a free port of 127.0.0.1."""
 
 import os
 import secrets
@@ -32,6 +32,12 @@ SHOTS = (
         "/calendar/?location={central}&service={service}&week={week}",
     ),
     ("agent@callcenter.example", "book-to-partner", "/partner/book/?show=1&week={week}"),
+    # The desk's day agenda (issue 23) on next Monday, every physician of Northside Central side by side.
+    (
+        "reception@northside.example",
+        "day-agenda",
+        "/agenda/?location={central}&service={service}&date={week}",
+    ),
 )
 
 
@@ -113,7 +119,7 @@ def main() -> None:
                     page.wait_for_url(lambda url: "/accounts/login/" not in url)
                     page.goto(base + path.format(central=ids[0], service=ids[1], week=week))
                     try:
-                        page.locator(".slot").first.wait_for()
+                        page.locator(".slot:visible").first.wait_for()
                     except Exception:
                         page.screenshot(path=str(OUT / f"failed-{name}-{width}.png"))
                         raise

@@ -1,7 +1,7 @@
 """Reads for calendars and bookings, narrowed to what the actor may see."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -211,10 +211,11 @@ def available_slots(
 
 @dataclass
 class CalendarDay:
-    """One local day of a calendar: its free slots and its bookings, in order."""
+    """One local day of a calendar: its free slots and its bookings, in order, and its working intervals."""
 
     day: date
     entries: list
+    hours: list[engine.Interval] = field(default_factory=list)
 
 
 @dataclass
@@ -256,8 +257,18 @@ def calendar_week(
 def calendar_weeks(
     *, actor: Actor, calendars: Sequence[Calendar], week_start: date
 ) -> list[list[CalendarDay]]:
-    """Seven local days of free slots (green) and active bookings (red) of each calendar, for reception and
-    partners alike; what a booking reveals depends on who looks.
+    """Seven local days of free slots (green) and active bookings (red) of each calendar (`calendar_days`)."""
+    return calendar_days(
+        actor=actor, calendars=calendars, date_from=week_start, date_until=week_start + timedelta(days=6)
+    )
+
+
+def calendar_days(
+    *, actor: Actor, calendars: Sequence[Calendar], date_from: date, date_until: date
+) -> list[list[CalendarDay]]:
+    """The local days date_from..date_until of free slots (green) and active bookings (red) of each calendar,
+    for reception and partners alike (the week calendars, the day agenda); what a booking reveals depends on
+    who looks.
 
     The institution's own staff see every booking of the physician. A partner's user (whose access the
     caller checked, P-4, P-9) sees its own bookings at this location, and everyone else's only as busy time:
@@ -269,16 +280,15 @@ def calendar_weeks(
     """
     if not calendars:
         return []
-    week_end = week_start + timedelta(days=6)
     _institutions_read([c.physician for c in calendars])
     bounds = {
         c.physician.institution.time_zone: day_bounds(
-            tz=ZoneInfo(c.physician.institution.time_zone), date_from=week_start, date_until=week_end
+            tz=ZoneInfo(c.physician.institution.time_zone), date_from=date_from, date_until=date_until
         )
         for c in calendars
     }
     rules = _rules_of(calendars)
-    closed = _closed_of(calendars, week_start, week_end)
+    closed = _closed_of(calendars, date_from, date_until)
     bookings = _bookings_of(calendars, bounds)
     now = timezone.now()
     held = _held_of(calendars, bounds, holder=hold_rules.holder_of(actor), now=now)
@@ -286,7 +296,8 @@ def calendar_weeks(
         _calendar_days(
             actor=actor,
             calendar=c,
-            week_start=week_start,
+            date_from=date_from,
+            date_until=date_until,
             rules=rules.get((c.physician.pk, c.location.pk), []),
             closed=[
                 (f, u) for where, f, u in closed.get(c.physician.pk, []) if where in (None, c.location.pk)
@@ -374,25 +385,26 @@ def _calendar_days(
     *,
     actor: Actor | None,
     calendar: Calendar,
-    week_start: date,
+    date_from: date,
+    date_until: date,
     rules,
     closed,
     bookings: list[Booking],
     held: list[engine.Interval],
     now: datetime,
 ) -> list[CalendarDay]:
-    """One calendar's week from what `calendar_weeks` read."""
+    """One calendar's days from what `calendar_days` read."""
     physician, location = calendar.physician, calendar.location
     institution = physician.institution
     tz = ZoneInfo(institution.time_zone)
-    week_end = week_start + timedelta(days=6)
-    start, end = day_bounds(tz=tz, date_from=week_start, date_until=week_end)
+    start, end = day_bounds(tz=tz, date_from=date_from, date_until=date_until)
     shown = [b for b in bookings if b.starts_at < end and b.ends_at > start]
     partner = actor.partner if actor is not None else None
+    intervals = engine.working_intervals(rules, closed, tz, date_from, date_until)
     free = bookable_slots(
         institution=institution,
         service=calendar.service,
-        intervals=engine.working_intervals(rules, closed, tz, week_start, week_end),
+        intervals=intervals,
         busy=[engine.Interval(b.starts_at, b.ends_at) for b in shown] + held,
         now=now,
         partner=partner is not None,
@@ -405,7 +417,7 @@ def _calendar_days(
             return booking.partner_id == partner.pk and booking.location_id == location.pk
         return staff
 
-    by_day: dict[date, list[CalendarEntry]] = {d: [] for d in engine.days(week_start, week_end)}
+    by_day: dict[date, list[CalendarEntry]] = {d: [] for d in engine.days(date_from, date_until)}
     for slot in free:
         by_day.setdefault(slot.starts_at.astimezone(tz).date(), []).append(
             CalendarEntry(slot.starts_at, slot.ends_at)
@@ -423,10 +435,13 @@ def _calendar_days(
             else CalendarEntry(booking.starts_at, booking.ends_at, busy=True)
         )
         by_day.setdefault(booking.starts_at.astimezone(tz).date(), []).append(entry)
+    hours: dict[date, list[engine.Interval]] = {}
+    for interval in intervals:
+        hours.setdefault(interval.starts_at.astimezone(tz).date(), []).append(interval)
     return [
-        CalendarDay(day, sorted(entries, key=lambda e: e.starts_at))
+        CalendarDay(day, sorted(entries, key=lambda e: e.starts_at), hours.get(day, []))
         for day, entries in sorted(by_day.items())
-        if week_start <= day <= week_end
+        if date_from <= day <= date_until
     ]
 
 

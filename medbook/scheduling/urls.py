@@ -1,11 +1,12 @@
 from django.urls import path
 
-from medbook.scheduling import manage_views, views
+from medbook.scheduling import agenda_views, manage_views, views
 from medbook.scheduling.administration import administration_urls
 
 app_name = "scheduling"
 urlpatterns = [
     path("calendar/", views.calendar, name="calendar"),
+    path("agenda/", agenda_views.agenda, name="agenda"),
     path("calendar/book/", views.booking_create, name="booking-create"),
     path("calendar/book/release/", views.booking_hold_release, name="booking-hold-release"),
     path("calendar/bookings/<int:pk>/", views.booking_detail, name="booking-detail"),

@@ -91,3 +91,26 @@ def test_x_calendars_with_a_form_open_have_no_axe_violation(cast, partners, live
         problems += [f"{actor} booking panel at {width}px: {v}" for v in _violations(page)]
         context.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("width", [1366, 375])
+def test_x_day_agenda_with_bookings_and_a_form_open_has_no_axe_violation(
+    cast, partners, live_server, browser, width
+):
+    with transaction.atomic():
+        everyone = everyone_make(cast, partners)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    _log_in(context, live_server, everyone.user("a_staff"))
+    page.goto(f"{live_server.url}/agenda/?date={everyone.slot_day.isoformat()}")
+    view = page.locator(".agenda-grid" if width > 900 else ".agenda-list")
+    expect(view.locator(".agenda-entry").first).to_be_visible()
+    problems = [f"day agenda at {width}px: {v}" for v in _violations(page)]
+    view.locator(".slot.free").first.click()
+    expect(page.locator("#booking-form")).to_be_visible()
+    problems += [f"day agenda's booking form at {width}px: {v}" for v in _violations(page)]
+    view.locator(".agenda-entry").first.click()
+    expect(page.get_by_test_id("booking-patient")).to_be_visible()
+    problems += [f"day agenda's booking panel at {width}px: {v}" for v in _violations(page)]
+    context.close()
+    assert not problems, "\n".join(problems)

@@ -39,7 +39,7 @@ ACTORS = ("anonymous", "bob", "alice", "charlie", "paula", "peter")
 HUGE = 2**63
 # Every parameter name a view or a form of the project reads.
 PARAMETERS = (
-    "location", "physician", "service", "week", "starts_at", "ends_at", "slot_location", "slot_physician",
+    "location", "physician", "service", "week", "date", "starts_at", "ends_at", "slot_location", "slot_physician",
     "slot_service", "patient", "channel", "note", "q", "page", "date_from", "date_until", "partner", "status",
     "language", "next", "organization", "institution", "specialty", "show", "partners_only", "partnership",
     "action", "active", "decision", "enabled", "from", "version", "valid_from", "valid_until", "full_name",

@@ -102,6 +102,8 @@ MATRIX = {
     "accounts:member-toggle":             (POST, "member_a",    (LOGIN, 403,   302,   403,   404,   404,   403,   403,   404,   404)),
     # The staff calendar and the patient register.
     "scheduling:calendar":                (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
+    # The desk's day agenda (issue 23): the institution's own people, each their own institution's.
+    "scheduling:agenda":                  (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
     "scheduling:booking-create":          (GET,  "slot",        (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     # Closing the booking form releases its hold: one answer whether there was a hold of the user's or not.
     "scheduling:booking-hold-release":    (POST, _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),

@@ -103,6 +103,12 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "scheduling:calendar week":                   ("a_staff",  200,   30, LIST),
     "scheduling:calendar htmx":                   ("a_staff",  200,   30, LIST),
     "scheduling:calendar all":                    ("a_staff",  200,   28, LIST),
+    # The day agenda (issue 23): today at the last location, the slot day of A's first location (page and
+    # htmx): physicians, service colours, then calendar_days' hours, leave, bookings and holds, however many.
+    # (the remembered location and service are written when they change: here every time, rolled back).
+    "scheduling:agenda":                          ("a_staff",  200,   28, LIST),
+    "scheduling:agenda day":                      ("a_staff",  200,   28, LIST),
+    "scheduling:agenda htmx":                     ("a_staff",  200,   26, LIST),
     "scheduling:booking-create":                  ("a_staff",  200,   14, ONE ),
     "scheduling:booking-create htmx":             ("a_staff",  200,   23, ONE ),
     "scheduling:booking-hold-release":            ("a_staff",  200,   10, ONE ),
@@ -314,6 +320,16 @@ def _calendar(everyone: Everyone, physician=True) -> dict:
     }
 
 
+def _agenda(everyone: Everyone) -> dict:
+    """Reception's day agenda of the slot day at A's first location, free time for A's service."""
+    cast = everyone.cast
+    return {
+        "location": cast.location_a1.pk,
+        "service": cast.service_a.pk,
+        "date": everyone.slot_day.isoformat(),
+    }
+
+
 def _offer(everyone: Everyone) -> dict:
     """A partner's choice of one calendar in Book to partner."""
     cast = everyone.cast
@@ -377,6 +393,8 @@ def _request(case: str, everyone: Everyone) -> tuple[str, str, dict, bool]:
         "scheduling:calendar htmx": ("get", [], _calendar(everyone), True),
         "scheduling:calendar all": ("get", [], _calendar(everyone, physician=False), True),
         "scheduling:booking-create htmx": ("get", [], {**_calendar(everyone), **slot}, True),
+        "scheduling:agenda day": ("get", [], _agenda(everyone), False),
+        "scheduling:agenda htmx": ("get", [], _agenda(everyone), True),
         "scheduling:booking-create post": ("post", [], {**_calendar(everyone), **slot, "patient": cast.patient_a.pk}, True),
         "scheduling:booking-create new": ("post", [], {**_calendar(everyone), **slot, **new_patient}, True),
         "scheduling:booking-detail": ("get", booking_a, {}, True),

@@ -1,0 +1,48 @@
+// The day agenda (templates/scheduling/agenda.html). Its booking panel is the week calendar's: after a
+// booking, a move, a cancellation or an attendance recorded there, the desk's views answer with the week
+// calendar's workspace. Here the agenda keeps its page instead: the answer's messages are announced in the
+// agenda's live region, the panel shows what the answer's panel holds (empty after a booking), and the day
+// is drawn again with the booking focused.
+(function () {
+  var focusStart = null;
+
+  function agendaPage() { return document.getElementById("agenda-body"); }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt.closest && event.detail.elt.closest("#panel form");
+    if (!agendaPage() || !form) return;
+    var start = form.querySelector("[name=starts_at]:checked, input[type=hidden][name=starts_at]");
+    var submitter = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent &&
+      event.detail.requestConfig.triggeringEvent.submitter;
+    focusStart = (submitter && submitter.name === "starts_at" && submitter.value) || (start && start.value) || null;
+  });
+
+  // Before htmx reads the answer's headers (its HX-Retarget names the week calendar's #workspace).
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var body = agendaPage();
+    var config = event.detail.requestConfig;
+    var fromPanel = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("#panel");
+    if (!body || !fromPanel || !config || config.verb !== "post" || event.detail.xhr.status !== 200) return;
+    event.preventDefault();
+    var answer = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html");
+    var messages = document.getElementById("agenda-messages");
+    messages.textContent = "";
+    answer.querySelectorAll(".flash").forEach(function (flash) { messages.appendChild(document.importNode(flash, true)); });
+    var panel = document.getElementById("panel");
+    var shown = answer.getElementById("panel");
+    panel.innerHTML = shown ? shown.innerHTML : "";
+    if (shown) htmx.process(panel);
+    htmx.ajax("GET", body.dataset.refresh, { target: "#agenda-body", swap: "innerHTML" }).then(function () {
+      var booked = focusStart && body.querySelector('.agenda-entry[data-start="' + focusStart + '"]');
+      var visible = booked && Array.prototype.filter.call(
+        body.querySelectorAll('.agenda-entry[data-start="' + focusStart + '"]'),
+        function (entry) { return entry.offsetParent !== null; })[0];
+      if (visible) visible.focus();
+      focusStart = null;
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) window.print();
+  });
+})();
