@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "medbook.partners",
     "medbook.audit",
     "medbook.reports",
+    "medbook.privacy",
     "medbook.api",
     "medbook.demo",
 ]

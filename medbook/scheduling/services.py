@@ -26,6 +26,7 @@ from medbook.institutions.models import Institution, Location, Physician, Servic
 from medbook.notifications.digest import digest_entry_add
 from medbook.notifications.services import notification_enqueue
 from medbook.patients.models import Patient
+from medbook.patients.restriction import patient_use_require
 from medbook.patients.services import patient_create
 from medbook.scheduling import events, hold_rules, policy, selectors
 from medbook.scheduling import slots as engine
@@ -299,6 +300,7 @@ def booking_create(
     partner_terms, institution = slot.terms, slot.institution
     if patient.institution_id != location.institution_id:
         raise DomainError(_("Unknown patient."), field="patient")
+    patient_use_require(patient)
     if partner_terms is not None and (channel is None or channel.pk != partner_terms.channel_id):
         channel = TrafficChannel.objects.get(pk=partner_terms.channel_id)
     channel = channel or selectors.default_channel(institution=institution)
