@@ -29,6 +29,11 @@ class DataRequest(models.Model):
         ERASURE = "erasure", _("Erasure (Art. 17)")
         RESTRICTION = "restriction", _("Restriction (Art. 18)")
 
+    class Outcome(models.TextChoices):
+        EXPORTED = "exported", _("Data given")
+        RESTRICTED = "restricted", _("Restricted")
+        ERASED = "erased", _("Erased")
+
     tenant_path = "institution"
 
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="data_requests")
@@ -38,10 +43,10 @@ class DataRequest(models.Model):
     received_on = models.DateField(_("received"))
     due_on = models.DateField(_("due"))
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
-    # Why the institution erases (the admin's words, entered on the erasure page) and what the answer was
-    # ("erased", "restricted until …"): kept here, never in the audit log's signed part.
+    # Why the institution erases (the admin's words, entered on the erasure page): kept here, never in the
+    # audit log's signed part. The outcome: an erasure that waits is answered "restricted", then "erased".
     reason = models.CharField(_("reason"), max_length=300, blank=True)
-    outcome = models.CharField(_("outcome"), max_length=300, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -63,9 +63,13 @@ def _answer(
 ) -> DataRequest:
     """Answer the patient's oldest open request of this kind, or log one received on `received_on` (today
     by default) and answer it now."""
+    # An open request, or an erasure that waited (answered when the patient was restricted).
+    waiting = Q(answered_at__isnull=True) | Q(
+        kind=DataRequest.Kind.ERASURE, outcome=DataRequest.Outcome.RESTRICTED
+    )
     request = (
         DataRequest.objects.select_for_update()
-        .filter(patient=patient, kind=kind, answered_at__isnull=True)
+        .filter(waiting, patient=patient, kind=kind)
         .order_by("received_on", "pk")
         .first()
     )
@@ -79,8 +83,9 @@ def _answer(
             due_on=one_month_after(received_on),
             recorded_by=actor.user,
         )
-    request.answered_at, request.answered_by = timezone.now(), actor.user
-    request.outcome, request.reason = outcome[:300], (reason or request.reason)[:300]
+    if request.answered_at is None:
+        request.answered_at, request.answered_by = timezone.now(), actor.user
+    request.outcome, request.reason = outcome, (reason or request.reason)[:300]
     request.save()
     return request
 
@@ -94,7 +99,9 @@ def patient_export_record(
     require(actor, Perm.ADMINISTER, patient)
     document = rights.patient_export(actor=actor, patient=patient)
     kind = DataRequest.Kind.PORTABILITY if portable else DataRequest.Kind.ACCESS
-    request = _answer(actor=actor, patient=patient, kind=kind, received_on=received_on, outcome="exported")
+    request = _answer(
+        actor=actor, patient=patient, kind=kind, received_on=received_on, outcome=DataRequest.Outcome.EXPORTED
+    )
     audit_record(
         actor=actor,
         action=AuditAction.PATIENT_EXPORT,
@@ -121,7 +128,7 @@ def patient_restrict(
             patient=patient,
             kind=DataRequest.Kind.RESTRICTION,
             received_on=received_on,
-            outcome="restricted",
+            outcome=DataRequest.Outcome.RESTRICTED,
         )
     elif not restrict:
         patient.restricted_at = None
@@ -164,32 +171,27 @@ def patient_erase(
             patient.restricted_at = timezone.now()
             patient.save(update_fields=["restricted_at"])
             audit_record(actor=actor, action=AuditAction.PATIENT_RESTRICT, obj=patient, erasure_waits=True)
-        request = _answer(
-            actor=actor,
-            patient=patient,
-            kind=DataRequest.Kind.ERASURE,
-            received_on=received_on,
-            outcome="restricted until nothing holds the identity",
-            reason=reason,
+    else:
+        bookings = list(Booking.objects.filter(patient=patient).select_related("institution"))
+        _stored_copies_erase(patient, bookings, _secrets_of(patient, bookings))
+        entries = entries_about_patient(
+            AuditEntry.objects.filter(institution_id=patient.institution_id), patient=patient
         )
-        return ErasureResult(erased=False, holds=holds, request=request)
-    bookings = list(Booking.objects.filter(patient=patient).select_related("institution"))
-    secrets = [s for s in (patient.full_name, patient.email, patient.phone, patient.insurance_id) if s]
-    secrets += [b.partner_patient_name for b in bookings if b.partner_patient_name]
-    _stored_copies_erase(patient, bookings, secrets)
-    entries = entries_about_patient(
-        AuditEntry.objects.filter(institution_id=patient.institution_id), patient=patient
-    )
-    audit_personal_erase(actor=actor, entry_ids=list(entries.values_list("pk", flat=True)), patient=patient)
-    _identity_replace(patient, bookings)
+        audit_personal_erase(
+            actor=actor, entry_ids=list(entries.values_list("pk", flat=True)), patient=patient
+        )
+        _identity_replace(patient, bookings)
+    outcome = DataRequest.Outcome.RESTRICTED if holds else DataRequest.Outcome.ERASED
     request = _answer(
         actor=actor,
         patient=patient,
         kind=DataRequest.Kind.ERASURE,
         received_on=received_on,
-        outcome="erased",
+        outcome=outcome,
         reason=reason,
     )
+    if holds:
+        return ErasureResult(erased=False, holds=holds, request=request)
     audit_record(
         actor=actor,
         action=AuditAction.PATIENT_ERASE,
@@ -199,6 +201,12 @@ def patient_erase(
     )
     _partners_tell(patient, bookings)
     return ErasureResult(erased=True, holds=[], request=request)
+
+
+def _secrets_of(patient: Patient, bookings: list[Booking]) -> list[str]:
+    """The patient's details as stored copies may spell them."""
+    found = [s for s in (patient.full_name, patient.email, patient.phone, patient.insurance_id) if s]
+    return found + [b.partner_patient_name for b in bookings if b.partner_patient_name]
 
 
 def _identity_replace(patient: Patient, bookings: list[Booking]) -> None:

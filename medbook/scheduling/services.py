@@ -516,7 +516,9 @@ def booking_cancel(
     booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
     details = _booking_details(booking)
     if reason:
-        details["reason"] = reason
+        details["cancel_reason"] = (
+            reason  # free text: the audit entry's erasable part (chain.PERSONAL_DETAIL_KEYS)
+        )
     if booking.partner is not None:
         details["partner"] = booking.partner.name
     if source:
