@@ -56,7 +56,7 @@ def tree_head_for(*, actor, from_size: int | None = None) -> dict:
 # Entries that list the patients they showed (the staff register's list and search, a partner's search, the
 # API's reads), and
 # detail key of each list.
-_LISTING_KEYS = {
+LISTING_KEYS = {
     AuditAction.PATIENT_REGISTER_READ.value: "patient_ids",
     AuditAction.PATIENT_PARTNER_SEARCH.value: "result_ids",
     AuditAction.BOOKING_READ.value: "patient_ids",  # the JSON API's and FHIR's reads
@@ -69,14 +69,14 @@ def entries_about_patient(entries: QuerySet[AuditEntry], *, patient: Model) -> Q
     about = Q(object_type=patient._meta.label, object_id=str(patient.pk))
     about |= Q(details__patient_id=patient.pk)  # its bookings' entries, its data requests' too
     if connection.vendor == "postgresql":  # jsonb containment, served by the query alone
-        for action, key in _LISTING_KEYS.items():
+        for action, key in LISTING_KEYS.items():
             about |= Q(action=action, **{f"details__{key}__contains": [patient.pk]})
         return entries.filter(about)
     listed = [
         pk
-        for pk, action, details in entries.filter(action__in=list(_LISTING_KEYS)).values_list(
+        for pk, action, details in entries.filter(action__in=list(LISTING_KEYS)).values_list(
             "pk", "action", "details"
         )
-        if patient.pk in (details or {}).get(_LISTING_KEYS[action], [])
+        if patient.pk in (details or {}).get(LISTING_KEYS[action], [])
     ]
     return entries.filter(about | Q(pk__in=listed))

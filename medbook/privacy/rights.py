@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from medbook.audit.models import AuditEntry
-from medbook.audit.selectors import entries_about_patient
+from medbook.audit.selectors import LISTING_KEYS, entries_about_patient
 from medbook.core.permissions import Perm, require
 from medbook.core.tenancy import Actor, get_for_actor, scoped
 from medbook.core.timefmt import when, zone_of
@@ -145,7 +145,14 @@ def _email_row(message: OutboxMessage) -> dict:
     }
 
 
+# What a listing entry (LISTING_KEYS) says of the other patients it showed: left out of a patient's export.
+OTHERS = ("patient_ids", "result_ids", "booking_ids", "query")
+
+
 def _audit_row(entry: AuditEntry) -> dict:
+    details = entry.shown_details
+    if entry.action in LISTING_KEYS:
+        details = {key: value for key, value in details.items() if key not in OTHERS}
     return {
         "id": entry.pk,
         "at": _iso(entry.created_at),
@@ -156,7 +163,7 @@ def _audit_row(entry: AuditEntry) -> dict:
         "object_id": entry.object_id,
         "object": entry.shown_repr,
         "ip_address": entry.ip_address,
-        "details": entry.shown_details,
+        "details": details,
     }
 
 

@@ -50,6 +50,7 @@ def _history(cast, partners):
     mine = [_book(cast, cast.bob, anna, 9), _book(cast, partners.peter, anna, 10)]
     other = _book(cast, cast.bob, otto, 11)
     patient_register_read(actor=cast.actor(cast.bob), view="record", patients=[anna])
+    patient_register_read(actor=cast.actor(cast.bob), view="list", patients=[otto, anna], query="Ott", page=1)
     partners.partnership_p.refresh_from_db()
     partner_patient_search(actor=cast.actor(partners.peter), partnership=partners.partnership_p, query="Anna")
     return anna, otto, mine, other
@@ -83,6 +84,8 @@ def test_g1_the_export_holds_every_booking_and_audit_entry_of_the_patient_and_no
     }
     export = AuditEntry.objects.get(action="patient.export")  # written after the document was made
     assert {row["id"] for row in document["audit"]} == about - {export.pk}
+    listed = next(row for row in document["audit"] if row["action"] == "patient.register_read")
+    assert listed["details"] == {"view": "list", "page": 1}  # neither Otto's id nor the search text
     assert {"booking.create", "patient.view", "patient.partner_search"} <= {
         row["action"] for row in document["audit"]
     }
