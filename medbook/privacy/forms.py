@@ -10,6 +10,12 @@ from medbook.privacy.models import DataRequest
 class ReceivedForm(forms.Form):
     """The day the patient's request arrived (today if left empty): its due date counts from it."""
 
+    id_prefix = "received"  # the rights page shows several of these forms: each its own element ids
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
     received_on = DayField(
         label=_("Request received on"),
         required=False,
@@ -21,11 +27,15 @@ class ReceivedForm(forms.Form):
 class RequestForm(ReceivedForm):
     """Log a request received, to be answered later."""
 
+    id_prefix = "request"
+
     kind = forms.ChoiceField(label=_("Request"), choices=DataRequest.Kind.choices)
 
 
 class ExportForm(ReceivedForm):
     """Export the patient's data: as JSON to take away (Art. 20) or as a readable page (Art. 15)."""
+
+    id_prefix = "export"
 
     format = forms.ChoiceField(
         label=_("Format"),
@@ -35,6 +45,8 @@ class ExportForm(ReceivedForm):
 
 class RestrictForm(ReceivedForm):
     """Restrict the patient's record, or lift the restriction."""
+
+    id_prefix = "restrict"
 
     restrict = forms.TypedChoiceField(
         choices=[("1", _("Restrict")), ("0", _("Lift the restriction"))], coerce=lambda value: value == "1"

@@ -47,7 +47,8 @@ PARAMETERS = (
     "role", "country", "registration_number", "tax_number", "contact_name", "contact_email",
     "contact_phone", "contact_language", "commission_enabled", "commission_percent", "commission_fixed",
     "payment_location", "patient_data_access", "future_bookings", "accept", "can_book", "is_admin",
-    "username", "password", "new_password1", "new_password2",
+    "username", "password", "new_password1", "new_password2", "received_on", "format", "restrict", "reason",
+    "confirm",
 )  # fmt: skip
 GARBAGE = (
     "x" * 5000,
