@@ -515,10 +515,8 @@ def booking_cancel(
     booking.cancel_reason = reason
     booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
     details = _booking_details(booking)
-    if reason:
-        details["cancel_reason"] = (
-            reason  # free text: the audit entry's erasable part (chain.PERSONAL_DETAIL_KEYS)
-        )
+    if reason:  # free text: it goes to the audit entry's erasable part (chain.PERSONAL_DETAIL_KEYS)
+        details["cancel_reason"] = reason
     if booking.partner is not None:
         details["partner"] = booking.partner.name
     if source:
