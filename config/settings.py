@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "medbook.audit",
     "medbook.reports",
     "medbook.online",
+    "medbook.privacy",
     "medbook.api",
     "medbook.demo",
 ]

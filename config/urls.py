@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("medbook.accounts.urls")),
     path("", include("medbook.scheduling.urls")),
     path("patients/", include("medbook.patients.urls")),
+    path("", include("medbook.privacy.urls")),
     path("administration/audit/", include("medbook.audit.urls")),
     path("administration/webhooks/", include("medbook.webhooks.urls")),
     path("reports/", include("medbook.reports.urls")),

@@ -71,3 +71,9 @@ class AuditAction(StrEnum):
     PASSWORD_RESET = "auth.password_reset"
     LOGOUT = "auth.logout"
     AUDIT_PERSONAL_ERASE = "audit.personal_erase"
+    # Patients' data rights (issue 24, docs/privacy.md).
+    PATIENT_EXPORT = "patient.export"
+    PATIENT_ERASE = "patient.erase"
+    PATIENT_RESTRICT = "patient.restrict"
+    PATIENT_RESTRICTION_LIFT = "patient.restriction_lift"
+    DATA_REQUEST_RECORD = "data_request.record"

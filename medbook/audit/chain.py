@@ -33,7 +33,7 @@ HASHED_FIELDS = (
 # AuditPersonal row; the hashed content holds `personal_hash`, SHA-256(salt || canonical personal JSON), instead.
 # The one place that says what is personal: the text of these objects, and these detail keys of any entry.
 PERSONAL_OBJECT_TYPES = frozenset({"patients.Patient", "scheduling.Booking"})
-PERSONAL_DETAIL_KEYS = frozenset({"query", "duplicate_name"})
+PERSONAL_DETAIL_KEYS = frozenset({"query", "duplicate_name", "cancel_reason"})
 GENESIS = "0" * 64  # the prev_hash of the first entry of the old chain
 
 

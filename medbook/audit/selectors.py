@@ -1,9 +1,11 @@
 """Read the audit log and its signed tree head, narrowed to the institution the actor administers."""
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from medbook.audit import merkle, signing
+from medbook.audit.actions import AuditAction
 from medbook.audit.models import AuditEntry, AuditTree
 from medbook.audit.proofs import consistency_proof, latest_head
 from medbook.core.errors import Conflict, NotPermitted
@@ -49,3 +51,32 @@ def tree_head_for(*, actor, from_size: int | None = None) -> dict:
         "from_size": from_size,
         "consistency_proof": consistency,
     }
+
+
+# Entries that list the patients they showed (the staff register's list and search, a partner's search, the
+# API's reads), and
+# detail key of each list.
+LISTING_KEYS = {
+    AuditAction.PATIENT_REGISTER_READ.value: "patient_ids",
+    AuditAction.PATIENT_PARTNER_SEARCH.value: "result_ids",
+    AuditAction.BOOKING_READ.value: "patient_ids",  # the JSON API's and FHIR's reads
+}
+
+
+def entries_about_patient(entries: QuerySet[AuditEntry], *, patient: Model) -> QuerySet[AuditEntry]:
+    """Of `entries`, those about the patient (GDPR access and erasure, issue 24): its record's, those naming
+    it by `patient_id` (its bookings'), and the register reads, partner searches and API reads showing it."""
+    about = Q(object_type=patient._meta.label, object_id=str(patient.pk))
+    about |= Q(details__patient_id=patient.pk)  # its bookings' entries, its data requests' too
+    if connection.vendor == "postgresql":  # jsonb containment, served by the query alone
+        for action, key in LISTING_KEYS.items():
+            about |= Q(action=action, **{f"details__{key}__contains": [patient.pk]})
+        return entries.filter(about)
+    listed = [
+        pk
+        for pk, action, details in entries.filter(action__in=list(LISTING_KEYS)).values_list(
+            "pk", "action", "details"
+        )
+        if patient.pk in (details or {}).get(LISTING_KEYS[action], [])
+    ]
+    return entries.filter(about | Q(pk__in=listed))

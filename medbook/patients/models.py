@@ -23,6 +23,10 @@ class Patient(models.Model):
     # record may duplicate one of the register's (`services.patient_online_register`), for the staff to merge.
     registered_online = models.BooleanField(_("registered online"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # GDPR (issue 24, medbook.patients.restriction): restricted (Art. 18) — kept, never used: no booking, not
+    # found or opened by partners; erased (Art. 17) — identity replaced, the bookings kept as anonymous rows.
+    restricted_at = models.DateTimeField(_("restricted"), null=True, blank=True, editable=False)
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
     # The name as searches compare it (case and accents folded), kept by the database itself; on
     # PostgreSQL a trigram index on it serves "contains" (patients migration 0004).
     search_name = models.GeneratedField(

@@ -13,6 +13,7 @@ from medbook.core.tenancy import Actor, scoped
 from medbook.core.terms import PartnerTerms
 from medbook.core.text import fold
 from medbook.patients.models import Patient
+from medbook.patients.restriction import patients_in_use
 
 MIN_QUERY_LENGTH = 2
 
@@ -74,7 +75,7 @@ def partner_patient_search(*, terms: PartnerTerms, query: str) -> tuple[str, lis
     else:
         condition = Q(search_name__contains=fold(query))  # "nemeth" finds "Németh"
     results = list(
-        Patient.objects.filter(institution_id=terms.institution_id)
+        patients_in_use(Patient.objects.filter(institution_id=terms.institution_id))
         .filter(condition)
         .order_by("full_name", "pk")[:PARTNER_RESULT_LIMIT]
     )
@@ -94,7 +95,11 @@ def partner_query_runs(query: str) -> bool:
 def partner_patient_get(*, terms: PartnerTerms, patient_id) -> Patient:
     """One of the institution's patients for a partner whose terms grant patient-data access; else 404."""
     _require_patient_data(terms)
-    patient = Patient.objects.filter(institution_id=terms.institution_id, pk=parse_id(patient_id)).first()
+    patient = (
+        patients_in_use(Patient.objects.filter(institution_id=terms.institution_id))
+        .filter(pk=parse_id(patient_id))
+        .first()
+    )
     if patient is None:
         raise Http404()
     return patient

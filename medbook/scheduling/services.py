@@ -26,6 +26,7 @@ from medbook.institutions.models import Institution, Location, Physician, Servic
 from medbook.notifications.digest import digest_entry_add
 from medbook.notifications.services import notification_enqueue
 from medbook.patients.models import Patient
+from medbook.patients.restriction import patient_use_require
 from medbook.patients.services import patient_create
 from medbook.scheduling import events, hold_rules, online, policy, selectors
 from medbook.scheduling import slots as engine
@@ -303,6 +304,7 @@ def booking_create(
     partner_terms, institution = slot.terms, slot.institution
     if patient.institution_id != location.institution_id:
         raise DomainError(_("Unknown patient."), field="patient")
+    patient_use_require(patient)
     if partner_terms is not None and (channel is None or channel.pk != partner_terms.channel_id):
         channel = TrafficChannel.objects.get(pk=partner_terms.channel_id)
     if actor is not None and actor.online:  # a patient's own booking comes through the Online channel
@@ -542,8 +544,8 @@ def booking_cancel(
     booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
     manage_links_revoke(booking=booking)
     details = _booking_details(booking)
-    if reason:
-        details["reason"] = reason
+    if reason:  # free text: it goes to the audit entry's erasable part (chain.PERSONAL_DETAIL_KEYS)
+        details["cancel_reason"] = reason
     if booking.partner is not None:
         details["partner"] = booking.partner.name
     if source:

@@ -16,6 +16,7 @@ class WebhookEvent(models.TextChoices):
     BOOKING_CANCELLED = "booking.cancelled", _("Booking cancelled")
     BOOKING_ATTENDANCE = "booking.attendance", _("Attendance recorded")
     PARTNERSHIP_CHANGED = "partnership.changed", _("Partnership changed")
+    PATIENT_ERASED = "patient.erased", _("Patient's data erased")
 
 
 # The short reasons a delivery log keeps for a failure (never an operating system's error text, which would

@@ -50,6 +50,7 @@ PARAMETERS = (
     "contact_phone", "contact_language", "commission_enabled", "commission_percent", "commission_fixed",
     "payment_location", "patient_data_access", "future_bookings", "accept", "can_book", "is_admin",
     "username", "password", "new_password1", "new_password2", "at", "code", "accept_privacy", "website",
+    "received_on", "format", "restrict", "reason", "confirm",
 )  # fmt: skip
 GARBAGE = (
     "x" * 5000,

@@ -120,6 +120,13 @@ MATRIX = {
     "patients:patient-create":            (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
     "patients:patient-edit":              (GET,  "patient",     (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     "patients:patient-duplicates":        (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
+    # A patient's data rights (issue 24): the institution admin's only; another institution's patient is 404.
+    "privacy:patient-rights":             (GET,  "patient",     (LOGIN, 403,   200,   403,   404,   403,   403,   403,   403,   403)),
+    "privacy:request-create":             (POST, "rights_request", (LOGIN, 403, 302,   403,   404,   403,   403,   403,   403,   403)),
+    "privacy:patient-export":             (POST, "rights_export", (LOGIN, 403,  200,   403,   404,   403,   403,   403,   403,   403)),
+    "privacy:patient-restriction":        (POST, "rights_restrict", (LOGIN, 403, 302,  403,   404,   403,   403,   403,   403,   403)),
+    "privacy:patient-erase":              (GET,  "patient",     (LOGIN, 403,   200,   403,   404,   403,   403,   403,   403,   403)),
+    "privacy:request-list":               (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
     # The institution admin's Administration, and its audit log.
     "institutions:settings":              (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
     "institutions:location-list":         (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
@@ -390,6 +397,11 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
             data = {"location": cast.location_a1.pk, "physician": cast.physician_a.pk, "at": at}
     elif obj == "online_token":
         args = [everyone.online_token]
+    elif obj in ("rights_request", "rights_export", "rights_restrict"):
+        args = [cast.patient_a.pk]
+        data = {"rights_request": {"kind": "access"}, "rights_export": {"format": "html"}}.get(
+            obj, {"restrict": "1"}
+        )
     elif obj == "close_p":
         args, data = [partners.partner_p.pk], {"date_from": "2020-02-01", "date_until": "2020-02-29"}
     elif obj is not None:

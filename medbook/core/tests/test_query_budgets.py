@@ -134,6 +134,15 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "patients:patient-edit":                      ("a_staff",  200,        (13, 14), ONE ),
     "patients:patient-edit post":                 ("a_staff",  302,        (13, 14), ONE ),
     "patients:patient-duplicates":                ("a_staff",  200,   10, LIST),
+    # A patient's data rights (issue 24): the export reads each kind of data once, whatever its amount. The
+    # audit entries about the patient take one query more on SQLite, which has no jsonb containment: the
+    # lists that showed patients are read first (audit.selectors.entries_about_patient).
+    "privacy:patient-rights":                     ("a_admin",  200,   10, ONE ),
+    "privacy:request-create":                     ("a_admin",  302,   14, ONE ),
+    "privacy:patient-export":                     ("a_admin",  200,   (22, 24), ONE ),
+    "privacy:patient-restriction":                ("a_admin",  302,   (17, 18), ONE ),
+    "privacy:patient-erase":                      ("a_admin",  200,   (16, 17), ONE ),
+    "privacy:request-list":                       ("a_admin",  200,   9, ONE ),
     "institutions:settings":                      ("a_admin",  200,     9, ONE ),
     "institutions:location-list":                 ("a_admin",  200,     9, LIST),
     "institutions:location-create":               ("a_admin",  200,     8, ONE ),

@@ -182,7 +182,7 @@ def test_r3_cancel_with_a_reason_keeps_it_and_tells_the_partner(
     booked_by_partner.refresh_from_db()
     assert booked_by_partner.cancel_reason == "The physician is ill"
     entry = AuditEntry.objects.get(action="booking.cancel", object_id=str(booked_by_partner.pk))
-    assert entry.details["reason"] == "The physician is ill"
+    assert entry.shown_details["cancel_reason"] == "The physician is ill"
     deliver_outbox()
     told = [m for m in mail.outbox if "paula@p.test" in m.to]
     assert told and "The physician is ill" in told[0].body
