@@ -20,9 +20,11 @@ from medbook.core.tenancy import Actor
 from medbook.core.timefmt import zone_of
 from medbook.notifications.models import DigestEntry, OutboxMessage
 from medbook.notifications.services import WITHDRAWABLE, notification_enqueue
+from medbook.online.models import OnlineRequest
 from medbook.patients.models import Patient
 from medbook.privacy import rights
 from medbook.privacy.models import DataRequest, one_month_after
+from medbook.scheduling.manage_links import manage_links_revoke
 from medbook.scheduling.models import Booking
 from medbook.webhooks.models import WebhookDelivery, WebhookEvent
 from medbook.webhooks.services import webhook_enqueue
@@ -219,6 +221,11 @@ def _identity_replace(patient: Patient, bookings: list[Booking]) -> None:
     Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
         note="", cancel_reason="", partner_patient_name="", partner_patient_birth_date=None
     )
+    # What the patient typed booking online (kept a short while after the booking) goes, and no e-mailed
+    # manage link opens the bookings any more.
+    OnlineRequest.objects.filter(booking__in=[b.pk for b in bookings]).delete()
+    for booking in bookings:
+        manage_links_revoke(booking=booking)
 
 
 def _scrub(text: str, secrets: list[str]) -> str:

@@ -14,6 +14,7 @@ from medbook.audit.models import AuditEntry, AuditPersonal
 from medbook.audit.sealer import audit_seal
 from medbook.core.errors import DomainError
 from medbook.notifications.models import OutboxMessage
+from medbook.online.models import OnlineRequest
 from medbook.partners.models import Partnership
 from medbook.partners.services.booking import partner_patient_search
 from medbook.partners.tests import services as partner_services
@@ -23,7 +24,7 @@ from medbook.patients.tests.factories import PatientFactory
 from medbook.privacy import services
 from medbook.privacy.models import DataRequest, one_month_after
 from medbook.scheduling import services as scheduling
-from medbook.scheduling.models import Booking
+from medbook.scheduling.models import Booking, ManageLink
 
 pytestmark = pytest.mark.django_db
 
@@ -159,6 +160,21 @@ def test_g2_erasure_anonymises_keeps_the_bookings_and_the_audit_log_still_verifi
     anna, otto, mine, other = _history(cast, partners)
     for booking in mine:  # visits ahead hold the identity: cancelled first
         scheduling.booking_cancel(actor=cast.actor(cast.bob), booking=booking, reason="Anna asked")
+    typed = OnlineRequest.objects.create(  # what she typed had she booked the first one online
+        institution=cast.institution_a,
+        location=cast.location_a1,
+        physician=cast.physician_a,
+        service=cast.service_a,
+        starts_at=mine[0].starts_at,
+        hold_key="0" * 64,
+        full_name="Anna Patient",
+        birth_date=date(1980, 1, 1),
+        email="anna@example.test",
+        email_key="anna@example.test",
+        expires_at=mine[0].starts_at,
+        booking=mine[0],
+    )
+    ManageLink.objects.create(booking=mine[1], key_hash="1" * 64)  # a link the desk's cancel did not see
     audit_seal()
     pending = OutboxMessage.objects.filter(to_email="anna@example.test", status="pending").count()
     assert pending
@@ -186,6 +202,8 @@ def test_g2_erasure_anonymises_keeps_the_bookings_and_the_audit_log_still_verifi
     assert request.outcome == "erased" and request.reason.startswith("The patient asked")
     otto.refresh_from_db()
     assert otto.full_name == "Otto Other"
+    assert not OnlineRequest.objects.filter(pk=typed.pk).exists()
+    assert not ManageLink.objects.filter(booking__in=mine, revoked_at__isnull=True).exists()
 
 
 def test_g2_upcoming_visits_hold_the_identity_the_patient_is_restricted_meanwhile(cast, partners, login):
