@@ -170,7 +170,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "partners:partner-edit post":                 ("a_admin",  302,        20, ONE ),
     "partners:partner-delete":                    ("a_admin",  200,   11, LIST),
     "partners:partner-resend":                    ("a_admin",  302,   14, ONE ),
-    "partners:channel-list":                      ("a_admin",  200,   13, LIST),
+    "partners:channel-list":                      ("a_admin",  200,   13, LIST),  # +1: the Online column (issue 22)
     "partners:matrix-cell":                       ("a_admin",  302,        17, ONE ),
     "partners:online-cell":                       ("a_admin",  302,         14, ONE ),
     "partners:home":                              ("p_book",   200,   12, LIST),
@@ -244,7 +244,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "api:settlement":                             ("a_admin",  200,     7, LIST),
     "api:partnership_put":                        ("a_admin",  200,  20, LIST),
     "api:partnership_service":                    ("a_admin",  200,  15, LIST),
-    "api:channels":                               ("a_admin",  200,     8, LIST),
+    "api:channels":                               ("a_admin",  200,     8, LIST),  # +1: the Online column (issue 22)
     # FHIR R4 with the same tokens.
     "fhir:metadata":                              ("anon",     200,     0, ONE ),
     "fhir:organization-search":                   ("a_admin",  200,     4, ONE ),
