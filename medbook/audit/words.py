@@ -76,6 +76,7 @@ ACTION_WORDS: dict[str, Promise] = {
     AuditAction.PASSWORD_RESET: pgettext_lazy("audit log", "Password reset"),
     AuditAction.LOGOUT: pgettext_lazy("audit log", "Logged out"),
     AuditAction.AUDIT_PERSONAL_ERASE: pgettext_lazy("audit log", "Personal data erased from the audit log"),
+    AuditAction.RETENTION_RUN: pgettext_lazy("audit log", "Retention run"),
 }
 # The names of the details the services record (medbook.audit.services.audit_record's keywords).
 DETAIL_WORDS: dict[str, Promise] = {
