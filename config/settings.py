@@ -332,4 +332,11 @@ WORKER_TASKS = [
     "medbook.online.services.online_requests_sweep",
     # Partner bookings their patients did not confirm, released where the institution asks (issue 22).
     "medbook.scheduling.manage.partner_bookings_release",
+    # Retention (issue 24, G-3): erase patients past their institution's retention, delete what is kept a while.
+    "medbook.privacy.retention.retention_task",
 ]
+# Retention's windows (medbook.privacy.retention, docs/privacy.md "Retention"); the run itself at most this often.
+RETENTION_INTERVAL_SECONDS = env.int("RETENTION_INTERVAL_SECONDS", default=3600)
+RETENTION_MANAGE_LINK_DAYS = env.int("RETENTION_MANAGE_LINK_DAYS", default=30)
+RETENTION_THROTTLE_DAYS = env.int("RETENTION_THROTTLE_DAYS", default=1)
+RETENTION_EMAIL_BODY_DAYS = env.int("RETENTION_EMAIL_BODY_DAYS", default=30)

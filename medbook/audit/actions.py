@@ -77,3 +77,6 @@ class AuditAction(StrEnum):
     PATIENT_RESTRICT = "patient.restrict"
     PATIENT_RESTRICTION_LIFT = "patient.restriction_lift"
     DATA_REQUEST_RECORD = "data_request.record"
+    RETENTION_RUN = (
+        "retention.run"  # the platform's retention run, with its counts (medbook.privacy.retention)
+    )

@@ -76,6 +76,16 @@ ACTION_WORDS: dict[str, Promise] = {
     AuditAction.PASSWORD_RESET: pgettext_lazy("audit log", "Password reset"),
     AuditAction.LOGOUT: pgettext_lazy("audit log", "Logged out"),
     AuditAction.AUDIT_PERSONAL_ERASE: pgettext_lazy("audit log", "Personal data erased from the audit log"),
+    AuditAction.RETENTION_RUN: pgettext_lazy("audit log", "Retention run"),
+    # Issues 22 and 24's acts (test_defect10_every_audit_act_has_words).
+    AuditAction.PATIENT_EXPORT: pgettext_lazy("audit log", "Patient's data exported"),
+    AuditAction.PATIENT_ERASE: pgettext_lazy("audit log", "Patient's data erased"),
+    AuditAction.PATIENT_RESTRICT: pgettext_lazy("audit log", "Patient's record restricted"),
+    AuditAction.PATIENT_RESTRICTION_LIFT: pgettext_lazy("audit log", "Restriction lifted"),
+    AuditAction.DATA_REQUEST_RECORD: pgettext_lazy("audit log", "Data request recorded"),
+    AuditAction.BOOKING_PATIENT_CONFIRM: pgettext_lazy("audit log", "Booking confirmed by the patient"),
+    AuditAction.MANAGE_LINK_REVOKE: pgettext_lazy("audit log", "Manage link revoked"),
+    AuditAction.CHANNEL_SERVICE_SET: pgettext_lazy("audit log", "Channel services set"),
 }
 # The names of the details the services record (medbook.audit.services.audit_record's keywords).
 DETAIL_WORDS: dict[str, Promise] = {
@@ -92,6 +102,9 @@ DETAIL_WORDS: dict[str, Promise] = {
     "bookings_moved": pgettext_lazy("audit log", "bookings moved over"),
     "by_operator": pgettext_lazy("audit log", "by the operator"),
     "can_book": pgettext_lazy("audit log", "may book"),
+    "cancel_reason": pgettext_lazy(
+        "audit log", "reason"
+    ),  # the personal part's key (chain.PERSONAL_DETAIL_KEYS)
     "cancelled_booking_ids": pgettext_lazy("audit log", "cancelled bookings"),
     "change_id": pgettext_lazy("audit log", "change"),
     "changes": pgettext_lazy("audit log", "changes"),

@@ -67,6 +67,16 @@ class Institution(Organization):
             "appointment; empty: never."
         ),
     )
+    # Retention (issue 24, G-3; docs/privacy.md): 8 years, as the accounting act keeps the bookings' rows.
+    retention_years = models.PositiveSmallIntegerField(
+        _("retention (years after the last visit)"),
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_(
+            "A patient whose last visit (or record, with no visit) is older than this is erased automatically, "
+            "unless an upcoming visit or an unsettled partner visit still needs the record."
+        ),
+    )
     attendance_grace_minutes = models.PositiveIntegerField(
         _("attendance reminder after (minutes)"),
         default=60,

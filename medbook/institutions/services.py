@@ -40,6 +40,7 @@ SETTINGS_FIELDS = (
     "patient_cutoff_minutes",
     "release_unconfirmed_hours",
     "attendance_grace_minutes",
+    "retention_years",
     "online_booking",
     "privacy_notice",
 )
@@ -117,6 +118,7 @@ def institution_settings_errors(values: dict) -> tuple[dict, dict[str, str]]:
         "patient_cutoff_minutes",
         "release_unconfirmed_hours",
         "attendance_grace_minutes",
+        "retention_years",
     ):
         db_field = model_field(Institution, name)
         value = values.get(name)

@@ -246,8 +246,14 @@ def _book(*, actor: Actor, request: OnlineRequest, token: str) -> OnlineRequest:
     return online_request_of(token)
 
 
+def online_requests_expired():
+    """The requests whose hold expired an hour ago, booked or not (the sweep deletes them; the retention
+    run's dry run counts them)."""
+    return OnlineRequest.objects.filter(expires_at__lte=timezone.now() - KEPT_AFTER_EXPIRY)
+
+
 def online_requests_sweep() -> int:
-    """Delete the requests whose hold expired an hour ago, booked or not, with the details they kept (a
-    task of `run_worker`, WORKER_TASKS): how many."""
-    deleted, _rows = OnlineRequest.objects.filter(expires_at__lte=timezone.now() - KEPT_AFTER_EXPIRY).delete()
+    """Delete the expired requests (`online_requests_expired`) with the details they kept (a task of
+    `run_worker`, WORKER_TASKS): how many."""
+    deleted, _rows = online_requests_expired().delete()
     return deleted

@@ -16,7 +16,7 @@ from medbook.audit.selectors import entries_about_patient
 from medbook.audit.services import audit_personal_erase, audit_record
 from medbook.core.errors import DomainError
 from medbook.core.permissions import Perm, require
-from medbook.core.tenancy import Actor
+from medbook.core.tenancy import SYSTEM, Actor
 from medbook.core.timefmt import zone_of
 from medbook.notifications.models import DigestEntry, OutboxMessage
 from medbook.notifications.services import WITHDRAWABLE, notification_enqueue
@@ -173,16 +173,6 @@ def patient_erase(
             patient.restricted_at = timezone.now()
             patient.save(update_fields=["restricted_at"])
             audit_record(actor=actor, action=AuditAction.PATIENT_RESTRICT, obj=patient, erasure_waits=True)
-    else:
-        bookings = list(Booking.objects.filter(patient=patient).select_related("institution"))
-        _stored_copies_erase(patient, bookings, _secrets_of(patient, bookings))
-        entries = entries_about_patient(
-            AuditEntry.objects.filter(institution_id=patient.institution_id), patient=patient
-        )
-        audit_personal_erase(
-            actor=actor, entry_ids=list(entries.values_list("pk", flat=True)), patient=patient
-        )
-        _identity_replace(patient, bookings)
     outcome = DataRequest.Outcome.RESTRICTED if holds else DataRequest.Outcome.ERASED
     request = _answer(
         actor=actor,
@@ -194,15 +184,33 @@ def patient_erase(
     )
     if holds:
         return ErasureResult(erased=False, holds=holds, request=request)
+    patient_anonymise(actor=actor, patient=patient, request_id_answered=request.pk)
+    return ErasureResult(erased=True, holds=[], request=request)
+
+
+def patient_anonymise(*, actor: Actor, patient: Patient, **audit_details) -> None:
+    """The erasure itself, for a patient nothing holds (`rights.erasure_holds`), inside the caller's
+    transaction with the patient locked: `patient_erase` (an admin, answering a request) and the retention
+    run (`medbook.privacy.retention`, the platform's `SYSTEM` actor) both erase through it."""
+    bookings = list(Booking.objects.filter(patient=patient).select_related("institution"))
+    _stored_copies_erase(patient, bookings, _secrets_of(patient, bookings))
+    entries = entries_about_patient(
+        AuditEntry.objects.filter(institution_id=patient.institution_id), patient=patient
+    )
+    audit_personal_erase(
+        actor=None if actor is SYSTEM else actor,  # None: the platform's own erasure, every entry of it
+        entry_ids=list(entries.values_list("pk", flat=True)),
+        patient=patient,
+    )
+    _identity_replace(patient, bookings)
     audit_record(
         actor=actor,
         action=AuditAction.PATIENT_ERASE,
         obj=patient,
-        request_id_answered=request.pk,
         bookings_kept=[b.pk for b in bookings],
+        **audit_details,
     )
     _partners_tell(patient, bookings)
-    return ErasureResult(erased=True, holds=[], request=request)
 
 
 def _secrets_of(patient: Patient, bookings: list[Booking]) -> list[str]:

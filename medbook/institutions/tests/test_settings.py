@@ -34,6 +34,7 @@ def _form(institution, **changes) -> dict:
         "patient_cutoff_minutes": institution.patient_cutoff_minutes,
         "release_unconfirmed_hours": "",
         "attendance_grace_minutes": institution.attendance_grace_minutes,
+        "retention_years": institution.retention_years,
     }
     values.update(changes)
     return {key: value for key, value in values.items() if value is not None}
@@ -72,6 +73,7 @@ def test_b12_admin_changes_the_settings_and_the_change_is_audited(client, cast):
             language="en",
             patient_cutoff_minutes="60",
             release_unconfirmed_hours="24",
+            retention_years="10",
         ),
     )
     assert response.status_code == 302
@@ -79,6 +81,7 @@ def test_b12_admin_changes_the_settings_and_the_change_is_audited(client, cast):
     assert (a.time_zone, a.booking_horizon_days, a.partner_cutoff_minutes) == ("Europe/London", 60, 120)
     assert (a.no_show_earns_commission, a.slot_grid_minutes, a.language) == (True, 15, "en")
     assert (a.patient_cutoff_minutes, a.release_unconfirmed_hours) == (60, 24)
+    assert a.retention_years == 10  # issue 24: retention, 8 years by default
     assert a.phone == "+36 1 234 5678"
     entry = AuditEntry.objects.get(action="institution.settings_update")
     assert entry.details["changes"]["partner_cutoff_minutes"] == [0, 120]
@@ -100,6 +103,9 @@ def test_b12_admin_changes_the_settings_and_the_change_is_audited(client, cast):
         ("patient_cutoff_minutes", "99999", "Ensure this value is less than or equal to 10080."),
         ("release_unconfirmed_hours", "0", "Ensure this value is greater than or equal to 1."),
         ("release_unconfirmed_hours", "x", "Enter a whole number."),
+        # Issue 24: retention, in years after the last visit.
+        ("retention_years", "0", "Ensure this value is greater than or equal to 1."),
+        ("retention_years", "", "This field is required."),
     ],
 )
 def test_b12_bad_settings_are_refused_with_the_reason_and_change_nothing(client, cast, field, value, message):
