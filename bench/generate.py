@@ -81,6 +81,13 @@ def setup_django(url: str) -> None:
     django.setup()
 
 
+# The columns of the workers' patients files (gen/bookings.py InstitutionWorker.patients), in their order.
+PATIENT_COLUMNS = (
+    "id", "full_name", "birth_date", "email", "phone", "insurance_id", "created_at", "institution_id",
+    "registered_by_partner", "registered_online",
+)  # fmt: skip
+
+
 def main() -> None:
     args = parse()
     scale = scale_of(args.scale)
@@ -129,7 +136,9 @@ def generate(url: str, scale, seed: int, timings: Timings) -> None:
                 totals.update(stats)
         timings.add("bookings made (2 workers)", totals["bookings"], time.monotonic() - step)
         step = time.monotonic()
-        with connection.cursor().copy("COPY patients_patient FROM STDIN") as copy:
+        with connection.cursor().copy(
+            f"COPY patients_patient ({', '.join(PATIENT_COLUMNS)}) FROM STDIN"
+        ) as copy:
             for spec in network.institutions:
                 copy.write((Path(folder) / f"patients-{spec.index:05d}.copy").read_bytes())
         connection.commit()

@@ -101,7 +101,7 @@ class InstitutionWorker:
                 out.write(
                     f"{spec.first_patient_id + offset}\t{first} {family}\t{born}\t{email}\t"
                     f"{mobile if rng.random() < 0.85 else ''}\t{taj}\t{clock.copy_us(created)}\t{spec.id}\t"
-                    f"{'t' if by_partner else 'f'}\n"
+                    f"{'t' if by_partner else 'f'}\tf\n"
                 )
 
     # Bookings ---------------------------------------------------------------------------------------------

@@ -231,11 +231,13 @@ class Builder:
             ("organization_ptr_id", "time_zone", "currency", "no_show_earns_commission")
             + ("attendance_grace_minutes", "booking_horizon_days", "language", "partner_cutoff_minutes")
             + ("phone", "slot_grid_minutes")
-            + ("online_booking", "privacy_notice", "patient_cutoff_minutes", "release_unconfirmed_hours"),
+            + ("online_booking", "privacy_notice", "patient_cutoff_minutes", "release_unconfirmed_hours")
+            + ("retention_years",),
             (org_id, zone, currency, rng.random() < 0.2, 60, horizon, rng.choice(("hu", "hu", "hu", "en")))
             + (cutoff, phone(rng, area), grid)
             # Half the institutions take online bookings (issue 22), each with its privacy notice.
-            + (online, f"{name} keeps your details to book your appointment." if online else "", 0, None),
+            + (online, f"{name} keeps your details to book your appointment." if online else "", 0, None)
+            + (8,),
         )
         domain = f"{slug(name)}-{index + 1}.example"
         location_ids = self.locations(org_id, name, city, n_loc)

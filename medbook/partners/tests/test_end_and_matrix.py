@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from medbook.audit.models import AuditEntry
 from medbook.core.errors import DomainError
+from medbook.core.timefmt import when
 from medbook.institutions.tests.factories import ServiceFactory
 from medbook.partners.access import access_partnership_target
 from medbook.partners.models import Partnership
@@ -158,7 +159,9 @@ def test_p8_delete_cancelling_future_bookings_notifies_the_partner(
     body = mail.get_body(preferencelist=("plain",)).get_content()
     local_start = timezone.localtime(future.starts_at, ZoneInfo(cast.institution_a.time_zone))
     assert "These bookings were cancelled with it:" in body and cast.service_a.name in body
-    assert local_start.strftime("%Y-%m-%d %H:%M") in body  # in the institution's time zone
+    # in the institution's time zone and in words (issue 23), as the one formatting helper writes it
+    assert when(future.starts_at, cast.institution_a, language="en") in body
+    assert local_start.strftime("%H:%M") in when(future.starts_at, cast.institution_a, language="en")
     assert AuditEntry.objects.get(action="partnership.end").details["cancelled_booking_ids"] == [future.pk]
 
 

@@ -243,6 +243,9 @@ class Command(BaseCommand):
         self.stdout.write("")
         if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
             self.stdout.write(f"E-mails are kept as files under {settings.EMAIL_FILE_PATH}/, not printed.")
+        self.stdout.write(
+            f"Patients book online, logged out, at {settings.SITE_URL}/book/ (Northside Clinic)."
+        )
         self.stdout.write(f"Open {settings.SITE_URL} and log in (password {PASSWORD} for everyone):")
         rows = (
             [(OPERATOR[0], OPERATOR[2])]
@@ -254,9 +257,6 @@ class Command(BaseCommand):
         )
         for email, what in rows:
             self.stdout.write(f"  {email:<30} {PASSWORD}   {what}")
-        self.stdout.write(
-            f"Patients book online, logged out, at {settings.SITE_URL}/book/ (Northside Clinic)."
-        )
 
 
 ONLINE_SERVICES = (
