@@ -42,6 +42,7 @@ SETTINGS_FIELDS = (
     "attendance_grace_minutes",
     "online_booking",
     "privacy_notice",
+    "online_approval_no_shows",
 )
 PATIENT_LANGUAGES = ("hu", "en")
 
@@ -117,6 +118,7 @@ def institution_settings_errors(values: dict) -> tuple[dict, dict[str, str]]:
         "patient_cutoff_minutes",
         "release_unconfirmed_hours",
         "attendance_grace_minutes",
+        "online_approval_no_shows",
     ):
         db_field = model_field(Institution, name)
         value = values.get(name)
