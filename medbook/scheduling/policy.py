@@ -114,7 +114,9 @@ def online_approval_needed(*, institution: Institution, patient: Patient) -> boo
     (`online_approval_no_shows`, empty by default: never) and the patient's no-shows reached that number
     (`patients.selectors.attendance_of`, read only when the setting is on)."""
     threshold = institution.online_approval_no_shows
-    return bool(threshold) and attendance_of(patient).no_shows >= threshold
+    if not threshold:
+        return False
+    return attendance_of(patient).no_shows >= threshold
 
 
 def _cutoff_message(institution: Institution) -> str:
