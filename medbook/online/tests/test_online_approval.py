@@ -59,7 +59,9 @@ def _made_mail(email: str) -> OutboxMessage:
     return OutboxMessage.objects.get(kind="patient_booking_made", to_email=email)
 
 
-WILL_CONFIRM = "The clinic will confirm this appointment"
+WILL_CONFIRM = (
+    "A rendelő megerősíti ezt az időpontot"  # the patient's e-mails: in the institution's language (hu)
+)
 
 
 def test_setting_off_by_default_books_a_repeat_no_show_as_usual(online):
@@ -92,6 +94,12 @@ def test_reaching_the_threshold_books_but_awaits_the_desks_approval(online, awai
     assert WILL_CONFIRM in mail.text_body and WILL_CONFIRM in mail.html_body
 
 
+def test_in_english_the_email_says_the_clinic_will_confirm(online):
+    Institution.objects.filter(pk=online.institution_a.pk).update(language="en", online_approval_no_shows=1)
+    _book_online(online, **ANNA)
+    assert "The clinic will confirm this appointment" in _made_mail(ANNA["email"]).text_body
+
+
 def test_the_panel_shows_awaiting_approval_and_the_desk_approves_with_one_button(online, awaiting, login):
     client = login(online.bob)
     panel = client.get(reverse("scheduling:booking-detail", args=[awaiting.pk])).content.decode()
@@ -103,7 +111,7 @@ def test_the_panel_shows_awaiting_approval_and_the_desk_approves_with_one_button
     entry = AuditEntry.objects.get(action="booking.approve")
     assert entry.details["patient_id"] == online.patient_a.pk
     approved = OutboxMessage.objects.get(kind="patient_booking_approved", to_email=ANNA["email"])
-    assert "has confirmed your appointment" in approved.text_body
+    assert "Institution A megerősítette az időpontját" in approved.text_body
     assert approved.attachments[0]["filename"] == "appointment.ics"
     panel = client.get(reverse("scheduling:booking-detail", args=[awaiting.pk])).content.decode()
     assert "Awaiting approval" not in panel and 'data-testid="booking-approve"' not in panel
