@@ -7,6 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from conftest import actor_of, local, next_weekday
+from medbook.accounts.actor import actor_for
+from medbook.accounts.tokens import api_token_create
 from medbook.audit.models import AuditEntry
 from medbook.core.errors import Conflict, NotPermitted
 from medbook.institutions.models import Institution
@@ -207,3 +209,10 @@ def _settings_form(institution) -> dict:
         "online_booking": "on",
         "privacy_notice": institution.privacy_notice,
     }
+
+
+def test_the_json_api_shows_the_flag(online, awaiting):
+    token = api_token_create(actor=actor_for(online.bob), name="desk")[1]
+    url = reverse("api:booking_get", args=[awaiting.pk])
+    answer = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert answer.status_code == 200 and answer.json()["awaiting_approval"] is True
