@@ -13,6 +13,7 @@ class AuditAction(StrEnum):
     BOOKING_ATTENDANCE = "booking.attendance"
     BOOKING_PAYMENT = "booking.payment"
     BOOKING_PATIENT_CONFIRM = "booking.patient_confirm"
+    BOOKING_APPROVE = "booking.approve"
     MANAGE_LINK_REVOKE = "booking.manage_link_revoke"
     PATIENT_CREATE = "patient.create"
     PATIENT_UPDATE = "patient.update"

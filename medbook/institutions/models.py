@@ -93,6 +93,18 @@ class Institution(Organization):
             " booking pages."
         ),
     )
+    # Attendance memory (issue 22): an online booking of a patient with this many no-shows waits for the
+    # desk's approval (medbook.scheduling.policy.online_approval_needed); empty: never.
+    online_approval_no_shows = models.PositiveSmallIntegerField(
+        _("online bookings need approval after (no-shows)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_(
+            "An online booking of a patient with this many no-shows waits for the desk's approval; empty:"
+            " never."
+        ),
+    )
     privacy_notice = models.TextField(
         _("privacy notice for online booking"),
         blank=True,

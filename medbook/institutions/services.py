@@ -43,6 +43,7 @@ SETTINGS_FIELDS = (
     "retention_years",
     "online_booking",
     "privacy_notice",
+    "online_approval_no_shows",
 )
 PATIENT_LANGUAGES = ("hu", "en")
 
@@ -119,6 +120,7 @@ def institution_settings_errors(values: dict) -> tuple[dict, dict[str, str]]:
         "release_unconfirmed_hours",
         "attendance_grace_minutes",
         "retention_years",
+        "online_approval_no_shows",
     ):
         db_field = model_field(Institution, name)
         value = values.get(name)

@@ -173,6 +173,13 @@ class Booking(models.Model):
     partner_patient_birth_date = models.DateField(null=True, blank=True, editable=False)
     # When the patient confirmed, through the manage link, that a partner's booking was wanted (issue 22).
     patient_confirmed_at = models.DateTimeField(_("confirmed by patient"), null=True, blank=True)
+    # An online booking of a repeat no-show waits for the desk's approval (issue 22,
+    # `policy.online_approval_needed`): since when, and when and by whom the desk approved it.
+    approval_needed_at = models.DateTimeField(_("awaiting approval since"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("booking")
@@ -202,6 +209,11 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def awaiting_approval(self) -> bool:
+        """Booked online by a repeat no-show and not yet approved by the desk."""
+        return self.approval_needed_at is not None and self.approved_at is None
 
 
 class SlotHold(models.Model):

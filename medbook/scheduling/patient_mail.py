@@ -24,7 +24,8 @@ from medbook.scheduling.ical import CANCEL, REQUEST, booking_invitation
 from medbook.scheduling.manage_links import manage_link_issue
 from medbook.scheduling.models import Booking
 
-EVENTS = ("made", "moved", "cancelled")
+# "approved": the desk approved an online booking that awaited it (issue 22); the reminder is the made one's.
+EVENTS = ("made", "moved", "cancelled", "approved")
 CONFIRMATION_KINDS = tuple(f"patient_booking_{event}" for event in EVENTS)
 REMINDER_KIND = "patient_booking_reminder"
 REMINDER_TIME = time(18, 0)  # the evening before: late enough to be remembered, early enough to cancel
@@ -78,7 +79,7 @@ def patient_notify(*, booking: Booking, event: str, previous_start: datetime | N
             }
         ],
     )
-    if event != "cancelled":
+    if event in ("made", "moved"):
         _reminder_plan(booking, context)
 
 
@@ -147,6 +148,7 @@ def _context(booking: Booking, *, previous_start: datetime | None, manage_url: s
         "how_to_cancel": how_to_cancel,
         "manage_url": manage_url,
         "confirmation_wanted": booking.partner_id is not None and booking.patient_confirmed_at is None,
+        "approval_pending": booking.awaiting_approval,  # an online booking the desk has still to approve
         "how_to_book": how_to_book % facts,
         "physician_line": physician,
         "time_zone": institution.time_zone,

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from medbook.core.errors import Conflict
 from medbook.institutions.models import Institution
+from medbook.patients.models import Patient
+from medbook.patients.selectors import attendance_of
 from medbook.scheduling.models import Booking
 
 Status, Payment = Booking.Status, Booking.PaymentStatus
@@ -105,6 +107,16 @@ def release_window(institution: Institution) -> timedelta | None:
     or None when the institution keeps them (`release_unconfirmed_hours` empty, the default)."""
     hours = institution.release_unconfirmed_hours
     return timedelta(hours=hours) if hours else None
+
+
+def online_approval_needed(*, institution: Institution, patient: Patient) -> bool:
+    """Whether a patient's own online booking waits for the desk's approval: the institution asks for it
+    (`online_approval_no_shows`, empty by default: never) and the patient's no-shows reached that number
+    (`patients.selectors.attendance_of`, read only when the setting is on)."""
+    threshold = institution.online_approval_no_shows
+    if not threshold:
+        return False
+    return attendance_of(patient).no_shows >= threshold
 
 
 def _cutoff_message(institution: Institution) -> str:

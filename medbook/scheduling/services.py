@@ -328,6 +328,12 @@ def booking_create(
         currency=service.currency,
         note=note,
     )
+    if (
+        actor is not None
+        and actor.online
+        and policy.online_approval_needed(institution=institution, patient=patient)
+    ):
+        booking.approval_needed_at = timezone.now()  # a repeat no-show's online booking: the desk approves
     if partner_terms is not None:
         capture_partner_terms(booking, partner_terms)
         partner_patient_capture(booking, patient)
@@ -578,6 +584,23 @@ def _desk_guard(*, actor, booking: Booking) -> None:
     if actor is not None and actor.partner is not None:
         raise NotPermitted(_("Only the institution's staff record attendance and payment."))
     require(actor, Perm.BOOK, booking)
+
+
+@transaction.atomic
+def booking_approve(*, actor, booking: Booking) -> Booking:
+    """The desk approves an online booking awaiting approval (a repeat no-show's, issue 22): the patient is
+    e-mailed that the appointment is confirmed. Only the institution's staff may (`_desk_guard`); one that
+    awaits nothing (approved already, or never needing it) or is no longer booked is refused (409)."""
+    _desk_guard(actor=actor, booking=booking)
+    booking = _locked(booking)
+    if not booking.awaiting_approval or booking.status != Booking.Status.BOOKED:
+        raise Conflict(_("This booking is not awaiting approval."))
+    booking.approved_at = timezone.now()
+    booking.approved_by = actor.user
+    booking.save(update_fields=["approved_at", "approved_by", "updated_at"])
+    audit_record(actor=actor, action=AuditAction.BOOKING_APPROVE, obj=booking, **_booking_details(booking))
+    patient_notify(booking=booking, event="approved")
+    return booking
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ urlpatterns = [
     path("calendar/bookings/<int:pk>/move/", views.booking_move, name="booking-move"),
     path("calendar/bookings/<int:pk>/cancel/", views.booking_cancel, name="booking-cancel"),
     path("calendar/bookings/<int:pk>/attendance/", views.booking_attendance, name="booking-attendance"),
+    path("calendar/bookings/<int:pk>/approve/", views.booking_approve, name="booking-approve"),
     path("calendar/bookings/<int:pk>/payment/", views.booking_payment, name="booking-payment"),
     path("calendar/bookings/<int:pk>/link-revoke/", views.booking_link_revoke, name="booking-link-revoke"),
     # The patient's page of one booking, logged out, from the link in their e-mail (B-14).

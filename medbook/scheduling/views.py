@@ -329,6 +329,19 @@ def _recorded(request: ActorRequest, booking: Booking) -> HttpResponse:
 
 @require_POST
 @page(Perm.BOOK, audience="institution")
+def booking_approve(request: ActorRequest, pk: int) -> HttpResponse:
+    """Approve an online booking awaiting the desk's approval (a repeat no-show's); the patient is e-mailed."""
+    booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
+    try:
+        booking = services.booking_approve(actor=request.actor, booking=booking)
+    except DomainError as error:
+        return _refused(request, booking, error)
+    messages.success(request, _("The booking was approved; the patient is told."))
+    return _workspace(request, panel=booking)
+
+
+@require_POST
+@page(Perm.BOOK, audience="institution")
 def booking_attendance(request: ActorRequest, pk: int) -> HttpResponse:
     """Record that the patient came ("Completed") or did not ("No-show"), or undo it."""
     booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)

@@ -140,6 +140,7 @@ def _booking_out(booking: Booking) -> dict:
         "note": booking.note,
         "cancel_reason": booking.cancel_reason,
         "patient_confirmed_at": booking.patient_confirmed_at,
+        "awaiting_approval": booking.awaiting_approval,
         "price": f"{booking.price:.2f}",
         "currency": booking.currency,
         "created_at": booking.created_at,

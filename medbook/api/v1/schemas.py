@@ -97,6 +97,8 @@ class BookingOut(Schema):
     cancel_reason: str
     # When the patient confirmed, through their e-mailed link, a partner's booking made for them (P-16).
     patient_confirmed_at: datetime | None
+    # An online booking of a repeat no-show the desk has still to approve (issue 22).
+    awaiting_approval: bool
     price: str
     currency: str
     created_at: datetime

@@ -34,6 +34,7 @@ from medbook.audit.models import AuditEntry
 from medbook.audit.services import audit_record
 from medbook.core.tests.cast import ACTORS, Everyone, everyone_make
 from medbook.scheduling import holds
+from medbook.scheduling.models import Booking
 from medbook.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +114,8 @@ MATRIX = {
     # Reception records the attendance and the payment of a booking that has ended (booking_ended).
     "scheduling:booking-attendance":      (POST, "attendance",  (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     "scheduling:booking-payment":         (POST, "payment",     (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
+    # The desk approves an online booking awaiting approval (issue 22; approval: booking_a made to await it).
+    "scheduling:booking-approve":         (POST, "approval",    (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     # The desk revokes the patient's manage links of a booking (issue 22).
     "scheduling:booking-link-revoke":     (POST, "booking_a",   (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     "patients:patient-list":              (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
@@ -387,6 +390,9 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
         }
     elif obj == "fhir_search":
         data = {"name": "Anna", "organization": f"Organization/{cast.institution_a.pk}"}
+    elif obj == "approval":
+        args = [everyone.booking_a.pk]
+        Booking.objects.filter(pk=everyone.booking_a.pk).update(approval_needed_at=timezone.now())
     elif obj in ("attendance", "payment"):
         args = [everyone.booking_ended.pk]
         data = {"status": "completed"} if obj == "attendance" else {"payment_status": "paid"}

@@ -41,7 +41,7 @@ from medbook.core.tests.test_permission_matrix import (
 from medbook.online.tests.helpers import last_code, person
 from medbook.partners.forms.module import PartnerForm
 from medbook.partners.tests.factories import gtc_publish
-from medbook.scheduling.models import TrafficChannel
+from medbook.scheduling.models import Booking, TrafficChannel
 
 # One worker measures every case (the module's `counts`), rather than each worker all of them again.
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("query_budgets")]
@@ -126,6 +126,8 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "scheduling:manage-move":                     ("anon",     302,   (20, 21), ONE ),
     "scheduling:manage-confirm":                  ("anon",     302,   (13, 14), ONE ),
     "scheduling:booking-link-revoke":             ("a_staff",  200,   (43, 44), LIST),
+    # The desk approves an online booking awaiting approval (issue 22): booking_a, made to await it.
+    "scheduling:booking-approve":                 ("a_staff",  200,   (46, 47), LIST),
     "patients:patient-list":                      ("a_staff",  200,        13, LIST),
     "patients:patient-list q":                    ("a_staff",  200,        (13, 14), LIST),
     "patients:patient-search":                    ("a_staff",  200,        (12, 13), LIST),
@@ -395,6 +397,9 @@ def _request(case: str, everyone: Everyone) -> tuple[str, str, dict, bool]:
         "starts_at": local(day, 13).isoformat(),
         "channel": reception,
     }
+    # booking_a awaits the desk's approval (an online booking of a repeat no-show's).
+    if case == "scheduling:booking-approve":
+        Booking.objects.filter(pk=everyone.booking_a.pk).update(approval_needed_at=timezone.now())
     custom = {
         "core:language-set": ("post", [], {"language": "en"}, False),
         "accounts:organization-switch": ("post", [], {"organization": cast.institution_a.pk}, False),
@@ -413,6 +418,7 @@ def _request(case: str, everyone: Everyone) -> tuple[str, str, dict, bool]:
         "scheduling:booking-payment": ("post", [everyone.booking_ended.pk], {**_calendar(everyone), "payment_status": "paid"}, True),
         "scheduling:manage-move": ("post", [everyone.manage_token], {"starts_at": local(day, 14).isoformat()}, False),
         "scheduling:booking-link-revoke": ("post", booking_a, _calendar(everyone), True),
+        "scheduling:booking-approve": ("post", booking_a, _calendar(everyone), True),
         "patients:patient-list q": ("get", [], {"q": "Anna"}, False),
         "patients:patient-search": ("get", [], {"q": "Anna"}, True),
         "patients:patient-create post": ("post", [], {"full_name": "Budget Newcomer", "insurance_id": taj(9998)}, False),
