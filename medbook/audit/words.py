@@ -84,6 +84,7 @@ ACTION_WORDS: dict[str, Promise] = {
     AuditAction.PATIENT_RESTRICTION_LIFT: pgettext_lazy("audit log", "Restriction lifted"),
     AuditAction.DATA_REQUEST_RECORD: pgettext_lazy("audit log", "Data request recorded"),
     AuditAction.BOOKING_PATIENT_CONFIRM: pgettext_lazy("audit log", "Booking confirmed by the patient"),
+    AuditAction.BOOKING_APPROVE: pgettext_lazy("audit log", "Online booking approved by the desk"),
     AuditAction.MANAGE_LINK_REVOKE: pgettext_lazy("audit log", "Manage link revoked"),
     AuditAction.CHANNEL_SERVICE_SET: pgettext_lazy("audit log", "Channel services set"),
 }
