@@ -13,6 +13,7 @@ from medbook.audit.models import AuditEntry
 from medbook.core.errors import Conflict, NotPermitted
 from medbook.institutions.models import Institution
 from medbook.institutions.services import institution_settings_errors
+from medbook.institutions.tests.test_settings import _form as settings_form
 from medbook.notifications.models import OutboxMessage
 from medbook.online.tests.helpers import details_url, last_code, online_on, person
 from medbook.patients.models import Patient
@@ -193,22 +194,8 @@ def test_the_admin_sets_and_empties_it_on_the_settings_page(online, login):
 
 
 def _settings_form(institution) -> dict:
-    return {
-        "name": institution.name,
-        "registration_number": institution.registration_number,
-        "tax_number": institution.tax_number,
-        "address": institution.address,
-        "country": institution.country,
-        "phone": "+36 1 234 5678",
-        "time_zone": institution.time_zone,
-        "language": institution.language,
-        "booking_horizon_days": institution.booking_horizon_days,
-        "partner_cutoff_minutes": institution.partner_cutoff_minutes,
-        "patient_cutoff_minutes": institution.patient_cutoff_minutes,
-        "attendance_grace_minutes": institution.attendance_grace_minutes,
-        "online_booking": "on",
-        "privacy_notice": institution.privacy_notice,
-    }
+    """The settings page's form as it stands, with online booking on (the settings tests' own form)."""
+    return settings_form(institution, online_booking="on", privacy_notice=institution.privacy_notice)
 
 
 def test_the_json_api_shows_the_flag(online, awaiting):
