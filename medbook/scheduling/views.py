@@ -232,7 +232,7 @@ def _book(
 def _panel_context(booking: Booking, move_form: MoveForm | None = None, refusal: str = "") -> dict:
     """What the panel of one booking shows: its details, the free slots it can move to and cancel (before it
     starts), the attendance and payment the desk may record (after), and a refusal."""
-    movable = booking.status == Booking.Status.BOOKED and not policy.has_started(booking)
+    movable = policy.cancel_refusal(booking) is None  # booked and not started: moved or cancelled alike
     return {
         "booking": booking,
         "movable": movable,
