@@ -346,4 +346,6 @@ RETENTION_EMAIL_BODY_DAYS = env.int("RETENTION_EMAIL_BODY_DAYS", default=30)
 PRIVACY_OPERATOR = env.str("PRIVACY_OPERATOR", default="")
 PRIVACY_HOSTING = env.str("PRIVACY_HOSTING", default="")
 PRIVACY_EMAIL_PROVIDER = env.str("PRIVACY_EMAIL_PROVIDER", default="")
-PRIVACY_TRANSFERS = [item.strip() for item in env.str("PRIVACY_TRANSFERS", default="").split(";") if item.strip()]
+PRIVACY_TRANSFERS = [
+    item.strip() for item in env.str("PRIVACY_TRANSFERS", default="").split(";") if item.strip()
+]

@@ -39,8 +39,7 @@ _STAFF = {Perm.VIEW_CALENDAR, Perm.BOOK, Perm.VIEW_PATIENTS, Perm.MANAGE_PATIENT
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(
-        _STAFF
-        | {Perm.ADMINISTER, Perm.MANAGE_USERS, Perm.CHOOSE_BOOKING_EMAILS, Perm.VIEW_PROCESSING_RECORD}
+        _STAFF | {Perm.ADMINISTER, Perm.MANAGE_USERS, Perm.CHOOSE_BOOKING_EMAILS, Perm.VIEW_PROCESSING_RECORD}
     ),
     Role.STAFF: frozenset(_STAFF),
     Role.PARTNER_ADMIN: frozenset(

@@ -155,6 +155,13 @@ def _recipient(partnership: Partnership) -> dict:
         "name": partnership.partner.name,
         "role": "recipient",
         "role_text": role,
+        **_terms(partnership),
+    }
+
+
+def _terms(partnership: Partnership) -> dict:
+    """What the partnership lets the partner see and do, and from when until when (both records' rows)."""
+    return {
         "current": partnership.is_bookable,
         "since": _iso(partnership.activated_at),
         "until": _iso(partnership.ended_at),
@@ -343,8 +350,8 @@ def partner_processing_record(partner: Partner) -> dict:
         .prefetch_related("locations", "services")
         .order_by("institution__name", "-activated_at", "pk")
     )
-    booked = {
-        row["institution_id"]: row
+    booked: dict[int, dict] = {
+        row["institution_id"]: dict(row)
         for row in Booking.objects.filter(partner=partner)
         .order_by()
         .values("institution_id")
@@ -390,12 +397,7 @@ def _institution_row(partnership: Partnership, booked: dict) -> dict:
         "id": institution.pk,
         "name": institution.name,
         "address": institution.address,
-        "current": partnership.is_bookable,
-        "since": _iso(partnership.activated_at),
-        "until": _iso(partnership.ended_at),
-        "patient_data_access": partnership.patient_data_access,
-        "locations": _names(partnership.locations.all()),
-        "services": _names(partnership.services.all()),
+        **_terms(partnership),
         "bookings": booked.get("bookings", 0),
         "patients": booked.get("patients", 0),
     }

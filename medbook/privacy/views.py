@@ -167,20 +167,31 @@ def _record_format(request: ActorRequest) -> str:
     return chosen
 
 
+def _record_answer(
+    request: ActorRequest, chosen: str, document: dict, *, name: str, template: str, **context
+) -> HttpResponse:
+    """A record as its JSON download (`name`.json), or its printable page in the record's language."""
+    if chosen == "json":
+        return _json_download(document, f"{name}.json")
+    with translation.override(document["language"]):
+        return render(request, template, {"document": document, **context})
+
+
 @page(Perm.VIEW_PROCESSING_RECORD, audience="institution")
 def processing_record(request: ActorRequest) -> HttpResponse:
     """The institution's records of processing (Art. 30): a printable page in its language, or JSON."""
     chosen = _record_format(request)
     institution = records.institution_for_record(request.actor)
     document = records.processing_record(institution)
-    if chosen == "json":
-        return _json_download(document, f"processing-record-{institution.pk}.json")
-    with translation.override(institution.language):
-        return render(
-            request,
-            "privacy/processing_record.html",
-            {"document": document, "institution": institution, "language": institution.language},
-        )
+    name = f"processing-record-{institution.pk}"
+    return _record_answer(
+        request,
+        chosen,
+        document,
+        name=name,
+        template="privacy/processing_record.html",
+        institution=institution,
+    )
 
 
 @partner_page(Perm.VIEW_PROCESSING_RECORD)
@@ -189,11 +200,7 @@ def partner_processing_record(request: ActorRequest) -> HttpResponse:
     chosen = _record_format(request)
     partner = records.partner_for_record(request.actor)
     document = records.partner_processing_record(partner)
-    if chosen == "json":
-        return _json_download(document, f"partner-processing-record-{partner.pk}.json")
-    with translation.override(document["language"]):
-        return render(
-            request,
-            "privacy/partner_processing_record.html",
-            {"document": document, "language": document["language"]},
-        )
+    name = f"partner-processing-record-{partner.pk}"
+    return _record_answer(
+        request, chosen, document, name=name, template="privacy/partner_processing_record.html"
+    )
