@@ -340,3 +340,12 @@ RETENTION_INTERVAL_SECONDS = env.int("RETENTION_INTERVAL_SECONDS", default=3600)
 RETENTION_MANAGE_LINK_DAYS = env.int("RETENTION_MANAGE_LINK_DAYS", default=30)
 RETENTION_THROTTLE_DAYS = env.int("RETENTION_THROTTLE_DAYS", default=1)
 RETENTION_EMAIL_BODY_DAYS = env.int("RETENTION_EMAIL_BODY_DAYS", default=30)
+# The records of processing (issue 24, G-4; docs/privacy.md): the processors every institution shares (who
+# runs and hosts the platform, who delivers its e-mail: by default the SMTP host of EMAIL_URL), and the
+# transfers of personal data to third countries, separated by ";" (none unless listed).
+PRIVACY_OPERATOR = env.str("PRIVACY_OPERATOR", default="")
+PRIVACY_HOSTING = env.str("PRIVACY_HOSTING", default="")
+PRIVACY_EMAIL_PROVIDER = env.str("PRIVACY_EMAIL_PROVIDER", default="")
+PRIVACY_TRANSFERS = [
+    item.strip() for item in env.str("PRIVACY_TRANSFERS", default="").split(";") if item.strip()
+]

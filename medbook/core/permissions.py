@@ -31,12 +31,16 @@ class Perm(StrEnum):
     # Booking e-mails of the other side (N-4) reach the admins and the partner's users who book: they
     # choose each at once or a digest (a partner user only with "Can book to partner institution").
     CHOOSE_BOOKING_EMAILS = "choose_booking_emails"
+    # The records of processing (GDPR Art. 30, issue 24): an institution's, or a partner's side of it.
+    VIEW_PROCESSING_RECORD = "view_processing_record"
 
 
 _STAFF = {Perm.VIEW_CALENDAR, Perm.BOOK, Perm.VIEW_PATIENTS, Perm.MANAGE_PATIENTS}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
-    Role.ADMIN: frozenset(_STAFF | {Perm.ADMINISTER, Perm.MANAGE_USERS, Perm.CHOOSE_BOOKING_EMAILS}),
+    Role.ADMIN: frozenset(
+        _STAFF | {Perm.ADMINISTER, Perm.MANAGE_USERS, Perm.CHOOSE_BOOKING_EMAILS, Perm.VIEW_PROCESSING_RECORD}
+    ),
     Role.STAFF: frozenset(_STAFF),
     Role.PARTNER_ADMIN: frozenset(
         {
@@ -46,6 +50,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.ACCEPT_GTC,
             Perm.VIEW_STATEMENTS,
             Perm.CHOOSE_BOOKING_EMAILS,
+            Perm.VIEW_PROCESSING_RECORD,
         }
     ),
     Role.PARTNER_USER: frozenset({Perm.VIEW_PARTNERSHIPS}),

@@ -10,4 +10,6 @@ urlpatterns = [
     path("patients/<int:pk>/rights/restriction/", views.patient_restriction, name="patient-restriction"),
     path("patients/<int:pk>/rights/erase/", views.patient_erase, name="patient-erase"),
     path("administration/data-requests/", views.request_list, name="request-list"),
+    path("administration/processing-record/", views.processing_record, name="processing-record"),
+    path("partner/processing-record/", views.partner_processing_record, name="partner-processing-record"),
 ]

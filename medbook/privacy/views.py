@@ -1,5 +1,6 @@
 """The data-rights pages of a patient's record and the institution's requests log (issue 24): an
-institution admin's only (`rights.patient_for_rights`: another institution's patient is 404)."""
+institution admin's only (`rights.patient_for_rights`: another institution's patient is 404); and the records
+of processing, the institution's and the partner's side (`records`)."""
 
 import json
 
@@ -18,11 +19,13 @@ from medbook.core.errors import DomainError
 from medbook.core.forms import add_refusal, form_status
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import ActorRequest, acting, scoped
-from medbook.privacy import rights, services
+from medbook.partners.views.common import partner_page
+from medbook.privacy import records, rights, services
 from medbook.privacy.forms import EraseForm, ExportForm, RequestForm, RestrictForm
 from medbook.privacy.models import DataRequest
 
 administration = page(Perm.ADMINISTER, audience="institution")
+FORMATS = ("html", "json")  # a record's page (printable) or its JSON download
 
 
 @administration
@@ -72,12 +75,7 @@ def patient_export(request: ActorRequest, pk: int) -> HttpResponse:
         actor=request.actor, patient=patient, portable=portable, received_on=form.cleaned_data["received_on"]
     )
     if portable:
-        response = HttpResponse(
-            json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
-            content_type="application/json; charset=utf-8",
-        )
-        response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}.json"'
-        return response
+        return _json_download(document, f"patient-{patient.pk}.json")
     institution = acting(request.actor.institution)
     with translation.override(institution.language):
         return render(
@@ -151,3 +149,58 @@ def request_list(request: ActorRequest) -> HttpResponse:
     requests = scoped(DataRequest, request.actor).select_related("patient", "institution")
     page_of = Paginator(requests.order_by("-received_on", "-pk"), 50).get_page(request.GET.get("page"))
     return render(request, "privacy/request_list.html", {"page": page_of})
+
+
+def _json_download(document: dict, filename: str) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _record_format(request: ActorRequest) -> str:
+    chosen = request.GET.get("format") or "html"
+    if chosen not in FORMATS:
+        raise DomainError(_("Choose the format html or json."))
+    return chosen
+
+
+def _record_answer(
+    request: ActorRequest, chosen: str, document: dict, *, name: str, template: str, **context
+) -> HttpResponse:
+    """A record as its JSON download (`name`.json), or its printable page in the record's language."""
+    if chosen == "json":
+        return _json_download(document, f"{name}.json")
+    with translation.override(document["language"]):
+        return render(request, template, {"document": document, **context})
+
+
+@page(Perm.VIEW_PROCESSING_RECORD, audience="institution")
+def processing_record(request: ActorRequest) -> HttpResponse:
+    """The institution's records of processing (Art. 30): a printable page in its language, or JSON."""
+    chosen = _record_format(request)
+    institution = records.institution_for_record(request.actor)
+    document = records.processing_record(institution)
+    name = f"processing-record-{institution.pk}"
+    return _record_answer(
+        request,
+        chosen,
+        document,
+        name=name,
+        template="privacy/processing_record.html",
+        institution=institution,
+    )
+
+
+@partner_page(Perm.VIEW_PROCESSING_RECORD)
+def partner_processing_record(request: ActorRequest) -> HttpResponse:
+    """The partner's side: the processing it does for each institution it works with, page or JSON."""
+    chosen = _record_format(request)
+    partner = records.partner_for_record(request.actor)
+    document = records.partner_processing_record(partner)
+    name = f"partner-processing-record-{partner.pk}"
+    return _record_answer(
+        request, chosen, document, name=name, template="privacy/partner_processing_record.html"
+    )

@@ -40,6 +40,7 @@ from medbook.api.v1.schemas import (
     MoveIn,
     PartnershipIn,
     PartnershipOut,
+    PatientExportOut,
     PatientOut,
     PaymentIn,
     PhysicianOut,
@@ -57,6 +58,8 @@ from medbook.institutions.models import Location, Service
 from medbook.partners.selectors import channel_matrix, institution_partnership, institution_partnerships
 from medbook.partners.services.contract import partnership_service_set, partnership_update
 from medbook.patients.models import Patient
+from medbook.privacy import rights
+from medbook.privacy import services as privacy
 from medbook.reports.selectors import Period, traffic_report
 from medbook.reports.summaries import settlement_summary
 from medbook.scheduling.models import Booking
@@ -410,6 +413,23 @@ def patients(
     patients within the same quotas as its pages (P-7, P-15)."""
     found = actions.patient_search(_actor(request), query=q, institution_id=institution_id, view="api search")
     return [_patient_out(p) for p in found]
+
+
+@router.get(
+    "/patients/{patient_id}/export",
+    response={200: PatientExportOut, **READ_ERRORS},
+    by_alias=True,
+    summary="A patient's data export (admin)",
+)
+def patient_export(request: HttpRequest, patient_id: int = Path(..., ge=1, le=MAX_ID)):
+    """Everything the platform holds about one patient of the institution (GDPR Art. 15 and 20): the JSON
+    document of the Data rights page's export (`medbook.patient-export/1`, docs/privacy.md), audited as that
+    export (`patient.export`) and answering the patient's oldest open portability request, or logging one
+    received today. The institution's administrators only; another institution's patient is 404."""
+    actor = _actor(request)
+    require_administrator(actor)
+    patient = rights.patient_for_rights(actor=actor, patient_id=patient_id)
+    return privacy.patient_export_record(actor=actor, patient=patient, portable=True)
 
 
 # --- The institution's desk and administration -------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.utils.translation import gettext_noop
 from ninja import Field, Schema
@@ -244,3 +244,119 @@ class PartnershipIn(ObjectBody):
 
 class ChannelCellIn(ObjectBody):
     enabled: StrictBool
+
+
+# A patient's export (GDPR Art. 15, 20; issue 24): the document `medbook.patient-export/1` of docs/privacy.md,
+# as the Data rights page's JSON download gives it. Its times stay the strings it holds (ISO 8601 in UTC).
+EXPORTED = "ISO 8601 date and time in UTC, as exported"
+
+
+class ExportControllerOut(Schema):
+    name: str
+    registration_number: str
+    tax_number: str
+    address: str
+    phone: str
+
+
+class ExportPatientOut(Schema):
+    id: int
+    full_name: str
+    birth_date: str | None = Field(..., description="YYYY-MM-DD")
+    email: str
+    phone: str
+    insurance_id: str
+    registered_by_partner: bool
+    registered_at: str = Field(..., description=EXPORTED)
+    restricted_at: str | None = Field(..., description=EXPORTED)
+    erased_at: str | None = Field(..., description=EXPORTED)
+
+
+class ExportNamedOut(Schema):
+    id: int
+    name: str
+
+
+class ExportPersonOut(Schema):
+    name: str
+    email: str
+
+
+class ExportEnteredOut(Schema):
+    name: str
+    birth_date: str | None
+
+
+class ExportBookingOut(Schema):
+    id: int
+    starts_at: str = Field(..., description=EXPORTED)
+    ends_at: str = Field(..., description=EXPORTED)
+    location: str
+    physician: str
+    service: str
+    status: str
+    payment_status: str
+    price: str
+    currency: str
+    channel: str
+    partner: ExportNamedOut | None
+    booked_by: ExportPersonOut | None
+    booked_at: str = Field(..., description=EXPORTED)
+    attendance_recorded_at: str | None
+    cancelled_at: str | None
+    cancel_reason: str
+    note: str
+    entered_by_partner: ExportEnteredOut | None
+
+
+class ExportEmailOut(Schema):
+    id: int
+    kind: str
+    to: str
+    subject: str
+    status: str
+    written_at: str = Field(..., description=EXPORTED)
+    sent_at: str | None
+    text: str
+
+
+class ExportAuditOut(Schema):
+    id: int
+    at: str = Field(..., description=EXPORTED)
+    who: str
+    acting_for: str
+    action: str
+    object_type: str
+    object_id: str
+    object: str
+    ip_address: str | None
+    details: dict[str, Any]
+
+
+class ExportPartnerOut(Schema):
+    id: int
+    name: str
+    why: list[str] = Field(..., description='"booked", "patient_data_access"')
+    access_since: str | None
+    access_until: str | None
+
+
+class ExportRequestOut(Schema):
+    kind: str
+    received_on: str
+    due_on: str
+    answered_at: str | None
+    outcome: str
+
+
+class PatientExportOut(Schema):
+    schema_: str = Field(..., alias="schema", description='"medbook.patient-export/1"')
+    generated_at: str = Field(..., description=EXPORTED)
+    time_zone: str
+    controller: ExportControllerOut
+    patient: ExportPatientOut
+    bookings: list[ExportBookingOut]
+    emails: list[ExportEmailOut]
+    audit: list[ExportAuditOut]
+    partners: list[ExportPartnerOut]
+    requests: list[ExportRequestOut]

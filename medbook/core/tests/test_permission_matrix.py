@@ -130,6 +130,10 @@ MATRIX = {
     "privacy:patient-restriction":        (POST, "rights_restrict", (LOGIN, 403, 302,  403,   404,   403,   403,   403,   403,   403)),
     "privacy:patient-erase":              (GET,  "patient",     (LOGIN, 403,   200,   403,   404,   403,   403,   403,   403,   403)),
     "privacy:request-list":               (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
+    # The records of processing (G-4): each institution's admins read their own; each partner's admins the
+    # partner's side (Q and E too: none or a former partnership); nobody else.
+    "privacy:processing-record":          (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
+    "privacy:partner-processing-record":  (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   403,   403,   200,   200)),
     # The institution admin's Administration, and its audit log.
     "institutions:settings":              (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
     "institutions:location-list":         (GET,  _,             (LOGIN, 403,   200,   403,   200,   403,   403,   403,   403,   403)),
@@ -232,6 +236,8 @@ MATRIX = {
     "api:partnership_service":            (PUT,  "api_cell",    (401,   401,   200,   403,   404,   403,   403,   403,   403,   401)),
     "api:channels":                       (GET,  _,             (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
     "api:audit_tree_head":                (GET,  _,             (401,   401,   200,   403,   200,   403,   403,   403,   403,   401)),
+    # A patient's export (G-1): A's admins only; another institution's admin does not find A's patient.
+    "api:patient_export":                 (GET,  "patient",     (401,   401,   200,   403,   404,   403,   403,   403,   403,   401)),
     # Webhooks: an organisation's administrators; another organisation's endpoint or delivery is 404.
     "webhooks:endpoint-list":             (GET,  _,             (LOGIN, 403,   200,   403,   200,   200,   403,   403,   200,   200)),
     "webhooks:endpoint-delete":           (POST, "webhook_a",   (LOGIN, 403,   302,   403,   404,   404,   403,   403,   404,   404)),

@@ -145,6 +145,10 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "privacy:patient-restriction":                ("a_admin",  302,   (17, 18), ONE ),
     "privacy:patient-erase":                      ("a_admin",  200,   (16, 17), ONE ),
     "privacy:request-list":                       ("a_admin",  200,   9, ONE ),
+    # The records of processing: one query for the partnerships and one each for their locations and services.
+    "privacy:processing-record":                  ("a_admin",  200,   11, LIST),
+    "privacy:processing-record json":             ("a_admin",  200,   11, LIST),
+    "privacy:partner-processing-record":          ("p_admin",  200,   14, LIST),  # + the bookings' counts, the users
     "institutions:settings":                      ("a_admin",  200,     9, ONE ),
     "institutions:location-list":                 ("a_admin",  200,     9, LIST),
     "institutions:location-create":               ("a_admin",  200,     8, ONE ),
@@ -241,6 +245,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "api:booking_attendance":                     ("a_admin",  200,  (11, 12), ONE ),
     "api:booking_payment":                        ("a_admin",  200,  (10, 11), ONE ),
     "api:audit_tree_head":                        ("a_admin",  200,     4, ONE ),
+    "api:patient_export":                         ("a_admin",  200,  (17, 19), ONE ),
     "api:partnerships":                           ("a_admin",  200,     6, LIST),
     "api:traffic":                                ("a_admin",  200,     4, LIST),
     "api:settlement":                             ("a_admin",  200,     7, LIST),
@@ -452,6 +457,7 @@ def _request(case: str, everyone: Everyone) -> tuple[str, str, dict, bool]:
         "fhir:slot-post-search partner": ("post", [], _slots(everyone), False),
         "fhir:appointment-find": ("get", [], _find(everyone), False),
         "fhir:appointment-find partner": ("get", [], _find(everyone), False),
+        "privacy:processing-record json": ("get", [], {"format": "json"}, False),
         "api:traffic": ("get", [], _period(everyone), False),
         "api:settlement": ("get", [], _period(everyone), False),
     }  # fmt: skip
