@@ -1,5 +1,8 @@
 """Domain errors raised by services; views and the API turn them into messages and 4xx answers."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 
@@ -61,3 +64,16 @@ class TooManyRequests(DomainError):
     def __init__(self, message=None, *, field: str | None = None, retry_after: int | None = None):
         super().__init__(message, field=field)
         self.retry_after = retry_after
+
+
+class SameDayVisits(Conflict):
+    """The patient already has a visit that local day at the institution (`scheduling.policy.same_day_visits`):
+    the booking pages book only once the user acknowledges it. `patient` is the patient being booked and
+    `visits` the other visits as the booker may see them."""
+
+    default_message = _("This patient already has a visit at this institution that day.")
+
+    def __init__(self, *, patient: Any, visits: Sequence[Any]):
+        super().__init__(field="patient")
+        self.patient = patient
+        self.visits = list(visits)

@@ -1,15 +1,18 @@
 """Reads of the patient register, narrowed to the actor's institution."""
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from medbook.core.errors import NotPermitted
 from medbook.core.ids import parse_id
 from medbook.core.permissions import Perm, require
-from medbook.core.tenancy import Actor, scoped
+from medbook.core.tenancy import Actor, acting, scoped
 from medbook.core.terms import PartnerTerms
 from medbook.core.text import fold
 from medbook.patients.models import Patient
@@ -131,3 +134,39 @@ def attendance_of(patient: Patient) -> Attendance:
         no_shows=Count("bookings", filter=Q(bookings__status=NO_SHOW)),
     )
     return Attendance(no_shows=figures["no_shows"] or 0, visits=figures["visits"] or 0)
+
+
+@dataclass(frozen=True)
+class Visits:
+    """A patient's visits at one institution (issue 23): the upcoming ones, soonest first, and the past ones,
+    latest first, at most VISITS_SHOWN of each (`more_upcoming`, `more_past`: some were left out)."""
+
+    upcoming: list[Any]  # scheduling.Booking (this layer imports nothing above it)
+    past: list[Any]
+    more_upcoming: bool
+    more_past: bool
+
+
+VISITS_SHOWN = 50
+
+
+def patient_visits(*, actor: Actor, patient: Patient, now: datetime | None = None) -> Visits:
+    """The patient's visits (every status) at the actor's institution, with the physician, service,
+    location, channel, partner and booker of each read along: two queries, however many visits. Only
+    institution staff see a patient's record; another institution's visits are never among them."""
+    require(actor, Perm.VIEW_PATIENTS)
+    institution = acting(actor.institution)
+    if patient.institution_id != institution.pk:
+        raise Http404()
+    now = now or timezone.now()
+    bookings = patient.bookings.filter(institution_id=institution.pk).select_related(
+        "physician", "service", "location", "channel", "partner", "booked_by"
+    )
+    upcoming = list(bookings.filter(ends_at__gt=now).order_by("starts_at", "pk")[: VISITS_SHOWN + 1])
+    past = list(bookings.filter(ends_at__lte=now).order_by("-starts_at", "-pk")[: VISITS_SHOWN + 1])
+    return Visits(
+        upcoming=upcoming[:VISITS_SHOWN],
+        past=past[:VISITS_SHOWN],
+        more_upcoming=len(upcoming) > VISITS_SHOWN,
+        more_past=len(past) > VISITS_SHOWN,
+    )

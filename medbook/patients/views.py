@@ -60,7 +60,7 @@ def patient_create(request: ActorRequest) -> HttpResponse:
 
 @requires(Perm.MANAGE_PATIENTS)
 def patient_edit(request: ActorRequest, pk: int) -> HttpResponse:
-    """Change a patient's details."""
+    """The patient's record: the visits at the institution, upcoming and past, and the details to change."""
     patient = get_for_actor(Patient, request.actor, pk)
     form = PatientForm(request.POST or None, instance=patient, institution=request.actor.institution)
     if request.method == "POST" and form.is_valid():
@@ -70,7 +70,12 @@ def patient_edit(request: ActorRequest, pk: int) -> HttpResponse:
     if not form.is_bound:
         services.patient_register_read(actor=request.actor, view="record", patients=[patient])
     status = 422 if form.is_bound else 200
-    context = {"form": form, "patient": patient, "attendance": selectors.attendance_of(patient)}
+    context = {
+        "form": form,
+        "patient": patient,
+        "attendance": selectors.attendance_of(patient),
+        "visits": selectors.patient_visits(actor=request.actor, patient=patient),
+    }
     return render(request, "patients/patient_form.html", context, status=status)
 
 

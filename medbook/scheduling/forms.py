@@ -85,6 +85,9 @@ class BookingForm(forms.Form):
     # its holder's own and useless to anyone else.
     hold = forms.CharField(label=_("Held time"), required=False, widget=forms.HiddenInput)
     patient = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # "I know, book anyway": the patient's id, ticked under the warning that the patient already has a visit
+    # that day (`policy.same_day_refuse`); it acknowledges that patient's visits only.
+    same_day_ok = forms.IntegerField(label=_("I know, book anyway"), required=False)
     channel = forms.ModelChoiceField(queryset=TrafficChannel.objects.none(), label=_("Booking source"))
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 

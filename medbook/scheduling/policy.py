@@ -5,15 +5,16 @@ The slot search, the calendars, the booking services and the API all ask these f
 the institution's settings page holds wherever a booking is made, moved, cancelled or marked.
 """
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from medbook.core.errors import Conflict
-from medbook.institutions.models import Institution
+from medbook.core.errors import Conflict, SameDayVisits
+from medbook.institutions.models import Institution, Physician, Service
 from medbook.patients.models import Patient
 from medbook.patients.selectors import attendance_of
 from medbook.scheduling.models import Booking
@@ -117,6 +118,55 @@ def online_approval_needed(*, institution: Institution, patient: Patient) -> boo
     if not threshold:
         return False
     return attendance_of(patient).no_shows >= threshold
+
+
+@dataclass(frozen=True)
+class SameDayVisit:
+    """Another visit of the patient on the day being booked, as the booker may see it: its time always; its
+    physician and service only for the institution's staff and for the partner that booked it (P-13: to a
+    partner, another's booking is only busy)."""
+
+    starts_at: datetime
+    physician: Physician | None = None
+    service: Service | None = None
+
+
+def same_day_visits(
+    *, patient: Patient, institution: Institution, starts_at: datetime, partner_id: int | None = None
+) -> list[SameDayVisit]:
+    """The patient's visits (not cancelled) at the institution on the local day (the institution's zone) of
+    `starts_at`, earliest first, as the institution's staff see them or, with `partner_id`, that partner."""
+    zone = ZoneInfo(institution.time_zone)
+    day = starts_at.astimezone(zone).date()
+    bookings = (
+        Booking.objects.filter(
+            patient_id=patient.pk,
+            institution_id=institution.pk,
+            starts_at__gte=datetime.combine(day, time.min, tzinfo=zone),
+            starts_at__lt=datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
+        )
+        .exclude(status=Status.CANCELLED)
+        .select_related("physician", "service")
+        .order_by("starts_at", "pk")
+    )
+    return [
+        SameDayVisit(booking.starts_at, booking.physician, booking.service)
+        if partner_id is None or booking.partner_id == partner_id
+        else SameDayVisit(booking.starts_at)
+        for booking in bookings
+    ]
+
+
+def same_day_refuse(
+    *, patient: Patient, institution: Institution, starts_at: datetime, partner_id: int | None = None
+) -> None:
+    """Refuse a booking of the patient on a day they already have a visit at the institution (the booking
+    pages, until the user ticks "I know, book anyway"; the JSON API and FHIR book regardless)."""
+    visits = same_day_visits(
+        patient=patient, institution=institution, starts_at=starts_at, partner_id=partner_id
+    )
+    if visits:
+        raise SameDayVisits(patient=patient, visits=visits)
 
 
 def _cutoff_message(institution: Institution) -> str:

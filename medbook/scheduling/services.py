@@ -272,6 +272,7 @@ def booking_create(
     note: str = "",
     terms: PartnerTerms | None = None,
     hold: str = "",
+    refuse_same_day: bool = False,
 ) -> Booking:
     """Book the service with the physician at the location for the patient, from starts_at.
 
@@ -282,6 +283,11 @@ def booking_create(
     A slot someone else holds is refused (`SlotHeld`); the holder books it, naming its hold (`hold`, the
     token `holds.slot_hold` gave: any other is `HoldUnknown`) or not, and the booking ends its holds of that
     time (`hold_rules`).
+
+    `refuse_same_day` (the booking pages, until the user acknowledges it): a bookable time is refused
+    (`SameDayVisits`) when the patient already has a visit that local day at the institution
+    (`policy.same_day_refuse`; a partner is told only the time of a visit it did not book, P-13). The JSON
+    API and FHIR book regardless.
     """
     holder = hold_rules.holder_of(actor, hold)
     slot = slot_bookable(
@@ -305,6 +311,13 @@ def booking_create(
     if patient.institution_id != location.institution_id:
         raise DomainError(_("Unknown patient."), field="patient")
     patient_use_require(patient)
+    if refuse_same_day:
+        policy.same_day_refuse(
+            patient=patient,
+            institution=institution,
+            starts_at=slot.starts_at,
+            partner_id=partner_terms.partner_id if partner_terms is not None else None,
+        )
     if partner_terms is not None and (channel is None or channel.pk != partner_terms.channel_id):
         channel = TrafficChannel.objects.get(pk=partner_terms.channel_id)
     if actor is not None and actor.online:  # a patient's own booking comes through the Online channel
@@ -360,13 +373,15 @@ def desk_booking_create(
     channel: TrafficChannel | int | None = None,
     note: str = "",
     hold: str = "",
+    refuse_same_day: bool = False,
 ) -> Booking:
     """The desk's booking, from the calendar page and through the JSON API and FHIR alike: the register's
     patient (`patient_id`; another institution's, or no patient at all, is 404) or a new patient registered
     with the booking (`new_patient`, the details `patient_create` takes), through one of the institution's
     channels (`channel`, or its id as an API names it; the reception's by default); `hold`, the token of
     the desk user's hold of this slot (`holds.slot_hold`, taken when the calendar's form opened it), which
-    the booking consumes.
+    the booking consumes. `refuse_same_day` (the calendar page, until the user acknowledges it): refuse an
+    existing patient who already has a visit that day at the institution (`policy.same_day_refuse`).
 
     A new patient and the booking are written in one transaction (a refused booking registers nobody); an
     existing patient's booking is the booking service's own transaction.
@@ -392,6 +407,7 @@ def desk_booking_create(
             channel=channel,
             note=note,
             hold=hold,
+            refuse_same_day=refuse_same_day,
         )
 
 

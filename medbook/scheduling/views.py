@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from medbook.core.decorators import page, requires
-from medbook.core.errors import DomainError, HoldUnknown, NotPermitted
+from medbook.core.errors import DomainError, HoldUnknown, NotPermitted, SameDayVisits
 from medbook.core.forms import REFUSED_STATUS, add_refusal, hold_again, validated_forms
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import Actor, ActorRequest, acting, get_for_actor, scoped
@@ -129,8 +129,12 @@ def _workspace(
 
 @requires(Perm.VIEW_CALENDAR)
 def calendar(request: ActorRequest) -> HttpResponse:
-    """Pick location, physician, service and week; "Show calendars" shows free (green) and booked (red) slots."""
-    return _workspace(request)
+    """Pick location, physician, service and week; "Show calendars" shows free (green) and booked (red) slots.
+    `booking` (a link from the patient's record) opens that booking's panel; another institution's is 404."""
+    asked = request.GET.get("booking")
+    bookings = selectors.bookings_for_actor(request.actor)
+    panel = get_for_actor(bookings, request.actor, asked) if asked else None
+    return _workspace(request, panel=panel)
 
 
 def _booking_target(request: ActorRequest):
@@ -169,6 +173,8 @@ def booking_create(request: ActorRequest) -> HttpResponse:
     if form.is_valid():
         try:
             booking = _book(request, form, patient_form, filters, physician)
+        except SameDayVisits as warning:
+            context["same_day"] = warning
         except HoldUnknown:
             hold_again(
                 form, posted, lambda: _hold(request, filters, physician, form.cleaned_data["starts_at"])
@@ -226,6 +232,7 @@ def _book(
         channel=form.cleaned_data["channel"],
         note=form.cleaned_data["note"],
         hold=form.cleaned_data["hold"],
+        refuse_same_day=form.cleaned_data["same_day_ok"] != patient_id,
     )
 
 

@@ -59,6 +59,8 @@ ONE, LIST = "one", "list"  # the answer shows one object (or none), or lists the
 # Issue 22: a booking made or moved for a patient with an e-mail writes a manage link (one INSERT), a cancel
 # revokes the booking's links (one UPDATE); the booking panel reads the patient's attendance memory and whether
 # a link is live (two queries), the patient's record the attendance memory (one).
+# Issue 23: the patient's record reads the visits (two queries: upcoming and past, each capped); a booking
+# for a patient with another visit that day reads those visits (one query) and is refused until acknowledged.
 # fmt: off
 BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "core:home":                                  ("a_admin",  302,     8, ONE ),
@@ -113,6 +115,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "scheduling:booking-create htmx":             ("a_staff",  200,   23, ONE ),
     "scheduling:booking-hold-release":            ("a_staff",  200,   10, ONE ),
     "scheduling:booking-create post":             ("a_staff",  200,        (48, 49), LIST),
+    "scheduling:booking-create same-day":         ("a_staff",  422,   24, ONE ),
     "scheduling:booking-create new":              ("a_staff",  200,        (49, 51), LIST),
     "scheduling:booking-detail":                  ("a_staff",  200,   17, ONE ),
     "scheduling:booking-move":                    ("a_staff",  200,        (45, 46), LIST),
@@ -133,7 +136,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "patients:patient-search":                    ("a_staff",  200,        (12, 13), LIST),
     "patients:patient-create":                    ("a_staff",  200,     8, ONE ),
     "patients:patient-create post":               ("a_staff",  302,        (12, 13), ONE ),
-    "patients:patient-edit":                      ("a_staff",  200,        (13, 14), ONE ),
+    "patients:patient-edit":                      ("a_staff",  200,        (15, 16), ONE ),
     "patients:patient-edit post":                 ("a_staff",  302,        (13, 14), ONE ),
     "patients:patient-duplicates":                ("a_staff",  200,   10, LIST),
     # A patient's data rights (issue 24): the export reads each kind of data once, whatever its amount. The
@@ -414,7 +417,9 @@ def _request(case: str, everyone: Everyone) -> tuple[str, str, dict, bool]:
         "scheduling:booking-create htmx": ("get", [], {**_calendar(everyone), **slot}, True),
         "scheduling:agenda day": ("get", [], _agenda(everyone), False),
         "scheduling:agenda htmx": ("get", [], _agenda(everyone), True),
-        "scheduling:booking-create post": ("post", [], {**_calendar(everyone), **slot, "patient": cast.patient_a.pk}, True),
+        # Anna has visits on the slot day: booked once the clerk acknowledges them, else shown again, warned.
+        "scheduling:booking-create post": ("post", [], {**_calendar(everyone), **slot, "patient": cast.patient_a.pk, "same_day_ok": cast.patient_a.pk}, True),
+        "scheduling:booking-create same-day": ("post", [], {**_calendar(everyone), **slot, "patient": cast.patient_a.pk}, True),
         "scheduling:booking-create new": ("post", [], {**_calendar(everyone), **slot, **new_patient}, True),
         "scheduling:booking-detail": ("get", booking_a, {}, True),
         "scheduling:booking-move": ("post", booking_a, {**_calendar(everyone), "starts_at": local(day, 14).isoformat()}, True),

@@ -65,6 +65,8 @@ class PartnerBookingForm(forms.Form):
     # The user's hold of the slot, taken when the form opened (partner_slot_hold): its token.
     hold = forms.CharField(label=_("Held time"), required=False, widget=forms.HiddenInput)
     patient = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The patient's id, ticked under the same-day warning (as on the desk's BookingForm).
+    same_day_ok = forms.IntegerField(label=_("I know, book anyway"), required=False)
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
 

@@ -41,13 +41,18 @@ def partner_booking_create(
     new_patient: dict | None = None,
     note: str = "",
     hold: str = "",
+    refuse_same_day: bool = False,
 ) -> Booking:
     """Book a free slot of an offer for a patient picked from the register (with access) or entered anew.
 
     With patient-data access a new patient's TAJ number is looked up in the register (a registered one is
     sent to the search), so the look-up counts against the search quotas (P-15), in a transaction of its
     own like a search: a refusal past a quota stays recorded. `hold`: the token of the user's hold of this
-    slot (`partner_slot_hold`), which the booking consumes."""
+    slot (`partner_slot_hold`), which the booking consumes.
+
+    `refuse_same_day` (Book to partner, until the user acknowledges it): refuse a picked patient who already
+    has a visit that day at the institution (`scheduling.services.booking_create`), naming only the time of
+    a visit another booked (P-13)."""
     taj = (new_patient or {}).get("insurance_id") if not patient_id else ""
     if taj and may_see_patients(offer.partnership):
         _results, refusal = _search_or_refuse(
@@ -55,6 +60,10 @@ def partner_booking_create(
         )
         if refusal is not None:
             raise refusal
+    # Opened before the booking's transaction, so that a same-day refusal keeps the opening in the audit log.
+    patient = None
+    if patient_id and refuse_same_day:
+        patient = partner_patient_open(actor=actor, partnership=offer.partnership, patient_id=patient_id)
     return _booking_create(
         actor=actor,
         offer=offer,
@@ -63,6 +72,8 @@ def partner_booking_create(
         new_patient=new_patient,
         note=note,
         hold=hold,
+        patient=patient,
+        refuse_same_day=refuse_same_day,
     )
 
 
@@ -99,13 +110,16 @@ def _booking_create(
     new_patient: dict | None,
     note: str,
     hold: str = "",
+    patient: Patient | None = None,
+    refuse_same_day: bool = False,
 ) -> Booking:
     terms = _offer_terms(actor=actor, offer=offer)
-    if patient_id:
+    # `patient`: the picked patient, opened (and audited) already for the same-day check.
+    if patient is None and patient_id:
         patient = partner_patient_open(actor=actor, partnership=offer.partnership, patient_id=patient_id)
-    elif new_patient:
+    elif patient is None and new_patient:
         patient = patient_create(actor=actor, terms=terms, **new_patient)
-    else:
+    elif patient is None:
         raise DomainError(_("Choose a patient or enter the patient's details."), field="patient")
     return booking_services.booking_create(
         actor=actor,
@@ -118,6 +132,7 @@ def _booking_create(
         terms=terms,
         hold=hold,
         channel=offer.partnership.channel if Partnership.channel.is_cached(offer.partnership) else None,
+        refuse_same_day=refuse_same_day,
     )
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from medbook.core.errors import DomainError, HoldUnknown, TooManyRequests
+from medbook.core.errors import DomainError, HoldUnknown, SameDayVisits, TooManyRequests
 from medbook.core.forms import add_refusal, hold_again, validated_forms
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import ActorRequest
@@ -169,6 +169,8 @@ def book_slot(request: ActorRequest) -> HttpResponse:
             booking = _book(request, form, patient_form, offer)
         except TooManyRequests:
             raise  # a used-up search quota answers 429 (DomainErrorMiddleware), not a form error
+        except SameDayVisits as warning:
+            context["same_day"] = warning
         except HoldUnknown:
             hold_again(form, posted, lambda: _hold(request, offer, form.cleaned_data["starts_at"]))
         except DomainError as error:
@@ -217,6 +219,7 @@ def _book(request: ActorRequest, form, patient_form: PatientForm, offer) -> Book
         new_patient=new_patient,
         note=form.cleaned_data["note"],
         hold=form.cleaned_data["hold"],
+        refuse_same_day=form.cleaned_data["same_day_ok"] != patient_id,
     )
 
 
