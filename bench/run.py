@@ -74,8 +74,14 @@ PLAN = {
         "mails": 4000,
         "browser_requests": 10,
     },
-    "smoke": {"repeat": 1, "report_repeat": 1, "creates": {1: 2, 8: 8, 32: 32}, "pgbench": 2, "mails": 20,
-              "browser_requests": 1},
+    "smoke": {
+        "repeat": 1,
+        "report_repeat": 1,
+        "creates": {1: 2, 8: 8, 32: 32},
+        "pgbench": 2,
+        "mails": 20,
+        "browser_requests": 1,
+    },
 }
 WARMUP = 3
 BENCH_AUDIT_KEY = "dGVzdHMtb25seS1hdWRpdC1zaWduaW5nLWtleS0zMmI="  # config/settings_test.py's, not secret
