@@ -136,7 +136,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "patients:patient-create post":               ("a_staff",  302,        (12, 13), ONE ),
     "patients:patient-edit":                      ("a_staff",  200,        (13, 14), ONE ),
     "patients:patient-edit post":                 ("a_staff",  302,        (13, 14), ONE ),
-    "patients:patient-duplicates":                ("a_staff",  200,   10, LIST),
+    "patients:patient-duplicates":                ("a_staff",  200,    9, LIST),
     # A patient's data rights (issue 24): the export reads each kind of data once, whatever its amount. The
     # audit entries about the patient take one query more on SQLite, which has no jsonb containment: the
     # lists that showed patients are read first (audit.selectors.entries_about_patient).
