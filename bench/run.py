@@ -15,7 +15,9 @@ a free port, logs in over HTTP like a browser, makes API tokens through the app'
    replaying the SQL of one such request (bench/replay.py);
 3. traffic statistics, partner-submitted statistics and a statement over a year: the page (HTTP), the
    selector (in-process) and one raw SQL query (bench/rawsql.py);
-4. the partner patient search (accent-insensitive);
+4. the partner patient search (accent-insensitive); 4b. the public free-time search of online booking
+   (issue 22), logged out: sequential, and 200 concurrent anonymous browsers (each its own address through
+   the trusted proxy header) counting 5xx and 429s;
 5. the outbox worker (`manage.py run_worker`, 1 and 4 processes) sending to a local SMTP sink;
 6. `manage.py audit_verify` over the whole log, timed.
 
