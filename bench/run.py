@@ -1365,6 +1365,13 @@ class Bench:
                 met=verdict(p95 < 30), note=samples_note(timings))
         )  # fmt: skip
         each = self.plan["browser_requests"]
+        self.report.notes.append(
+            f"Public free-time search: logged out, no cookie; then {BROWSERS} threads at once, each its own "
+            "connection and address (X-Forwarded-For 198.18.x.y, RFC 2544's benchmarking range, trusted from "
+            f"127.0.0.1 by TRUSTED_PROXIES), {each} GETs each; the search is not rate-limited (the online "
+            "limits count booking requests), so no limit is lifted for it. Latency under that load includes "
+            "the wait for one of the sync workers."
+        )
         statuses, latencies, seconds = self.browsers(path, BROWSERS, each)
         failed = sum(1 for s in statuses if s == 0 or s >= 500)
         limited = statuses.count(429)
