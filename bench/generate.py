@@ -40,6 +40,7 @@ SMALL_TABLES = (
     "institutions_service_locations",
     "institutions_service_physicians",
     "scheduling_trafficchannel",
+    "scheduling_trafficchannel_services",
     "scheduling_workinghours",
     "scheduling_scheduleexception",
     "partners_partnership",

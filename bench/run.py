@@ -15,7 +15,9 @@ a free port, logs in over HTTP like a browser, makes API tokens through the app'
    replaying the SQL of one such request (bench/replay.py);
 3. traffic statistics, partner-submitted statistics and a statement over a year: the page (HTTP), the
    selector (in-process) and one raw SQL query (bench/rawsql.py);
-4. the partner patient search (accent-insensitive);
+4. the partner patient search (accent-insensitive); 4b. the public free-time search of online booking
+   (issue 22), logged out: sequential, and 200 concurrent anonymous browsers (each its own address through
+   the trusted proxy header) counting 5xx and 429s;
 5. the outbox worker (`manage.py run_worker`, 1 and 4 processes) sending to a local SMTP sink;
 6. `manage.py audit_verify` over the whole log, timed.
 
@@ -64,6 +66,7 @@ PLAN = {
         "creates": {1: 60, 8: 240, 32: 480},
         "pgbench": 10,
         "mails": 400,
+        "browser_requests": 5,
     },
     "full": {
         "repeat": 200,
@@ -71,8 +74,16 @@ PLAN = {
         "creates": {1: 200, 8: 800, 32: 1600},
         "pgbench": 30,
         "mails": 4000,
+        "browser_requests": 10,
     },
-    "smoke": {"repeat": 1, "report_repeat": 1, "creates": {1: 2, 8: 8, 32: 32}, "pgbench": 2, "mails": 20},
+    "smoke": {
+        "repeat": 1,
+        "report_repeat": 1,
+        "creates": {1: 2, 8: 8, 32: 32},
+        "pgbench": 2,
+        "mails": 20,
+        "browser_requests": 1,
+    },
 }
 WARMUP = 3
 BENCH_AUDIT_KEY = "dGVzdHMtb25seS1hdWRpdC1zaWduaW5nLWtleS0zMmI="  # config/settings_test.py's, not secret
@@ -81,6 +92,7 @@ TPCB_SHARE_AIM = 0.05  # booking create through the API at 8 clients: at least 5
 ONE_CLIENT_P95_AIM = 30  # ms
 SEAL_LAG_AIM = 5.0  # s, p95
 AUDIT_VERIFY_AIM = 600  # s, at full scale (25 million entries)
+BROWSERS = 200  # concurrent anonymous browsers on the public free-time search (issue 22)
 
 
 def database_url(name: str) -> str:
@@ -354,6 +366,8 @@ class Bench:
             PATIENT_SEARCH_QUOTA_USER_HOUR="0",
             PATIENT_SEARCH_QUOTA_USER_DAY="0",
             PATIENT_SEARCH_QUOTA_PARTNERSHIP_DAY="0",
+            # The browsers of the online measure come through a trusted proxy, each with its own address.
+            TRUSTED_PROXIES="127.0.0.1",
             LOG_LEVEL="ERROR",
             EMAIL_FILE_PATH=str(self.tmp / "mail"),
         )
@@ -1304,6 +1318,104 @@ class Bench:
                     aim="p95 < 30 ms", met=verdict(p95 < 30), note=samples_note(timings))
             )  # fmt: skip
 
+    # --- 4b. the public free-time search (issue 22) ---
+    def measure_online(self) -> None:
+        from django.db.models import Count
+        from django.utils import timezone
+
+        from medbook.online import selectors as online_selectors
+        from medbook.scheduling import online
+        from medbook.scheduling.models import Booking, TrafficChannel
+
+        print("4b. public free-time search (online booking)", flush=True)
+        now = timezone.now()
+        offered = TrafficChannel.objects.filter(
+            code=online.ONLINE, is_active=True, institution__online_booking=True
+        ).values("services")
+        # The service offered online whose next two weeks are the most booked: the most to search through.
+        busiest = (
+            Booking.objects.filter(
+                service_id__in=offered,
+                status__in=Booking.ACTIVE_STATUSES,
+                starts_at__gte=now,
+                starts_at__lt=now + timedelta(days=online_selectors.SEARCH_DAYS),
+            )
+            .values("institution_id", "service_id")
+            .annotate(n=Count("pk"))
+            .order_by("-n")
+            .first()
+        )
+        if busiest is None:
+            raise RuntimeError("no institution offers a service online (bench/gen/network.py online_column)")
+        institution = online.online_institution(busiest["institution_id"])
+        service = online_selectors.online_service(institution, busiest["service_id"])
+        calendars = online_selectors.online_calendars(institution, service)
+        path = f"/book/{institution.pk}/{service.pk}/"
+        self.report.subjects.append(
+            f"Public free-time search: institution {institution.pk} ({online.online_institutions().count()} take "
+            f"online bookings), service {service.pk} ({len(calendars)} calendars, {busiest['n']} bookings in the "
+            f"next {online_selectors.SEARCH_DAYS} days), `{path}`, logged out"
+        )
+        repeat = self.plan["repeat"]
+        timings = timed(Http(self.port), path, repeat)
+        p95 = percentile(timings, 95)
+        self.report.add(
+            Row("Public free-time search, the earliest free times of a service (page, logged out)",
+                statistics.median(timings), p95, queries=str(self.queries_of(path)), aim="p95 < 30 ms",
+                met=verdict(p95 < 30), note=samples_note(timings))
+        )  # fmt: skip
+        each = self.plan["browser_requests"]
+        self.report.notes.append(
+            f"Public free-time search: logged out, no cookie; then {BROWSERS} threads at once, each its own "
+            "connection and address (X-Forwarded-For 198.18.x.y, RFC 2544's benchmarking range, trusted from "
+            f"127.0.0.1 by TRUSTED_PROXIES), {each} GETs each; the search is not rate-limited (the online "
+            "limits count booking requests), so no limit is lifted for it. Latency under that load includes "
+            "the wait for one of the sync workers."
+        )
+        statuses, latencies, seconds = self.browsers(path, BROWSERS, each)
+        failed = sum(1 for s in statuses if s == 0 or s >= 500)
+        limited = statuses.count(429)
+        others = len(statuses) - statuses.count(200) - failed - limited
+        self.report.add(
+            Row(f"Public free-time search, {BROWSERS} concurrent anonymous browsers × {each} requests",
+                statistics.median(latencies), percentile(latencies, 95),
+                throughput=f"{len(statuses) / seconds:.0f} pages/s", aim="no 5xx",
+                met=verdict(failed == 0),
+                note=f"{failed} 5xx or dropped, {limited} × 429" + (f", {others} other" if others else ""))
+        )  # fmt: skip
+
+    def browsers(self, path: str, count: int, each: int) -> tuple[list[int], list[float], float]:
+        """`count` anonymous browsers at once, each on its own connection and address (X-Forwarded-For from
+        a trusted proxy, RFC 2544's benchmarking range), `each` GETs of `path` one after another: every status
+        (0 for a dropped connection), the latencies in ms, the wall time in s."""
+        statuses: list[int] = []
+        latencies: list[float] = []
+        lock = threading.Lock()
+        gate = threading.Barrier(count + 1)
+
+        def browse(n: int) -> None:
+            client = Http(self.port)
+            client.headers["X-Forwarded-For"] = f"198.18.{n // 250}.{n % 250 + 1}"
+            gate.wait()
+            for _ in range(each):
+                try:
+                    status, _, elapsed = client.get(path)
+                except (OSError, http.client.HTTPException):
+                    status, elapsed = 0, 0.0
+                with lock:
+                    statuses.append(status)
+                    if status:
+                        latencies.append(elapsed * 1000)
+
+        threads = [threading.Thread(target=browse, args=(n,), daemon=True) for n in range(count)]
+        for thread in threads:
+            thread.start()
+        gate.wait()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        return statuses, latencies or [0.0], time.perf_counter() - started
+
     # --- 5. outbox worker ---
     def measure_outbox(self) -> None:
         from django.db import transaction
@@ -1400,6 +1512,7 @@ class Bench:
                 self.measure_booking,
                 self.measure_reports,
                 self.measure_patient_search,
+                self.measure_online,
                 self.measure_outbox,
                 self.measure_audit_verify,
             ):
@@ -1522,7 +1635,7 @@ def main() -> None:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["slots", "booking", "reports", "patient_search", "outbox", "audit_verify"],
+        choices=["slots", "booking", "reports", "patient_search", "online", "outbox", "audit_verify"],
     )
     parser.add_argument(
         "--keep-script", action="store_true", help="copy the pgbench script into bench/results/"

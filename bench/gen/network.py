@@ -28,6 +28,7 @@ from medbook.core.text import fold
 from medbook.demo.holidays import hungarian_public_holidays
 from medbook.partners.access import terms_of
 from medbook.partners.models import Partner, Partnership
+from medbook.scheduling.online import ONLINE
 from medbook.scheduling.services import DEFAULT_CHANNELS, capture_partner_terms
 from medbook.scheduling.slots import Rule
 
@@ -247,6 +248,8 @@ class Builder:
         staff = self.staff(org_id, domain, len(location_ids))
         physicians, specialty_of = self.physicians(org_id, location_ids, n_phys)
         services = self.services(org_id, currency, physicians, specialty_of, n_serv)
+        if online:
+            self.online_column(channels[ONLINE], services)
         self.exceptions(physicians)
         return InstitutionSpec(
             index=index,
@@ -293,6 +296,19 @@ class Builder:
             (channel_id, code, label, True, position, org_id, partner_id),
         )
         return channel_id
+
+    def online_column(self, channel_id: int, services: list[ServiceSpec]) -> None:
+        """The services an online institution offers on its "Online" channel (Traffic Channels' Online
+        column, `scheduling.online`): about two in three, drawn from a generator of their own so that the rest
+        of the network stays as earlier seeds made it."""
+        rng = random.Random(channel_id)
+        for service in services:
+            if rng.random() < 2 / 3:
+                self.add(
+                    "scheduling_trafficchannel_services",
+                    ("id", "trafficchannel_id", "service_id"),
+                    (self.next_id("scheduling_trafficchannel_services"), channel_id, service.id),
+                )
 
     def staff(self, org_id: int, domain: str, locations: int) -> tuple[int, ...]:
         """An administrator and reception (one per site, two at least): the reception users book."""

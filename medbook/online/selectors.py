@@ -45,17 +45,20 @@ def online_service(institution: Institution, pk: object) -> Service:
 
 
 def online_calendars(institution: Institution, service: Service) -> list[Calendar]:
-    """Each active physician giving the service at each active location of it where the physician works."""
-    locations = [location for location in service.locations.all() if location.is_active]
-    physicians = service.physicians.filter(is_active=True).prefetch_related("locations")
+    """Each active physician giving the service at each active location of it where the physician works,
+    by physician and location name: one query (the pairs of where physicians work, with both)."""
+    pairs = (
+        Physician.locations.through.objects.filter(
+            physician__in=service.physicians.filter(is_active=True),
+            location__in=service.locations.filter(is_active=True),
+        )
+        .select_related("physician", "location")
+        .order_by("physician__full_name", "physician_id", "location__name", "location_id")
+    )
     found = []
-    for physician in physicians:
-        physician.institution = institution
-        works_at = {location.pk for location in physician.locations.all()}
-        for location in locations:
-            if location.pk in works_at:
-                location.institution = institution
-                found.append(Calendar(physician, location, service))
+    for pair in pairs:
+        pair.physician.institution = pair.location.institution = institution
+        found.append(Calendar(pair.physician, pair.location, service))
     return found
 
 
@@ -81,21 +84,15 @@ def free_days(
     tz = ZoneInfo(institution.time_zone)
     date_from = max(date_from, timezone.now().astimezone(tz).date())
     date_until = date_from + timedelta(days=SEARCH_DAYS - 1)
-    times = []
-    # The calendars' weeks, read in a few queries however many calendars (held times are busy for all).
-    for week in range(0, SEARCH_DAYS, 7):
-        weeks = selectors.calendar_weeks(
-            actor=Actor(user=None, online=True),
-            calendars=calendars,
-            week_start=date_from + timedelta(days=week),
-        )
-        for calendar, week_days in zip(calendars, weeks, strict=True):
-            times += [
-                FreeTime(entry.starts_at, calendar.location, calendar.physician)
-                for week_day in week_days
-                for entry in week_day.entries
-                if entry.is_free
-            ]
+    # The calendars' free slots, read in four queries however many calendars (held times are busy for all).
+    slots = selectors.calendar_free_slots(
+        actor=Actor(user=None, online=True), calendars=calendars, date_from=date_from, date_until=date_until
+    )
+    times = [
+        FreeTime(slot.starts_at, calendar.location, calendar.physician)
+        for calendar, free in zip(calendars, slots, strict=True)
+        for slot in free
+    ]
     times.sort(key=lambda t: (t.starts_at, t.physician.full_name, t.location.name))
     free = [
         FreeDay(day, list(group))

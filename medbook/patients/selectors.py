@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,22 +42,65 @@ def patient_list(*, actor: Actor) -> QuerySet[Patient]:
 
 
 def patient_duplicate_groups(*, actor: Actor) -> list[list[Patient]]:
-    """The records of the register that share a TAJ number, a group per number, the institution's own
-    (not partner-registered) and oldest first: the one to keep when merging (P-15)."""
+    """The records of the register that may be one person's, a group per person, the institution's own
+    (neither a partner's nor an online patient's) and oldest first: the one to keep when merging (P-15).
+
+    Records are proposed as one person's when they share a TAJ number, or a birth date and either the name
+    (case and accents ignored, `search_name`) or the e-mail address (case ignored): an online patient
+    without TAJ (issue 22) meets the register's record by name and birth date, or by e-mail and birth date
+    when the name was typed in the other order. Records linked through one another form one group. Only a
+    proposal: the staff merge. One query however large the register; groups by their kept record's name."""
     require(actor, Perm.MANAGE_PATIENTS)
-    shared = (
+    others = Patient.objects.filter(institution_id=OuterRef("institution_id")).exclude(pk=OuterRef("pk"))
+    same_taj = others.filter(insurance_id=OuterRef("insurance_id"))
+    born_same = others.filter(birth_date=OuterRef("birth_date"))
+    same_name = born_same.filter(search_name=OuterRef("search_name"))
+    same_email = born_same.annotate(email_folded=Lower("email")).filter(email_folded=Lower(OuterRef("email")))
+    records = (
         scoped(Patient, actor)
-        .exclude(insurance_id="")
-        .values("insurance_id")
-        .annotate(n=Count("pk"))
-        .filter(n__gt=1)
-        .values_list("insurance_id", flat=True)
+        .filter(
+            (~Q(insurance_id="") & Exists(same_taj))
+            | (Q(birth_date__isnull=False) & (Exists(same_name) | (~Q(email="") & Exists(same_email))))
+        )
+        .order_by("registered_by_partner", "registered_online", "created_at", "pk")
     )
-    groups: dict[str, list[Patient]] = {}
-    records = scoped(Patient, actor).filter(insurance_id__in=list(shared))
-    for patient in records.order_by("insurance_id", "registered_by_partner", "created_at", "pk"):
-        groups.setdefault(patient.insurance_id, []).append(patient)
-    return list(groups.values())
+    return _linked(list(records), _duplicate_keys)
+
+
+def _duplicate_keys(patient: Patient) -> list[tuple]:
+    """What `patient_duplicate_groups` finds records by."""
+    keys: list[tuple] = [("taj", patient.insurance_id)] if patient.insurance_id else []
+    if patient.birth_date is not None:
+        keys.append(("name", patient.search_name, patient.birth_date))
+        if patient.email:
+            keys.append(("email", patient.email.lower(), patient.birth_date))
+    return keys
+
+
+def _linked(records: list[Patient], keys_of) -> list[list[Patient]]:
+    """The records grouped by any key they share (transitively), each group in the records' order, the
+    groups by their first record's name."""
+    group_of: dict[int, int] = {}  # record index -> group index (by union of groups)
+    groups: list[list[int]] = []
+    owner: dict[tuple, int] = {}  # key -> a record index holding it
+    for index, patient in enumerate(records):
+        joined = {group_of[owner[key]] for key in keys_of(patient) if key in owner}
+        if not joined:
+            group = len(groups)
+            groups.append([])
+        else:
+            group = min(joined)
+            for other in sorted(joined - {group}):
+                for member in groups[other]:
+                    group_of[member] = group
+                groups[group] += groups[other]
+                groups[other] = []
+        groups[group].append(index)
+        group_of[index] = group
+        for key in keys_of(patient):
+            owner.setdefault(key, index)
+    found = [[records[i] for i in sorted(members)] for members in groups if len(members) > 1]
+    return sorted(found, key=lambda group: (group[0].full_name, group[0].pk))
 
 
 PARTNER_MIN_QUERY_LENGTH = 3

@@ -55,9 +55,7 @@ def patient_move_choices(*, booking: Booking, now: datetime | None = None) -> li
     """The earliest free times (at most MOVE_CHOICES) the patient may move the booking to, by local day."""
     now = now or timezone.now()
     institution = booking.institution
-    if booking.status != Booking.Status.BOOKED or booking.starts_at < policy.patient_earliest_start(
-        institution=institution, now=now
-    ):
+    if policy.patient_change_refusal(booking, now) is not None:
         return []
     tz = ZoneInfo(institution.time_zone)
     earliest = policy.patient_earliest_start(institution=institution, now=now)

@@ -41,10 +41,7 @@ def _actor(request: ActorRequest, booking: Booking):
 
 def _page(request: ActorRequest, token: str, booking: Booking, *, refusal: str = "", status: int = 200):
     institution = booking.institution
-    changeable = (
-        booking.status == Booking.Status.BOOKED
-        and booking.starts_at >= policy.patient_earliest_start(institution=institution)
-    )
+    changeable = policy.patient_change_refusal(booking) is None
     context = {
         "booking": booking,
         "token": token,

@@ -85,22 +85,46 @@ def patient_earliest_start(*, institution: Institution, now: datetime | None = N
 
 def check_patient_change(*, institution: Institution, starts_at: datetime) -> None:
     """Refuse a patient's move or cancellation (through the manage link) of an appointment, or a move to a
-    time, that starts inside the institution's patient cut-off."""
-    if starts_at < patient_earliest_start(institution=institution):
-        minutes = institution.patient_cutoff_minutes
-        if minutes == 0:
-            raise Conflict(_("An appointment that has started cannot be changed."))
-        if minutes % 60 == 0:
-            message = _(
+    time, that starts inside the institution's patient cut-off (`patient_cutoff_refusal`)."""
+    if message := patient_cutoff_refusal(institution=institution, starts_at=starts_at):
+        field = "starts_at" if institution.patient_cutoff_minutes else None
+        raise Conflict(message, field=field)
+
+
+def patient_cutoff_refusal(
+    *, institution: Institution, starts_at: datetime, now: datetime | None = None
+) -> str | None:
+    """Why a patient may not change an appointment starting (or move one to) `starts_at` now, or None: it is
+    inside the institution's patient cut-off (`patient_earliest_start`)."""
+    if starts_at >= patient_earliest_start(institution=institution, now=now):
+        return None
+    minutes = institution.patient_cutoff_minutes
+    if minutes == 0:
+        return str(_("An appointment that has started cannot be changed."))
+    if minutes % 60 == 0:
+        return str(
+            _(
                 "Appointments can be cancelled or moved here up to %(hours)s hours before they start: "
                 "please call the institution."
-            ) % {"hours": minutes // 60}
-        else:
-            message = _(
-                "Appointments can be cancelled or moved here up to %(minutes)s minutes before they start: "
-                "please call the institution."
-            ) % {"minutes": minutes}
-        raise Conflict(message, field="starts_at")
+            )
+            % {"hours": minutes // 60}
+        )
+    return str(
+        _(
+            "Appointments can be cancelled or moved here up to %(minutes)s minutes before they start: "
+            "please call the institution."
+        )
+        % {"minutes": minutes}
+    )
+
+
+def patient_change_refusal(booking: Booking, now: datetime | None = None) -> str | None:
+    """Why the patient may not cancel or move the booking through its manage link now, or None: only a
+    booked appointment, before the patient cut-off. The manage page offers Move and Cancel only when it is
+    None (as `cancel_refusal` for the desk); the services refuse by `check_patient_change`."""
+    if booking.status != Status.BOOKED:
+        return str(_("Only a booked appointment can be changed."))
+    return patient_cutoff_refusal(institution=booking.institution, starts_at=booking.starts_at, now=now)
 
 
 def release_window(institution: Institution) -> timedelta | None:

@@ -280,13 +280,7 @@ def calendar_days(
     """
     if not calendars:
         return []
-    _institutions_read([c.physician for c in calendars])
-    bounds = {
-        c.physician.institution.time_zone: day_bounds(
-            tz=ZoneInfo(c.physician.institution.time_zone), date_from=date_from, date_until=date_until
-        )
-        for c in calendars
-    }
+    bounds = _bounds_of(calendars, date_from, date_until)
     rules = _rules_of(calendars)
     closed = _closed_of(calendars, date_from, date_until)
     bookings = _bookings_of(calendars, bounds)
@@ -299,15 +293,99 @@ def calendar_days(
             date_from=date_from,
             date_until=date_until,
             rules=rules.get((c.physician.pk, c.location.pk), []),
-            closed=[
-                (f, u) for where, f, u in closed.get(c.physician.pk, []) if where in (None, c.location.pk)
-            ],
+            closed=_closed_at(closed, c),
             bookings=bookings.get(c.physician.pk, []),
             held=held.get(c.physician.pk, []),
             now=now,
         )
         for c in calendars
     ]
+
+
+def calendar_free_slots(
+    *, actor: Actor, calendars: Sequence[Calendar], date_from: date, date_until: date
+) -> list[list[engine.Interval]]:
+    """The free slots of each calendar over the local days date_from..date_until: those `calendar_days`
+    offers, without reading the bookings themselves (only their times), for pages that show no booking
+    (the public free-time search, issue 22). Three queries however many calendars and days, and one for
+    institutions not yet read."""
+    if not calendars:
+        return []
+    bounds = _bounds_of(calendars, date_from, date_until)
+    rules = _rules_of(calendars)
+    closed = _closed_of(calendars, date_from, date_until)
+    starts = min(start for start, _ in bounds.values())
+    ends = max(end for _, end in bounds.values())
+    now = timezone.now()
+    who = Q(physician_id__in={c.physician.pk for c in calendars})
+    # The bookings' and others' live holds' times together (UNION ALL, as `busy_of` reads them).
+    rows = (
+        _active_overlapping(who, starts=starts, ends=ends)
+        .order_by()
+        .values_list("physician_id", "starts_at", "ends_at")
+        .union(
+            hold_rules.live_overlapping(who, starts=starts, ends=ends, now=now)
+            .exclude(hold_rules.owned(hold_rules.holder_of(actor)))
+            .order_by()
+            .values_list("physician_id", "starts_at", "ends_at"),
+            all=True,
+        )
+    )
+    busy: dict[int, list[engine.Interval]] = {}
+    for physician_id, first, last in rows:
+        busy.setdefault(physician_id, []).append(engine.Interval(first, last))
+    return [
+        _free_of(
+            actor=actor,
+            calendar=c,
+            date_from=date_from,
+            date_until=date_until,
+            rules=rules.get((c.physician.pk, c.location.pk), []),
+            closed=_closed_at(closed, c),
+            busy=busy.get(c.physician.pk, []),
+            now=now,
+        )[1]
+        for c in calendars
+    ]
+
+
+def _bounds_of(calendars: Sequence[Calendar], date_from: date, date_until: date) -> dict[str, tuple]:
+    """The UTC bounds of the local days in each of the calendars' zones (their institutions read first)."""
+    _institutions_read([c.physician for c in calendars])
+    return {
+        c.physician.institution.time_zone: day_bounds(
+            tz=ZoneInfo(c.physician.institution.time_zone), date_from=date_from, date_until=date_until
+        )
+        for c in calendars
+    }
+
+
+def _closed_at(closed: dict[int, list[tuple]], calendar: Calendar) -> list[tuple]:
+    """The calendar's physician's leave (`_closed_of`) that closes its location: (from, until)."""
+    return [
+        (f, u)
+        for where, f, u in closed.get(calendar.physician.pk, [])
+        if where in (None, calendar.location.pk)
+    ]
+
+
+def _free_of(
+    *, actor: Actor | None, calendar: Calendar, date_from: date, date_until: date, rules, closed, busy, now
+) -> tuple[list[engine.Interval], list[engine.Interval]]:
+    """One calendar's working intervals over the days and its free slots around `busy`."""
+    institution = calendar.physician.institution
+    intervals = engine.working_intervals(
+        rules, closed, ZoneInfo(institution.time_zone), date_from, date_until
+    )
+    free = bookable_slots(
+        institution=institution,
+        service=calendar.service,
+        intervals=intervals,
+        busy=busy,
+        now=now,
+        partner=actor is not None and actor.partner is not None,
+    )
+    return intervals, free
 
 
 def _institutions_read(physicians: Sequence[Physician]) -> None:
@@ -400,14 +478,15 @@ def _calendar_days(
     start, end = day_bounds(tz=tz, date_from=date_from, date_until=date_until)
     shown = [b for b in bookings if b.starts_at < end and b.ends_at > start]
     partner = actor.partner if actor is not None else None
-    intervals = engine.working_intervals(rules, closed, tz, date_from, date_until)
-    free = bookable_slots(
-        institution=institution,
-        service=calendar.service,
-        intervals=intervals,
+    intervals, free = _free_of(
+        actor=actor,
+        calendar=calendar,
+        date_from=date_from,
+        date_until=date_until,
+        rules=rules,
+        closed=closed,
         busy=[engine.Interval(b.starts_at, b.ends_at) for b in shown] + held,
         now=now,
-        partner=partner is not None,
     )
     viewer = actor.institution if actor is not None else None
     staff = viewer is not None and viewer.pk == physician.institution_id

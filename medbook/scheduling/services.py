@@ -595,10 +595,15 @@ def booking_note_set(*, actor, booking: Booking, note: str, terms: PartnerTerms 
     return booking
 
 
-def _desk_guard(*, actor, booking: Booking) -> None:
-    """Refuse anyone but the institution's own staff (reception, admin): a partner is only told the outcome."""
+DESK_ONLY_RECORD = _("Only the institution's staff record attendance and payment.")
+DESK_ONLY_APPROVE = _("Only the institution's staff approve online bookings.")
+
+
+def _desk_guard(*, actor, booking: Booking, refusal=DESK_ONLY_RECORD) -> None:
+    """Refuse anyone but the institution's own staff (reception, admin), a partner with `refusal` (what only
+    the staff do): a partner is only told the outcome."""
     if actor is not None and actor.partner is not None:
-        raise NotPermitted(_("Only the institution's staff record attendance and payment."))
+        raise NotPermitted(refusal)
     require(actor, Perm.BOOK, booking)
 
 
@@ -607,7 +612,7 @@ def booking_approve(*, actor, booking: Booking) -> Booking:
     """The desk approves an online booking awaiting approval (a repeat no-show's, issue 22): the patient is
     e-mailed that the appointment is confirmed. Only the institution's staff may (`_desk_guard`); one that
     awaits nothing (approved already, or never needing it) or is no longer booked is refused (409)."""
-    _desk_guard(actor=actor, booking=booking)
+    _desk_guard(actor=actor, booking=booking, refusal=DESK_ONLY_APPROVE)
     booking = _locked(booking)
     if not booking.awaiting_approval or booking.status != Booking.Status.BOOKED:
         raise Conflict(_("This booking is not awaiting approval."))

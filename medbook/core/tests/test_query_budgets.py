@@ -68,13 +68,14 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "core:readyz":                                ("anon",     200,     3, ONE ),
     "core:language-set":                          ("a_admin",  302,     4, ONE ),
     "accounts:login":                             ("anon",     200,     0, ONE ),
-    # The public booking pages (issue 22), as a patient: the free times read every calendar of the service
-    # in one query per kind (working hours, leave, bookings, holds) per week shown.
+    # The public booking pages (issue 22), as a patient: the offer in three queries (institution, service,
+    # calendars), the free times of every calendar over the two weeks in three (working hours, leave, and
+    # bookings with holds).
     "online:home":                                ("anon",     200,     1, ONE ),
     "online:institution":                         ("anon",     200,     2, ONE ),
-    "online:times":                               ("anon",     200,     13, ONE ),  # the earliest 40
-    "online:details":                             ("anon",     200,     5, ONE ),
-    "online:details post":                        ("anon",     302,     41, ONE ),  # 18: the limits (throttle)
+    "online:times":                               ("anon",     200,     6, ONE ),  # the earliest 40
+    "online:details":                             ("anon",     200,     3, ONE ),
+    "online:details post":                        ("anon",     302,     39, ONE ),  # 18: the limits (throttle)
     "online:verify":                              ("anon",     200,     1, ONE ),
     "online:verify post":                         ("anon",     302,     (32, 34), ONE ),
     "accounts:logout":                            ("a_admin",  302,  8, ONE ),
@@ -138,7 +139,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "patients:patient-create post":               ("a_staff",  302,        (12, 13), ONE ),
     "patients:patient-edit":                      ("a_staff",  200,        (15, 16), ONE ),
     "patients:patient-edit post":                 ("a_staff",  302,        (13, 14), ONE ),
-    "patients:patient-duplicates":                ("a_staff",  200,   10, LIST),
+    "patients:patient-duplicates":                ("a_staff",  200,    9, LIST),
     # A patient's data rights (issue 24): the export reads each kind of data once, whatever its amount. The
     # audit entries about the patient take one query more on SQLite, which has no jsonb containment: the
     # lists that showed patients are read first (audit.selectors.entries_about_patient).

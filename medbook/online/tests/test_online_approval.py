@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from conftest import actor_of, local, next_weekday
 from medbook.accounts.actor import actor_for
@@ -148,6 +149,16 @@ def test_a_partner_user_cannot_approve(online, awaiting, partners, login):
         services.booking_approve(actor=actor_of(partners.peter), booking=awaiting)
     awaiting.refresh_from_db()
     assert awaiting.awaiting_approval
+
+
+def test_a_partner_is_told_that_only_the_staff_approve(online, awaiting, partners):
+    """The refusal names the act refused (approval), not attendance and payment; in Hungarian too."""
+    partner = actor_of(partners.peter)
+    with pytest.raises(NotPermitted) as refused:
+        services.booking_approve(actor=partner, booking=awaiting)
+    assert str(refused.value.message) == "Only the institution's staff approve online bookings."
+    with translation.override("hu"):
+        assert str(refused.value.message) == "Online foglalást csak az intézmény munkatársai hagyhatnak jóvá."
 
 
 @pytest.mark.parametrize("pk", ["abc", "0", "99999999999999999999", "%00"])

@@ -1,6 +1,8 @@
 """Duplicates in the register (P-15): a partner without patient-data access always registers a new record;
 the institution lists records that share a TAJ number and merges them, an audited act of its own."""
 
+from datetime import date
+
 import pytest
 from django.http import Http404
 from django.urls import reverse
@@ -9,6 +11,7 @@ from conftest import actor_of, local, next_weekday
 from medbook.audit.models import AuditEntry
 from medbook.core.errors import NotPermitted
 from medbook.patients.models import Patient
+from medbook.patients.selectors import patient_duplicate_groups
 from medbook.patients.services import patient_merge
 from medbook.patients.tests.factories import PatientFactory
 from medbook.scheduling.models import Booking
@@ -105,3 +108,53 @@ def test_p15_a_duplicate_awaiting_a_merge_can_still_be_edited(cast, duplicate, l
     assert response.status_code == 302
     duplicate.refresh_from_db()
     assert duplicate.email == "anna@example.org"
+
+
+def test_online_records_without_taj_are_proposed_by_name_or_email_with_the_birth_date(cast, login):
+    """Issue 22: an online patient gives no TAJ; the register's record is found by the name (case and
+    accents ignored) and birth date, or by the e-mail address and birth date (the name in the other order)."""
+    born = date(1980, 1, 2)
+    Patient.objects.filter(pk=cast.patient_a.pk).update(birth_date=born, email="anna@example.test")
+    a = cast.institution_a
+    by_name = PatientFactory(institution=a, full_name="anna pátient", birth_date=born, registered_online=True)
+    by_email = PatientFactory(
+        institution=a,
+        full_name="Patient Anna",
+        birth_date=born,
+        email="ANNA@example.test",
+        registered_online=True,
+    )
+    PatientFactory(
+        institution=a, full_name="Anna Patient", birth_date=date(1990, 5, 5), email="x@example.test"
+    )
+    PatientFactory(institution=a, full_name="Patient Anna", email="anna@example.test")  # no birth date
+    PatientFactory(institution=cast.institution_b, full_name="Anna Patient", birth_date=born)  # B's
+
+    page = login(cast.alice).get(DUPLICATES).content.decode()
+    assert page.count('data-testid="duplicate-group"') == 1
+    assert page.count('data-testid="merge-form"') == 2  # into Anna Patient, the institution's own record
+    assert (
+        f'name="duplicate" value="{by_name.pk}"' in page and f'name="duplicate" value="{by_email.pk}"' in page
+    )
+    assert f'name="keep" value="{cast.patient_a.pk}"' in page and "x@example.test" not in page
+    assert page.count("the patient, online") == 2
+
+
+def test_records_linked_through_one_another_are_one_group_in_one_query(cast, django_assert_num_queries):
+    """A shares a TAJ with B, B a name and birth date with C: one group, A kept; the query count does not
+    grow with the register."""
+    born = date(1975, 3, 4)
+    a = cast.institution_a
+    first = PatientFactory(institution=a, full_name="Csaba Kiss", insurance_id="222222220", birth_date=born)
+    second = PatientFactory(
+        institution=a,
+        full_name="Kiss Csaba",
+        insurance_id="222222220",
+        birth_date=born,
+        registered_by_partner=True,
+    )
+    third = PatientFactory(institution=a, full_name="KISS csaba", birth_date=born, registered_online=True)
+    actor = actor_of(cast.alice)
+    with django_assert_num_queries(1):
+        groups = patient_duplicate_groups(actor=actor)
+    assert [[p.pk for p in group] for group in groups] == [[first.pk, third.pk, second.pk]]

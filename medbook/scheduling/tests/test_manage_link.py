@@ -18,7 +18,7 @@ from medbook.core.timefmt import when
 from medbook.notifications.models import OutboxMessage
 from medbook.partners.tests import services as partner_services
 from medbook.patients.tests.factories import PatientFactory
-from medbook.scheduling import manage, services
+from medbook.scheduling import manage, policy, services
 from medbook.scheduling.manage_links import manage_link_booking
 from medbook.scheduling.models import Booking, ManageLink
 from medbook.webhooks.services import webhook_endpoint_create
@@ -159,6 +159,31 @@ def test_b14_inside_the_patient_cutoff_cancel_and_move_are_refused_with_a_messag
     assert moved.status_code == 409
     booking.refresh_from_db()
     assert booking.status == Booking.Status.BOOKED and booking.starts_at == local(next_weekday(2), 10)
+
+
+@pytest.mark.parametrize("minutes_before, offered", [(61, True), (59, False)])
+def test_b14_the_page_offers_move_and_cancel_exactly_when_the_patient_may_change(
+    clinic, client, clock, minutes_before, offered
+):
+    """One rule (`policy.patient_change_refusal`) for what the page offers and what the services accept."""
+    booking = book(clinic, clinic.bob, local(next_weekday(2), 10))
+    token = token_of(booking)
+    clinic.institution_a.patient_cutoff_minutes = 60
+    clinic.institution_a.save()
+    clock.now = booking.starts_at - timedelta(minutes=minutes_before)
+
+    page = client.get(page_url(token)).content.decode()
+    assert ('data-testid="manage-cancel"' in page) is offered
+    assert ("Move to another time" in page) is offered
+    assert ('data-testid="manage-too-late"' in page) is not offered
+    cancelled = client.post(page_url(token, "cancel"))
+    assert cancelled.status_code == (200 if offered else 409)
+    booking.refresh_from_db()
+    assert booking.status == (Booking.Status.CANCELLED if offered else Booking.Status.BOOKED)
+    if not offered:
+        assert "up to 1 hours before they start" in cancelled.content.decode()
+    else:
+        assert policy.patient_change_refusal(booking) == "Only a booked appointment can be changed."
 
 
 def test_b14_a_token_opens_only_its_own_booking(clinic, client):
