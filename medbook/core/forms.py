@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from medbook.core.errors import DomainError, NotPermitted
@@ -90,3 +90,15 @@ def validated_forms(*given: forms.BaseForm) -> list[forms.BaseForm]:
     """The forms a view actually validated (bound and cleaned), whose errors the summary lists."""
     # Django's BaseForm sets _errors (None until the form is cleaned); its stubs leave the private attribute out.
     return [form for form in given if form.is_bound and form._errors is not None]  # type: ignore[attr-defined]
+
+
+def valid_query(form: forms.BaseForm) -> dict:
+    """The cleaned data of a query's form (a search, not a form shown again): an id or choice that is not
+    among the user's own (another tenant's) is 404, like its object elsewhere; any other error is 400 with
+    its message (DomainError)."""
+    if form.is_valid():
+        return form.cleaned_data
+    errors = form.errors.as_data()
+    if any(error.code == "invalid_choice" for field in errors.values() for error in field):
+        raise Http404()
+    raise DomainError(" ".join(str(message) for field in errors.values() for e in field for message in e))

@@ -3,6 +3,7 @@ payment (htmx)."""
 
 from datetime import timedelta
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -12,18 +13,27 @@ from django.views.decorators.http import require_POST
 
 from medbook.core.decorators import page, requires
 from medbook.core.errors import DomainError, HoldUnknown, NotPermitted
-from medbook.core.forms import REFUSED_STATUS, add_refusal, hold_again, validated_forms
+from medbook.core.forms import REFUSED_STATUS, add_refusal, hold_again, valid_query, validated_forms
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import Actor, ActorRequest, acting, get_for_actor, scoped
 from medbook.institutions.models import Physician
 from medbook.patients.forms import PatientForm
 from medbook.patients.selectors import attendance_of
 from medbook.scheduling import holds, manage, policy, selectors, services
-from medbook.scheduling.forms import BookingForm, CalendarFilterForm, MoveForm, slot_start
+from medbook.scheduling.first_free import HORIZON_WEEKS, FreeTime, first_free
+from medbook.scheduling.forms import (
+    BookingForm,
+    CalendarFilterForm,
+    FirstFreeForm,
+    MoveForm,
+    monday_of,
+    slot_start,
+)
 from medbook.scheduling.manage_links import manage_link_live
 from medbook.scheduling.models import Booking
 
 WORKSPACE = "scheduling/calendar.html#workspace"
+FIRST_FREE_IDS = "first-free-%s"  # the ids of the first free time's fields, apart from the filters' own
 
 
 PAGE = "calendar"  # the remembered filters of reception's calendar
@@ -107,6 +117,7 @@ def _workspace(
         "overdue": selectors.attendance_overdue(actor=request.actor),
         "overdue_open": overdue_open,
         "panel": panel is not None,
+        "first_free_form": _first_free_form(request.actor, form),
     }
     if panel is not None:
         context.update(_panel_context(panel))
@@ -131,6 +142,51 @@ def _workspace(
 def calendar(request: ActorRequest) -> HttpResponse:
     """Pick location, physician, service and week; "Show calendars" shows free (green) and booked (red) slots."""
     return _workspace(request)
+
+
+def _first_free_form(actor: Actor, filters: CalendarFilterForm) -> FirstFreeForm:
+    """The first free time's choice: by default the service the calendar filters chose, every location."""
+    chosen = filters.cleaned_data.get("service") if filters.is_bound and filters.is_valid() else None
+    initial = {"service": chosen or filters.initial.get("service")}
+    return FirstFreeForm(actor=actor, initial=initial, auto_id=FIRST_FREE_IDS)
+
+
+@requires(Perm.BOOK)
+def first_free_times(request: ActorRequest) -> HttpResponse:
+    """The earliest free times of a service (at a location, if one is chosen) across the physicians the
+    desk may book (issue 23), each opening the booking form of its calendar as a free slot does."""
+    chosen = valid_query(FirstFreeForm(request.GET, actor=request.actor))
+    service, location = chosen["service"], chosen["location"]
+    calendars = [
+        calendar
+        for calendar in selectors.desk_offers(actor=request.actor)
+        if calendar.service.pk == service.pk and (location is None or calendar.location.pk == location.pk)
+    ]
+    rows = [(time, _slot_query(time)) for time in first_free(actor=request.actor, calendars=calendars)]
+    context = {
+        "rows": rows,
+        "service": service,
+        "slot_url": "scheduling:booking-create",
+        "horizon_weeks": HORIZON_WEEKS,
+    }
+    return render(request, "scheduling/_first_free_times.html", context)
+
+
+def _slot_query(time: FreeTime) -> str:
+    """The booking form's request of a free time, as a free slot of the calendar sends it but with the
+    calendar filters of the time itself (its location, service and week, every physician) instead of the
+    page's: the booking form keeps them, so the booking is made there and its calendars shown after."""
+    local_day = time.starts_at.astimezone(ZoneInfo(time.institution.time_zone)).date()
+    return urlencode(
+        {
+            "location": time.location.pk,
+            "service": time.service.pk,
+            "physician": "",
+            "week": monday_of(local_day).isoformat(),
+            "slot_physician": time.physician.pk,
+            "starts_at": time.starts_at.isoformat(),
+        }
+    )
 
 
 def _booking_target(request: ActorRequest):
