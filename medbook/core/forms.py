@@ -10,7 +10,7 @@ from django.http import Http404, QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from medbook.core.errors import DomainError, NotPermitted
-from medbook.core.ids import ID_TEXT, MAX_ID
+from medbook.core.ids import ID_TEXT, MAX_ID, parse_id_or_none
 
 REFUSED_STATUS = 422  # a form the domain refused is shown again with its errors, always with this status
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
@@ -93,12 +93,18 @@ def validated_forms(*given: forms.BaseForm) -> list[forms.BaseForm]:
 
 
 def valid_query(form: forms.BaseForm) -> dict:
-    """The cleaned data of a query's form (a search, not a form shown again): an id or choice that is not
-    among the user's own (another tenant's) is 404, like its object elsewhere; any other error is 400 with
-    its message (DomainError)."""
+    """The cleaned data of a query's form (a search, not a form shown again): an id that is not among the
+    user's choices (another tenant's object) is 404, as the object is elsewhere; any other error is 400
+    with its message (DomainError)."""
     if form.is_valid():
         return form.cleaned_data
     errors = form.errors.as_data()
-    if any(error.code == "invalid_choice" for field in errors.values() for error in field):
-        raise Http404()
-    raise DomainError(" ".join(str(message) for field in errors.values() for e in field for message in e))
+    for name, field_errors in errors.items():
+        if (
+            any(e.code == "invalid_choice" for e in field_errors)
+            and parse_id_or_none(form.data.get(name)) is not None
+        ):
+            raise Http404()
+    raise DomainError(
+        " ".join(message for field_errors in errors.values() for e in field_errors for message in e)
+    )
