@@ -93,17 +93,16 @@ def validated_forms(*given: forms.BaseForm) -> list[forms.BaseForm]:
 
 
 def valid_query(form: forms.BaseForm) -> dict:
-    """The cleaned data of a query's form (a search, not a form shown again): an id that is not among the
-    user's choices (another tenant's object) is 404, as the object is elsewhere; any other error is 400
-    with its message (DomainError)."""
+    """The cleaned data of a query's form (a search, not a form shown again): a choice that is not among the
+    user's own, by id or by a name of the form's `NAMED_CHOICES` (another tenant's object), is 404, as the
+    object is elsewhere; any other error is 400 with its message (DomainError)."""
     if form.is_valid():
         return form.cleaned_data
     errors = form.errors.as_data()
+    named = getattr(form, "NAMED_CHOICES", ())
     for name, field_errors in errors.items():
-        if (
-            any(e.code == "invalid_choice" for e in field_errors)
-            and parse_id_or_none(form.data.get(name)) is not None
-        ):
+        other = name in named or parse_id_or_none(form.data.get(name)) is not None
+        if other and any(e.code == "invalid_choice" for e in field_errors):
             raise Http404()
     raise DomainError(
         " ".join(message for field_errors in errors.values() for e in field_errors for message in e)

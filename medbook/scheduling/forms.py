@@ -78,8 +78,9 @@ class CalendarFilterForm(forms.Form):
 
 
 class FirstFreeForm(forms.Form):
-    """The service (and, if chosen, the location) whose first free time the desk searches across the
-    physicians it may book (issue 23)."""
+    """The service (at every location, or the location chosen) whose first free time the desk searches across
+    the physicians it may book (issue 23): the calendar filters' service and location, and the choice of
+    every location."""
 
     service = forms.ModelChoiceField(
         queryset=Service.objects.none(),
@@ -89,6 +90,7 @@ class FirstFreeForm(forms.Form):
     location = forms.ModelChoiceField(
         queryset=Location.objects.none(), label=_("Location"), required=False, empty_label=_("All locations")
     )
+    every_location = forms.BooleanField(label=_("At every location"), required=False)
 
     def __init__(self, *args, actor: Actor, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -33,7 +33,6 @@ from medbook.scheduling.manage_links import manage_link_live
 from medbook.scheduling.models import Booking
 
 WORKSPACE = "scheduling/calendar.html#workspace"
-FIRST_FREE_IDS = "first-free-%s"  # the ids of the first free time's fields, apart from the filters' own
 
 
 PAGE = "calendar"  # the remembered filters of reception's calendar
@@ -117,7 +116,6 @@ def _workspace(
         "overdue": selectors.attendance_overdue(actor=request.actor),
         "overdue_open": overdue_open,
         "panel": panel is not None,
-        "first_free_form": _first_free_form(request.actor, form),
     }
     if panel is not None:
         context.update(_panel_context(panel))
@@ -144,19 +142,15 @@ def calendar(request: ActorRequest) -> HttpResponse:
     return _workspace(request)
 
 
-def _first_free_form(actor: Actor, filters: CalendarFilterForm) -> FirstFreeForm:
-    """The first free time's choice: by default the service the calendar filters chose, every location."""
-    chosen = filters.cleaned_data.get("service") if filters.is_bound and filters.is_valid() else None
-    initial = {"service": chosen or filters.initial.get("service")}
-    return FirstFreeForm(actor=actor, initial=initial, auto_id=FIRST_FREE_IDS)
-
-
 @requires(Perm.BOOK)
 def first_free_times(request: ActorRequest) -> HttpResponse:
-    """The earliest free times of a service (at a location, if one is chosen) across the physicians the
-    desk may book (issue 23), each opening the booking form of its calendar as a free slot does."""
-    chosen = valid_query(FirstFreeForm(request.GET, actor=request.actor))
-    service, location = chosen["service"], chosen["location"]
+    """The earliest free times of the service the calendar filters chose, at every location or the one
+    chosen, across the physicians the desk may book (issue 23), each opening the booking form of its
+    calendar as a free slot does."""
+    data = request.GET if request.method == "GET" else request.POST
+    chosen = valid_query(FirstFreeForm(data, actor=request.actor))
+    service = chosen["service"]
+    location = None if chosen["every_location"] else chosen["location"]
     calendars = [
         calendar
         for calendar in selectors.desk_offers(actor=request.actor)

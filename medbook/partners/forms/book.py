@@ -60,6 +60,7 @@ class FirstFreeForm(forms.Form):
     a service by its name, so that the same service of several institutions is one choice."""
 
     service = forms.ChoiceField(label=_("Service"), error_messages={"required": _("Choose a service.")})
+    NAMED_CHOICES = ("service",)  # a name not among the partner's services is another's: 404 (`valid_query`)
 
     def __init__(self, *args, offers: list[Offer], **kwargs):
         super().__init__(*args, **kwargs)

@@ -142,7 +142,8 @@ def book_first_free(request: ActorRequest) -> HttpResponse:
     """The earliest free times of a service across every institution, location and physician the partner
     may book (issue 23), each opening its booking form as a free slot of the calendars does."""
     all_offers = offers.bookable_offers(actor=request.actor)
-    chosen = valid_query(_first_free_form(all_offers, request.GET))
+    data = request.GET if request.method == "GET" else request.POST
+    chosen = valid_query(_first_free_form(all_offers, data))
     calendars = [_calendar_of(offer) for offer in offers.of_service(all_offers, chosen["service"])]
     rows = [(time, _slot_query(time)) for time in first_free(actor=request.actor, calendars=calendars)]
     context = {

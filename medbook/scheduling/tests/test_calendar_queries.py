@@ -19,9 +19,8 @@ pytestmark = pytest.mark.django_db
 
 CALENDAR = reverse("scheduling:calendar")
 # The page whatever the number of physicians: the session and actor, the filter choices, the physicians,
-# the working hours, leave and bookings of every calendar at once, the remembered filters, the overdue list,
-# the first free time's choice of service and location (issue 23).
-CALENDAR_MAX = 22
+# the working hours, leave and bookings of every calendar at once, the remembered filters, the overdue list.
+CALENDAR_MAX = 20
 # A staff booking from the calendar's form: offer, channel, working hours, leave, overlap, the insert, the
 # audit row (with PostgreSQL's chain lock), webhooks and the patient's e-mail.
 STAFF_CREATE_MAX = 14

@@ -116,11 +116,13 @@ def test_b5_first_free_at_the_location_chosen_only(cast, login):
     day = next_weekday(2)
     _colleagues(cast, 1, start="07:00")
     _working_from(day)
-    response = login(cast.bob).get(
-        FIRST_FREE, {"service": cast.service_a.pk, "location": cast.location_a1.pk}, HTTP_HX_REQUEST="true"
-    )
-    texts = [text for _url, text in _times(response)]
+    client = login(cast.bob)
+    chosen = {"service": cast.service_a.pk, "location": cast.location_a1.pk}
+    texts = [text for _url, text in _times(client.get(FIRST_FREE, chosen, HTTP_HX_REQUEST="true"))]
     assert texts and all("A Central" in text and "Dr. Alpha" in text for text in texts)
+    # "At every location" ticked: the location the filters chose does not narrow it.
+    everywhere = _times(client.get(FIRST_FREE, {**chosen, "every_location": "1"}, HTTP_HX_REQUEST="true"))
+    assert "07:00 · Dr. Colleague 0 · A North" in everywhere[0][1]
 
 
 def test_b5_first_free_leaves_out_booked_and_held_times(cast, login):
@@ -221,7 +223,9 @@ def test_b5_calendar_has_the_first_free_control_and_jump_links_to_each_calendar(
     query = {"location": cast.location_a1.pk, "service": cast.service_a.pk, "week": day.isoformat()}
     html = login(cast.bob).get(CALENDAR, query).content.decode()
     assert 'id="first-free"' in html and "First free time" in html
-    assert re.search(rf'<option value="{cast.service_a.pk}" selected>Cardiology check</option>', html)
+    control = html.split('id="first-free"', 1)[1].split("</form>", 1)[0]
+    assert 'hx-include="#calendar-filters"' in control  # the filters' service (and location)
+    assert 'name="every_location" value="1" checked' in control
     jump = html.split('data-testid="calendar-jump"', 1)[1].split("</nav>", 1)[0]
     for physician in (cast.physician_a, doctor):
         anchor = f"calendar-{physician.pk}-{cast.location_a1.pk}-{cast.service_a.pk}"
