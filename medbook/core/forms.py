@@ -104,6 +104,4 @@ def valid_query(form: forms.BaseForm) -> dict:
         other = name in named or parse_id_or_none(form.data.get(name)) is not None
         if other and any(e.code == "invalid_choice" for e in field_errors):
             raise Http404()
-    raise DomainError(
-        " ".join(message for field_errors in errors.values() for e in field_errors for message in e)
-    )
+    raise DomainError(" ".join(str(message) for messages in form.errors.values() for message in messages))
