@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.utils import timezone
 
 from medbook.core.tenancy import Actor
-from medbook.institutions.models import Location, Physician, Service
+from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.scheduling import selectors
 from medbook.scheduling.selectors import Calendar
 
@@ -35,7 +35,7 @@ class FreeTime:
     service: Service
 
     @property
-    def institution(self):
+    def institution(self) -> Institution:
         return self.physician.institution
 
 
