@@ -6,11 +6,11 @@ from typing import TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from medbook.core.errors import DomainError, NotPermitted
-from medbook.core.ids import ID_TEXT, MAX_ID
+from medbook.core.ids import ID_TEXT, MAX_ID, parse_id_or_none
 
 REFUSED_STATUS = 422  # a form the domain refused is shown again with its errors, always with this status
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
@@ -90,3 +90,18 @@ def validated_forms(*given: forms.BaseForm) -> list[forms.BaseForm]:
     """The forms a view actually validated (bound and cleaned), whose errors the summary lists."""
     # Django's BaseForm sets _errors (None until the form is cleaned); its stubs leave the private attribute out.
     return [form for form in given if form.is_bound and form._errors is not None]  # type: ignore[attr-defined]
+
+
+def valid_query(form: forms.BaseForm) -> dict:
+    """The cleaned data of a query's form (a search, not a form shown again): a choice that is not among the
+    user's own, by id or by a name of the form's `NAMED_CHOICES` (another tenant's object), is 404, as the
+    object is elsewhere; any other error is 400 with its message (DomainError)."""
+    if form.is_valid():
+        return form.cleaned_data
+    errors = form.errors.as_data()
+    named = getattr(form, "NAMED_CHOICES", ())
+    for name, field_errors in errors.items():
+        other = name in named or parse_id_or_none(form.data.get(name)) is not None
+        if other and any(e.code == "invalid_choice" for e in field_errors):
+            raise Http404()
+    raise DomainError(" ".join(str(message) for messages in form.errors.values() for message in messages))

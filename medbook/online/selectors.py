@@ -10,21 +10,13 @@ from django.utils import timezone
 
 from medbook.core.ids import parse_id_or_none
 from medbook.core.tenancy import Actor
-from medbook.institutions.models import Institution, Location, Physician, Service
-from medbook.scheduling import online, selectors
+from medbook.institutions.models import Institution, Physician, Service
+from medbook.scheduling import online
+from medbook.scheduling.first_free import FreeTime, free_times
 from medbook.scheduling.selectors import Calendar
 
 SEARCH_DAYS = 14  # one page of free times: two weeks from the day asked
 TIMES_SHOWN = 40  # the earliest free times of those days, across physicians and locations
-
-
-@dataclass(frozen=True)
-class FreeTime:
-    """A free time of the service: when (UTC), where, with whom."""
-
-    starts_at: datetime
-    location: Location
-    physician: Physician
 
 
 @dataclass(frozen=True)
@@ -84,16 +76,11 @@ def free_days(
     tz = ZoneInfo(institution.time_zone)
     date_from = max(date_from, timezone.now().astimezone(tz).date())
     date_until = date_from + timedelta(days=SEARCH_DAYS - 1)
-    # The calendars' free slots, read in four queries however many calendars (held times are busy for all).
-    slots = selectors.calendar_free_slots(
+    # The earliest free times of every calendar, read together (`first_free.free_times`: held times are
+    # busy for all).
+    times = free_times(
         actor=Actor(user=None, online=True), calendars=calendars, date_from=date_from, date_until=date_until
     )
-    times = [
-        FreeTime(slot.starts_at, calendar.location, calendar.physician)
-        for calendar, free in zip(calendars, slots, strict=True)
-        for slot in free
-    ]
-    times.sort(key=lambda t: (t.starts_at, t.physician.full_name, t.location.name))
     free = [
         FreeDay(day, list(group))
         for day, group in groupby(times, key=lambda t: t.starts_at.astimezone(tz).date())

@@ -108,6 +108,17 @@ def narrow(offers: list[Offer], **chosen) -> list[Offer]:
     return offers
 
 
+def service_names(offers: list[Offer]) -> list[str]:
+    """The names of the services among the offers, each once, in order: the same service of several
+    institutions (by its name) is one choice of the first free time (issue 23)."""
+    return sorted({o.service.name for o in offers}, key=lambda name: (name.casefold(), name))
+
+
+def of_service(offers: list[Offer], name: str) -> list[Offer]:
+    """The offers of the service of this name, at every institution, location and physician among them."""
+    return [o for o in offers if o.service.name == name]
+
+
 def offer_for(*, actor, location_id, physician_id, service_id) -> Offer:
     """The one offer the posted ids name; a bad id is 404, anything the actor may not book 403.
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("partner/organisation/", portal.partner_details, name="partner-details"),
     # Book to partner and the partner's own bookings.
     path("partner/book/", book.book, name="book"),
+    path("partner/book/first-free/", book.book_first_free, name="book-first-free"),
     path("partner/book/slot/", book.book_slot, name="book-slot"),
     path("partner/book/slot/release/", book.book_slot_release, name="book-slot-release"),
     path("partner/book/patients/", book.patient_search, name="patient-search"),

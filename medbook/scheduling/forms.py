@@ -77,6 +77,31 @@ class CalendarFilterForm(forms.Form):
         return monday_of(self.cleaned_data.get("week") or timezone.localdate())
 
 
+class FirstFreeForm(forms.Form):
+    """The service (at every location, or the location chosen) whose first free time the desk searches across
+    the physicians it may book (issue 23): the calendar filters' service and location, and the choice of
+    every location."""
+
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.none(),
+        label=_("Service"),
+        error_messages={"required": _("Choose a service.")},
+    )
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.none(), label=_("Location"), required=False, empty_label=_("All locations")
+    )
+    every_location = forms.BooleanField(label=_("At every location"), required=False)
+
+    def __init__(self, *args, actor: Actor, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field_of(self, "service", forms.ModelChoiceField).queryset = scoped(Service, actor).filter(
+            is_active=True
+        )
+        field_of(self, "location", forms.ModelChoiceField).queryset = scoped(Location, actor).filter(
+            is_active=True
+        )
+
+
 class BookingForm(forms.Form):
     """Book a free slot: an existing patient or a new one, and the channel it came through."""
 

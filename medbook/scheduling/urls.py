@@ -7,6 +7,7 @@ app_name = "scheduling"
 urlpatterns = [
     path("calendar/", views.calendar, name="calendar"),
     path("agenda/", agenda_views.agenda, name="agenda"),
+    path("calendar/first-free/", views.first_free_times, name="first-free"),
     path("calendar/book/", views.booking_create, name="booking-create"),
     path("calendar/book/release/", views.booking_hold_release, name="booking-hold-release"),
     path("calendar/bookings/<int:pk>/", views.booking_detail, name="booking-detail"),

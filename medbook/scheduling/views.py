@@ -3,6 +3,7 @@ payment (htmx)."""
 
 from datetime import timedelta
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -12,14 +13,22 @@ from django.views.decorators.http import require_POST
 
 from medbook.core.decorators import page, requires
 from medbook.core.errors import DomainError, HoldUnknown, NotPermitted, SameDayVisits
-from medbook.core.forms import REFUSED_STATUS, add_refusal, hold_again, validated_forms
+from medbook.core.forms import REFUSED_STATUS, add_refusal, hold_again, valid_query, validated_forms
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import Actor, ActorRequest, acting, get_for_actor, scoped
 from medbook.institutions.models import Physician
 from medbook.patients.forms import PatientForm
 from medbook.patients.selectors import attendance_of
 from medbook.scheduling import holds, manage, policy, selectors, services
-from medbook.scheduling.forms import BookingForm, CalendarFilterForm, MoveForm, slot_start
+from medbook.scheduling.first_free import HORIZON_WEEKS, FreeTime, first_free
+from medbook.scheduling.forms import (
+    BookingForm,
+    CalendarFilterForm,
+    FirstFreeForm,
+    MoveForm,
+    monday_of,
+    slot_start,
+)
 from medbook.scheduling.manage_links import manage_link_live
 from medbook.scheduling.models import Booking
 
@@ -135,6 +144,47 @@ def calendar(request: ActorRequest) -> HttpResponse:
     bookings = selectors.bookings_for_actor(request.actor)
     panel = get_for_actor(bookings, request.actor, asked) if asked else None
     return _workspace(request, panel=panel)
+
+
+@requires(Perm.BOOK)
+def first_free_times(request: ActorRequest) -> HttpResponse:
+    """The earliest free times of the service the calendar filters chose, at every location or the one
+    chosen, across the physicians the desk may book (issue 23), each opening the booking form of its
+    calendar as a free slot does."""
+    data = request.GET if request.method == "GET" else request.POST
+    chosen = valid_query(FirstFreeForm(data, actor=request.actor))
+    service = chosen["service"]
+    location = None if chosen["every_location"] else chosen["location"]
+    calendars = [
+        calendar
+        for calendar in selectors.desk_offers(actor=request.actor)
+        if calendar.service.pk == service.pk and (location is None or calendar.location.pk == location.pk)
+    ]
+    rows = [(time, _slot_query(time)) for time in first_free(actor=request.actor, calendars=calendars)]
+    context = {
+        "rows": rows,
+        "service": service,
+        "slot_url": "scheduling:booking-create",
+        "horizon_weeks": HORIZON_WEEKS,
+    }
+    return render(request, "scheduling/_first_free_times.html", context)
+
+
+def _slot_query(time: FreeTime) -> str:
+    """The booking form's request of a free time, as a free slot of the calendar sends it but with the
+    calendar filters of the time itself (its location, service and week, every physician) instead of the
+    page's: the booking form keeps them, so the booking is made there and its calendars shown after."""
+    local_day = time.starts_at.astimezone(ZoneInfo(time.institution.time_zone)).date()
+    return urlencode(
+        {
+            "location": time.location.pk,
+            "service": time.service.pk,
+            "physician": "",
+            "week": monday_of(local_day).isoformat(),
+            "slot_physician": time.physician.pk,
+            "starts_at": time.starts_at.isoformat(),
+        }
+    )
 
 
 def _booking_target(request: ActorRequest):

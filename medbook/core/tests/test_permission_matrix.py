@@ -57,6 +57,7 @@ OUTSIDERS = ("anon", "operator", "b_admin", "p_nobook", "q_admin", "e_user")
 # physician, service, hours, leave; booking_p (P's booking at A); attendance, payment (booking_ended, reception's
 # booking at A that ended two hours ago, marked completed or paid); member_a (bob's membership of A),
 # member_p (petra's of P); ship_p (the A-P partnership), cell (its Traffic Channels cell of A's service);
+# first_free (the first free time of A's service), p_first_free (the same by its name, for P),
 # p_slot (a free slot of A that P may book), p_search (a search of A's patients through ship_p); feed
 # (peter's feed address), invite (A's registration link for a new partner), reset (a set-password link of a
 # user of A), accept (charlie's link to accept a role at A); statement_p (A's copy of P's statement),
@@ -105,6 +106,8 @@ MATRIX = {
     "scheduling:calendar":                (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
     # The desk's day agenda (issue 23): the institution's own people, each their own institution's.
     "scheduling:agenda":                  (GET,  _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
+    # The first free time of a service (issue 23): A's service, the desk of A only.
+    "scheduling:first-free":              (GET,  "first_free",  (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     "scheduling:booking-create":          (GET,  "slot",        (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     # Closing the booking form releases its hold: one answer whether there was a hold of the user's or not.
     "scheduling:booking-hold-release":    (POST, _,             (LOGIN, 403,   200,   200,   200,   403,   403,   403,   403,   403)),
@@ -172,6 +175,8 @@ MATRIX = {
     "partners:gtc-accept":                (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   403,   403,   200,   200)),
     "partners:partner-details":           (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   403,   403,   200,   200)),
     "partners:book":                      (GET,  _,             (LOGIN, 403,   403,   403,   403,   200,   200,   403,   200,   200)),
+    # The first free time of A's service (issue 23), by its name: only those who may book it there.
+    "partners:book-first-free":           (GET,  "p_first_free",(LOGIN, 403,   403,   403,   403,   200,   200,   403,   404,   404)),
     "partners:book-slot":                 (GET,  "p_slot",      (LOGIN, 403,   403,   403,   403,   200,   200,   403,   403,   403)),
     "partners:book-slot-release":         (POST, _,             (LOGIN, 403,   403,   403,   403,   200,   200,   403,   200,   200)),
     "partners:patient-search":            (GET,  "p_search",    (LOGIN, 403,   403,   403,   403,   200,   200,   403,   404,   404)),
@@ -336,6 +341,10 @@ def _request_of(name: str, everyone: Everyone) -> tuple[str, str, dict]:
             "slot_service": cast.service_a.pk,
             "starts_at": local(everyone.slot_day, 14).isoformat(),
         }
+    elif obj == "first_free":
+        data = {"service": cast.service_a.pk}
+    elif obj == "p_first_free":
+        data = {"service": cast.service_a.name}
     elif obj == "switch_a":
         data = {"organization": cast.institution_a.pk}
     elif obj == "p_search":

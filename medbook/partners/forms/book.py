@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from medbook.core.forms import DayField, field_of
-from medbook.partners.offers import Offer
+from medbook.partners.offers import Offer, service_names
 from medbook.scheduling.forms import AwareDateTimeField, monday_of
 from medbook.scheduling.models import Booking
 
@@ -53,6 +53,20 @@ class BookFilterForm(forms.Form):
             name: self.cleaned_data.get(name)
             for name in ("institution", "location", "specialty", "physician", "service")
         }
+
+
+class FirstFreeForm(forms.Form):
+    """The service whose first free time is searched across every calendar the partner may book (issue 23):
+    a service by its name, so that the same service of several institutions is one choice."""
+
+    service = forms.ChoiceField(label=_("Service"), error_messages={"required": _("Choose a service.")})
+    NAMED_CHOICES = ("service",)  # a name not among the partner's services is another's: 404 (`valid_query`)
+
+    def __init__(self, *args, offers: list[Offer], **kwargs):
+        super().__init__(*args, **kwargs)
+        field_of(self, "service", forms.ChoiceField).choices = [("", _("Choose a service"))] + [
+            (name, name) for name in service_names(offers)
+        ]
 
 
 class PartnerBookingForm(forms.Form):

@@ -14,13 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from medbook.core.errors import DomainError, HoldUnknown, SameDayVisits, TooManyRequests
-from medbook.core.forms import add_refusal, hold_again, validated_forms
+from medbook.core.forms import add_refusal, hold_again, valid_query, validated_forms
+from medbook.core.ids import parse_id_or_none
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import ActorRequest
 from medbook.core.timefmt import when
 from medbook.partners import offers
 from medbook.partners.access import may_see_patients
-from medbook.partners.forms.book import BookFilterForm, NoteForm, PartnerBookingForm
+from medbook.partners.forms.book import BookFilterForm, FirstFreeForm, NoteForm, PartnerBookingForm
 from medbook.partners.selectors import partner_bookings, partner_partnership
 from medbook.partners.services import booking as partner_services
 from medbook.partners.views.common import partner_page
@@ -28,6 +29,7 @@ from medbook.patients.forms import PatientForm
 from medbook.patients.selectors import PARTNER_MIN_QUERY_LENGTH
 from medbook.scheduling import holds, policy
 from medbook.scheduling import selectors as scheduling_selectors
+from medbook.scheduling.first_free import HORIZON_WEEKS, FreeTime, first_free
 from medbook.scheduling.forms import MoveForm, slot_start
 from medbook.scheduling.models import Booking
 from medbook.scheduling.patient_shown import booking_patient
@@ -68,7 +70,13 @@ def _workspace(request: ActorRequest, status: int = 200, focus_start: str = "") 
     """The filters and, once "Show calendars" is pressed, the chosen calendars side by side."""
     all_offers = offers.bookable_offers(actor=request.actor)
     form = _filters(request, all_offers)
-    context = {"form": form, "offers": all_offers, "calendars": [], "focus_start": focus_start}
+    context = {
+        "form": form,
+        "offers": all_offers,
+        "calendars": [],
+        "focus_start": focus_start,
+        "first_free_form": _first_free_form(all_offers, service=parse_id_or_none(form.data.get("service"))),
+    }
     if form.is_bound and form.is_valid():
         desk_preference_save(actor=request.actor, page=PAGE, values={k: form.data.get(k) for k in FILTERS})
         week = form.cleaned_data["week"]
@@ -76,17 +84,7 @@ def _workspace(request: ActorRequest, status: int = 200, focus_start: str = "") 
         page, pages = _page(request, len(everything))
         chosen = everything[(page - 1) * CALENDARS_PER_PAGE : page * CALENDARS_PER_PAGE]
         weeks = scheduling_selectors.calendar_weeks(
-            actor=request.actor,
-            calendars=[
-                scheduling_selectors.Calendar(
-                    offer.physician,
-                    offer.location,
-                    offer.service,
-                    patient_data_access=may_see_patients(offer.partnership),
-                )
-                for offer in chosen
-            ],
-            week_start=week,
+            actor=request.actor, calendars=[_calendar_of(offer) for offer in chosen], week_start=week
         )
         context["calendars"] = [
             {
@@ -120,6 +118,53 @@ def _workspace(request: ActorRequest, status: int = 200, focus_start: str = "") 
         response["HX-Retarget"] = "#workspace"
         response["HX-Reswap"] = "innerHTML"
     return response
+
+
+def _calendar_of(offer: offers.Offer) -> scheduling_selectors.Calendar:
+    return scheduling_selectors.Calendar(
+        offer.physician,
+        offer.location,
+        offer.service,
+        patient_data_access=may_see_patients(offer.partnership),
+    )
+
+
+def _first_free_form(all_offers, data=None, service: int | None = None) -> FirstFreeForm:
+    """The first free time's choice of service (by default the one the filters chose, by name)."""
+    named = [o.service.name for o in all_offers if o.service.pk == service]
+    return FirstFreeForm(
+        data, offers=all_offers, initial={"service": named[0] if named else ""}, auto_id="first-free-%s"
+    )
+
+
+@booker
+def book_first_free(request: ActorRequest) -> HttpResponse:
+    """The earliest free times of a service across every institution, location and physician the partner
+    may book (issue 23), each opening its booking form as a free slot of the calendars does."""
+    all_offers = offers.bookable_offers(actor=request.actor)
+    data = request.GET if request.method == "GET" else request.POST
+    chosen = valid_query(_first_free_form(all_offers, data))
+    calendars = [_calendar_of(offer) for offer in offers.of_service(all_offers, chosen["service"])]
+    rows = [(time, _slot_query(time)) for time in first_free(actor=request.actor, calendars=calendars)]
+    context = {
+        "rows": rows,
+        "service": chosen["service"],
+        "slot_url": "partners:book-slot",
+        "horizon_weeks": HORIZON_WEEKS,
+    }
+    return render(request, "scheduling/_first_free_times.html", context)
+
+
+def _slot_query(time: FreeTime) -> str:
+    """The booking form's request of a free time: the one its free slot on the calendars sends."""
+    return urlencode(
+        {
+            "slot_location": time.location.pk,
+            "slot_physician": time.physician.pk,
+            "slot_service": time.service.pk,
+            "starts_at": time.starts_at.isoformat(),
+        }
+    )
 
 
 @booker
