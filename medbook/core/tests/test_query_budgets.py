@@ -114,7 +114,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "scheduling:agenda htmx":                     ("a_staff",  200,   26, LIST),
     # The first free time (issue 23): the earliest 10 across every calendar of the service, in the same few
     # queries however many physicians (calendar_days' hours, leave, bookings and holds, per span of days).
-    "scheduling:first-free":                      ("a_staff",  200,   18, ONE ),
+    "scheduling:first-free":                      ("a_staff",  200,   17, ONE ),
     "scheduling:booking-create":                  ("a_staff",  200,   14, ONE ),
     "scheduling:booking-create htmx":             ("a_staff",  200,   23, ONE ),
     "scheduling:booking-hold-release":            ("a_staff",  200,   10, ONE ),
@@ -193,7 +193,7 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     # Book to partner: every calendar (its landing page), and one calendar chosen (htmx).
     "partners:book":                              ("p_book",   200,   26, LIST),
     "partners:book htmx":                         ("p_book",   200,   25, ONE ),
-    "partners:book-first-free":                   ("p_book",   200,   17, ONE ),
+    "partners:book-first-free":                   ("p_book",   200,   16, ONE ),
     "partners:book-slot":                         ("p_book",   200,   13, ONE ),
     "partners:book-slot htmx":                    ("p_book",   200,   21, ONE ),
     "partners:book-slot-release":                 ("p_book",   200,   11, ONE ),

@@ -173,8 +173,8 @@ def test_b5_first_free_query_count_does_not_grow_with_physicians(cast, django_as
 
     def search() -> None:
         calendars = selectors.desk_offers(actor=actor)
-        # The calendars' institution, and their working hours, leave, bookings and others' holds of a week.
-        with django_assert_num_queries(5):
+        # The calendars' institution, and their working hours, leave, and bookings with others' holds of a week.
+        with django_assert_num_queries(4):
             found = first_free(actor=actor, calendars=calendars)
         assert len(found) == FIRST_FREE_SHOWN
 
