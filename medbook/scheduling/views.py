@@ -280,7 +280,7 @@ def booking_move(request: ActorRequest, pk: int) -> HttpResponse:
     booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
     form = MoveForm(request.POST)
     if form.is_valid():
-        if not form.cleaned_data["confirm"]:
+        if not form.cleaned_data["confirm"] and policy.cancel_refusal(booking) is None:
             return _booking_panel(request, booking, move_confirm=form.cleaned_data["starts_at"])
         try:
             booking = services.booking_move(

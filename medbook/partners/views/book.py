@@ -278,7 +278,7 @@ def booking_move(request: ActorRequest, pk: int) -> HttpResponse:
     booking = _own_booking(request, pk)
     form = MoveForm(request.POST)
     if form.is_valid():
-        if not form.cleaned_data["confirm"]:
+        if not form.cleaned_data["confirm"] and policy.cancel_refusal(booking) is None:
             return _panel(request, booking, move_confirm=form.cleaned_data["starts_at"])
         try:
             booking = partner_services.partner_booking_move(

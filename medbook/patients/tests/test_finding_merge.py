@@ -127,7 +127,7 @@ def test_finding_merge_a_partner_without_access_is_shown_only_what_it_typed(clie
     client.force_login(partners.peter)
     moved = client.post(
         reverse("partners:booking-move", args=[booking.pk]),
-        {"starts_at": local(next_weekday(1), 11).isoformat()},
+        {"starts_at": local(next_weekday(1), 11).isoformat(), "confirm": "1"},
     )
     assert moved.status_code == 302
     sent = {
@@ -161,7 +161,7 @@ def test_finding_merge_keeps_the_institutions_email_and_later_mail_goes_there(
     client.force_login(partners.peter)
     moved = client.post(
         reverse("partners:booking-move", args=[booking.pk]),
-        {"starts_at": local(next_weekday(1), 11).isoformat()},
+        {"starts_at": local(next_weekday(1), 11).isoformat(), "confirm": "1"},
     )
     assert moved.status_code == 302
     deliver_outbox()
