@@ -17,18 +17,17 @@ from medbook.notifications.models import OutboxMessage
 from medbook.partners.tests import services
 from medbook.scheduling.manage_links import manage_link_live
 from medbook.scheduling.models import Booking
-from medbook.scheduling.tests.test_patient_mail import Clock, received_by
+from medbook.scheduling.tests.test_patient_mail import received_by
 
 pytestmark = pytest.mark.django_db
 NOTE = "Bring the ECG"
 CHANGING = ("updated_at",)  # what an undo may change: the row's own modification time
 
 
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock, real_now = Clock(), timezone.now
-    monkeypatch.setattr(timezone, "now", lambda: clock.now or real_now())
-    return clock
+def pass_window(monkeypatch, settings, seconds: int = 1) -> None:
+    """Move the time the code reads (`timezone.now`) to `seconds` past the undo window."""
+    moment = timezone.now() + timedelta(seconds=settings.UNDO_SECONDS + seconds)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
 @pytest.fixture
@@ -100,7 +99,7 @@ def test_i23_choosing_a_time_asks_to_confirm_and_moves_nothing(cast, login, book
 
 
 def test_i23_undo_of_a_move_restores_the_booking_exactly_and_the_patient_hears_nothing(
-    cast, login, booking, day, clock, smtp_server, deliver_outbox
+    cast, login, booking, day, monkeypatch, settings, smtp_server, deliver_outbox
 ):
     before = row(booking)
     client = login(cast.bob)
@@ -124,7 +123,7 @@ def test_i23_undo_of_a_move_restores_the_booking_exactly_and_the_patient_hears_n
     entry = AuditEntry.objects.get(action=AuditAction.BOOKING_MOVE_UNDONE)
     assert entry.object_id == str(booking.pk)
 
-    clock.now = timezone.now() + timedelta(minutes=5)  # long past the window: nothing about the move goes out
+    pass_window(monkeypatch, settings, seconds=300)  # long past the window: nothing about the move goes out
     deliver_outbox()
     assert [m["Subject"].split(":")[0] for m in received_by(smtp_server, cast.patient_a.email)] == [
         "Appointment booked at Institution A"
@@ -132,10 +131,10 @@ def test_i23_undo_of_a_move_restores_the_booking_exactly_and_the_patient_hears_n
 
 
 def test_i23_the_move_is_e_mailed_once_the_window_has_passed(
-    cast, login, booking, day, clock, smtp_server, deliver_outbox, settings
+    cast, login, booking, day, monkeypatch, settings, smtp_server, deliver_outbox
 ):
     move(login(cast.bob), cast, booking, local(day, 13))
-    clock.now = timezone.now() + timedelta(seconds=settings.UNDO_SECONDS + 1)
+    pass_window(monkeypatch, settings)
     deliver_outbox()
     subjects = [m["Subject"].split(":")[0] for m in received_by(smtp_server, cast.patient_a.email)]
     assert subjects == ["Appointment booked at Institution A", "Appointment moved at Institution A"]
@@ -162,10 +161,10 @@ def test_i23_undo_of_a_cancellation_books_it_again_exactly(cast, login, booking,
     assert reminder.filter(status=OutboxMessage.Status.PENDING).count() == 1
 
 
-def test_i23_undo_after_the_window_is_refused(cast, login, booking, day, clock, settings):
+def test_i23_undo_after_the_window_is_refused(cast, login, booking, day, monkeypatch, settings):
     client = login(cast.bob)
     move(client, cast, booking, local(day, 13))
-    clock.now = timezone.now() + timedelta(seconds=settings.UNDO_SECONDS + 1)
+    pass_window(monkeypatch, settings)
     response = undo(client, cast, booking, day)
     assert response.status_code == 409 and "nothing to undo" in response.content.decode()
     booking.refresh_from_db()
