@@ -331,6 +331,7 @@ WORKER_TASKS = [
     "medbook.webhooks.worker.webhooks_drain",
     "medbook.audit.sealer.audit_seal",
     "medbook.scheduling.holds.slot_holds_sweep",
+    "medbook.scheduling.services.booking_undos_sweep",  # moves and cancellations past UNDO_SECONDS
     "medbook.online.services.online_requests_sweep",
     # Partner bookings their patients did not confirm, released where the institution asks (issue 22).
     "medbook.scheduling.manage.partner_bookings_release",

@@ -680,6 +680,13 @@ def booking_undo(*, actor, booking: Booking, terms: PartnerTerms | None = None) 
     return booking
 
 
+def booking_undos_sweep() -> int:
+    """Delete what undoing needed of the changes whose window has passed (a task of `run_worker`,
+    WORKER_TASKS): how many. A passed one undoes nothing before it is swept."""
+    deleted, _rows = BookingUndo.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
+
+
 def _undo_check_free(*, actor, booking: Booking) -> None:
     """Refuse (409) to restore a booking to its old time when that time is no longer free: booked or held
     by someone else meanwhile, past, or out of the working hours."""

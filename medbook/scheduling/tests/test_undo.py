@@ -16,7 +16,8 @@ from medbook.core.timefmt import when
 from medbook.notifications.models import OutboxMessage
 from medbook.partners.tests import services
 from medbook.scheduling.manage_links import manage_link_live
-from medbook.scheduling.models import Booking
+from medbook.scheduling.models import Booking, BookingUndo
+from medbook.scheduling.services import booking_undos_sweep
 from medbook.scheduling.tests.test_patient_mail import received_by
 
 pytestmark = pytest.mark.django_db
@@ -211,3 +212,14 @@ def test_i23_without_javascript_the_undo_form_posts_and_shows_the_calendar(cast,
     assert response.status_code == 200 and "<html" in response.content.decode()
     booking.refresh_from_db()
     assert booking.starts_at == local(day, 10)
+
+
+def test_i23_the_worker_sweeps_what_undoing_needed_once_the_window_has_passed(
+    cast, login, booking, day, monkeypatch, settings
+):
+    move(login(cast.bob), cast, booking, local(day, 13))
+    assert "medbook.scheduling.services.booking_undos_sweep" in settings.WORKER_TASKS
+    assert booking_undos_sweep() == 0  # still undoable
+    pass_window(monkeypatch, settings)
+    assert booking_undos_sweep() == 1
+    assert not BookingUndo.objects.exists()
