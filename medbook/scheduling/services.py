@@ -643,11 +643,9 @@ def booking_undo(*, actor, booking: Booking, terms: PartnerTerms | None = None) 
     """
     _change_guard(actor=actor, booking=booking, terms=terms, target=False)
     booking = _locked(booking)
-    undo = BookingUndo.objects.filter(
-        booking=booking,
-        organization_id=getattr(actor.organization, "pk", None),
-        expires_at__gt=timezone.now(),
-    ).first()
+    organization = actor.organization if actor is not None else None
+    undos = BookingUndo.objects.filter(booking=booking, expires_at__gt=timezone.now())
+    undo = undos.filter(organization_id=organization.pk).first() if organization is not None else None
     if undo is None:
         raise Conflict(_("There is nothing to undo: the time to undo it has passed."))
     moved = undo.kind == BookingUndo.Kind.MOVE
