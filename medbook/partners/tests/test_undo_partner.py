@@ -6,14 +6,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import actor_of, local, next_weekday
+from conftest import local, next_weekday
 from medbook.audit.actions import AuditAction
 from medbook.audit.models import AuditEntry
 from medbook.core.timefmt import when
 from medbook.notifications.models import OutboxMessage
-from medbook.partners.tests import services
 from medbook.scheduling.models import Booking
-from medbook.scheduling.tests.test_undo import pass_window, row
+from medbook.scheduling.tests.test_undo import book, pass_window, row
 
 pytestmark = pytest.mark.django_db
 Status = OutboxMessage.Status
@@ -26,15 +25,7 @@ def day():
 
 @pytest.fixture
 def booking(cast, partners, day):
-    return services.booking_create(
-        actor=actor_of(partners.peter),
-        location=cast.location_a1,
-        physician=cast.physician_a,
-        service=cast.service_a,
-        patient=cast.patient_a,
-        starts_at=local(day, 9),
-        note="Call back",
-    )
+    return book(cast, partners.peter, local(day, 9), note="Call back")
 
 
 def move(client, booking, starts_at, confirm=True):
@@ -95,14 +86,7 @@ def test_i23_partner_undo_after_the_window_or_onto_a_taken_time_is_refused(
 ):
     client = login(partners.peter)
     move(client, booking, local(day, 13))
-    services.booking_create(
-        actor=actor_of(cast.bob),
-        location=cast.location_a1,
-        physician=cast.physician_a,
-        service=cast.service_a,
-        patient=cast.patient_a,
-        starts_at=local(day, 9),
-    )
+    book(cast, cast.bob, local(day, 9))
     response = undo(client, booking)
     assert response.status_code == 409 and "is no longer free" in response.content.decode()
     pass_window(monkeypatch, settings)

@@ -40,14 +40,19 @@ def day():
 def booking(cast, day):
     cast.institution_a.language = "en"  # the patient's e-mails in English, for the subjects below
     cast.institution_a.save()
+    return book(cast, cast.bob, local(day, 10), note=NOTE)
+
+
+def book(cast, user, starts_at, note: str = "") -> Booking:
+    """Book Dr. Alpha at A Central for Anna Patient as the user (a partner's user under its terms)."""
     return services.booking_create(
-        actor=actor_of(cast.bob),
+        actor=actor_of(user),
         location=cast.location_a1,
         physician=cast.physician_a,
         service=cast.service_a,
         patient=cast.patient_a,
-        starts_at=local(day, 10),
-        note=NOTE,
+        starts_at=starts_at,
+        note=note,
     )
 
 
@@ -176,14 +181,7 @@ def test_i23_undo_after_the_window_is_refused(cast, login, booking, day, monkeyp
 def test_i23_undo_when_the_old_time_was_taken_is_refused_with_a_message(cast, login, booking, day):
     client = login(cast.bob)
     move(client, cast, booking, local(day, 13))
-    services.booking_create(
-        actor=actor_of(cast.alice),
-        location=cast.location_a1,
-        physician=cast.physician_a,
-        service=cast.service_a,
-        patient=cast.patient_a,
-        starts_at=local(day, 10),
-    )
+    book(cast, cast.alice, local(day, 10))
     response = undo(client, cast, booking, day)
     page = response.content.decode()
     assert response.status_code == 409

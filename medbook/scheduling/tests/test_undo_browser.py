@@ -4,24 +4,17 @@ the message puts the booking back at its old time."""
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD, actor_of, local, next_weekday
+from conftest import PASSWORD, local, next_weekday
 from medbook.core.timefmt import when
-from medbook.partners.tests import services
 from medbook.scheduling.models import Booking
+from medbook.scheduling.tests.test_undo import book
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_i23_move_confirm_then_undo_puts_the_booking_back(cast, live_server, page):
     day = next_weekday(2)
-    booking = services.booking_create(
-        actor=actor_of(cast.bob),
-        location=cast.location_a1,
-        physician=cast.physician_a,
-        service=cast.service_a,
-        patient=cast.patient_a,
-        starts_at=local(day, 10),
-    )
+    booking = book(cast, cast.bob, local(day, 10))
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(cast.bob.email)
     page.get_by_label("Password").fill(PASSWORD)
