@@ -182,6 +182,8 @@ PASSWORD_RESET_WINDOW_MINUTES = env.int("PASSWORD_RESET_WINDOW_MINUTES", default
 # The patients' manage-link pages (logged out): at most this many requests per address in the window.
 MANAGE_LINK_LIMIT = env.int("MANAGE_LINK_LIMIT", default=60)
 MANAGE_LINK_WINDOW_MINUTES = env.int("MANAGE_LINK_WINDOW_MINUTES", default=10)
+# A move or cancellation on the calendar pages can be undone this long; its e-mails wait as long (issue 23).
+UNDO_SECONDS = env.int("UNDO_SECONDS", default=30)
 
 # Two-factor authentication (TOTP, django-otp). With REQUIRE_2FA_FOR_ADMINS the institutions' and partners'
 # administrators and the operator must enrol before using the app: on in production (DEBUG off), the quick
@@ -329,6 +331,7 @@ WORKER_TASKS = [
     "medbook.webhooks.worker.webhooks_drain",
     "medbook.audit.sealer.audit_seal",
     "medbook.scheduling.holds.slot_holds_sweep",
+    "medbook.scheduling.services.booking_undos_sweep",  # moves and cancellations past UNDO_SECONDS
     "medbook.online.services.online_requests_sweep",
     # Partner bookings their patients did not confirm, released where the institution asks (issue 22).
     "medbook.scheduling.manage.partner_bookings_release",

@@ -9,6 +9,8 @@ class AuditAction(StrEnum):
     BOOKING_CREATE = "booking.create"
     BOOKING_MOVE = "booking.move"
     BOOKING_CANCEL = "booking.cancel"
+    BOOKING_MOVE_UNDONE = "booking.move_undone"
+    BOOKING_CANCEL_UNDONE = "booking.cancel_undone"
     BOOKING_NOTE = "booking.note"
     BOOKING_ATTENDANCE = "booking.attendance"
     BOOKING_PAYMENT = "booking.payment"

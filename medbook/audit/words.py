@@ -11,6 +11,8 @@ ACTION_WORDS: dict[str, Promise] = {
     AuditAction.BOOKING_CREATE: pgettext_lazy("audit log", "Booking made"),
     AuditAction.BOOKING_MOVE: pgettext_lazy("audit log", "Booking moved"),
     AuditAction.BOOKING_CANCEL: pgettext_lazy("audit log", "Booking cancelled"),
+    AuditAction.BOOKING_MOVE_UNDONE: pgettext_lazy("audit log", "Booking move undone"),
+    AuditAction.BOOKING_CANCEL_UNDONE: pgettext_lazy("audit log", "Booking cancellation undone"),
     AuditAction.BOOKING_NOTE: pgettext_lazy("audit log", "Booking note changed"),
     AuditAction.BOOKING_ATTENDANCE: pgettext_lazy("audit log", "Attendance recorded"),
     AuditAction.BOOKING_PAYMENT: pgettext_lazy("audit log", "Payment recorded"),

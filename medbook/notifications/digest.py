@@ -72,6 +72,12 @@ def digest_entry_add(
     )
 
 
+def digest_entries_withdraw(*, reference: str, since: datetime) -> int:
+    """Delete the unsent entries of `reference` kept since `since` (a change that was undone); how many."""
+    entries = DigestEntry.objects.filter(reference=reference, sent_in__isnull=True, created_at__gte=since)
+    return entries.delete()[0]
+
+
 def window_start(frequency: str, zone: str, now: datetime) -> datetime:
     """The start of the window running at `now` on the clock of `zone`: entries before it are due."""
     tz = ZoneInfo(zone)

@@ -114,18 +114,20 @@ def notification_enqueue(
 WITHDRAWABLE = (OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING, OutboxMessage.Status.FAILED)
 
 
-def outbox_withdraw(*, reference: str) -> int:
+def outbox_withdraw(*, reference: str, send_at: datetime | None = None) -> int:
     """Mark the unsent messages of `reference` withdrawn (a reminder of a moved or cancelled booking), in
-    the caller's transaction; return how many.
+    the caller's transaction; return how many. With `send_at`, only those written to wait until then (the
+    e-mails of a change that could be undone until that moment).
 
     A message being sent at this moment is withdrawn too: its worker then skips it, unless it is already
     on the wire (then it is marked sent, which is what happened).
     """
     if not transaction.get_connection().in_atomic_block:
         raise OutboxOutsideTransaction("Withdraw inside the transaction of the change that makes it stale.")
-    return OutboxMessage.objects.filter(reference=reference, status__in=WITHDRAWABLE).update(
-        status=OutboxMessage.Status.WITHDRAWN, claim_token=None
-    )
+    messages = OutboxMessage.objects.filter(reference=reference, status__in=WITHDRAWABLE)
+    if send_at is not None:
+        messages = messages.filter(next_attempt_at=send_at)
+    return messages.update(status=OutboxMessage.Status.WITHDRAWN, claim_token=None)
 
 
 def outbox_count(*, reference: str, kinds: tuple[str, ...]) -> int:

@@ -33,6 +33,7 @@ urlpatterns = [
     path("partner/bookings/<int:pk>/move/", book.booking_move, name="booking-move"),
     path("partner/bookings/<int:pk>/note/", book.booking_note, name="booking-note"),
     path("partner/bookings/<int:pk>/cancel/", book.booking_cancel, name="booking-cancel"),
+    path("partner/bookings/<int:pk>/undo/", book.booking_undo, name="booking-undo"),
     path("partner/bookings/feed/", feed.feed_settings, name="feed-settings"),
     path("partner/feed/<str:token>.ics", feed.feed, name="feed"),
     # The contact person's registration link (N-1).

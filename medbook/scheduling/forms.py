@@ -127,6 +127,8 @@ class MoveForm(forms.Form):
     """Move a booking to another start time."""
 
     starts_at = AwareDateTimeField(label=_("New time"))
+    # Choosing a time asks first (the old and the new time, "Move" / "Back"); only the confirmed post moves.
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")

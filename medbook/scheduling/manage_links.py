@@ -13,6 +13,8 @@ kept, so an earlier e-mail's token cannot be shown again. A wrong, expired or re
 same refusal (404), which tells nothing about any booking.
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.http import Http404
 from django.urls import reverse
@@ -34,6 +36,11 @@ def manage_links_revoke(*, booking: Booking) -> int:
     return ManageLink.objects.filter(booking=booking, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+
+
+def manage_links_restore(*, booking: Booking, since: datetime) -> int:
+    """Make the links revoked since `since` (by a cancellation that was undone) work again; how many."""
+    return ManageLink.objects.filter(booking=booking, revoked_at__gte=since).update(revoked_at=None)
 
 
 def manage_link_live(*, booking: Booking) -> bool:

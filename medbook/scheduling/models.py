@@ -293,6 +293,38 @@ class ManageLink(models.Model):
         return f"{self.booking_id} {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class BookingUndo(models.Model):
+    """A move or cancellation on a calendar page that may still be undone, until `expires_at` (UNDO_SECONDS,
+    issue 23): the booking's time before it (`previous_*`), its time or cancellation right after it
+    (`changed_starts_at`, `done_at`), and the organisation that did it (`user` acting for `organization`).
+    One per booking: a later change replaces it. The rule is `medbook.scheduling.services.booking_undo`."""
+
+    class Kind(models.TextChoices):
+        MOVE = "move", _("move")
+        CANCEL = "cancel", _("cancellation")
+
+    tenant_path = "booking__institution"
+
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    previous_starts_at = models.DateTimeField()
+    previous_ends_at = models.DateTimeField()
+    previous_cancel_reason = models.CharField(max_length=300, blank=True)
+    changed_starts_at = models.DateTimeField()
+    done_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("undoable change")
+        verbose_name_plural = _("undoable changes")
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.booking_id}"
+
+
 class DeskPreference(models.Model):
     """The filters a user last chose on a calendar page (reception's calendar, Book to partner)."""
 

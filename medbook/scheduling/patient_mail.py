@@ -40,9 +40,12 @@ def reminder_reference(booking: Booking) -> str:
     return f"booking:{booking.pk}:reminder"
 
 
-def patient_notify(*, booking: Booking, event: str, previous_start: datetime | None = None) -> None:
+def patient_notify(
+    *, booking: Booking, event: str, previous_start: datetime | None = None, send_at: datetime | None = None
+) -> None:
     """Tell the booking's patient that it was made, moved or cancelled, with an invitation for their
-    calendar, in the caller's transaction; withdraw the reminder of the old time, plan one for the new."""
+    calendar, in the caller's transaction; withdraw the reminder of the old time, plan one for the new.
+    With `send_at` the confirmation waits until then (a change that can be undone meanwhile: `undone`)."""
     if event not in EVENTS:
         raise ValueError(f"unknown booking event {event!r}")
     if event != "made":
@@ -78,9 +81,21 @@ def patient_notify(*, booking: Booking, event: str, previous_start: datetime | N
                 "content": invitation,
             }
         ],
+        send_at=send_at,
     )
     if event in ("made", "moved"):
         _reminder_plan(booking, context)
+
+
+def patient_notify_undone(*, booking: Booking, send_at: datetime) -> None:
+    """A change whose confirmation waited until `send_at` was undone: withdraw that confirmation, so the
+    patient hears nothing of it, and plan the reminder of the booking's restored time again."""
+    outbox_withdraw(reference=confirmation_reference(booking), send_at=send_at)
+    outbox_withdraw(reference=reminder_reference(booking))
+    if booking.patient.email:
+        _reminder_plan(
+            booking, _context(booking, previous_start=None, manage_url=manage_link_issue(booking=booking))
+        )
 
 
 def reminder_at(booking: Booking) -> datetime:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import Exists
 from django.http import Http404
@@ -22,17 +23,24 @@ from medbook.core.permissions import Perm, require
 from medbook.core.roles import OrgKind
 from medbook.core.tenancy import SYSTEM, Actor, get_for_actor
 from medbook.core.terms import PartnerTerms, require_terms
+from medbook.core.timefmt import when
 from medbook.institutions.models import Institution, Location, Physician, Service
-from medbook.notifications.digest import digest_entry_add
-from medbook.notifications.services import notification_enqueue
+from medbook.notifications.digest import digest_entries_withdraw, digest_entry_add
+from medbook.notifications.services import notification_enqueue, outbox_withdraw
 from medbook.patients.models import Patient
 from medbook.patients.restriction import patient_use_require
 from medbook.patients.services import patient_create
 from medbook.scheduling import events, hold_rules, online, policy, selectors
 from medbook.scheduling import slots as engine
-from medbook.scheduling.manage_links import manage_links_revoke
-from medbook.scheduling.models import BUILTIN_CHANNEL_NAMES, Booking, DeskPreference, TrafficChannel
-from medbook.scheduling.patient_mail import patient_notify
+from medbook.scheduling.manage_links import manage_links_restore, manage_links_revoke
+from medbook.scheduling.models import (
+    BUILTIN_CHANNEL_NAMES,
+    Booking,
+    BookingUndo,
+    DeskPreference,
+    TrafficChannel,
+)
+from medbook.scheduling.patient_mail import patient_notify, patient_notify_undone
 from medbook.scheduling.patient_shown import partner_patient_capture
 
 DEFAULT_CHANNELS = tuple(BUILTIN_CHANNEL_NAMES.items())
@@ -487,11 +495,18 @@ def _change_guard(*, actor: Actor, booking: Booking, terms: PartnerTerms | None,
 
 @transaction.atomic
 def booking_move(
-    *, actor, booking: Booking, starts_at: datetime, terms: PartnerTerms | None = None
+    *,
+    actor,
+    booking: Booking,
+    starts_at: datetime,
+    terms: PartnerTerms | None = None,
+    undoable: bool = False,
 ) -> Booking:
     """Move an active future booking to another free start time with the same physician and location.
 
     A partner's user moves only its partner's bookings, and only to a free slot of the grid (P-13).
+    `undoable` (the calendar pages): the actor's organisation may undo it for UNDO_SECONDS (`booking_undo`),
+    and the patient's and the other side's e-mails wait until then.
     """
     partner_terms = _change_guard(actor=actor, booking=booking, terms=terms, target=True)
     booking = _locked(booking)
@@ -521,9 +536,14 @@ def booking_move(
     )
     if own_holds:
         hold_rules.holds_consume(holder, physician=booking.physician, starts=starts_at, ends=ends_at)
-    previous_start = booking.starts_at
+    previous_start, previous_end = booking.starts_at, booking.ends_at
     booking.starts_at, booking.ends_at = starts_at, ends_at
     _save_guarded(booking)
+    send_at = None
+    if undoable:
+        send_at = _undo_offer(
+            actor=actor, booking=booking, kind=BookingUndo.Kind.MOVE, previous=(previous_start, previous_end)
+        )
     audit_record(
         actor=actor,
         action=AuditAction.BOOKING_MOVE,
@@ -532,20 +552,29 @@ def booking_move(
         **_booking_details(booking),
     )
     events.booking_event(booking, "booking.moved")
-    _notify_other_side(actor=actor, booking=booking, event="moved", previous_start=previous_start)
-    patient_notify(booking=booking, event="moved", previous_start=previous_start)
+    _notify_other_side(
+        actor=actor, booking=booking, event="moved", previous_start=previous_start, send_at=send_at
+    )
+    patient_notify(booking=booking, event="moved", previous_start=previous_start, send_at=send_at)
     return booking
 
 
 @transaction.atomic
 def booking_cancel(
-    *, actor, booking: Booking, terms: PartnerTerms | None = None, source: str = "", reason: str = ""
+    *,
+    actor,
+    booking: Booking,
+    terms: PartnerTerms | None = None,
+    source: str = "",
+    reason: str = "",
+    undoable: bool = False,
 ) -> Booking:
     """Cancel a booked appointment; its slot becomes free again, the act is audited.
 
     A partner's user cancels only its partner's bookings while the partnership is active (P-13), and not
     inside the institution's cut-off; the other side is told (N-4), with the `reason` when one is given.
-    `source` names the page or report it was cancelled from, for the audit log.
+    `source` names the page or report it was cancelled from, for the audit log. `undoable` as for
+    `booking_move`.
     """
     partner_terms = _change_guard(actor=actor, booking=booking, terms=terms, target=False)
     booking = _locked(booking)
@@ -560,11 +589,17 @@ def booking_cancel(
         raise DomainError(
             _("The reason can be at most %(max)s characters.") % {"max": CANCEL_REASON_MAX}, field="reason"
         )
+    previous_reason = booking.cancel_reason
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = timezone.now()
     booking.cancel_reason = reason
     booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
     manage_links_revoke(booking=booking)
+    send_at = None
+    if undoable:
+        send_at = _undo_offer(
+            actor=actor, booking=booking, kind=BookingUndo.Kind.CANCEL, previous_reason=previous_reason
+        )
     details = _booking_details(booking)
     if reason:  # free text: it goes to the audit entry's erasable part (chain.PERSONAL_DETAIL_KEYS)
         details["cancel_reason"] = reason
@@ -574,9 +609,118 @@ def booking_cancel(
         details["source"] = source
     audit_record(actor=actor, action=AuditAction.BOOKING_CANCEL, obj=booking, **details)
     events.booking_event(booking, "booking.cancelled")
-    _notify_other_side(actor=actor, booking=booking, event="cancelled")
-    patient_notify(booking=booking, event="cancelled")
+    _notify_other_side(actor=actor, booking=booking, event="cancelled", send_at=send_at)
+    patient_notify(booking=booking, event="cancelled", send_at=send_at)
     return booking
+
+
+def _undo_offer(
+    *,
+    actor: Actor,
+    booking: Booking,
+    kind: str,
+    previous: tuple[datetime, datetime] | None = None,
+    previous_reason: str = "",
+) -> datetime | None:
+    """Keep what undoing the change just saved needs (`BookingUndo`, replacing an earlier one of the
+    booking) and return until when it may be undone: its e-mails wait until then. None for an actor that is
+    no user of an organisation (nobody could undo it)."""
+    if actor is None or actor.user is None or actor.organization is None:
+        return None
+    now = timezone.now()
+    expires_at = now + timedelta(seconds=settings.UNDO_SECONDS)
+    BookingUndo.objects.filter(booking=booking).delete()
+    previous_start, previous_end = previous or (booking.starts_at, booking.ends_at)
+    BookingUndo.objects.create(
+        booking=booking,
+        kind=kind,
+        user=actor.user,
+        organization_id=actor.organization.pk,
+        previous_starts_at=previous_start,
+        previous_ends_at=previous_end,
+        previous_cancel_reason=previous_reason,
+        changed_starts_at=booking.starts_at,
+        done_at=booking.cancelled_at or now,
+        expires_at=expires_at,
+    )
+    return expires_at
+
+
+@transaction.atomic
+def booking_undo(*, actor, booking: Booking, terms: PartnerTerms | None = None) -> Booking:
+    """Undo the last move or cancellation of the booking made on a calendar page (issue 23): the one rule.
+
+    Who: the organisation that made it, the user or a colleague (the institution's staff, the partner's
+    users); another tenant's booking is 404 (`_change_guard`), a change of another organisation's is not
+    there to undo. Until when: UNDO_SECONDS after it (`BookingUndo.expires_at`), and while the booking is as
+    the change left it. Whether: the old time must still be free (nobody booked or holds it meanwhile), else
+    409. It restores the time (a move) or the booking (a cancellation: booked again, its manage links working
+    again), withdraws the e-mails still waiting about the change, plans the reminder again, and is audited.
+    """
+    _change_guard(actor=actor, booking=booking, terms=terms, target=False)
+    booking = _locked(booking)
+    organization = actor.organization if actor is not None else None
+    undos = BookingUndo.objects.filter(booking=booking, expires_at__gt=timezone.now())
+    undo = undos.filter(organization_id=organization.pk).first() if organization is not None else None
+    if undo is None:
+        raise Conflict(_("There is nothing to undo: the time to undo it has passed."))
+    moved = undo.kind == BookingUndo.Kind.MOVE
+    if moved:
+        unchanged = booking.status == Booking.Status.BOOKED and booking.starts_at == undo.changed_starts_at
+    else:
+        unchanged = booking.status == Booking.Status.CANCELLED and booking.cancelled_at == undo.done_at
+    if not unchanged:
+        raise Conflict(_("The booking has changed since: this can no longer be undone."))
+    changed_start = booking.starts_at
+    booking.starts_at, booking.ends_at = undo.previous_starts_at, undo.previous_ends_at
+    _undo_check_free(actor=actor, booking=booking)
+    if not moved:
+        booking.status, booking.cancelled_at = Booking.Status.BOOKED, None
+        booking.cancel_reason = undo.previous_cancel_reason
+        manage_links_restore(booking=booking, since=undo.done_at)
+    _save_guarded(booking)
+    undo.delete()
+    event = "moved" if moved else "cancelled"
+    outbox_withdraw(reference=f"booking:{booking.pk}:{event}", send_at=undo.expires_at)
+    digest_entries_withdraw(reference=f"booking:{booking.pk}:{event}", since=undo.done_at)
+    patient_notify_undone(booking=booking, send_at=undo.expires_at)
+    details = _booking_details(booking)
+    if moved:
+        details["moved_from"] = changed_start.isoformat()
+    action = AuditAction.BOOKING_MOVE_UNDONE if moved else AuditAction.BOOKING_CANCEL_UNDONE
+    audit_record(actor=actor, action=action, obj=booking, **details)
+    # The compensating webhook event: the booking at its old time again, or there again (docs/scheduling.md).
+    events.booking_event(booking, "booking.moved" if moved else "booking.created")
+    return booking
+
+
+def booking_undos_sweep() -> int:
+    """Delete what undoing needed of the changes whose window has passed (a task of `run_worker`,
+    WORKER_TASKS): how many. A passed one undoes nothing before it is swept."""
+    deleted, _rows = BookingUndo.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
+
+
+def _undo_check_free(*, actor, booking: Booking) -> None:
+    """Refuse (409) to restore a booking to its old time when that time is no longer free: booked or held
+    by someone else meanwhile, past, or out of the working hours."""
+    try:
+        _check_time(
+            institution=booking.institution,
+            location=booking.location,
+            physician=booking.physician,
+            service=booking.service,
+            starts_at=booking.starts_at,
+            ends_at=booking.ends_at,
+            partner=False,  # the booking's own time a moment ago, restored: not a new choice on the grid
+            ignore_booking=booking,
+            holder=hold_rules.holder_of(actor),
+        )
+    except SlotUnavailable as error:
+        raise SlotUnavailable(
+            _("Cannot undo: the old time, %(time)s, is no longer free. The booking stays as it is.")
+            % {"time": when(booking.starts_at, booking.institution)}
+        ) from error
 
 
 @transaction.atomic
@@ -687,7 +831,12 @@ def booking_payment_set(*, actor, booking: Booking, payment_status: str) -> Book
 
 
 def _notify_other_side(
-    *, actor, booking: Booking, event: str, previous_start: datetime | None = None
+    *,
+    actor,
+    booking: Booking,
+    event: str,
+    previous_start: datetime | None = None,
+    send_at: datetime | None = None,
 ) -> None:
     """Tell the other side of a partner's booking what happened to it (N-4), through the outbox.
 
@@ -735,7 +884,7 @@ def _notify_other_side(
             "reference": f"booking:{booking.pk}:{event}",
         }
         if membership.email_digest == Membership.Digest.IMMEDIATE:
-            notification_enqueue(**message)
+            notification_enqueue(**message, send_at=send_at)
         else:
             digest_entry_add(frequency=membership.email_digest, line_template="booking_line", **message)
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("calendar/bookings/<int:pk>/", views.booking_detail, name="booking-detail"),
     path("calendar/bookings/<int:pk>/move/", views.booking_move, name="booking-move"),
     path("calendar/bookings/<int:pk>/cancel/", views.booking_cancel, name="booking-cancel"),
+    path("calendar/bookings/<int:pk>/undo/", views.booking_undo, name="booking-undo"),
     path("calendar/bookings/<int:pk>/attendance/", views.booking_attendance, name="booking-attendance"),
     path("calendar/bookings/<int:pk>/approve/", views.booking_approve, name="booking-approve"),
     path("calendar/bookings/<int:pk>/payment/", views.booking_payment, name="booking-payment"),

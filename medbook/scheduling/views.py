@@ -16,6 +16,7 @@ from medbook.core.errors import DomainError, HoldUnknown, NotPermitted, SameDayV
 from medbook.core.forms import REFUSED_STATUS, add_refusal, hold_again, valid_query, validated_forms
 from medbook.core.permissions import Perm
 from medbook.core.tenancy import Actor, ActorRequest, acting, get_for_actor, scoped
+from medbook.core.timefmt import when
 from medbook.institutions.models import Physician
 from medbook.patients.forms import PatientForm
 from medbook.patients.selectors import attendance_of
@@ -31,6 +32,7 @@ from medbook.scheduling.forms import (
 )
 from medbook.scheduling.manage_links import manage_link_live
 from medbook.scheduling.models import Booking
+from medbook.scheduling.undo_flash import undo_flash
 
 WORKSPACE = "scheduling/calendar.html#workspace"
 
@@ -286,15 +288,19 @@ def _book(
     )
 
 
-def _panel_context(booking: Booking, move_form: MoveForm | None = None, refusal: str = "") -> dict:
+def _panel_context(
+    booking: Booking, move_form: MoveForm | None = None, refusal: str = "", move_confirm=None
+) -> dict:
     """What the panel of one booking shows: its details, the free slots it can move to and cancel (before it
-    starts), the attendance and payment the desk may record (after), and a refusal."""
+    starts), the attendance and payment the desk may record (after), and a refusal. With `move_confirm`
+    (the time chosen to move to) it asks to confirm that move instead of offering the free slots."""
     movable = policy.cancel_refusal(booking) is None  # booked and not started: moved or cancelled alike
     return {
         "booking": booking,
         "movable": movable,
         "move_form": move_form or MoveForm(),
-        "move_days": selectors.move_choices(booking=booking) if movable else [],
+        "move_confirm": move_confirm,
+        "move_days": selectors.move_choices(booking=booking) if movable and not move_confirm else [],
         "attendance_choices": policy.attendance_choices(booking),
         "payment_choices": policy.payment_choices(booking),
         "refusal": refusal,
@@ -309,9 +315,10 @@ def _booking_panel(
     move_form: MoveForm | None = None,
     status: int = 200,
     refusal: str = "",
+    move_confirm=None,
 ) -> HttpResponse:
     """The panel of one booking, on its own (htmx swaps it into #panel)."""
-    context = _panel_context(booking, move_form, refusal)
+    context = _panel_context(booking, move_form, refusal, move_confirm)
     return render(request, "scheduling/booking_detail.html", context, status=status)
 
 
@@ -325,18 +332,21 @@ def booking_detail(request: ActorRequest, pk: int) -> HttpResponse:
 @require_POST
 @requires(Perm.BOOK)
 def booking_move(request: ActorRequest, pk: int) -> HttpResponse:
-    """Move a booking to another free slot."""
+    """Move a booking to another free slot: the chosen time is shown beside the old one to confirm ("Move" /
+    "Back"); only the confirming post moves, and the move can be undone for a while."""
     booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
     form = MoveForm(request.POST)
     if form.is_valid():
+        if not form.cleaned_data["confirm"] and policy.cancel_refusal(booking) is None:
+            return _booking_panel(request, booking, move_confirm=form.cleaned_data["starts_at"])
         try:
-            services.booking_move(
-                actor=request.actor, booking=booking, starts_at=form.cleaned_data["starts_at"]
+            booking = services.booking_move(
+                actor=request.actor, booking=booking, starts_at=form.cleaned_data["starts_at"], undoable=True
             )
         except DomainError as error:
             add_refusal(form, error, field="starts_at")
         else:
-            messages.success(request, _("The booking was moved."))
+            undo_flash(request, booking=booking, done=_("Moved to %(time)s"), url="scheduling:booking-undo")
             return _workspace(request)
     return _booking_panel(request, booking, form, status=422)
 
@@ -346,9 +356,28 @@ def booking_move(request: ActorRequest, pk: int) -> HttpResponse:
 def booking_cancel(request: ActorRequest, pk: int) -> HttpResponse:
     """Cancel a booking; its slot turns green again."""
     booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
-    services.booking_cancel(actor=request.actor, booking=booking)
-    messages.success(request, _("The booking was cancelled."))
+    booking = services.booking_cancel(actor=request.actor, booking=booking, undoable=True)
+    undo_flash(request, booking=booking, done=_("Cancelled"), url="scheduling:booking-undo")
     return _workspace(request)
+
+
+@require_POST
+@requires(Perm.BOOK)
+def booking_undo(request: ActorRequest, pk: int) -> HttpResponse:
+    """Undo the last move or cancellation of a booking, for a while after it (`services.booking_undo`); a
+    refusal (the time passed, the old time taken meanwhile) is shown in the booking's panel (409)."""
+    booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
+    try:
+        booking = services.booking_undo(actor=request.actor, booking=booking)
+    except DomainError as error:
+        if isinstance(error, NotPermitted):
+            raise
+        return _booking_panel(request, booking, status=error.status_code, refusal=str(error.message))
+    messages.success(
+        request,
+        _("Undone: the booking is at %(time)s.") % {"time": when(booking.starts_at, booking.institution)},
+    )
+    return _workspace(request, panel=booking)
 
 
 @require_POST

@@ -114,6 +114,8 @@ MATRIX = {
     "scheduling:booking-detail":          (GET,  "booking_a",   (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     "scheduling:booking-move":            (POST, "booking_a",   (LOGIN, 403,   422,   422,   404,   403,   403,   403,   403,   403)),
     "scheduling:booking-cancel":          (POST, "booking_a",   (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
+    # Undo a move or cancellation (issue 23): here there is none to undo (409); another tenant's booking 404.
+    "scheduling:booking-undo":            (POST, "booking_a",   (LOGIN, 403,   409,   409,   404,   403,   403,   403,   403,   403)),
     # Reception records the attendance and the payment of a booking that has ended (booking_ended).
     "scheduling:booking-attendance":      (POST, "attendance",  (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
     "scheduling:booking-payment":         (POST, "payment",     (LOGIN, 403,   200,   200,   404,   403,   403,   403,   403,   403)),
@@ -185,6 +187,7 @@ MATRIX = {
     "partners:booking-move":              (POST, "booking_p",   (LOGIN, 403,   403,   403,   403,   422,   422,   403,   404,   404)),
     "partners:booking-note":              (POST, "booking_p",   (LOGIN, 403,   403,   403,   403,   302,   302,   403,   404,   404)),
     "partners:booking-cancel":            (POST, "booking_p",   (LOGIN, 403,   403,   403,   403,   302,   302,   403,   404,   404)),
+    "partners:booking-undo":              (POST, "booking_p",   (LOGIN, 403,   403,   403,   403,   409,   409,   403,   404,   404)),
     "partners:feed-settings":             (POST, _,             (LOGIN, 403,   403,   403,   403,   302,   302,   403,   302,   302)),
     # Secret links: whoever holds the link may use it, logged in or not (the token is A's or P's).
     "partners:feed":                      (GET,  "feed",        (200,   200,   200,   200,   200,   200,   200,   200,   200,   200)),

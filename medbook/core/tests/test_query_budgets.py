@@ -41,7 +41,7 @@ from medbook.core.tests.test_permission_matrix import (
 from medbook.online.tests.helpers import last_code, person
 from medbook.partners.forms.module import PartnerForm
 from medbook.partners.tests.factories import gtc_publish
-from medbook.scheduling.models import Booking, TrafficChannel
+from medbook.scheduling.models import Booking, BookingUndo, TrafficChannel
 
 # One worker measures every case (the module's `counts`), rather than each worker all of them again.
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("query_budgets")]
@@ -122,8 +122,12 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "scheduling:booking-create same-day":         ("a_staff",  422,   24, ONE ),
     "scheduling:booking-create new":              ("a_staff",  200,        (49, 51), LIST),
     "scheduling:booking-detail":                  ("a_staff",  200,   17, ONE ),
-    "scheduling:booking-move":                    ("a_staff",  200,        (45, 46), LIST),
-    "scheduling:booking-cancel":                  ("a_staff",  200,        (41, 42), LIST),
+    # Issue 23: choosing a time asks to confirm (the panel, no write); the confirmed move and the cancel keep
+    # what undoing needs (a delete and an insert); an undo restores the booking (booking_a moved a moment ago).
+    "scheduling:booking-move ask":                ("a_staff",  200,   13, ONE ),
+    "scheduling:booking-move":                    ("a_staff",  200,        (47, 48), LIST),
+    "scheduling:booking-cancel":                  ("a_staff",  200,        (43, 44), LIST),
+    "scheduling:booking-undo":                    ("a_staff",  200,        (54, 55), LIST),
     "scheduling:booking-attendance":              ("a_staff",  200,        (39, 40), LIST),
     "scheduling:booking-payment":                 ("a_staff",  200,        (38, 39), LIST),
     # The patient's manage link (issue 22), logged out: the address's limit (a count, an insert, a clean-up)
@@ -201,9 +205,10 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "partners:patient-search":                    ("p_book",   200,        (23, 24), LIST),
     "partners:booking-list":                      ("p_book",   200,   13, LIST),
     "partners:booking-detail":                    ("p_book",   200,   14, ONE ),
-    "partners:booking-move":                      ("p_book",   302,        (30, 31), ONE ),
+    "partners:booking-move":                      ("p_book",   302,        (32, 33), ONE ),
     "partners:booking-note":                      ("p_book",   302,        (19, 20), ONE ),
-    "partners:booking-cancel":                    ("p_book",   302,        (26, 27), ONE ),
+    "partners:booking-cancel":                    ("p_book",   302,        (28, 29), ONE ),
+    "partners:booking-undo":                      ("p_book",   302,        (31, 32), ONE ),
     "partners:feed-settings":                     ("p_book",   302,        17, ONE ),
     "partners:feed":                              ("anon",     200,     3, LIST),
     "partners:register":                          ("anon",     200,     2, ONE ),
@@ -398,6 +403,27 @@ def _partner_form(everyone: Everyone) -> dict:
     return data
 
 
+def _undoable(everyone: Everyone, case: str) -> None:
+    """Make the case's booking one moved a moment ago by its own side, which may still undo it."""
+    desk = case.startswith("scheduling:")
+    booking = everyone.booking_a if desk else everyone.booking_p
+    user = everyone.cast.bob if desk else everyone.partners.peter
+    previous = local(everyone.slot_day, 8, 30) if desk else local(everyone.slot_day, 12, 30)
+    BookingUndo.objects.update_or_create(
+        booking=booking,
+        defaults={
+            "kind": BookingUndo.Kind.MOVE,
+            "user": user,
+            "organization_id": booking.institution_id if desk else booking.partner_id,
+            "previous_starts_at": previous,
+            "previous_ends_at": previous + (booking.ends_at - booking.starts_at),
+            "changed_starts_at": booking.starts_at,
+            "done_at": timezone.now(),
+            "expires_at": timezone.now() + timedelta(hours=1),
+        },
+    )
+
+
 def _request(case: str, everyone: Everyone) -> tuple[str, str, dict, bool]:
     """The case's method, URL, data and whether htmx sends it; by default the permission matrix's request."""
     cast, partners = everyone.cast, everyone.partners
@@ -413,6 +439,9 @@ def _request(case: str, everyone: Everyone) -> tuple[str, str, dict, bool]:
     # booking_a awaits the desk's approval (an online booking of a repeat no-show's).
     if case == "scheduling:booking-approve":
         Booking.objects.filter(pk=everyone.booking_a.pk).update(approval_needed_at=timezone.now())
+    # booking_a and booking_p were moved a moment ago, from 8:30 and 12:30, by their own side (issue 23).
+    if case in ("scheduling:booking-undo", "partners:booking-undo"):
+        _undoable(everyone, case)
     custom = {
         "core:language-set": ("post", [], {"language": "en"}, False),
         "accounts:organization-switch": ("post", [], {"organization": cast.institution_a.pk}, False),
@@ -427,7 +456,9 @@ def _request(case: str, everyone: Everyone) -> tuple[str, str, dict, bool]:
         "scheduling:booking-create same-day": ("post", [], {**_calendar(everyone), **slot, "patient": cast.patient_a.pk}, True),
         "scheduling:booking-create new": ("post", [], {**_calendar(everyone), **slot, **new_patient}, True),
         "scheduling:booking-detail": ("get", booking_a, {}, True),
-        "scheduling:booking-move": ("post", booking_a, {**_calendar(everyone), "starts_at": local(day, 14).isoformat()}, True),
+        "scheduling:booking-move ask": ("post", booking_a, {**_calendar(everyone), "starts_at": local(day, 14).isoformat()}, True),
+        "scheduling:booking-move": ("post", booking_a, {**_calendar(everyone), "starts_at": local(day, 14).isoformat(), "confirm": "1"}, True),
+        "scheduling:booking-undo": ("post", booking_a, _calendar(everyone), True),
         "scheduling:booking-cancel": ("post", booking_a, _calendar(everyone), True),
         "scheduling:booking-attendance": ("post", [everyone.booking_ended.pk], {**_calendar(everyone), "status": "completed"}, True),
         "scheduling:booking-payment": ("post", [everyone.booking_ended.pk], {**_calendar(everyone), "payment_status": "paid"}, True),
@@ -449,7 +480,7 @@ def _request(case: str, everyone: Everyone) -> tuple[str, str, dict, bool]:
             "slot_service": cast.service_a.pk, "starts_at": local(day, 14).isoformat(), **new_patient,
         }, True),
         "partners:patient-search": ("get", [], {"partnership": partners.partnership_p.pk, "q": "Anna"}, True),
-        "partners:booking-move": ("post", booking_p, {"starts_at": local(day, 15).isoformat()}, False),
+        "partners:booking-move": ("post", booking_p, {"starts_at": local(day, 15).isoformat(), "confirm": "1"}, False),
         "online:details post": ("post", [cast.institution_a.pk, cast.service_a.pk], {
             "location": cast.location_a1.pk, "physician": cast.physician_a.pk,
             "at": int(local(day, 13).timestamp()), **person(),

@@ -137,10 +137,15 @@ def _booking_create(
 
 
 @transaction.atomic
-def partner_booking_move(*, actor: Actor, booking: Booking, starts_at: datetime) -> Booking:
-    """Move the partner's own booking to another free slot of the grid (P-13)."""
+def partner_booking_move(
+    *, actor: Actor, booking: Booking, starts_at: datetime, undoable: bool = False
+) -> Booking:
+    """Move the partner's own booking to another free slot of the grid (P-13); `undoable` from the pages
+    (`booking_services.booking_undo`)."""
     terms = access_own_booking(actor=actor, booking=booking, authorise_target=True)
-    return booking_services.booking_move(actor=actor, booking=booking, starts_at=starts_at, terms=terms)
+    return booking_services.booking_move(
+        actor=actor, booking=booking, starts_at=starts_at, terms=terms, undoable=undoable
+    )
 
 
 @transaction.atomic
@@ -151,12 +156,19 @@ def partner_booking_note_set(*, actor: Actor, booking: Booking, note: str) -> Bo
 
 
 @transaction.atomic
-def partner_booking_cancel(*, actor: Actor, booking: Booking) -> Booking:
+def partner_booking_cancel(*, actor: Actor, booking: Booking, undoable: bool = False) -> Booking:
     """Delete (cancel) the partner's own booking; the institution is told (P-13, N-4)."""
     terms = access_own_booking(actor=actor, booking=booking, authorise_target=False)
     return booking_services.booking_cancel(
-        actor=actor, booking=booking, terms=terms, source="book to partner"
+        actor=actor, booking=booking, terms=terms, source="book to partner", undoable=undoable
     )
+
+
+@transaction.atomic
+def partner_booking_undo(*, actor: Actor, booking: Booking) -> Booking:
+    """Undo the partner's last move or deletion of its own booking (`booking_services.booking_undo`)."""
+    terms = access_own_booking(actor=actor, booking=booking, authorise_target=False)
+    return booking_services.booking_undo(actor=actor, booking=booking, terms=terms)
 
 
 def partner_patient_search(*, actor: Actor, partnership: Partnership, query: str) -> list[Patient]:

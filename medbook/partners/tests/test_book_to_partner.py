@@ -152,7 +152,8 @@ def test_p13_own_booking_can_be_moved_changed_and_deleted(cast, partners, login)
     panel = client.get(reverse("partners:booking-detail", args=[booking.pk]))
     assert panel.status_code == 200 and "Anna Patient" in panel.content.decode()
     moved = client.post(
-        reverse("partners:booking-move", args=[booking.pk]), {"starts_at": local(day, 13).isoformat()}
+        reverse("partners:booking-move", args=[booking.pk]),
+        {"starts_at": local(day, 13).isoformat(), "confirm": "1"},
     )
     assert moved.status_code == 302
     client.post(reverse("partners:booking-note", args=[booking.pk]), {"note": "Bring the ECG"})
@@ -169,8 +170,8 @@ def test_p13_move_only_to_a_free_grid_slot(cast, partners, login):
     _partner_booking(cast, partners.peter, day, hour=12)
     client = login(partners.peter)
     url = reverse("partners:booking-move", args=[booking.pk])
-    assert client.post(url, {"starts_at": local(day, 12).isoformat()}).status_code == 422
-    assert client.post(url, {"starts_at": local(day, 13, 10).isoformat()}).status_code == 422
+    assert client.post(url, {"starts_at": local(day, 12).isoformat(), "confirm": "1"}).status_code == 422
+    assert client.post(url, {"starts_at": local(day, 13, 10).isoformat(), "confirm": "1"}).status_code == 422
     assert client.post(url, {"starts_at": "garbage"}).status_code == 422
     booking.refresh_from_db()
     assert booking.starts_at == local(day, 9)
@@ -192,7 +193,12 @@ def test_p13_another_partners_or_the_institutions_booking_is_404(cast, partners,
         assert client.get(reverse("partners:booking-detail", args=[booking.pk])).status_code == 404
         for action in ("booking-move", "booking-note", "booking-cancel"):
             url = reverse(f"partners:{action}", args=[booking.pk])
-            assert client.post(url, {"starts_at": local(day, 14).isoformat(), "note": "x"}).status_code == 404
+            assert (
+                client.post(
+                    url, {"starts_at": local(day, 14).isoformat(), "note": "x", "confirm": "1"}
+                ).status_code
+                == 404
+            )
     assert Booking.objects.filter(status=Booking.Status.BOOKED).count() == 2
     assert Booking.objects.get(pk=own.pk).note == ""
 

@@ -92,6 +92,7 @@ def test_p10_p11_p12_p13_p7_partner_user_books_moves_and_deletes_in_the_browser(
     # The new time is chosen among the free slots shown as buttons, by day (no dropdown).
     move_to = f"Move to {day:%a} {day.day} {day:%b} {day.year}, 13:00"
     user.locator("#move-form").get_by_role("button", name=move_to, exact=True).click()
+    user.get_by_test_id("move-confirm-button").click()  # the old and the new time shown: "Move"
     expect(column.locator(".slot.booked.own", has_text="13:00")).to_be_visible()
     expect(column.locator(".slot.free", has_text="10:00")).to_be_visible()
 

@@ -34,6 +34,7 @@ from medbook.scheduling.forms import MoveForm, slot_start
 from medbook.scheduling.models import Booking
 from medbook.scheduling.patient_shown import booking_patient
 from medbook.scheduling.services import desk_preference_save
+from medbook.scheduling.undo_flash import undo_flash
 
 WORKSPACE = "partners/book/book.html#workspace"
 booker = partner_page(Perm.BOOK_FOR_PARTNER)
@@ -288,14 +289,23 @@ def _own_booking(request: ActorRequest, pk: int) -> Booking:
 
 
 def _panel(
-    request: ActorRequest, booking: Booking, move_form=None, note_form=None, status: int = 200
+    request: ActorRequest,
+    booking: Booking,
+    move_form=None,
+    note_form=None,
+    status: int = 200,
+    move_confirm=None,
+    refusal: str = "",
 ) -> HttpResponse:
-    """The panel of one own booking: details, move to a free slot, change the note, delete."""
+    """The panel of one own booking: details, move to a free slot (or confirm the move to `move_confirm`),
+    change the note, delete; `refusal`, why the last change was refused."""
     context = {
         "booking": booking,
         "patient": booking_patient(booking),  # as the partner sees it (issue 19)
         "started": policy.has_started(booking),
-        "move_days": scheduling_selectors.move_choices(booking=booking, partner=True),
+        "move_confirm": move_confirm,
+        "refusal": refusal,
+        "move_days": [] if move_confirm else scheduling_selectors.move_choices(booking=booking, partner=True),
         "move_form": move_form or MoveForm(),
         "note_form": note_form or NoteForm(initial={"note": booking.note}),
     }
@@ -311,18 +321,21 @@ def booking_detail(request: ActorRequest, pk: int) -> HttpResponse:
 @booker
 @require_POST
 def booking_move(request: ActorRequest, pk: int) -> HttpResponse:
-    """Move an own booking to another free slot of the grid."""
+    """Move an own booking to another free slot of the grid, once confirmed (as the desk's: the old and the
+    new time, "Move" / "Back"); the move can be undone for a while."""
     booking = _own_booking(request, pk)
     form = MoveForm(request.POST)
     if form.is_valid():
+        if not form.cleaned_data["confirm"] and policy.cancel_refusal(booking) is None:
+            return _panel(request, booking, move_confirm=form.cleaned_data["starts_at"])
         try:
-            partner_services.partner_booking_move(
-                actor=request.actor, booking=booking, starts_at=form.cleaned_data["starts_at"]
+            booking = partner_services.partner_booking_move(
+                actor=request.actor, booking=booking, starts_at=form.cleaned_data["starts_at"], undoable=True
             )
         except DomainError as error:
             add_refusal(form, error, field="starts_at")
         else:
-            messages.success(request, _("The booking was moved."))
+            _undo_flash(request, booking, _("Moved to %(time)s"))
             return _after_change(request)
     return _panel(request, booking, move_form=form, status=422)
 
@@ -351,9 +364,37 @@ def booking_note(request: ActorRequest, pk: int) -> HttpResponse:
 def booking_cancel(request: ActorRequest, pk: int) -> HttpResponse:
     """Delete (cancel) an own booking; its slot turns green again."""
     booking = _own_booking(request, pk)
-    partner_services.partner_booking_cancel(actor=request.actor, booking=booking)
-    messages.success(request, _("The booking was deleted."))
+    booking = partner_services.partner_booking_cancel(actor=request.actor, booking=booking, undoable=True)
+    _undo_flash(request, booking, _("Deleted"))
     return _after_change(request)
+
+
+@booker
+@require_POST
+def booking_undo(request: ActorRequest, pk: int) -> HttpResponse:
+    """Undo the partner's last move or deletion of an own booking, for a while after it (the desk's rule,
+    `booking_undo`); a refusal is shown in the booking's panel (409)."""
+    booking = _own_booking(request, pk)
+    try:
+        booking = partner_services.partner_booking_undo(actor=request.actor, booking=booking)
+    except DomainError as error:
+        return _panel(request, booking, status=error.status_code, refusal=str(error.message))
+    messages.success(
+        request,
+        _("Undone: the booking is at %(time)s.") % {"time": when(booking.starts_at, booking.institution)},
+    )
+    return _after_change(request)
+
+
+def _undo_flash(request: ActorRequest, booking: Booking, done: str) -> None:
+    undo_flash(
+        request,
+        booking=booking,
+        done=done,
+        url="partners:booking-undo",
+        include="#book-filters",
+        from_calendar=request.POST.get("from") == "calendar",
+    )
 
 
 def _after_change(request: ActorRequest) -> HttpResponse:

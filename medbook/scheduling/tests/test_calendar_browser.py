@@ -43,6 +43,7 @@ def test_b7_reception_books_moves_and_cancels_in_the_browser(cast, live_server, 
     # The new time is chosen among the free slots shown as buttons, by day (no dropdown).
     move_to = f"Move to {day:%a} {day.day} {day:%b} {day.year}, 13:00"
     page.locator("#move-form").get_by_role("button", name=move_to, exact=True).click()
+    page.get_by_test_id("move-confirm-button").click()  # the old and the new time shown: "Move"
     expect(column.locator(".slot.booked", has_text="13:00")).to_be_visible()
     expect(column.locator(".slot.free", has_text="10:00")).to_be_visible()
 

@@ -124,7 +124,7 @@ def test_b7_move_and_cancel(cast, login):
     new_start = start + timedelta(hours=2)
     response = client.post(
         reverse("scheduling:booking-move", args=[booking.pk]),
-        {**_filters(cast, start.date()), "starts_at": new_start.isoformat()},
+        {**_filters(cast, start.date()), "starts_at": new_start.isoformat(), "confirm": "1"},
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
