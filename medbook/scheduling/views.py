@@ -92,18 +92,19 @@ def _workspace(
     request: ActorRequest,
     form: CalendarFilterForm | None = None,
     status: int = 200,
-    focus_start: str = "",
+    focus: Booking | None = None,
     panel: Booking | None = None,
     overdue_open: bool = False,
 ) -> HttpResponse:
     """Render the calendar workspace (the page, or just its fragment for htmx): the calendars, the bookings
-    whose attendance is overdue, and `panel`'s booking panel open."""
+    whose attendance is overdue, and `panel`'s booking panel open; `focus` names the slot the focus returns to
+    (the booking's, booked, moved to or freed)."""
     form = form or _filters(request)
     calendars = _calendars(request.actor, form)
     context = {
         "form": form,
         "calendars": calendars,
-        "focus_start": focus_start,
+        "focus": focus,
         "overdue": selectors.attendance_overdue(actor=request.actor),
         "overdue_open": overdue_open,
         "panel": panel is not None,
@@ -178,7 +179,7 @@ def booking_create(request: ActorRequest) -> HttpResponse:
         else:
             if booking is not None:
                 messages.success(request, _("Booked: %(booking)s") % {"booking": booking})
-                return _workspace(request, filters, focus_start=booking.starts_at.isoformat())
+                return _workspace(request, filters, focus=booking)
     context["summary_forms"] = validated_forms(form, patient_form)
     return render(request, "scheduling/booking_form.html", context, status=422)
 
@@ -273,14 +274,14 @@ def booking_move(request: ActorRequest, pk: int) -> HttpResponse:
     form = MoveForm(request.POST)
     if form.is_valid():
         try:
-            services.booking_move(
+            moved = services.booking_move(
                 actor=request.actor, booking=booking, starts_at=form.cleaned_data["starts_at"]
             )
         except DomainError as error:
             add_refusal(form, error, field="starts_at")
         else:
             messages.success(request, _("The booking was moved."))
-            return _workspace(request)
+            return _workspace(request, focus=moved)
     return _booking_panel(request, booking, form, status=422)
 
 
@@ -289,9 +290,9 @@ def booking_move(request: ActorRequest, pk: int) -> HttpResponse:
 def booking_cancel(request: ActorRequest, pk: int) -> HttpResponse:
     """Cancel a booking; its slot turns green again."""
     booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
-    services.booking_cancel(actor=request.actor, booking=booking)
+    cancelled = services.booking_cancel(actor=request.actor, booking=booking)
     messages.success(request, _("The booking was cancelled."))
-    return _workspace(request)
+    return _workspace(request, focus=cancelled)  # the slot freed
 
 
 @require_POST

@@ -64,11 +64,12 @@ def _page(request: ActorRequest, count: int) -> tuple[int, int]:
     return min(max(page, 1), pages), pages
 
 
-def _workspace(request: ActorRequest, status: int = 200, focus_start: str = "") -> HttpResponse:
-    """The filters and, once "Show calendars" is pressed, the chosen calendars side by side."""
+def _workspace(request: ActorRequest, status: int = 200, focus: Booking | None = None) -> HttpResponse:
+    """The filters and, once "Show calendars" is pressed, the chosen calendars side by side; `focus` names
+    the slot the focus returns to (the booking's, booked, moved to or freed)."""
     all_offers = offers.bookable_offers(actor=request.actor)
     form = _filters(request, all_offers)
-    context = {"form": form, "offers": all_offers, "calendars": [], "focus_start": focus_start}
+    context = {"form": form, "offers": all_offers, "calendars": [], "focus": focus}
     if form.is_bound and form.is_valid():
         desk_preference_save(actor=request.actor, page=PAGE, values={k: form.data.get(k) for k in FILTERS})
         week = form.cleaned_data["week"]
@@ -179,7 +180,7 @@ def book_slot(request: ActorRequest) -> HttpResponse:
                     request,
                     _("Booked: %(time)s") % {"time": when(booking.starts_at, offer.institution)},
                 )
-                return _workspace(request, focus_start=booking.starts_at.isoformat())
+                return _workspace(request, focus=booking)
     context["hold"] = posted.get("hold", "")
     context["summary_forms"] = validated_forms(form, patient_form)
     return render(request, "partners/book/book_form.html", context, status=422)
@@ -268,14 +269,14 @@ def booking_move(request: ActorRequest, pk: int) -> HttpResponse:
     form = MoveForm(request.POST)
     if form.is_valid():
         try:
-            partner_services.partner_booking_move(
+            moved = partner_services.partner_booking_move(
                 actor=request.actor, booking=booking, starts_at=form.cleaned_data["starts_at"]
             )
         except DomainError as error:
             add_refusal(form, error, field="starts_at")
         else:
             messages.success(request, _("The booking was moved."))
-            return _after_change(request)
+            return _after_change(request, focus=moved)
     return _panel(request, booking, move_form=form, status=422)
 
 
@@ -294,7 +295,7 @@ def booking_note(request: ActorRequest, pk: int) -> HttpResponse:
             add_refusal(form, error, field="note")
         else:
             messages.success(request, _("Saved."))
-            return _after_change(request)
+            return _after_change(request, focus=booking)
     return _panel(request, booking, note_form=form, status=422)
 
 
@@ -303,13 +304,14 @@ def booking_note(request: ActorRequest, pk: int) -> HttpResponse:
 def booking_cancel(request: ActorRequest, pk: int) -> HttpResponse:
     """Delete (cancel) an own booking; its slot turns green again."""
     booking = _own_booking(request, pk)
-    partner_services.partner_booking_cancel(actor=request.actor, booking=booking)
+    cancelled = partner_services.partner_booking_cancel(actor=request.actor, booking=booking)
     messages.success(request, _("The booking was deleted."))
-    return _after_change(request)
+    return _after_change(request, focus=cancelled)  # the slot freed
 
 
-def _after_change(request: ActorRequest) -> HttpResponse:
-    """Back to the calendars (htmx, from "Book to partner") or to the bookings list."""
+def _after_change(request: ActorRequest, focus: Booking) -> HttpResponse:
+    """Back to the calendars (htmx, from "Book to partner"), the focus on `focus`'s slot, or to the
+    bookings list."""
     if request.htmx and request.POST.get("from") == "calendar":
-        return _workspace(request)
+        return _workspace(request, focus=focus)
     return redirect("partners:booking-list")
