@@ -86,7 +86,7 @@ def test_x_calendars_with_a_form_open_have_no_axe_violation(cast, partners, live
         page.locator("#patient-search").fill("Anna")
         expect(page.locator("#patient-results [role=radiogroup]")).to_be_visible()
         problems += [f"{actor} booking form at {width}px: {v}" for v in _violations(page)]
-        page.keyboard.press("Escape")  # the panel is a modal dialog: closed before another slot is opened
+        page.get_by_test_id("panel-close").click()  # the panel is a modal dialog: closed before another opens
         page.locator(".slot.booked[data-booking]").first.click()
         expect(page.locator("#move-form")).to_be_visible()
         problems += [f"{actor} booking panel at {width}px: {v}" for v in _violations(page)]
