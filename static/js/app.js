@@ -34,7 +34,7 @@ function slotAt(place) {
 function focusSlot(place) {
   var slot = slotAt(place);
   if (!slot) return false;
-  var calendar = slot.closest(".calendar");
+  var calendar = slot.closest(GROUPS);
   if (calendar) rove(calendar, slot);
   slot.focus();
   return document.activeElement === slot;
@@ -140,48 +140,53 @@ document.addEventListener("htmx:responseError", function (event) {
 
 // Keyboard on the calendars: each calendar is one Tab stop (a roving tabindex); the arrow keys move across
 // every cell, Busy ones included (up/down in a day, left/right to the nearest time of the next day with
-// any), Home and End to the first and last of the day.
-function cellsOf(calendar) { return calendar.querySelectorAll(".day .slot"); }
-function rove(calendar, current) {
-  cellsOf(calendar).forEach(function (cell) { cell.tabIndex = cell === current ? 0 : -1; });
+// any), Home and End to the first and last of the day. A booking panel's free times to move to are one Tab
+// stop too, a row a day (left/right in a day, up/down to the nearest time of the next day).
+var GROUPS = ".calendar, .move-slots";
+var CELLS = ".calendar .day .slot, .move-slots .move-day .slot";
+function cellsOf(group) { return group.querySelectorAll(".day .slot, .move-day .slot"); }
+function rove(group, current) {
+  cellsOf(group).forEach(function (cell) { cell.tabIndex = cell === current ? 0 : -1; });
 }
 function minutes(cell) {
-  var time = (cell.dataset.start || "").slice(11, 16).split(":");
+  var time = (cell.dataset.start || cell.value || "").slice(11, 16).split(":");
   return Number(time[0]) * 60 + Number(time[1]);
 }
 htmx.onLoad(function (root) {
-  var calendars = root.matches && root.matches(".calendar") ? [root] : root.querySelectorAll(".calendar");
-  Array.prototype.forEach.call(calendars, function (calendar) {
-    rove(calendar, calendar.querySelector(".day .slot.free") || cellsOf(calendar)[0]);
+  var groups = root.matches && root.matches(GROUPS) ? [root] : root.querySelectorAll(GROUPS);
+  Array.prototype.forEach.call(groups, function (group) {
+    rove(group, group.querySelector(".day .slot.free") || cellsOf(group)[0]);
   });
 });
 document.addEventListener("focusin", function (event) {
-  var cell = event.target.closest && event.target.closest(".calendar .slot");
-  if (cell && cell.tabIndex !== 0) rove(cell.closest(".calendar"), cell);
+  var cell = event.target.closest && event.target.closest(CELLS);
+  if (cell && cell.tabIndex !== 0) rove(cell.closest(GROUPS), cell);
 });
 document.addEventListener("keydown", function (event) {
-  var cell = event.target.closest && event.target.closest(".calendar .slot");
-  var keys = ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End"];
-  if (!cell || keys.indexOf(event.key) < 0 || event.altKey || event.ctrlKey || event.metaKey) return;
-  var calendar = cell.closest(".calendar");
-  var day = cell.closest(".day");
+  var cell = event.target.closest && event.target.closest(CELLS);
+  if (!cell || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  var group = cell.closest(GROUPS);
+  var rows = group.matches(".move-slots");  // its days are rows: left/right within one
+  var within = rows ? ["ArrowLeft", "ArrowRight"] : ["ArrowUp", "ArrowDown"];
+  var across = rows ? ["ArrowUp", "ArrowDown"] : ["ArrowLeft", "ArrowRight"];
+  var day = cell.closest(".day, .move-day");
   var inDay = Array.prototype.slice.call(day.querySelectorAll(".slot"));
   var index = inDay.indexOf(cell);
   var next = null;
-  if (event.key === "ArrowUp") next = inDay[index - 1];
-  if (event.key === "ArrowDown") next = inDay[index + 1];
+  if (event.key === within[0]) next = inDay[index - 1];
+  if (event.key === within[1]) next = inDay[index + 1];
   if (event.key === "Home") next = inDay[0];
   if (event.key === "End") next = inDay[inDay.length - 1];
-  if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
-    var days = Array.prototype.slice.call(calendar.querySelectorAll(".day"));
-    var step = event.key === "ArrowLeft" ? -1 : 1;
+  if (across.indexOf(event.key) >= 0) {
+    var days = Array.prototype.slice.call(group.querySelectorAll(".day, .move-day"));
+    var step = event.key === across[0] ? -1 : 1;
     for (var i = days.indexOf(day) + step; i >= 0 && i < days.length && !next; i += step) {
       Array.prototype.forEach.call(days[i].querySelectorAll(".slot"), function (other) {
         if (!next || Math.abs(minutes(other) - minutes(cell)) < Math.abs(minutes(next) - minutes(cell))) next = other;
       });
     }
   }
-  if (next) { event.preventDefault(); rove(calendar, next); next.focus(); }
+  if (next) { event.preventDefault(); rove(group, next); next.focus(); }
 });
 
 // After an answer in the panel: the dialog opens or closes. After the calendars are drawn again: their
