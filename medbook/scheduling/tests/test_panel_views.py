@@ -58,12 +58,12 @@ def test_b7_a_panel_drawn_without_htmx_shows_open_in_the_page(cast, login):
 
 
 def test_b7_the_skip_link_leads_to_the_calendars_and_elsewhere_to_the_page(cast, partners, login):
+    to_calendars = '<a class="skip-link" href="#calendars">Skip to calendar</a>'
     calendar = login(cast.bob).get(reverse("scheduling:calendar")).content.decode()
-    assert calendar.index('<a class="skip-link" href="#calendars">Skip to calendar</a>') < calendar.index("<header")
-    assert 'id="calendars"' in calendar
-    agenda = login(cast.bob).get(reverse("scheduling:agenda")).content.decode()
-    assert '<a class="skip-link" href="#agenda-body">Skip to calendar</a>' in agenda and 'id="agenda-body"' in agenda
+    assert calendar.index(to_calendars) < calendar.index("<header") and 'id="calendars"' in calendar
     book = login(partners.peter).get(reverse("partners:book")).content.decode()
-    assert '<a class="skip-link" href="#calendars">Skip to calendar</a>' in book and 'id="calendars"' in book
+    assert to_calendars in book and 'id="calendars"' in book
+    agenda = login(cast.bob).get(reverse("scheduling:agenda")).content.decode()
+    assert 'href="#agenda-body">Skip to calendar</a>' in agenda and 'id="agenda-body"' in agenda
     patients = login(cast.bob).get(reverse("patients:patient-list")).content.decode()
-    assert '<a class="skip-link" href="#main">Skip to main content</a>' in patients and 'id="main"' in patients
+    assert 'href="#main">Skip to main content</a>' in patients and 'id="main"' in patients
