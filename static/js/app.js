@@ -201,7 +201,7 @@ document.addEventListener("htmx:afterSettle", function (event) {
   var mark = target.querySelector("[data-focus-start]");
   if (mark) {
     var data = mark.dataset;
-    if (focusSlot({start: data.focusStart, booking: data.focusBooking, physician: data.focusPhysician,
+    if (focusSlot({start: data.focusStart, physician: data.focusPhysician,
                    service: data.focusService, location: data.focusLocation})) return;
   }
   var trigger = event.detail.requestConfig && event.detail.requestConfig.elt;

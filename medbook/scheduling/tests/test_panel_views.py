@@ -27,7 +27,7 @@ def test_b7_after_a_move_and_a_cancellation_the_focus_goes_to_the_new_time_then_
         HTTP_HX_REQUEST="true",
     ).content.decode()
     new_iso = new_start.astimezone(UTC).isoformat()
-    assert f'data-focus-start="{new_iso}" data-focus-booking="{booking.pk}"' in moved
+    assert f'data-focus-start="{new_iso}" data-focus-physician="{cast.physician_a.pk}"' in moved
     assert f'data-start="{new_iso}" data-booking="{booking.pk}"' in moved  # the slot it names is there
     cancelled = client.post(
         reverse("scheduling:booking-cancel", args=[booking.pk]),
