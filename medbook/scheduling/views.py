@@ -103,18 +103,19 @@ def _workspace(
     request: ActorRequest,
     form: CalendarFilterForm | None = None,
     status: int = 200,
-    focus_start: str = "",
+    focus: Booking | None = None,
     panel: Booking | None = None,
     overdue_open: bool = False,
 ) -> HttpResponse:
     """Render the calendar workspace (the page, or just its fragment for htmx): the calendars, the bookings
-    whose attendance is overdue, and `panel`'s booking panel open."""
+    whose attendance is overdue, and `panel`'s booking panel open; `focus` names the slot the focus returns to
+    (the booking's, booked, moved to or freed)."""
     form = form or _filters(request)
     calendars = _calendars(request.actor, form)
     context = {
         "form": form,
         "calendars": calendars,
-        "focus_start": focus_start,
+        "focus": focus,
         "overdue": selectors.attendance_overdue(actor=request.actor),
         "overdue_open": overdue_open,
         "panel": panel is not None,
@@ -236,7 +237,7 @@ def booking_create(request: ActorRequest) -> HttpResponse:
         else:
             if booking is not None:
                 messages.success(request, _("Booked: %(booking)s") % {"booking": booking})
-                return _workspace(request, filters, focus_start=booking.starts_at.isoformat())
+                return _workspace(request, filters, focus=booking)
     context["summary_forms"] = validated_forms(form, patient_form)
     return render(request, "scheduling/booking_form.html", context, status=422)
 
@@ -347,7 +348,7 @@ def booking_move(request: ActorRequest, pk: int) -> HttpResponse:
             add_refusal(form, error, field="starts_at")
         else:
             undo_flash(request, booking=booking, done=_("Moved to %(time)s"), url="scheduling:booking-undo")
-            return _workspace(request)
+            return _workspace(request, focus=booking)
     return _booking_panel(request, booking, form, status=422)
 
 
@@ -358,7 +359,7 @@ def booking_cancel(request: ActorRequest, pk: int) -> HttpResponse:
     booking = get_for_actor(selectors.bookings_for_actor(request.actor), request.actor, pk)
     booking = services.booking_cancel(actor=request.actor, booking=booking, undoable=True)
     undo_flash(request, booking=booking, done=_("Cancelled"), url="scheduling:booking-undo")
-    return _workspace(request)
+    return _workspace(request, focus=booking)
 
 
 @require_POST

@@ -1,8 +1,8 @@
 // The day agenda (templates/scheduling/agenda.html). Its booking panel is the week calendar's: after a
 // booking, a move, a cancellation or an attendance recorded there, the desk's views answer with the week
-// calendar's workspace. Here the agenda keeps its page instead: the answer's messages are announced in the
-// agenda's live region, the panel shows what the answer's panel holds (empty after a booking), and the day
-// is drawn again with the booking focused.
+// calendar's workspace. Here the agenda keeps its page instead: the panel shows what the answer's panel
+// holds (empty after a booking: the dialog closes), the answer's messages are announced where the user looks
+// (static/js/app.js), and the day is drawn again with the booking focused.
 (function () {
   var focusStart = null;
 
@@ -25,13 +25,12 @@
     if (!body || !fromPanel || !config || config.verb !== "post" || event.detail.xhr.status !== 200) return;
     event.preventDefault();
     var answer = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html");
-    var messages = document.getElementById("agenda-messages");
-    messages.textContent = "";
-    answer.querySelectorAll(".flash").forEach(function (flash) { messages.appendChild(document.importNode(flash, true)); });
     var panel = document.getElementById("panel");
     var shown = answer.getElementById("panel");
     panel.innerHTML = shown ? shown.innerHTML : "";
     if (shown) htmx.process(panel);
+    document.getElementById("agenda-messages").textContent = "";
+    window.MedBook.panelSync(answer.body.querySelectorAll(":scope > .flash"));
     htmx.ajax("GET", body.dataset.refresh, { target: "#agenda-body", swap: "innerHTML" }).then(function () {
       var booked = focusStart && body.querySelector('.agenda-entry[data-start="' + focusStart + '"]');
       var visible = booked && Array.prototype.filter.call(

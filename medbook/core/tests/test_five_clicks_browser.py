@@ -39,7 +39,7 @@ def test_x_partner_agent_books_a_searched_patient_in_at_most_five_clicks(cast, p
     expect(page.get_by_role("heading", name="Book to partner")).to_be_visible()  # the landing page
     clicks = Clicks()
     clicks.click(page.locator(".slot.free").first)
-    expect(page.locator("#panel h2")).to_be_focused()
+    expect(page.locator("#patient-search")).to_be_focused()
     page.get_by_label("Search by name or TAJ number").fill("Anna")
     clicks.click(page.get_by_label("Anna Patient"))
     clicks.click(page.get_by_role("button", name="Book", exact=True))
@@ -57,7 +57,7 @@ def test_x_receptionist_books_a_walk_in_in_at_most_five_clicks(cast, live_server
     page.locator("input[name=week]").fill(next_weekday(1).isoformat())
     clicks.click(page.get_by_role("button", name="Show calendars"))
     clicks.click(page.locator(".slot.free").first)
-    expect(page.locator("#panel h2")).to_be_focused()
+    expect(page.locator("#patient-search")).to_be_focused()
     page.get_by_role("textbox", name="Name:").fill("Walter Walk-in")
     page.get_by_role("textbox", name="Phone:").fill("+36 30 123 4567")
     clicks.click(page.get_by_role("button", name="Book", exact=True))

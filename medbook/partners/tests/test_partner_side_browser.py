@@ -73,7 +73,7 @@ def test_p10_p11_p12_p13_p7_partner_user_books_moves_and_deletes_in_the_browser(
     free_10 = column.locator(".slot.free", has_text="10:00")
     expect(free_10).to_have_css("background-color", "rgb(227, 246, 234)")  # green
     free_10.click()
-    expect(user.locator("#panel h2")).to_be_focused()  # the form is in and htmx has processed it
+    expect(user.locator("#patient-search")).to_be_focused()  # the form is in and htmx has processed it
     user.get_by_label("Search by name or TAJ number").fill("Anna")
     user.get_by_label("Anna Patient").check()
     user.get_by_role("button", name="Book", exact=True).click()

@@ -67,15 +67,16 @@ def _page(request: ActorRequest, count: int) -> tuple[int, int]:
     return min(max(page, 1), pages), pages
 
 
-def _workspace(request: ActorRequest, status: int = 200, focus_start: str = "") -> HttpResponse:
-    """The filters and, once "Show calendars" is pressed, the chosen calendars side by side."""
+def _workspace(request: ActorRequest, status: int = 200, focus: Booking | None = None) -> HttpResponse:
+    """The filters and, once "Show calendars" is pressed, the chosen calendars side by side; `focus` names
+    the slot the focus returns to (the booking's, booked, moved to or freed)."""
     all_offers = offers.bookable_offers(actor=request.actor)
     form = _filters(request, all_offers)
     context = {
         "form": form,
         "offers": all_offers,
         "calendars": [],
-        "focus_start": focus_start,
+        "focus": focus,
         "first_free_form": _first_free_form(all_offers, service=parse_id_or_none(form.data.get("service"))),
     }
     if form.is_bound and form.is_valid():
@@ -227,7 +228,7 @@ def book_slot(request: ActorRequest) -> HttpResponse:
                     request,
                     _("Booked: %(time)s") % {"time": when(booking.starts_at, offer.institution)},
                 )
-                return _workspace(request, focus_start=booking.starts_at.isoformat())
+                return _workspace(request, focus=booking)
     context["hold"] = posted.get("hold", "")
     context["summary_forms"] = validated_forms(form, patient_form)
     return render(request, "partners/book/book_form.html", context, status=422)
@@ -336,7 +337,7 @@ def booking_move(request: ActorRequest, pk: int) -> HttpResponse:
             add_refusal(form, error, field="starts_at")
         else:
             _undo_flash(request, booking, _("Moved to %(time)s"))
-            return _after_change(request)
+            return _after_change(request, focus=booking)
     return _panel(request, booking, move_form=form, status=422)
 
 
@@ -355,7 +356,7 @@ def booking_note(request: ActorRequest, pk: int) -> HttpResponse:
             add_refusal(form, error, field="note")
         else:
             messages.success(request, _("Saved."))
-            return _after_change(request)
+            return _after_change(request, focus=booking)
     return _panel(request, booking, note_form=form, status=422)
 
 
@@ -366,7 +367,7 @@ def booking_cancel(request: ActorRequest, pk: int) -> HttpResponse:
     booking = _own_booking(request, pk)
     booking = partner_services.partner_booking_cancel(actor=request.actor, booking=booking, undoable=True)
     _undo_flash(request, booking, _("Deleted"))
-    return _after_change(request)
+    return _after_change(request, focus=booking)  # the slot freed
 
 
 @booker
@@ -383,7 +384,7 @@ def booking_undo(request: ActorRequest, pk: int) -> HttpResponse:
         request,
         _("Undone: the booking is at %(time)s.") % {"time": when(booking.starts_at, booking.institution)},
     )
-    return _after_change(request)
+    return _after_change(request, focus=booking)
 
 
 def _undo_flash(request: ActorRequest, booking: Booking, done: str) -> None:
@@ -397,8 +398,9 @@ def _undo_flash(request: ActorRequest, booking: Booking, done: str) -> None:
     )
 
 
-def _after_change(request: ActorRequest) -> HttpResponse:
-    """Back to the calendars (htmx, from "Book to partner") or to the bookings list."""
+def _after_change(request: ActorRequest, focus: Booking) -> HttpResponse:
+    """Back to the calendars (htmx, from "Book to partner"), the focus on `focus`'s slot, or to the
+    bookings list."""
     if request.htmx and request.POST.get("from") == "calendar":
-        return _workspace(request)
+        return _workspace(request, focus=focus)
     return redirect("partners:booking-list")

@@ -44,7 +44,7 @@ def test_b7_reception_books_a_free_time_from_the_day_agenda(cast, live_server, n
     expect(booked).to_contain_text("Cardiology check")
     expect(booked.get_by_test_id("agenda-status")).to_have_text("Booked")
     expect(booked).to_be_focused()
-    expect(page.locator("#agenda-messages")).to_contain_text("Booked:")
+    expect(page.locator("#announcer")).to_contain_text("Booked:")  # pinned to the viewport
     expect(page.locator("#agenda-day")).to_have_attribute("data-day", tomorrow.isoformat())
     expect(
         agenda.get_by_role("button", name="Free slot", exact=False).filter(has_text="10:00")

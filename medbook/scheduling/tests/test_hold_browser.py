@@ -36,7 +36,7 @@ def test_b7_two_clerks_open_one_slot_the_second_is_told_at_once(cast, live_serve
 
     bobs_day.locator(".slot.free", has_text="10:00").click()
     expect(bob.locator("#booking-form")).to_be_visible()
-    expect(bob.locator("#panel h2")).to_be_focused()
+    expect(bob.locator("#patient-search")).to_be_focused()
 
     alices_day.locator(".slot.free", has_text="10:00").click()  # her grid was drawn before Bob's hold
     expect(alice.locator("#panel").get_by_role("alert")).to_have_text(HELD)
@@ -54,15 +54,18 @@ def test_b7_two_clerks_open_one_slot_the_second_is_told_at_once(cast, live_serve
     alices_day.locator(".slot.free", has_text="10:00").click()
     expect(alice.locator("#booking-form")).to_be_visible()
 
-    # Now Alice holds it; Bob opens another slot, then leaves that form by opening a third: the second
-    # hold is released as the form leaves the panel, and Bob books the third with its hold.
+    # Now Alice holds it; Bob opens another slot, then leaves that form by Escape (the panel is a modal
+    # dialog): the second hold is released as the form closes, and Bob books a third with its hold.
     bobs_day.locator(".slot.free", has_text="10:00").click()
     expect(bob.locator("#panel").get_by_role("alert")).to_have_text(HELD)
+    bob.keyboard.press("Escape")
     bobs_day.locator(".slot.free", has_text="11:00").click()
     expect(bob.locator("#booking-form")).to_be_visible()
     with bob.expect_response(lambda response: response.url.endswith("/calendar/book/release/")) as released:
-        bobs_day.locator(".slot.free", has_text="12:00").click()
+        bob.keyboard.press("Escape")
     assert released.value.ok
+    expect(bobs_day.locator(".slot.free", has_text="11:00")).to_be_focused()  # back where it was opened
+    bobs_day.locator(".slot.free", has_text="12:00").click()
     expect(bob.locator("[data-testid=slot-time]")).to_contain_text("12:00")
     assert set(SlotHold.objects.values_list("user__email", "starts_at")) == {
         (cast.alice.email, local(day, 10)),

@@ -37,7 +37,7 @@ def test_b7_reception_books_by_keyboard(cast, live_server, page):
     page.keyboard.press("Enter")
     form = page.locator("#booking-form")
     expect(form).to_be_visible()
-    expect(page.locator("#panel h2")).to_be_focused()  # the focus moved into the opened form
+    expect(page.locator("#patient-search")).to_be_focused()  # the focus moved to the form's first field
     page.get_by_role("textbox", name="Name:").fill("Kira Keyboard")
     page.get_by_role("textbox", name="Phone:").fill("+36 30 123 4567")
     page.get_by_role("textbox", name="Phone:").press("Enter")
@@ -56,7 +56,7 @@ def test_b7_a_refused_booking_puts_the_focus_on_the_error_summary_beside_the_but
     query = f"location={cast.location_a1.pk}&service={cast.service_a.pk}&week={day.isoformat()}"
     page.goto(f"{live_server.url}/calendar/?{query}")
     page.locator(".slot.free").first.click()
-    expect(page.locator("#panel h2")).to_be_focused()
+    expect(page.locator("#patient-search")).to_be_focused()
     page.get_by_role("textbox", name="Phone:").fill("12")  # a new patient without a name, a bad phone
     page.get_by_role("button", name="Book", exact=True).click()
     summary = page.get_by_test_id("error-summary")
