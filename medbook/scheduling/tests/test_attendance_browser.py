@@ -30,7 +30,7 @@ def test_b11_reception_records_attendance_and_payment_in_the_browser(cast, live_
     assert booking.status == Booking.Status.COMPLETED
 
     day = booking.starts_at.astimezone(ZoneInfo(cast.institution_a.time_zone)).date()
-    page.get_by_label("Location").select_option(label="A Central")
+    page.locator("#calendar-filters").get_by_label("Location").select_option(label="A Central")
     page.get_by_label("Physician").select_option(label="Dr. Alpha")
     page.get_by_label("Service").select_option(label="Cardiology check")
     page.locator("input[name=week]").fill(day.isoformat())

@@ -18,7 +18,7 @@ def test_b7_reception_books_moves_and_cancels_in_the_browser(cast, live_server, 
     expect(page.get_by_role("heading", name="Calendar")).to_be_visible()
     expect(page.get_by_test_id("acting-for")).to_have_text("Institution A")
 
-    page.get_by_label("Location").select_option(label="A Central")
+    page.locator("#calendar-filters").get_by_label("Location").select_option(label="A Central")
     page.get_by_label("Physician").select_option(label="Dr. Alpha")
     page.get_by_label("Service").select_option(label="Cardiology check")
     page.locator("input[name=week]").fill(day.isoformat())

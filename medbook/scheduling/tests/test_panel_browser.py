@@ -104,7 +104,7 @@ def test_b7_reception_books_moves_and_deletes_by_keyboard_in_the_dialog(cast, li
 def test_b7_show_calendars_puts_the_focus_on_the_first_calendar(cast, live_server, page):
     _log_in(page.context, live_server, cast.bob)
     page.goto(f"{live_server.url}/calendar/")
-    page.get_by_label("Location").select_option(label="A Central")
+    page.locator("#calendar-filters").get_by_label("Location").select_option(label="A Central")
     page.get_by_label("Service").select_option(label="Cardiology check")
     page.get_by_role("button", name="Show calendars").press("Enter")
     expect(page.locator(".physician-calendar h2").first).to_be_focused()
