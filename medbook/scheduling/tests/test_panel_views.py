@@ -23,7 +23,7 @@ def test_b7_after_a_move_and_a_cancellation_the_focus_goes_to_the_new_time_then_
     new_start = start + timedelta(hours=2)
     moved = client.post(
         reverse("scheduling:booking-move", args=[booking.pk]),
-        {**_filters(cast, start.date()), "starts_at": new_start.isoformat()},
+        {**_filters(cast, start.date()), "starts_at": new_start.isoformat(), "confirm": "1"},
         HTTP_HX_REQUEST="true",
     ).content.decode()
     new_iso = new_start.astimezone(UTC).isoformat()
