@@ -33,5 +33,7 @@ def undo_flash(
         "include": include,
         "from_calendar": from_calendar,
         "seconds": settings.UNDO_SECONDS,
+        "start": booking.starts_at.isoformat(),
+        "booking": booking.pk,
     }
     messages.success(request, render_to_string(TEMPLATE, context, request=request), extra_tags="undo")

@@ -1,8 +1,9 @@
 // The day agenda (templates/scheduling/agenda.html). Its booking panel is the week calendar's: after a
-// booking, a move, a cancellation or an attendance recorded there, the desk's views answer with the week
-// calendar's workspace. Here the agenda keeps its page instead: the panel shows what the answer's panel
-// holds (empty after a booking: the dialog closes), the answer's messages are announced where the user looks
-// (static/js/app.js), and the day is drawn again with the booking focused.
+// booking, a move, a cancellation, its undo or an attendance recorded there, the desk's views answer with
+// the week calendar's workspace (retargeted to #workspace). Here the agenda keeps its page instead: the panel
+// shows what the answer's panel holds (empty after a booking: the dialog closes), the answer's messages are
+// announced where the user looks (static/js/app.js), and the day is drawn again with the booking focused.
+// An answer for the panel itself (a move's confirmation) is swapped in as htmx does on the week calendar.
 (function () {
   var focusStart = null;
 
@@ -21,10 +22,11 @@
   document.addEventListener("htmx:beforeOnLoad", function (event) {
     var body = agendaPage();
     var config = event.detail.requestConfig;
-    var fromPanel = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("#panel");
-    if (!body || !fromPanel || !config || config.verb !== "post" || event.detail.xhr.status !== 200) return;
+    var xhr = event.detail.xhr;
+    if (!body || !config || config.verb !== "post" || xhr.status !== 200) return;
+    if (xhr.getResponseHeader("HX-Retarget") !== "#workspace") return;
     event.preventDefault();
-    var answer = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html");
+    var answer = new DOMParser().parseFromString(xhr.responseText, "text/html");
     var panel = document.getElementById("panel");
     var shown = answer.getElementById("panel");
     panel.innerHTML = shown ? shown.innerHTML : "";

@@ -102,7 +102,8 @@ document.addEventListener("close", function (event) {
 }, true);
 
 // Messages (Booked, Moved, Deleted, Recorded …) where the user looks: in the open panel, or in the live
-// region pinned to the viewport (templates/base.html).
+// region pinned to the viewport (templates/base.html). A message's own form (the "Undo" after a move or a
+// cancellation) is handed to htmx again in its new place, so it posts with the page's filters as before.
 function announce(flashes) {
   var dialog = panelDialog();
   var region = dialog && dialog.open ? dialog.querySelector(".panel-messages") : document.getElementById("announcer");
@@ -112,6 +113,7 @@ function announce(flashes) {
     var copy = document.importNode(flash, true);
     copy.removeAttribute("role");  // the region itself is the live one
     region.appendChild(copy);
+    htmx.process(copy);
     if (flash.isConnected) flash.remove();
   });
 }

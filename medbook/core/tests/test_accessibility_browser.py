@@ -1,5 +1,6 @@
 """axe-core (from npm) in Chromium on every page each kind of actor opens, at WCAG 2.1 AA: no violations.
-The calendars are checked with a booking form open and on a 375 px phone too."""
+The calendars are checked with a booking form, a booking's panel, a move's confirmation and its undo message
+open, and on a 375 px phone too."""
 
 from pathlib import Path
 
@@ -90,6 +91,15 @@ def test_x_calendars_with_a_form_open_have_no_axe_violation(cast, partners, live
         page.locator(".slot.booked[data-booking]").first.click()
         expect(page.locator("#move-form")).to_be_visible()
         problems += [f"{actor} booking panel at {width}px: {v}" for v in _violations(page)]
+        page.locator("#move-form .slot").first.click()  # a move asks to confirm it, then offers its undo
+        expect(page.get_by_test_id("move-confirm-button")).to_be_focused()
+        problems += [f"{actor} move confirmation at {width}px: {v}" for v in _violations(page)]
+        page.get_by_test_id("move-confirm-button").click()
+        undo = page.locator("#announcer").get_by_test_id("undo")
+        expect(undo).to_be_visible()
+        problems += [f"{actor} undo message at {width}px: {v}" for v in _violations(page)]
+        undo.click()
+        expect(page.get_by_text("Undone: the booking is at")).to_be_visible()
         context.close()
     assert not problems, "\n".join(problems)
 

@@ -1,8 +1,9 @@
 """In Chromium, by keyboard, at 375 px and 1366 px (issue 23): the skip link is the first Tab stop and jumps
 to the calendars; a calendar is one Tab stop whose arrow keys cross every cell, Busy ones included; Enter on
 a slot opens the booking panel as a dialog in the viewport with the focus on its first field; Escape closes
-it and gives the focus back to the slot; after Book, Move and Delete the message is announced in view and the
-focus is on the slot booked, moved to or freed; after "Show calendars" on the first calendar's heading."""
+it and gives the focus back to the slot; a move is confirmed in the dialog, its "Move" focused; after Book, Move
+and Delete the message (with its Undo) is announced in view and the focus is on the slot booked, moved to or
+freed; after "Show calendars" on the first calendar's heading."""
 
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 
 from conftest import actor_of, local, next_weekday
 from medbook.core.tests.test_accessibility_browser import _log_in
+from medbook.core.timefmt import when
 from medbook.scheduling import services
 from medbook.scheduling.models import Booking
 
@@ -80,15 +82,22 @@ def test_b7_reception_books_moves_and_deletes_by_keyboard_in_the_dialog(cast, li
     expect(announcer).to_contain_text("Booked:")
     _in_viewport(page, announcer)
 
-    # Move: the focus is on the new time, the message in view.
+    # Move: the time chosen is confirmed in the dialog, its "Move" focused (Enter confirms); then the dialog
+    # closes, the focus is on the new time, the message with its Undo in view.
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("booking-patient")).to_have_text("Kira Keyboard")
     _in_viewport(page, dialog)
-    move_to = f"Move to {day:%a} {day.day} {day:%b} {day.year}, 13:00"
-    dialog.get_by_role("button", name=move_to, exact=True).press("Enter")
+    new_time = when(local(day, 13), cast.institution_a)
+    dialog.get_by_role("button", name=f"Move to {new_time}", exact=True).press("Enter")
+    expect(dialog.get_by_test_id("move-new")).to_have_text(new_time)
+    expect(dialog.get_by_test_id("move-confirm-button")).to_be_focused()
+    _in_viewport(page, dialog)
+    page.keyboard.press("Enter")
     moved = column.locator(".slot.booked", has_text="13:00")
     expect(moved).to_be_focused()
-    expect(announcer).to_contain_text("The booking was moved.")
+    expect(dialog).to_be_hidden()
+    expect(announcer).to_contain_text(f"Moved to {new_time}")
+    expect(announcer.get_by_role("button", name="Undo")).to_be_visible()
     _in_viewport(page, announcer)
 
     # Delete: the focus is on the slot freed.
@@ -96,7 +105,9 @@ def test_b7_reception_books_moves_and_deletes_by_keyboard_in_the_dialog(cast, li
     page.once("dialog", lambda confirm: confirm.accept())
     dialog.get_by_role("button", name="Cancel booking").press("Enter")
     expect(column.locator(".slot.free", has_text="13:00")).to_be_focused()
-    expect(announcer).to_contain_text("The booking was cancelled.")
+    expect(dialog).to_be_hidden()
+    expect(announcer).to_contain_text("Cancelled")
+    expect(announcer.get_by_role("button", name="Undo")).to_be_visible()
     _in_viewport(page, announcer)
     assert Booking.objects.get().status == Booking.Status.CANCELLED
 
