@@ -89,6 +89,9 @@ def test_x_agent_books_two_moves_and_deletes_one_in_at_most_sixty_keys(cast, par
     # Move Nora's booking to the first free time offered, confirmed with Enter on "Move" (focused).
     keys.press("Enter")
     expect(page.get_by_test_id("booking-patient")).to_have_text("Nora New")
+    # The details are swapped in before the dialog opens and takes the focus (htmx's settle): the next key
+    # waits for what the user waits for.
+    expect(page.locator("#panel-dialog[open] :focus")).to_have_count(1)
     keys.press("Tab")
     expect(page.locator("#move-form .slot").first).to_be_focused()
     keys.press("Enter")
@@ -101,6 +104,7 @@ def test_x_agent_books_two_moves_and_deletes_one_in_at_most_sixty_keys(cast, par
     keys.until("ArrowUp", "element.textContent.includes('Anna Patient')")
     keys.press("Enter")
     expect(page.get_by_test_id("booking-patient")).to_have_text("Anna Patient")
+    expect(page.locator("#panel-dialog[open] :focus")).to_have_count(1)
     keys.until("Tab", "element.textContent.trim() === 'Delete booking'")
 
     def confirm(dialog):

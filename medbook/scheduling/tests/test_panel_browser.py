@@ -86,6 +86,8 @@ def test_b7_reception_books_moves_and_deletes_by_keyboard_in_the_dialog(cast, li
     # closes, the focus is on the new time, the message with its Undo in view.
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("booking-patient")).to_have_text("Kira Keyboard")
+    # The details are swapped in before the dialog opens and takes the focus (htmx's settle).
+    expect(page.locator("#panel-dialog[open] :focus")).to_have_count(1)
     _in_viewport(page, dialog)
     new_time = when(local(day, 13), cast.institution_a)
     dialog.get_by_role("button", name=f"Move to {new_time}", exact=True).press("Enter")
