@@ -1347,8 +1347,8 @@ class Bench:
         )
         if busiest is None:
             raise RuntimeError("no institution offers a service online (bench/gen/network.py online_column)")
-        institution = online.online_institution(busiest["institution_id"])
-        service = online_selectors.online_service(institution, busiest["service_id"])
+        service = online_selectors.online_service(busiest["institution_id"], busiest["service_id"])
+        institution = service.institution
         calendars = online_selectors.online_calendars(institution, service)
         path = f"/book/{institution.pk}/{service.pk}/"
         self.report.subjects.append(

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from django.http import Http404
@@ -12,7 +11,7 @@ from medbook.core.ids import parse_id_or_none
 from medbook.core.tenancy import Actor
 from medbook.institutions.models import Institution, Physician, Service
 from medbook.scheduling import online
-from medbook.scheduling.first_free import FreeTime, free_times
+from medbook.scheduling.first_free import FreeTime, free_times_by_day
 from medbook.scheduling.selectors import Calendar
 
 SEARCH_DAYS = 14  # one page of free times: two weeks from the day asked
@@ -27,13 +26,12 @@ class FreeDay:
     times: list[FreeTime]
 
 
-def online_service(institution: Institution, pk: object) -> Service:
-    """The institution's service offered online with this id; anything else is 404."""
-    found = online.online_services(institution).filter(pk=parse_id_or_none(pk) or 0).first()
-    if found is None:
-        raise Http404()
-    found.institution = institution
-    return found
+def online_service(institution_id: object, service_id: object) -> Service:
+    """The service offered online at these ids (`online.online_service`, its institution read with it);
+    anything else is 404."""
+    return online.online_service(
+        institution_id=parse_id_or_none(institution_id) or 0, service_id=parse_id_or_none(service_id) or 0
+    )
 
 
 def online_calendars(institution: Institution, service: Service) -> list[Calendar]:
@@ -76,20 +74,21 @@ def free_days(
     tz = ZoneInfo(institution.time_zone)
     date_from = max(date_from, timezone.now().astimezone(tz).date())
     date_until = date_from + timedelta(days=SEARCH_DAYS - 1)
-    # The earliest free times of every calendar, read together (`first_free.free_times`: held times are
-    # busy for all).
-    times = free_times(
+    # The free times of every calendar, read together and cut day by day only until the page is full
+    # (`first_free.free_times_by_day`: held times are busy for all).
+    shown: list[FreeDay] = []
+    count = 0
+    by_day = free_times_by_day(
         actor=Actor(user=None, online=True), calendars=calendars, date_from=date_from, date_until=date_until
     )
-    free = [
-        FreeDay(day, list(group))
-        for day, group in groupby(times, key=lambda t: t.starts_at.astimezone(tz).date())
-    ]
-    shown: list[FreeDay] = []
-    for day in free:
-        if shown and sum(len(d.times) for d in shown) + len(day.times) > TIMES_SHOWN:
-            return shown, day.day  # the next page starts with the day that did not fit
-        shown.append(day)
+    for offset, times in enumerate(by_day):
+        if not times:
+            continue
+        day = date_from + timedelta(days=offset)
+        if shown and count + len(times) > TIMES_SHOWN:
+            return shown, day  # the next page starts with the day that did not fit
+        shown.append(FreeDay(day, times))
+        count += len(times)
     return shown, date_until + timedelta(days=1)
 
 

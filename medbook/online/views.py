@@ -38,9 +38,8 @@ def institution(request: ActorRequest, institution_id: int) -> HttpResponse:
 
 
 def _offer(institution_id: int, service_id: int):
-    found = online.online_institution(parse_id(institution_id))
-    service = selectors.online_service(found, service_id)
-    return found, service, selectors.online_calendars(found, service)
+    service = selectors.online_service(institution_id, service_id)
+    return service.institution, service, selectors.online_calendars(service.institution, service)
 
 
 def times(request: ActorRequest, institution_id: int, service_id: int) -> HttpResponse:

@@ -1,13 +1,13 @@
 """The earliest free times across many calendars (issue 23): the call centre's "earliest cardiology?", the
 desk's first free time of a service, and the public booking pages' free times.
 
-One core, `free_times`: the free slots of every calendar over local days, read by
-`selectors.calendar_free_slots` (the slot engine and the booking rules, as the week calendars show them: holds
+One core, `free_times_by_day`: the free slots of every calendar over local days, read by
+`selectors.calendar_free_days` (the slot engine and the booking rules, as the week calendars show them: holds
 by others and a partner's cut-off left out) in the same few queries however many calendars, sorted by time.
 `first_free` asks it for growing spans of days from today until enough are found or the horizon is reached.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -38,25 +38,44 @@ class FreeTime:
     def institution(self) -> Institution:
         return self.physician.institution
 
+    @property
+    def seconds(self) -> int:
+        """The start as Unix seconds: how a link names the time (`online.selectors.chosen_time` reads it)."""
+        return int(self.starts_at.timestamp())
+
+
+def free_times_by_day(
+    *, actor: Actor, calendars: Sequence[Calendar], date_from: date, date_until: date
+) -> Iterator[list[FreeTime]]:
+    """The free slots of the calendars as the actor may book them, one local day after another from
+    date_from to date_until (the n-th list is day date_from + n in each calendar's zone), each day's earliest
+    first (then by physician and location): one read of `selectors.calendar_free_days` (the times of
+    bookings and others' holds only, not the bookings), each day cut only when asked for."""
+    for free in selectors.calendar_free_days(
+        actor=actor, calendars=calendars, date_from=date_from, date_until=date_until
+    ):
+        found = [
+            FreeTime(slot.starts_at, calendar.location, calendar.physician, calendar.service)
+            for calendar, slots in zip(calendars, free, strict=True)
+            for slot in slots
+        ]
+        found.sort(key=_order)
+        yield found
+
 
 def free_times(
     *, actor: Actor, calendars: Sequence[Calendar], date_from: date, date_until: date
 ) -> list[FreeTime]:
-    """The free slots of the calendars over local days date_from..date_until as the actor may book them,
-    earliest first (then by physician and location): one read of `selectors.calendar_free_slots`
-    (the times of bookings and others' holds only, not the bookings)."""
+    """Every free slot of the calendars over local days date_from..date_until as the actor may book them,
+    earliest first (`free_times_by_day`, read once)."""
     found = [
-        FreeTime(slot.starts_at, calendar.location, calendar.physician, calendar.service)
-        for calendar, free in zip(
-            calendars,
-            selectors.calendar_free_slots(
-                actor=actor, calendars=calendars, date_from=date_from, date_until=date_until
-            ),
-            strict=True,
+        free
+        for day in free_times_by_day(
+            actor=actor, calendars=calendars, date_from=date_from, date_until=date_until
         )
-        for slot in free
+        for free in day
     ]
-    found.sort(key=_order)
+    found.sort(key=_order)  # calendars in zones apart: one local day's times may follow the next's
     return found
 
 

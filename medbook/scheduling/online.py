@@ -9,7 +9,7 @@ disagree. Whatever an institution does not offer online answers 404, as if it di
 """
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -44,10 +44,30 @@ def online_services(institution: Institution) -> QuerySet[Service]:
     bookings)."""
     if not institution.online_booking:
         return Service.objects.none()
-    channel = TrafficChannel.objects.filter(institution=institution, code=ONLINE, is_active=True)
-    return Service.objects.filter(
-        institution=institution, is_active=True, pk__in=channel.values("services")
-    ).order_by("name")
+    return _offered_online().filter(institution=institution).order_by("name")
+
+
+def online_service(*, institution_id: int, service_id: int) -> Service:
+    """The service with this id if that institution offers it online, read with its institution in one
+    query; any other (or none) is 404."""
+    found = (
+        _offered_online().select_related("institution").filter(institution_id=institution_id, pk=service_id)
+    ).first()
+    if found is None:
+        raise Http404()
+    return found
+
+
+def _offered_online() -> QuerySet[Service]:
+    """Every active service ticked in its institution's active Online column, where the institution takes
+    online bookings: the rule `online_services` and `online_service` read."""
+    ticked = TrafficChannel.services.through.objects.filter(
+        service_id=OuterRef("pk"),
+        trafficchannel__institution_id=OuterRef("institution_id"),
+        trafficchannel__code=ONLINE,
+        trafficchannel__is_active=True,
+    )
+    return Service.objects.filter(Exists(ticked), is_active=True, institution__online_booking=True)
 
 
 def require_online_offer(*, location: Location, service: Service) -> None:

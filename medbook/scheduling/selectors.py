@@ -1,6 +1,6 @@
 """Reads for calendars and bookings, narrowed to what the actor may see."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -302,15 +302,17 @@ def calendar_days(
     ]
 
 
-def calendar_free_slots(
+def calendar_free_days(
     *, actor: Actor, calendars: Sequence[Calendar], date_from: date, date_until: date
-) -> list[list[engine.Interval]]:
-    """The free slots of each calendar over the local days date_from..date_until: those `calendar_days`
-    offers, without reading the bookings themselves (only their times), for pages that show no booking
-    (the public free-time search, issue 22). Three queries however many calendars and days, and one for
-    institutions not yet read."""
+) -> Iterator[list[list[engine.Interval]]]:
+    """The free slots of each calendar, one local day after another from date_from to date_until (the n-th
+    list is day date_from + n in each calendar's zone): those `calendar_days` offers, without reading the
+    bookings themselves (only their times), for pages that show no booking (the first free time, the public
+    free-time search). Everything is read on the first day asked for, in three queries however many
+    calendars and days (and one for institutions not yet read); each day is cut by the slot engine only when
+    it is asked for, so a caller that has found enough stops the work there."""
     if not calendars:
-        return []
+        return
     bounds = _bounds_of(calendars, date_from, date_until)
     rules = _rules_of(calendars)
     closed = _closed_of(calendars, date_from, date_until)
@@ -334,19 +336,31 @@ def calendar_free_slots(
     busy: dict[int, list[engine.Interval]] = {}
     for physician_id, first, last in rows:
         busy.setdefault(physician_id, []).append(engine.Interval(first, last))
-    return [
-        _free_of(
-            actor=actor,
-            calendar=c,
-            date_from=date_from,
-            date_until=date_until,
-            rules=rules.get((c.physician.pk, c.location.pk), []),
-            closed=_closed_at(closed, c),
-            busy=busy.get(c.physician.pk, []),
-            now=now,
-        )[1]
+    for found in busy.values():
+        found.sort(key=engine.BY_TIME)
+    each = [
+        (
+            c,
+            rules.get((c.physician.pk, c.location.pk), []),
+            _closed_at(closed, c),
+            busy.get(c.physician.pk, []),
+        )
         for c in calendars
     ]
+    for day in engine.days(date_from, date_until):
+        yield [
+            _free_of(
+                actor=actor,
+                calendar=c,
+                date_from=day,
+                date_until=day,
+                rules=day_rules,
+                closed=day_closed,
+                busy=day_busy,
+                now=now,
+            )[1]
+            for c, day_rules, day_closed, day_busy in each
+        ]
 
 
 def _bounds_of(calendars: Sequence[Calendar], date_from: date, date_until: date) -> dict[str, tuple]:
@@ -405,7 +419,7 @@ def _rules_of(calendars: Sequence[Calendar]) -> dict[tuple[int, int], list[engin
     found: dict[tuple[int, int], list[engine.Rule]] = {}
     hours = WorkingHours.objects.filter(
         physician_id__in={p for p, _ in pairs}, location_id__in={loc for _, loc in pairs}
-    )
+    ).order_by()  # the engine sorts the intervals: no join for the physician's name
     for wh in hours:
         if (wh.physician_id, wh.location_id) in pairs:
             found.setdefault((wh.physician_id, wh.location_id), []).append(_rule(wh))
@@ -415,11 +429,15 @@ def _rules_of(calendars: Sequence[Calendar]) -> dict[tuple[int, int], list[engin
 def _closed_of(calendars: Sequence[Calendar], date_from: date, date_until: date) -> dict[int, list[tuple]]:
     """Per physician, its (location or None, from, until) leave overlapping the days, in one query."""
     found: dict[int, list[tuple]] = {}
-    rows = ScheduleException.objects.filter(
-        physician_id__in={c.physician.pk for c in calendars},
-        date_from__lte=date_until,
-        date_until__gte=date_from,
-    ).values_list("physician_id", "location_id", "date_from", "date_until")
+    rows = (
+        ScheduleException.objects.filter(
+            physician_id__in={c.physician.pk for c in calendars},
+            date_from__lte=date_until,
+            date_until__gte=date_from,
+        )
+        .values_list("physician_id", "location_id", "date_from", "date_until")
+        .order_by()
+    )
     for physician_id, location_id, first, last in rows:
         found.setdefault(physician_id, []).append((location_id, first, last))
     return found

@@ -68,14 +68,14 @@ BUDGETS: dict[str, tuple[str, int, int | tuple[int, int], str]] = {
     "core:readyz":                                ("anon",     200,     3, ONE ),
     "core:language-set":                          ("a_admin",  302,     4, ONE ),
     "accounts:login":                             ("anon",     200,     0, ONE ),
-    # The public booking pages (issue 22), as a patient: the offer in three queries (institution, service,
-    # calendars), the free times of every calendar over the two weeks in three (working hours, leave, and
+    # The public booking pages (issue 22), as a patient: the offer in two queries (the service with its
+    # institution, the calendars), the free times of every calendar over the two weeks in three (working hours, leave, and
     # bookings with holds).
     "online:home":                                ("anon",     200,     1, ONE ),
     "online:institution":                         ("anon",     200,     2, ONE ),
-    "online:times":                               ("anon",     200,     6, ONE ),  # the earliest 40
-    "online:details":                             ("anon",     200,     3, ONE ),
-    "online:details post":                        ("anon",     302,     39, ONE ),  # 18: the limits (throttle)
+    "online:times":                               ("anon",     200,     5, ONE ),  # the earliest 40
+    "online:details":                             ("anon",     200,     2, ONE ),
+    "online:details post":                        ("anon",     302,     38, ONE ),  # 18: the limits (throttle)
     "online:verify":                              ("anon",     200,     1, ONE ),
     "online:verify post":                         ("anon",     302,     (32, 34), ONE ),
     "accounts:logout":                            ("a_admin",  302,  8, ONE ),
