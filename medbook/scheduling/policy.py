@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from medbook.core.errors import Conflict, SameDayVisits
 from medbook.institutions.models import Institution, Physician, Service
@@ -102,20 +103,20 @@ def patient_cutoff_refusal(
     if minutes == 0:
         return str(_("An appointment that has started cannot be changed."))
     if minutes % 60 == 0:
-        return str(
-            _(
-                "Appointments can be cancelled or moved here up to %(hours)s hours before they start: "
-                "please call the institution."
-            )
-            % {"hours": minutes // 60}
-        )
-    return str(
-        _(
-            "Appointments can be cancelled or moved here up to %(minutes)s minutes before they start: "
-            "please call the institution."
-        )
-        % {"minutes": minutes}
-    )
+        return ngettext(
+            "Appointments can be cancelled or moved here up to %(hours)s hour before they start: "
+            "please call the institution.",
+            "Appointments can be cancelled or moved here up to %(hours)s hours before they start: "
+            "please call the institution.",
+            minutes // 60,
+        ) % {"hours": minutes // 60}
+    return ngettext(
+        "Appointments can be cancelled or moved here up to %(minutes)s minute before they start: "
+        "please call the institution.",
+        "Appointments can be cancelled or moved here up to %(minutes)s minutes before they start: "
+        "please call the institution.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def patient_change_refusal(booking: Booking, now: datetime | None = None) -> str | None:
@@ -196,14 +197,16 @@ def same_day_refuse(
 def _cutoff_message(institution: Institution) -> str:
     minutes = institution.partner_cutoff_minutes
     if minutes % 60 == 0:
-        return str(
-            _("Partners may book, move or cancel up to %(hours)s hours before the appointment.")
-            % {"hours": minutes // 60}
-        )
-    return str(
-        _("Partners may book, move or cancel up to %(minutes)s minutes before the appointment.")
-        % {"minutes": minutes}
-    )
+        return ngettext(
+            "Partners may book, move or cancel up to %(hours)s hour before the appointment.",
+            "Partners may book, move or cancel up to %(hours)s hours before the appointment.",
+            minutes // 60,
+        ) % {"hours": minutes // 60}
+    return ngettext(
+        "Partners may book, move or cancel up to %(minutes)s minute before the appointment.",
+        "Partners may book, move or cancel up to %(minutes)s minutes before the appointment.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def has_started(booking: Scheduled, now: datetime | None = None) -> bool:

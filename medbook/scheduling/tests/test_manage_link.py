@@ -181,7 +181,7 @@ def test_b14_the_page_offers_move_and_cancel_exactly_when_the_patient_may_change
     booking.refresh_from_db()
     assert booking.status == (Booking.Status.CANCELLED if offered else Booking.Status.BOOKED)
     if not offered:
-        assert "up to 1 hours before they start" in cancelled.content.decode()
+        assert "up to 1 hour before they start" in cancelled.content.decode()
     else:
         assert policy.patient_change_refusal(booking) == "Only a booked appointment can be changed."
 
