@@ -11,7 +11,7 @@ invitation never accepted, or declined, disclosed nothing and is not listed.
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -350,13 +350,7 @@ def partner_processing_record(partner: Partner) -> dict:
         .prefetch_related("locations", "services")
         .order_by("institution__name", "-activated_at", "pk")
     )
-    booked: dict[int, dict] = {
-        row["institution_id"]: dict(row)
-        for row in Booking.objects.filter(partner=partner)
-        .order_by()
-        .values("institution_id")
-        .annotate(bookings=Count("pk"), patients=Count("patient_id", distinct=True))
-    }
+    booked = _booked_during(partner, partnerships)
     agents = Membership.objects.filter(organization=partner, is_active=True).count()
     language = partner.contact_language or settings.LANGUAGE_CODE
     with translation.override(language):
@@ -377,7 +371,7 @@ def partner_processing_record(partner: Partner) -> dict:
                 " books for, and is the controller of what it keeps in its own systems; the institution is the"
                 " controller of its register and bookings."
             ),
-            "institutions": [_institution_row(p, booked.get(p.institution_id, {})) for p in partnerships],
+            "institutions": [_institution_row(p, booked) for p in partnerships],
             "data_subjects": [
                 _row("patients", _("The patients it booked for, at each institution below.")),
                 _row("agents", _("Its own users: %(count)s.") % {"count": agents}, count=agents),
@@ -391,13 +385,27 @@ def partner_processing_record(partner: Partner) -> dict:
         }
 
 
-def _institution_row(partnership: Partnership, booked: dict) -> dict:
+def _booked_during(partner: Partner, partnerships: list[Partnership]) -> dict[str, int]:
+    """The partner's bookings at each partnership's institution made while that partnership lasted, and their
+    patients (`bookings_<id>`, `patients_<id>`), in one query: a partnership ended and a later one with the
+    same institution each count their own."""
+    counts = {}
+    for partnership in partnerships:
+        made = Q(institution_id=partnership.institution_id, created_at__gte=partnership.activated_at)
+        if partnership.ended_at is not None:
+            made &= Q(created_at__lt=partnership.ended_at)
+        counts[f"bookings_{partnership.pk}"] = Count("pk", filter=made)
+        counts[f"patients_{partnership.pk}"] = Count("patient_id", filter=made, distinct=True)
+    return Booking.objects.filter(partner=partner).aggregate(**counts) if counts else {}
+
+
+def _institution_row(partnership: Partnership, booked: dict[str, int]) -> dict:
     institution = partnership.institution
     return {
         "id": institution.pk,
         "name": institution.name,
         "address": institution.address,
         **_terms(partnership),
-        "bookings": booked.get("bookings", 0),
-        "patients": booked.get("patients", 0),
+        "bookings": booked[f"bookings_{partnership.pk}"],
+        "patients": booked[f"patients_{partnership.pk}"],
     }

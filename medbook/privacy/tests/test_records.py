@@ -14,6 +14,7 @@ from medbook.institutions.models import Institution
 from medbook.partners.models import Partnership
 from medbook.partners.services.contract import partnership_end
 from medbook.partners.tests.factories import TEN_PERCENT, partner_make, partnership_make
+from medbook.patients.tests.factories import PatientFactory
 from medbook.privacy import records
 from medbook.privacy.models import DataRequest
 from medbook.privacy.tests.test_rights import _book, _export, _history
@@ -176,6 +177,25 @@ def test_g4_a_partner_sees_the_processing_it_does_for_each_institution(cast, par
     page = _partner_record(login(partners.paula)).content.decode()
     assert "Institution A" in page and "Institution B (former)" in page
     assert "Anna" not in page  # categories and counts, no patient
+
+
+def test_g4_a_partnership_ended_and_made_again_counts_each_its_own_bookings(cast, partners, login):
+    anna = cast.patient_a
+    otto = PatientFactory(institution=cast.institution_a, full_name="Otto Other", email="otto@example.test")
+    _book(cast, partners.peter, anna, 10)
+    _book(cast, partners.peter, anna, 11)
+    partnership_end(actor=cast.actor(cast.alice), partnership=partners.partnership_p, cancel_future=False)
+    again = partnership_make(
+        cast.institution_a, partners.partner_p, locations=[cast.location_a1], services=[cast.service_a],
+        **TEN_PERCENT,
+    )  # fmt: skip
+    again.channel.is_active = True  # the ended partnership's channel, in use again as activation leaves it
+    again.channel.save(update_fields=["is_active"])
+    _book(cast, partners.peter, otto, 12)
+
+    document = json.loads(_partner_record(login(partners.paula), "json").content)
+    rows = [(r["name"], r["current"], r["bookings"], r["patients"]) for r in document["institutions"]]
+    assert rows == [("Institution A", True, 1, 1), ("Institution A", False, 2, 1)]
 
 
 def test_g4_a_partner_without_partnerships_sees_no_institution(cast, partners, login):
