@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import local, next_weekday
-from medbook.institutions.tests.factories import ServiceFactory
+from medbook.institutions.models import Location, Physician
+from medbook.institutions.tests.factories import PhysicianFactory, ServiceFactory, weekly_hours
 from medbook.notifications.models import OutboxMessage
 from medbook.online.models import OnlineRequest
 from medbook.online.services import online_requests_sweep
@@ -57,6 +58,22 @@ def test_b13_only_services_ticked_in_the_online_column_are_offered(online, clien
     picked = {**_picked(online), **person()}
     url = reverse("online:details", args=[online.institution_a.pk, unticked.pk])
     assert client.post(url, picked).status_code == 404
+
+
+def test_b13_only_active_physicians_at_active_locations_are_offered(online, client):
+    a = online.institution_a
+    gamma = PhysicianFactory(institution=a, full_name="Dr. Gamma", locations=[online.location_a1])
+    online.service_a.physicians.add(gamma)
+    weekly_hours(gamma, online.location_a1)
+    weekly_hours(online.physician_a, online.location_a2)
+    url = reverse("online:times", args=[a.pk, online.service_a.pk])
+    page = client.get(url).content.decode()
+    assert "Dr. Gamma" in page and "A North" in page  # the control: both offered while active
+    Physician.objects.filter(pk=gamma.pk).update(is_active=False)
+    Location.objects.filter(pk=online.location_a2.pk).update(is_active=False)
+    page = client.get(url).content.decode()
+    assert 'data-testid="free-time"' in page
+    assert "Dr. Gamma" not in page and "A North" not in page
 
 
 def test_b13_an_institution_without_online_booking_answers_404(online, client):
