@@ -63,22 +63,6 @@ def free_times_by_day(
         yield found
 
 
-def free_times(
-    *, actor: Actor, calendars: Sequence[Calendar], date_from: date, date_until: date
-) -> list[FreeTime]:
-    """Every free slot of the calendars over local days date_from..date_until as the actor may book them,
-    earliest first (`free_times_by_day`, read once)."""
-    found = [
-        free
-        for day in free_times_by_day(
-            actor=actor, calendars=calendars, date_from=date_from, date_until=date_until
-        )
-        for free in day
-    ]
-    found.sort(key=_order)  # calendars in zones apart: one local day's times may follow the next's
-    return found
-
-
 def first_free(
     *,
     actor: Actor,
@@ -90,7 +74,8 @@ def first_free(
     actor's offers), from now up to `horizon_days` ahead.
 
     Read in spans of days (a week, then two, four …), each span in the same few queries however many
-    calendars, stopping once `limit` are found that all start before the next span could begin in any zone.
+    calendars and cut day by day, stopping once `limit` are found that all start before the next day could
+    begin in any zone.
     """
     if not calendars or limit <= 0:
         return []
@@ -100,10 +85,14 @@ def first_free(
     end = start + timedelta(days=horizon_days)
     found: list[FreeTime] = []
     span = FIRST_SPAN_DAYS
-    while start <= end and not _enough(found, limit, next_day=start):
+    while start <= end:
         until = min(start + timedelta(days=span - 1), end)
-        found += free_times(actor=actor, calendars=calendars, date_from=start, date_until=until)
-        found.sort(key=_order)
+        by_day = free_times_by_day(actor=actor, calendars=calendars, date_from=start, date_until=until)
+        for offset, times in enumerate(by_day):
+            found += times
+            found.sort(key=_order)
+            if _enough(found, limit, next_day=start + timedelta(days=offset + 1)):
+                return found[:limit]  # the span's later days are never cut
         start, span = until + timedelta(days=1), span * 2
     return found[:limit]
 
