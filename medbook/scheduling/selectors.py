@@ -337,7 +337,7 @@ def calendar_free_days(
     for physician_id, first, last in rows:
         busy.setdefault(physician_id, []).append(engine.Interval(first, last))
     for found in busy.values():
-        found.sort(key=engine.BY_TIME)
+        found.sort(key=engine.BY_TIME)  # once: the engine's sort of it for each day is then linear
     each = [
         (
             c,
