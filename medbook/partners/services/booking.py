@@ -15,6 +15,7 @@ from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError, NotPermitted, TooManyRequests
 from medbook.core.tenancy import Actor
+from medbook.core.timefmt import when
 from medbook.partners.access import (
     access_booking_terms,
     access_own_booking,
@@ -245,8 +246,8 @@ def _refuse(
             retry_at=hit.retry_at,
         )
     zone = ZoneInfo(partnership.institution.time_zone)
-    local = hit.retry_at.astimezone(zone)
-    shown = local.strftime("%H:%M" if local.date() == now.astimezone(zone).date() else "%Y-%m-%d %H:%M")
+    today = hit.retry_at.astimezone(zone).date() == now.astimezone(zone).date()
+    shown = when(hit.retry_at, zone, "time" if today else "datetime")
     return TooManyRequests(
         _("Too many patient searches: try again after %(time)s.") % {"time": shown},
         retry_after=math.ceil((hit.retry_at - now).total_seconds()),
