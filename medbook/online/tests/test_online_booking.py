@@ -76,6 +76,33 @@ def test_b13_only_active_physicians_at_active_locations_are_offered(online, clie
     assert "Dr. Gamma" not in page and "A North" not in page
 
 
+def _times_page(client, cast, day):
+    url = reverse("online:times", args=[cast.institution_a.pk, cast.service_a.pk])
+    page = client.get(url, {"date_from": day.isoformat()}).content.decode()
+    days = re.findall(r'<section class="free-day"', page)
+    return page, len(days), page.count('data-testid="free-time"')
+
+
+def test_b13_a_page_shows_up_to_40_times_in_whole_days_and_later_starts_with_the_next(online, client):
+    monday = next_weekday(0)  # Dr. Alpha works 8-16 at A Central every day: 16 half-hour times a day
+    page, days, times = _times_page(client, online, monday)
+    assert (days, times) == (2, 32)  # a third day's 16 would make 48: it starts the next page
+    later = monday + timedelta(days=2)
+    assert f"date_from={later.isoformat()}" in page
+    page, days, times = _times_page(client, online, later)
+    assert (days, times) == (2, 32) and "09:00" in page
+    # A day with more than 40 times is shown whole, alone.
+    weekly_hours(online.physician_a, online.location_a2)
+    gamma = PhysicianFactory(
+        institution=online.institution_a, full_name="Dr. Gamma", locations=[online.location_a1]
+    )
+    online.service_a.physicians.add(gamma)
+    weekly_hours(gamma, online.location_a1)
+    page, days, times = _times_page(client, online, monday)
+    assert (days, times) == (1, 48)
+    assert f"date_from={(monday + timedelta(days=1)).isoformat()}" in page
+
+
 def test_b13_an_institution_without_online_booking_answers_404(online, client):
     b = online.institution_b
     assert client.get(reverse("online:institution", args=[b.pk])).status_code == 404
