@@ -1,8 +1,10 @@
 """Reads for calendars and bookings, narrowed to what the actor may see."""
 
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -340,10 +342,11 @@ def calendar_free_days(
     for physician_id, first, last in rows:
         busy.setdefault(physician_id, []).append(engine.Interval(instant(first), instant(last)))
     for found in busy.values():
-        found.sort(key=engine.BY_TIME)  # once: the engine's sort of it for each day is then linear
+        found.sort(key=engine.BY_TIME)
     each = [
         (
             c,
+            ZoneInfo(c.physician.institution.time_zone),
             rules.get((c.physician.pk, c.location.pk), []),
             _closed_at(closed, c),
             busy.get(c.physician.pk, []),
@@ -359,11 +362,19 @@ def calendar_free_days(
                 date_until=day,
                 rules=day_rules,
                 closed=day_closed,
-                busy=day_busy,
+                busy=_busy_within(day_busy, day_bounds(tz=tz, date_from=day, date_until=day)),
                 now=now,
             )[1]
-            for c, day_rules, day_closed, day_busy in each
+            for c, tz, day_rules, day_closed, day_busy in each
         ]
+
+
+def _busy_within(busy: list[engine.Interval], bounds: tuple[datetime, datetime]) -> list[engine.Interval]:
+    """The busy intervals (sorted by start) that may overlap the bounds: each day's slots are checked
+    against its own few, not the whole span's (none is longer than MAX_SERVICE_MINUTES)."""
+    starts, ends = bounds
+    first = bisect_left(busy, starts - timedelta(minutes=MAX_SERVICE_MINUTES), key=attrgetter("starts_at"))
+    return busy[first : bisect_left(busy, ends, lo=first, key=attrgetter("starts_at"))]
 
 
 def _bounds_of(calendars: Sequence[Calendar], date_from: date, date_until: date) -> dict[str, tuple]:
