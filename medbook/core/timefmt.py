@@ -67,6 +67,9 @@ def when(value, where=None, kind: str = "datetime", language: str | None = None)
             value = timezone.localtime(value, zone_of(where) or timezone.get_current_timezone())
         elif not isinstance(value, date):
             return str(value)
+        if pattern == "H:i" and isinstance(value, datetime):
+            # Hours and minutes read alike in every language: a list of free times shows dozens of them.
+            return f"{value.hour:02d}:{value.minute:02d}"
         text = formats.date_format(value, pattern)
         if "@" in text:
             text = text.replace("@", formats.date_format(value, "l").lower())

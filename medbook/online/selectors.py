@@ -4,12 +4,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from medbook.core.ids import parse_id_or_none
+from medbook.core.sql import Compiled, columns, loaded
 from medbook.core.tenancy import Actor
-from medbook.institutions.models import Institution, Physician, Service
+from medbook.institutions.models import Institution, Location, Physician, Service
 from medbook.scheduling import online
 from medbook.scheduling.first_free import FreeTime, free_times_by_day
 from medbook.scheduling.selectors import Calendar
@@ -36,25 +38,35 @@ def online_service(institution_id: object, service_id: object) -> Service:
 
 def online_calendars(institution: Institution, service: Service) -> list[Calendar]:
     """Each active physician giving the service at each active location of it where the physician works,
-    by physician and location name: one query (the pairs of where physicians work, with both)."""
-    pairs = (
+    by physician and location name: one query (the pairs of where physicians work, with both), compiled
+    once (`core.sql.Compiled`: every page of the public search reads it)."""
+    found = []
+    for row in _CALENDARS.rows(service_id=service.pk):
+        physician, location = loaded(row, Physician, Location)
+        physician.institution = location.institution = institution
+        found.append(Calendar(physician, location, service))
+    return found
+
+
+def _calendars_of(service_id: int) -> QuerySet:
+    return (
         Physician.locations.through.objects.filter(
             physician__is_active=True,
             location__is_active=True,
             # The service's own link tables, not its related managers: fewer joins for the planner.
-            physician_id__in=Service.physicians.through.objects.filter(service=service).values(
+            physician_id__in=Service.physicians.through.objects.filter(service_id=service_id).values(
                 "physician_id"
             ),
-            location_id__in=Service.locations.through.objects.filter(service=service).values("location_id"),
+            location_id__in=Service.locations.through.objects.filter(service_id=service_id).values(
+                "location_id"
+            ),
         )
-        .select_related("physician", "location")
+        .values_list(*columns(Physician, "physician__"), *columns(Location, "location__"))
         .order_by("physician__full_name", "physician_id", "location__name", "location_id")
     )
-    found = []
-    for pair in pairs:
-        pair.physician.institution = pair.location.institution = institution
-        found.append(Calendar(pair.physician, pair.location, service))
-    return found
+
+
+_CALENDARS = Compiled(Physician.locations.through, _calendars_of)
 
 
 def narrowed(

@@ -17,6 +17,7 @@ from medbook.audit.actions import AuditAction
 from medbook.audit.services import audit_record
 from medbook.core.errors import DomainError
 from medbook.core.permissions import Perm, require
+from medbook.core.sql import Compiled, columns, loaded
 from medbook.core.tenancy import Actor, acting
 from medbook.institutions.models import Institution, Location, Service
 from medbook.scheduling.models import TrafficChannel
@@ -50,12 +51,12 @@ def online_services(institution: Institution) -> QuerySet[Service]:
 def online_service(*, institution_id: int, service_id: int) -> Service:
     """The service with this id if that institution offers it online, read with its institution in one
     query; any other (or none) is 404."""
-    found = (
-        _offered_online().select_related("institution").filter(institution_id=institution_id, pk=service_id)
-    ).first()
-    if found is None:
+    rows = _ONLINE_SERVICE.rows(institution_id=institution_id, service_id=service_id)
+    if not rows:
         raise Http404()
-    return found
+    service, institution = loaded(rows[0], Service, Institution)
+    service.institution = institution
+    return service
 
 
 def _offered_online() -> QuerySet[Service]:
@@ -68,6 +69,17 @@ def _offered_online() -> QuerySet[Service]:
         trafficchannel__is_active=True,
     )
     return Service.objects.filter(Exists(ticked), is_active=True, institution__online_booking=True)
+
+
+# The public free-time search reads it on every page: compiled once (`core.sql.Compiled`).
+_ONLINE_SERVICE = Compiled(
+    Service,
+    lambda institution_id, service_id: (
+        _offered_online()
+        .filter(institution_id=institution_id, pk=service_id)
+        .values_list(*columns(Service), *columns(Institution, "institution__"))
+    ),
+)
 
 
 def require_online_offer(*, location: Location, service: Service) -> None:

@@ -1,13 +1,18 @@
-"""`core.sql.UnixSeconds`: a timestamp read as Unix seconds and turned back is the stored instant, to the
-microsecond, on PostgreSQL and SQLite alike."""
+"""`core.sql`, on PostgreSQL and SQLite alike: `UnixSeconds` (a timestamp read as Unix seconds and turned back
+is the stored instant, to the microsecond) and `Compiled` (a query compiled once answers as the ORM does for
+any ids, and refuses a build it cannot fill in)."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from medbook.accounts.models import User
-from medbook.core.sql import UnixSeconds, instant
-from medbook.institutions.tests.factories import UserFactory
+from medbook.core.sql import Compiled, UnixSeconds, columns, instant, loaded
+from medbook.institutions.models import Institution, Service
+from medbook.institutions.tests.factories import InstitutionFactory, ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,3 +31,46 @@ def test_unix_seconds_read_back_are_the_stored_instant(moment):
     User.objects.filter(pk=user.pk).update(last_login=moment)
     (seconds,) = User.objects.filter(pk=user.pk).values_list(UnixSeconds("last_login"), flat=False).get()
     assert instant(seconds) == moment
+
+
+def _services(institution_id, service_ids):
+    return (
+        Service.objects.filter(institution_id=institution_id, pk__in=service_ids, is_active=True)
+        .values_list(*columns(Service), *columns(Institution, "institution__"))
+        .order_by("name", "pk")
+    )
+
+
+def test_a_compiled_query_answers_as_the_orm_for_any_ids():
+    compiled = Compiled(Service, _services)
+    mine, theirs = InstitutionFactory(), InstitutionFactory()
+    services = [ServiceFactory(institution=mine, name=f"S{n}", price=Decimal("12.50")) for n in range(3)]
+    other = ServiceFactory(institution=theirs)
+    Service.objects.filter(pk=services[2].pk).update(is_active=False)
+    for institution, ids in [
+        (mine.pk, [s.pk for s in services]),
+        (mine.pk, [services[1].pk, other.pk]),  # another institution's service is not among them
+        (theirs.pk, [other.pk, services[0].pk]),  # the same shape, other ids
+        (mine.pk, [services[0].pk]),
+        (theirs.pk, []),
+    ]:
+        with CaptureQueriesContext(connection) as queries:
+            rows = compiled.rows(institution_id=institution, service_ids=ids)
+        assert rows == list(_services(institution, ids))
+        assert len(queries) == (1 if ids else 0)
+    (row,) = compiled.rows(institution_id=mine.pk, service_ids=[services[0].pk])
+    service, institution = loaded(row, Service, Institution)
+    assert (service.pk, service.price, service.institution_id) == (services[0].pk, Decimal("12.50"), mine.pk)
+    assert (institution.pk, institution.name, institution.time_zone) == (mine.pk, mine.name, mine.time_zone)
+    assert service._state.adding is False
+
+
+def test_a_compiled_query_refuses_a_build_it_cannot_fill_in():
+    transformed = Compiled(Service, lambda pk: Service.objects.filter(pk=pk + 1).values_list("name"))
+    with pytest.raises(ValueError, match="transformed"):
+        transformed.rows(pk=1)
+    shaped = Compiled(Service, lambda pk: Service.objects.filter(pk=pk).values_list("name")[: abs(pk) % 7])
+    with pytest.raises(ValueError, match="depends"):
+        shaped.rows(pk=1)
+    with pytest.raises(TypeError):
+        Compiled(Service, _services).rows(institution_id="1", service_ids=[1])

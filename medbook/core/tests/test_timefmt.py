@@ -5,7 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import actor_of, local, next_weekday
 from medbook.core.timefmt import when
@@ -21,6 +23,21 @@ def test_when_shows_the_institutions_wall_clock_across_a_dst_change():
     assert when(summer, "Europe/Budapest", language="en") == "Sat 24 Oct 2026, 15:00"
     assert when(winter, "Europe/Budapest", language="en") == "Mon 26 Oct 2026, 15:00"
     assert when(summer.isoformat(), "Europe/Budapest", "time") == "15:00"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1990, 1, 1), max_value=datetime(2060, 1, 1), timezones=st.just(UTC)
+    ),
+    zone=st.sampled_from(["Europe/Budapest", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"]),
+    language=st.sampled_from(["en", "hu"]),
+)
+def test_when_a_time_of_day_reads_as_djangos_formatter_writes_it(moment, zone, language):
+    # "time" skips the language machinery (a page lists dozens of them): it must still read the same.
+    with translation.override(language):
+        expected = formats.date_format(moment.astimezone(ZoneInfo(zone)), "H:i")
+    assert when(moment, zone, "time", language=language) == expected
 
 
 def test_when_writes_hungarian_in_hungarian_order():
