@@ -1,13 +1,13 @@
 """SQL the ORM lacks, alike on PostgreSQL and SQLite: expressions, and queries compiled once per process."""
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from itertools import count
-from typing import TypeVar
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import FloatField, Func, Model, QuerySet
+from django.utils import timezone
 
 
 class UnixSeconds(Func):
@@ -42,88 +42,150 @@ def instant(seconds: float) -> datetime:
 
 M = TypeVar("M", bound=Model)
 N = TypeVar("N", bound=Model)
-STAND_IN = -(2**62)  # the first stand-in id a `Compiled` query is compiled with (no row has a negative id)
+Value = int | str | date | datetime  # what a `Compiled` query takes, alone or in a list
 
 
 class Compiled:
-    """A query written with the ORM, compiled once per process, database and shape, then run with new ids.
+    """A query written with the ORM, compiled once per process, database and shape, then run with new values.
 
     On the hottest pages (the public free-time search) building and compiling a queryset costs several
-    times what PostgreSQL takes to answer it. `build(**ids)` returns a `values_list` queryset of `model` in
-    which each keyword (an id, or a list of ids) is a lookup's parameter as it is given; it is compiled with
-    stand-ins, twice over, to find each one's place among the parameters, and refused (ValueError) if the
-    SQL depends on the ids or an id is transformed on its way in. A list compiles once per length.
-    `rows(**ids)` runs it: the rows as the queryset gives them (the fields' converters applied)."""
+    times what PostgreSQL takes to answer it. `build(**values)` returns a `values_list` queryset of `model`
+    in which each keyword (an id, a string, a date, an aware datetime, or a list of them) is a lookup's
+    parameter as given, or for a date or time, shifted by a fixed span (`starts - 3 hours`). It is compiled
+    twice with different stand-ins to find each one's places among the parameters, and refused
+    (ValueError) when the SQL depends on the values or a value is otherwise transformed on its way in. A
+    list compiles once per length. `rows(**values)` runs it: the rows as the queryset gives them (the
+    fields' converters applied)."""
 
     def __init__(self, model: type[Model], build: Callable[..., QuerySet]):
         self.model = model
         self.build = build
         self.compiled: dict[tuple, tuple | None] = {}
 
-    def rows(self, **ids: int | Sequence[int]) -> list[tuple]:
+    def rows(self, **values: Value | Sequence[Value]) -> list[tuple]:
         using = router.db_for_read(self.model)
-        shape = (using, *sorted((name, _length(value)) for name, value in ids.items()))
+        # The active zone too: a lookup on a local date writes it into the SQL.
+        shape = (
+            using,
+            timezone.get_current_timezone_name(),
+            *sorted((name, *_shape(value)) for name, value in values.items()),
+        )
         if shape not in self.compiled:
-            self.compiled[shape] = self._compile(using, ids)
+            self.compiled[shape] = self._compile(using, values)
         found = self.compiled[shape]
-        if found is None:  # the ORM knows without asking: nothing (an empty list of ids)
+        if found is None:  # the ORM knows without asking: nothing (an empty list, say)
             return []
         sql, params, places, compiler = found
+        connection = connections[using]
         filled = list(params)
-        for index, name, item in places:
-            filled[index] = ids[name] if item is None else ids[name][item]  # type: ignore[index]
-        with connections[using].cursor() as cursor:
+        for index, (name, item), shift in places:
+            value: Any = values[name] if item is None else values[name][item]  # type: ignore[index]
+            filled[index] = _adapted(connection, value if shift is None else value + shift)
+        with connection.cursor() as cursor:
             cursor.execute(sql, filled)
             return list(compiler.results_iter([cursor.fetchall()], tuple_expected=True))
 
-    def _compile(self, using: str, ids: dict) -> tuple | None:
-        first, second = _stand_ins(ids, STAND_IN), _stand_ins(ids, STAND_IN // 2)
-        compiler = self.build(**first).query.get_compiler(using)
+    def _compile(self, using: str, values: dict) -> tuple | None:
+        connection = connections[using]
+        first, second = _stand_ins(values, 0), _stand_ins(values, 1)
+        compiler = self.build(**_filled(values, first)).query.get_compiler(using)
         try:
             sql, params = compiler.as_sql()
-            again, other = self.build(**second).query.get_compiler(using).as_sql()
+            again, other = self.build(**_filled(values, second)).query.get_compiler(using).as_sql()
         except EmptyResultSet:
             return None
-        where = {value: place for place, value in _places(first).items()}
-        elsewhere = {value: place for place, value in _places(second).items()}
         if again != sql or len(other) != len(params):
-            raise ValueError(f"{self.build.__qualname__}: its SQL depends on the ids")
+            raise ValueError(f"{self.build.__qualname__}: its SQL depends on the values")
         places = []
         for index, (one, two) in enumerate(zip(params, other, strict=True)):
-            if one == two:
-                continue
-            if one not in where or where[one] != elsewhere.get(two):
-                raise ValueError(f"{self.build.__qualname__}: an id is transformed on its way into the SQL")
-            places.append((index, *where[one]))
+            if one != two:
+                places.append((index, *_place_of(connection, one, two, first, second, self.build)))
         return sql, list(params), places, compiler
 
 
-def _length(value: object) -> int | None:
+def _shape(value: object) -> tuple[str, int | None]:
     if isinstance(value, list | tuple):
-        return len(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return None
-    raise TypeError(f"Compiled queries take ids and lists of ids, not {type(value).__name__}")
+        kinds = {_kind(item) for item in value}
+        return (kinds.pop() if len(kinds) == 1 else "", len(value))
+    return _kind(value), None
 
 
-def _stand_ins(ids: dict, start: int) -> dict:
-    """A distinct negative id for each id (and each item of a list), from `start` on."""
-    numbers = count(start)
+def _kind(value: object) -> str:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return "datetime"
+    if isinstance(value, int | str | date) and not isinstance(value, bool | datetime):
+        return type(value).__name__
+    raise TypeError(f"Compiled queries take ids, strings, dates and aware datetimes, not {value!r}")
+
+
+def _stand_ins(values: dict, second: int) -> dict[tuple[str, int | None], Value]:
+    """A distinct stand-in for each value (and each item of a list); the second set spaced otherwise than
+    the first, so a shifted stand-in matches only its own in both."""
+    found: dict[tuple[str, int | None], Value] = {}
+    number = 0
+    for name, value in values.items():
+        for item, one in enumerate(value) if isinstance(value, list | tuple) else [(None, value)]:
+            number += 1
+            step = number * (3 if second else 2)
+            if isinstance(one, datetime):
+                found[(name, item)] = datetime(2001 + 50 * second, 1, 1, tzinfo=UTC) + timedelta(
+                    days=100 * step
+                )
+            elif isinstance(one, date):
+                found[(name, item)] = date(2001 + 50 * second, 1, 1) + timedelta(days=100 * step)
+            elif isinstance(one, str):
+                found[(name, item)] = f"\x1fstand-in {second} {number}"
+            else:
+                found[(name, item)] = -(2**62) + (2**40) * second + step
+    return found
+
+
+def _filled(values: dict, stand_ins: dict) -> dict:
     return {
-        name: [next(numbers) for _ in value] if isinstance(value, list | tuple) else next(numbers)
-        for name, value in ids.items()
+        name: [stand_ins[(name, item)] for item in range(len(value))]
+        if isinstance(value, list | tuple)
+        else stand_ins[(name, None)]
+        for name, value in values.items()
     }
 
 
-def _places(stand_ins: dict) -> dict[tuple[str, int | None], int]:
-    """Each stand-in's keyword and item (None for a single id)."""
-    found: dict[tuple[str, int | None], int] = {}
-    for name, value in stand_ins.items():
-        if isinstance(value, list):
-            found.update({(name, item): number for item, number in enumerate(value)})
-        else:
-            found[(name, None)] = value
-    return found
+def _place_of(
+    connection, one, two, first: dict, second: dict, build
+) -> tuple[tuple[str, int | None], object]:
+    """Which value a parameter that differs between the two compilations is, and by how much it is shifted
+    (None: not at all)."""
+    for place, stand_in in first.items():
+        if _adapted(connection, stand_in) == one and _adapted(connection, second[place]) == two:
+            return place, None
+    read_one, read_two = _read_back(connection, one), _read_back(connection, two)
+    if read_one is not None and read_two is not None:
+        for place, stand_in in first.items():
+            if type(stand_in) is type(read_one) and isinstance(stand_in, date):
+                shift = read_one - stand_in
+                if read_two - second[place] == shift and abs(shift) < timedelta(days=50):
+                    return place, shift
+    raise ValueError(f"{build.__qualname__}: a value is transformed on its way into the SQL")
+
+
+def _adapted(connection, value: Value) -> object:
+    """A value as a lookup hands it to the database (SQLite takes dates and times as text)."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
+
+
+def _read_back(connection, value: object) -> date | datetime | None:
+    """A date or time parameter as the value it was made from (`_adapted` undone), else None."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if " " in value else date.fromisoformat(value)
+        except ValueError:
+            return None
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return timezone.make_aware(value, connection.timezone)
+    return value if isinstance(value, date) else None
 
 
 def columns(model: type[Model], through: str = "") -> list[str]:

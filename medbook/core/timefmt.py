@@ -32,6 +32,7 @@ FORMATS = {
         "born": "Y. m. d.",
     },
 }
+TIME_READS_ALIKE = {formats["time"] for formats in FORMATS.values()} == {"H:i"}
 
 
 def zone_of(where) -> ZoneInfo | None:
@@ -56,20 +57,20 @@ def when(value, where=None, kind: str = "datetime", language: str | None = None)
         if parsed is None:
             return value
         value = parsed
+    if isinstance(value, datetime):
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value, timezone.get_current_timezone())
+        value = timezone.localtime(value, zone_of(where) or timezone.get_current_timezone())
+        if kind == "time" and TIME_READS_ALIKE:
+            # Hours and minutes read alike in every language: a list of free times shows dozens of them.
+            return f"{value.hour:02d}:{value.minute:02d}"
+    elif not isinstance(value, date):
+        return str(value)
     active = (translation.get_language() or "en").split("-")[0]
     language = (language or active).split("-")[0]
     pattern = FORMATS.get(language, FORMATS["en"])[kind]
     # Switching the language costs more than the formatting: only for a reader of another language.
     with translation.override(language) if language != active else nullcontext():
-        if isinstance(value, datetime):
-            if timezone.is_naive(value):
-                value = timezone.make_aware(value, timezone.get_current_timezone())
-            value = timezone.localtime(value, zone_of(where) or timezone.get_current_timezone())
-        elif not isinstance(value, date):
-            return str(value)
-        if pattern == "H:i" and isinstance(value, datetime):
-            # Hours and minutes read alike in every language: a list of free times shows dozens of them.
-            return f"{value.hour:02d}:{value.minute:02d}"
         text = formats.date_format(value, pattern)
         if "@" in text:
             text = text.replace("@", formats.date_format(value, "l").lower())

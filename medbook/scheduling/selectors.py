@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from medbook.core.ids import parse_id
-from medbook.core.sql import UnixSeconds, instant
+from medbook.core.sql import Compiled, UnixSeconds, instant
 from medbook.core.tenancy import Actor, scoped
 from medbook.institutions.models import MAX_SERVICE_MINUTES, Institution, Location, Physician, Service
 from medbook.scheduling import hold_rules, policy
@@ -322,21 +322,18 @@ def calendar_free_days(
     starts = min(start for start, _ in bounds.values())
     ends = max(end for _, end in bounds.values())
     now = timezone.now()
-    who = Q(physician_id__in={c.physician.pk for c in calendars})
-    # The bookings' and others' live holds' times together (UNION ALL, as `busy_of` reads them), as Unix
-    # seconds: hundreds of them for a busy service, read several times faster than timestamps.
-    times = ("physician_id", UnixSeconds("starts_at"), UnixSeconds("ends_at"))
-    rows = (
-        _active_overlapping(who, starts=starts, ends=ends)
-        .order_by()
-        .values_list(*times)
-        .union(
-            hold_rules.live_overlapping(who, starts=starts, ends=ends, now=now)
-            .exclude(hold_rules.owned(hold_rules.holder_of(actor)))
-            .order_by()
-            .values_list(*times),
-            all=True,
-        )
+    holding: dict[str, int] = {}  # whose holds are free for the one who asks (`hold_rules.owned`)
+    holder = hold_rules.holder_of(actor)
+    if holder is not None:
+        if holder.user_id is None or holder.organization_id is None:
+            raise ValueError("a free-time search is asked by a user or by nobody, never by a hold's token")
+        holding = {"user_id": holder.user_id, "organization_id": holder.organization_id}
+    rows = _BUSY_TIMES.rows(
+        physician_ids=sorted({c.physician.pk for c in calendars}),
+        starts=starts,
+        ends=ends,
+        now=now,
+        **holding,
     )
     busy: dict[int, list[engine.Interval]] = {}
     for physician_id, first, last in rows:
@@ -431,30 +428,70 @@ def _rules_of(calendars: Sequence[Calendar]) -> dict[tuple[int, int], list[engin
     """The weekly rules of every calendar's physician at its location, in one query."""
     pairs = {(c.physician.pk, c.location.pk) for c in calendars}
     found: dict[tuple[int, int], list[engine.Rule]] = {}
-    hours = WorkingHours.objects.filter(
-        physician_id__in={p for p, _ in pairs}, location_id__in={loc for _, loc in pairs}
-    ).order_by()  # the engine sorts the intervals: no join for the physician's name
-    for wh in hours:
-        if (wh.physician_id, wh.location_id) in pairs:
-            found.setdefault((wh.physician_id, wh.location_id), []).append(_rule(wh))
+    rows = _HOURS.rows(
+        physician_ids=sorted({p for p, _ in pairs}), location_ids=sorted({loc for _, loc in pairs})
+    )
+    for physician_id, location_id, *rule in rows:
+        if (physician_id, location_id) in pairs:
+            found.setdefault((physician_id, location_id), []).append(engine.Rule(*rule))
     return found
 
 
 def _closed_of(calendars: Sequence[Calendar], date_from: date, date_until: date) -> dict[int, list[tuple]]:
     """Per physician, its (location or None, from, until) leave overlapping the days, in one query."""
     found: dict[int, list[tuple]] = {}
-    rows = (
-        ScheduleException.objects.filter(
-            physician_id__in={c.physician.pk for c in calendars},
-            date_from__lte=date_until,
-            date_until__gte=date_from,
-        )
-        .values_list("physician_id", "location_id", "date_from", "date_until")
-        .order_by()
+    rows = _LEAVE.rows(
+        physician_ids=sorted({c.physician.pk for c in calendars}), date_from=date_from, date_until=date_until
     )
     for physician_id, location_id, first, last in rows:
         found.setdefault(physician_id, []).append((location_id, first, last))
     return found
+
+
+# The reads of every calendar view and free-time search, compiled once (`core.sql.Compiled`).
+_HOURS = Compiled(
+    WorkingHours,
+    lambda physician_ids, location_ids: (
+        WorkingHours.objects.filter(physician_id__in=physician_ids, location_id__in=location_ids)
+        .values_list(
+            "physician_id", "location_id", "weekday", "start_time", "end_time", "valid_from", "valid_until"
+        )
+        .order_by()
+    ),  # the engine sorts the intervals: no join for the physician's name
+)
+_LEAVE = Compiled(
+    ScheduleException,
+    lambda physician_ids, date_from, date_until: (
+        ScheduleException.objects.filter(
+            physician_id__in=physician_ids, date_from__lte=date_until, date_until__gte=date_from
+        )
+        .values_list("physician_id", "location_id", "date_from", "date_until")
+        .order_by()
+    ),
+)
+
+
+def _busy_times(physician_ids, starts, ends, now, **holder):
+    """The physicians' active bookings' and live holds' times overlapping [starts, ends) (UNION ALL, as
+    `busy_of` reads them), but the holds of `holder` (a `Holder`'s user and organisation), as Unix seconds:
+    hundreds of them for a busy service, read several times faster than timestamps."""
+    who = Q(physician_id__in=physician_ids)
+    times = ("physician_id", UnixSeconds("starts_at"), UnixSeconds("ends_at"))
+    return (
+        _active_overlapping(who, starts=starts, ends=ends)
+        .order_by()
+        .values_list(*times)
+        .union(
+            hold_rules.live_overlapping(who, starts=starts, ends=ends, now=now)
+            .exclude(hold_rules.owned(Holder(**holder) if holder else None))
+            .order_by()
+            .values_list(*times),
+            all=True,
+        )
+    )
+
+
+_BUSY_TIMES = Compiled(Booking, _busy_times)
 
 
 def _bookings_of(calendars: Sequence[Calendar], bounds: dict) -> dict[int, list[Booking]]:

@@ -2,12 +2,13 @@
 is the stored instant, to the microsecond) and `Compiled` (a query compiled once answers as the ORM does for
 any ids, and refuses a build it cannot fill in)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from medbook.accounts.models import User
 from medbook.core.sql import Compiled, UnixSeconds, columns, instant, loaded
@@ -73,4 +74,49 @@ def test_a_compiled_query_refuses_a_build_it_cannot_fill_in():
     with pytest.raises(ValueError, match="depends"):
         shaped.rows(pk=1)
     with pytest.raises(TypeError):
-        Compiled(Service, _services).rows(institution_id="1", service_ids=[1])
+        Compiled(Service, _services).rows(institution_id=1.0, service_ids=[1])
+    with pytest.raises(TypeError):  # a naive time: which instant is it?
+        Compiled(User, _logged_in).rows(since=datetime(2026, 1, 1), until=INSTANTS[0], email="a@b.example")
+
+
+def _logged_in(since, until, email):
+    """Users seen within three hours before `since` and `until`, but not `email` (a shifted time, a string)."""
+    return (
+        User.objects.filter(last_login__gt=since - timedelta(hours=3), last_login__lt=until)
+        .exclude(email=email)
+        .values_list("pk", "last_login")
+        .order_by("pk")
+    )
+
+
+def test_a_compiled_query_fills_in_times_shifted_as_the_build_shifts_them():
+    compiled = Compiled(User, _logged_in)
+    users = [UserFactory() for _ in range(4)]
+    for user, moment in zip(users, INSTANTS, strict=False):
+        User.objects.filter(pk=user.pk).update(last_login=moment)
+    for since, until, email in [
+        (INSTANTS[0], INSTANTS[3], users[1].email),  # the half second after 07:00 is within
+        (INSTANTS[0] + timedelta(hours=3), INSTANTS[3], "nobody@example.com"),  # 07:00 is not after 07:00
+        (
+            INSTANTS[0] + timedelta(hours=2, minutes=59),
+            INSTANTS[3] + timedelta(microseconds=1),
+            users[2].email,
+        ),
+        (INSTANTS[1], INSTANTS[0], users[0].email),
+    ]:
+        rows = compiled.rows(since=since, until=until, email=email)
+        assert rows == list(_logged_in(since, until, email))
+        assert all(isinstance(moment, datetime) and moment.tzinfo for _, moment in rows)
+    assert compiled.rows(since=INSTANTS[0], until=INSTANTS[3], email="nobody@example.com") != []
+
+
+def test_a_compiled_query_takes_dates_in_the_active_zone():
+    compiled = Compiled(User, lambda day: User.objects.filter(date_joined__date=day).values_list("pk"))
+    user = UserFactory()
+    User.objects.filter(pk=user.pk).update(date_joined=datetime(2026, 12, 16, 23, 30, tzinfo=UTC))
+    with timezone.override("UTC"):
+        assert compiled.rows(day=date(2026, 12, 16)) == [(user.pk,)]
+        assert compiled.rows(day=date(2026, 12, 17)) == []
+    with timezone.override("Europe/Budapest"):  # 00:30 the next day there
+        assert compiled.rows(day=date(2026, 12, 17)) == [(user.pk,)]
+        assert compiled.rows(day=date(2026, 12, 16)) == []

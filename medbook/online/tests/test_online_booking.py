@@ -76,6 +76,22 @@ def test_b13_only_active_physicians_at_active_locations_are_offered(online, clie
     assert "Dr. Gamma" not in page and "A North" not in page
 
 
+def test_b13_each_free_time_links_its_time_and_escapes_the_names(online, client):
+    Physician.objects.filter(pk=online.physician_a.pk).update(full_name='Dr. <b>"Alpha"</b> & Co')
+    Location.objects.filter(pk=online.location_a1.pk).update(name="<script>alert(1)</script>")
+    monday = next_weekday(0)
+    page, _, _ = _times_page(client, online, monday)
+    first = local(monday, 8)  # Dr. Alpha's first time that Monday, 08:00 local
+    link = (
+        f'<li><a href="{reverse("online:details", args=[online.institution_a.pk, online.service_a.pk])}'
+        f"?location={online.location_a1.pk}&amp;physician={online.physician_a.pk}&amp;at={int(first.timestamp())}"
+        '" data-testid="free-time">08:00<small>Dr. &lt;b&gt;&quot;Alpha&quot;&lt;/b&gt; &amp; Co · '
+        "&lt;script&gt;alert(1)&lt;/script&gt;</small></a></li>"
+    )
+    assert link in page
+    assert "<script>alert" not in page and "<b>" not in page
+
+
 def _times_page(client, cast, day):
     url = reverse("online:times", args=[cast.institution_a.pk, cast.service_a.pk])
     page = client.get(url, {"date_from": day.isoformat()}).content.decode()
