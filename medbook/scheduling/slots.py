@@ -9,6 +9,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
@@ -140,6 +141,8 @@ def grid_slots(
         while start + duration <= interval.ends_at:
             slots.append(Interval(start, start + duration))
             start += step
+    if all(a.starts_at < b.starts_at for a, b in pairwise(slots)):
+        return slots  # sorted intervals apart from one another (`merge_overlapping`'s): nothing to sort out
     return sorted(set(slots), key=BY_TIME)
 
 

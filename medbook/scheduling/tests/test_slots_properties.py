@@ -208,3 +208,26 @@ def test_b5_a_later_wall_clock_time_is_never_an_earlier_instant(zone_day, minute
     tz, day = zone_day
     late = min(minute + later_by, 1439)
     assert engine.local_to_utc(day, as_time(minute), tz) <= engine.local_to_utc(day, as_time(late), tz)
+
+
+@PROPERTY_SETTINGS
+@given(
+    st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 600)), max_size=8),
+    st.integers(5, 120),
+    st.none() | st.integers(5, 60),
+)
+def test_b5_the_grid_of_any_intervals_is_every_slot_once_by_time(spans, duration, step):
+    # Unsorted, overlapping or touching intervals (not only `merge_overlapping`'s): each slot once, in order.
+    origin = datetime(2026, 3, 29, tzinfo=UTC)
+    intervals = [
+        engine.Interval(origin + timedelta(minutes=start), origin + timedelta(minutes=start + length))
+        for start, length in spans
+    ]
+    length, every = timedelta(minutes=duration), timedelta(minutes=step or duration)
+    expected = set()
+    for interval in intervals:
+        start = interval.starts_at
+        while start + length <= interval.ends_at:
+            expected.add(engine.Interval(start, start + length))
+            start += every
+    assert engine.grid_slots(intervals, length, every) == sorted(expected, key=engine.BY_TIME)
