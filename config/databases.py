@@ -58,7 +58,12 @@ def _postgresql(env: environ.Env, settings: dict, connect_timeout: int | None = 
         settings["DISABLE_SERVER_SIDE_CURSORS"] = True
         settings["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
         settings["CONN_HEALTH_CHECKS"] = True
-    elif env.bool("DATABASE_POOL", default=True):
+        return
+    # A query run five times on a connection is prepared: the compiled queries of the hot pages, bound on
+    # the server (`medbook.core.sql.Compiled`), are no longer planned at each run. (The ORM binds in the
+    # client: its queries are never prepared.)
+    options["prepare_threshold"] = 5
+    if env.bool("DATABASE_POOL", default=True):
         options["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN", default=2),
             "max_size": env.int("DATABASE_POOL_MAX", default=10),

@@ -4,6 +4,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
+import psycopg
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import FloatField, Func, Model, QuerySet
@@ -81,7 +82,7 @@ class Compiled:
         for index, (name, item), shift in places:
             value: Any = values[name] if item is None else values[name][item]  # type: ignore[index]
             filled[index] = _adapted(connection, value if shift is None else value + shift)
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(sql, filled)
             return list(compiler.results_iter([cursor.fetchall()], tuple_expected=True))
 
@@ -101,6 +102,18 @@ class Compiled:
             if one != two:
                 places.append((index, *_place_of(connection, one, two, first, second, self.build)))
         return sql, list(params), places, compiler
+
+
+def _cursor(connection):
+    """A cursor for a compiled query. On PostgreSQL one that binds its parameters on the server (the
+    ORM's binds them in the client, so every query is new to PostgreSQL): psycopg prepares a query run
+    `prepare_threshold` times on the connection (5; none behind PgBouncer, `config.databases`), and
+    PostgreSQL no longer plans it each time. Through Django's cursor wrapper (logging, execute wrappers)."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    bound = psycopg.Cursor(connection.connection)
+    return connection.make_debug_cursor(bound) if connection.queries_logged else connection.make_cursor(bound)
 
 
 def _shape(value: object) -> tuple[str, int | None]:

@@ -39,6 +39,7 @@ def test_multi_host_database_url_parses_for_psycopg():
     params = DatabaseWrapper(settings).get_connection_params()
     params.pop("cursor_factory", None)
     params.pop("context", None)
+    assert params.pop("prepare_threshold") == 5  # psycopg's connection argument, not a connection string's
     parsed = psycopg.conninfo.conninfo_to_dict(psycopg.conninfo.make_conninfo(**params))
     assert parsed["host"] == "h1,h2"
     assert parsed["port"] == "5432,5433"

@@ -120,3 +120,19 @@ def test_a_compiled_query_takes_dates_in_the_active_zone():
     with timezone.override("Europe/Budapest"):  # 00:30 the next day there
         assert compiled.rows(day=date(2026, 12, 17)) == [(user.pk,)]
         assert compiled.rows(day=date(2026, 12, 16)) == []
+
+
+@pytest.mark.postgres
+def test_a_compiled_query_run_often_is_prepared_on_postgresql_and_answers_alike():
+    # Bound on the server, the query is prepared once run `prepare_threshold` times on the connection
+    # (config.databases): PostgreSQL no longer plans it at each run.
+    compiled = Compiled(Service, _services)
+    mine = InstitutionFactory()
+    services = [ServiceFactory(institution=mine, name=f"S{n}") for n in range(3)]
+    for n in range(8):
+        ids = [services[n % 3].pk, services[(n + 1) % 3].pk]
+        assert compiled.rows(institution_id=mine.pk, service_ids=ids) == list(_services(mine.pk, ids))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any(statement.startswith('SELECT "institutions_service"."id"') for statement in prepared)
