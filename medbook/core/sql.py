@@ -94,13 +94,18 @@ class Compiled:
             sql, params = compiler.as_sql()
             again, other = self.build(**_filled(values, second)).query.get_compiler(using).as_sql()
         except EmptyResultSet:
-            return None
+            if any(isinstance(value, list | tuple) and not value for value in values.values()):
+                return None  # an empty list of ids: nothing, whatever the ids
+            raise ValueError(f"{self.build.__qualname__}: the ORM found it empty for the stand-ins") from None
         if again != sql or len(other) != len(params):
             raise ValueError(f"{self.build.__qualname__}: its SQL depends on the values")
         places = []
         for index, (one, two) in enumerate(zip(params, other, strict=True)):
             if one != two:
                 places.append((index, *_place_of(connection, one, two, first, second, self.build)))
+        if set(first) - {place for _, place, _ in places}:
+            # A lookup the ORM dropped or decided alone (an id out of a field's range, say): not filled in.
+            raise ValueError(f"{self.build.__qualname__}: a value does not reach the SQL")
         return sql, list(params), places, compiler
 
 
@@ -111,7 +116,11 @@ def _cursor(connection):
     PostgreSQL no longer plans it each time. Through Django's cursor wrapper (logging, execute wrappers)."""
     if connection.vendor != "postgresql":
         return connection.cursor()
+    # What `connection.cursor()` does first: a persistent connection that fails its health check is
+    # replaced, and a connection is never shared by threads.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
+    connection.validate_thread_sharing()
     bound = psycopg.Cursor(connection.connection)
     return connection.make_debug_cursor(bound) if connection.queries_logged else connection.make_cursor(bound)
 
@@ -140,16 +149,16 @@ def _stand_ins(values: dict, second: int) -> dict[tuple[str, int | None], Value]
         for item, one in enumerate(value) if isinstance(value, list | tuple) else [(None, value)]:
             number += 1
             step = number * (3 if second else 2)
-            if isinstance(one, datetime):
-                found[(name, item)] = datetime(2001 + 50 * second, 1, 1, tzinfo=UTC) + timedelta(
-                    days=100 * step
-                )
+            if isinstance(one, datetime):  # at an odd time: a build that truncates one is caught
+                found[(name, item)] = datetime(
+                    2001 + 50 * second, 1, 1, 13, 17, 29, 123457, tzinfo=UTC
+                ) + timedelta(days=100 * step)
             elif isinstance(one, date):
                 found[(name, item)] = date(2001 + 50 * second, 1, 1) + timedelta(days=100 * step)
             elif isinstance(one, str):
                 found[(name, item)] = f"\x1fstand-in {second} {number}"
-            else:
-                found[(name, item)] = -(2**62) + (2**40) * second + step
+            else:  # within every integer field's range; the two sets apart
+                found[(name, item)] = (25_000 if second else 20_000) + step * (11 if second else 7) // 3
     return found
 
 

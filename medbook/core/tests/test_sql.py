@@ -70,9 +70,14 @@ def test_a_compiled_query_refuses_a_build_it_cannot_fill_in():
     transformed = Compiled(Service, lambda pk: Service.objects.filter(pk=pk + 1).values_list("name"))
     with pytest.raises(ValueError, match="transformed"):
         transformed.rows(pk=1)
-    shaped = Compiled(Service, lambda pk: Service.objects.filter(pk=pk).values_list("name")[: abs(pk) % 7])
+    shaped = Compiled(
+        Service, lambda pk: Service.objects.filter(pk=pk).values_list("name")[: abs(pk) % 7 + 1]
+    )
     with pytest.raises(ValueError, match="depends"):
         shaped.rows(pk=1)
+    ignored = Compiled(Service, lambda pk, other: Service.objects.filter(pk=pk).values_list("name"))
+    with pytest.raises(ValueError, match="does not reach"):
+        ignored.rows(pk=1, other=2)
     with pytest.raises(TypeError):
         Compiled(Service, _services).rows(institution_id=1.0, service_ids=[1])
     with pytest.raises(TypeError):  # a naive time: which instant is it?
