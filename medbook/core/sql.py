@@ -222,5 +222,4 @@ def loaded(row: Sequence, first: type[M], second: type[N]) -> tuple[M, N]:
 
 
 def _instance(model: type[M], values: Sequence) -> M:
-    names = [field.attname for field in model._meta.concrete_fields]
-    return model.from_db(router.db_for_read(model), names, values)
+    return model.from_db(router.db_for_read(model), columns(model), values)

@@ -37,8 +37,11 @@ def rules_for(*, physician: Physician, location: Location, lock: bool = False) -
     return [_rule(wh) for wh in hours]
 
 
+RULE_FIELDS = ("weekday", "start_time", "end_time", "valid_from", "valid_until")  # engine.Rule's, in order
+
+
 def _rule(hours: WorkingHours) -> engine.Rule:
-    return engine.Rule(hours.weekday, hours.start_time, hours.end_time, hours.valid_from, hours.valid_until)
+    return engine.Rule(*attrgetter(*RULE_FIELDS)(hours))
 
 
 def closed_days_for(*, physician: Physician, location: Location, date_from: date, date_until: date):
@@ -453,9 +456,7 @@ _HOURS = Compiled(
     WorkingHours,
     lambda physician_ids, location_ids: (
         WorkingHours.objects.filter(physician_id__in=physician_ids, location_id__in=location_ids)
-        .values_list(
-            "physician_id", "location_id", "weekday", "start_time", "end_time", "valid_from", "valid_until"
-        )
+        .values_list("physician_id", "location_id", *RULE_FIELDS)
         .order_by()
     ),  # the engine sorts the intervals: no join for the physician's name
 )
